@@ -1,0 +1,127 @@
+// openai-api-route: parse the command line, then run headless on
+// QCoreApplication or with a tray icon on QApplication. Both run the same Engine.
+
+#include "engine/engine.h"
+#include "runtime/clicommands.h"
+#include "runtime/commandline.h"
+#include "runtime/listenaddress.h"
+#include "runtime/signalwatcher.h"
+#include "traycontroller.h"
+
+#include <QApplication>
+#include <QCoreApplication>
+#include <QTextStream>
+
+#include <cstdio>
+#include <memory>
+
+namespace {
+
+QString tr(const char *text)
+{
+    return QCoreApplication::translate("main", text);
+}
+
+bool hasDisplay()
+{
+#if defined(Q_OS_UNIX) && !defined(Q_OS_MACOS)
+    return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
+        || !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
+#else
+    return true;
+#endif
+}
+
+int usageError(QTextStream &err, const QString &message)
+{
+    err << "openai-api-route: " << message << Qt::endl;
+    err << tr("Run 'openai-api-route -help' for the list of flags.") << Qt::endl;
+    return 2;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QTextStream out(stdout);
+    QTextStream err(stderr);
+    QStringList arguments;
+    for (int i = 0; i < argc; ++i)
+        arguments << QString::fromLocal8Bit(argv[i]);
+
+    const CommandLine cl = CommandLine::parse(arguments);
+    switch (cl.action) {
+    case CommandLine::Action::UsageError:
+        return usageError(err, cl.error);
+    case CommandLine::Action::Help:
+        out << cl.helpText;
+        return 0;
+    case CommandLine::Action::Version:
+        out << "openai-api-route " << ROUTE_VERSION << " (Qt " << qVersion() << ")" << Qt::endl;
+        return 0;
+    default:
+        break;
+    }
+
+    bool headless = cl.noGui || cl.action != CommandLine::Action::Serve;
+    if (!headless && !hasDisplay()) {
+        err << tr("No display found; running headless (as with --no-gui).") << Qt::endl;
+        headless = true;
+    }
+    qSetMessagePattern(QStringLiteral("%{if-category}%{category}: %{endif}%{message}"));
+    std::unique_ptr<QCoreApplication> app;
+    if (headless)
+        app = std::make_unique<QCoreApplication>(argc, argv);
+    else
+        app = std::make_unique<QApplication>(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("openai-api-route"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(ROUTE_VERSION));
+
+    const QString dsn = cl.database.isEmpty() ? CliCommands::defaultDatabasePath() : cl.database;
+    auto database = DatabaseConfig::fromDsn(dsn);
+    if (!database)
+        return usageError(err, database.error());
+
+    if (cl.action == CommandLine::Action::Add)
+        return CliCommands::add(database.value(), cl.sk, cl.endpoint, out, err);
+    if (cl.action == CommandLine::Action::List)
+        return CliCommands::list(database.value(), out, err);
+    if (cl.auth && CliCommands::setTokens(database.value(), *cl.auth, err) != 0)
+        return 1;
+
+    const ListenAddress listen = ListenAddress::parse(cl.addr).value();
+    EngineOptions options;
+    options.database = database.value();
+    options.address = listen.address;
+    options.port = listen.port;
+    options.noAuth = cl.noAuth;
+
+    Engine engine(options);
+    if (Status started = engine.start(); !started) {
+        err << "openai-api-route: " << started.error() << Qt::endl;
+        return 1;
+    }
+    out << tr("database: %1").arg(database.value().describe()) << Qt::endl;
+    out << tr("listening on %1 — base URL %2").arg(engine.listenAddress(), engine.baseUrl()) << Qt::endl;
+    if (!engine.generatedToken().isEmpty() && headless)
+        out << tr("client token (generated now, shown once; use it as the API key): %1").arg(engine.generatedToken()) << Qt::endl;
+    if (cl.noAuth)
+        out << tr("authentication is off for /v1 (-noauth)") << Qt::endl;
+
+    SignalWatcher signals;
+    QObject::connect(&signals, &SignalWatcher::terminationRequested, &engine, [&engine, &out](int) {
+        out << tr("stopping: finishing requests in flight…") << Qt::endl;
+        engine.stop(30000);
+    });
+    QObject::connect(&engine, &Engine::stopped, app.get(), &QCoreApplication::quit);
+
+    std::unique_ptr<TrayController> tray;
+    if (!headless) {
+        QApplication::setQuitOnLastWindowClosed(false);
+        tray = std::make_unique<TrayController>(&engine);
+        QObject::connect(tray.get(), &TrayController::quitRequested, &engine, [&engine] { engine.stop(5000); });
+        if (!tray->show())
+            err << tr("No system tray is available; the proxy keeps serving. Stop it with Ctrl+C.") << Qt::endl;
+    }
+    return app->exec();
+}

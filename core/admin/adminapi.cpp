@@ -1,0 +1,220 @@
+#include "admin/adminapi.h"
+
+#include "admin/adminjson.h"
+#include "auth/authenticator.h"
+#include "http/errorbody.h"
+#include "http/httpresponder.h"
+#include "store/configrepository.h"
+#include "store/recordrepository.h"
+#include "store/snapshot.h"
+#include "store/upstreamrepository.h"
+#include "util/logging.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QUrlQuery>
+
+namespace {
+
+std::optional<QJsonObject> parseObject(const QByteArray &body)
+{
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(body, &err);
+    if (err.error != QJsonParseError::NoError || !doc.isObject())
+        return std::nullopt;
+    return doc.object();
+}
+
+ApiError::Kind kindOf(StoreError e)
+{
+    switch (e) {
+    case StoreError::NotFound: return ApiError::Kind::NotFound;
+    case StoreError::Duplicate: return ApiError::Kind::Conflict;
+    default: return ApiError::Kind::Internal;
+    }
+}
+
+} // namespace
+
+AdminApi::AdminApi(std::shared_ptr<DbConnection> connection, SnapshotHolder *snapshots, QObject *parent)
+    : QObject(parent), m_conn(std::move(connection)), m_snapshots(snapshots)
+{
+}
+
+void AdminApi::handle(const HttpRequest &request, HttpResponder *responder)
+{
+    // The admin API checks the token always, -noauth or not (as the Go tool).
+    const auto verdict = Authenticator::check(request.headers.value("authorization"),
+                                              m_snapshots->current()->settings.tokens);
+    Reply reply = verdict == Authenticator::Verdict::Accepted
+        ? route(request)
+        : error(ApiError::Kind::Unauthorized, Authenticator::message(verdict));
+    responder->sendJson(reply.first, reply.second.toJson(QJsonDocument::Compact));
+}
+
+AdminApi::Reply AdminApi::route(const HttpRequest &request)
+{
+    const QList<QByteArray> parts = request.path.mid(7).split('/'); // after "/admin/"
+    const QByteArray &method = request.method;
+    const QByteArray resource = parts.value(0);
+    const bool hasId = parts.size() >= 2 && !parts[1].isEmpty();
+
+    if (resource == "upstreams" && parts.size() <= 2) {
+        if (!hasId) {
+            if (method == "GET")
+                return listUpstreams();
+            if (method == "POST")
+                return createUpstream(request.body);
+            return error(ApiError::Kind::MethodNotAllowed, tr("use GET or POST on /admin/upstreams"));
+        }
+        bool ok = false;
+        const qint64 id = parts[1].toLongLong(&ok);
+        if (!ok || id <= 0)
+            return error(ApiError::Kind::NotFound, tr("no upstream with ID %1").arg(QString::fromUtf8(parts[1])));
+        if (method == "GET")
+            return getUpstream(id);
+        if (method == "PUT" || method == "PATCH")
+            return updateUpstream(id, request.body);
+        if (method == "DELETE")
+            return deleteUpstream(id);
+        return error(ApiError::Kind::MethodNotAllowed, tr("use GET, PUT or DELETE on /admin/upstreams/:id"));
+    }
+    if (resource == "login" && parts.size() == 1) {
+        if (method != "POST" && method != "GET")
+            return error(ApiError::Kind::MethodNotAllowed, tr("use POST on /admin/login"));
+        return success(); // the token was checked before routing
+    }
+    if (resource == "request_records" && parts.size() == 1) {
+        if (method != "GET")
+            return error(ApiError::Kind::MethodNotAllowed, tr("use GET on /admin/request_records"));
+        return requestRecords(request.query);
+    }
+    if (resource == "config" && parts.size() == 1) {
+        if (method == "GET")
+            return getConfig();
+        if (method == "PUT" || method == "PATCH")
+            return putConfig(request.body);
+        return error(ApiError::Kind::MethodNotAllowed, tr("use GET or PUT on /admin/config"));
+    }
+    return error(ApiError::Kind::NotFound, tr("no such admin resource: %1").arg(QString::fromUtf8(request.path)));
+}
+
+AdminApi::Reply AdminApi::listUpstreams()
+{
+    QString err;
+    const auto upstreams = UpstreamRepository(m_conn->db()).list(&err);
+    if (!upstreams)
+        return error(ApiError::Kind::Internal, err);
+    QJsonArray array;
+    for (const Upstream &u : *upstreams)
+        array.append(AdminJson::fromUpstream(u));
+    return {200, QJsonDocument(array)};
+}
+
+AdminApi::Reply AdminApi::getUpstream(qint64 id)
+{
+    const auto u = UpstreamRepository(m_conn->db()).get(id);
+    if (!u)
+        return error(ApiError::Kind::NotFound, tr("no upstream with ID %1").arg(id));
+    return {200, QJsonDocument(AdminJson::fromUpstream(*u))};
+}
+
+AdminApi::Reply AdminApi::createUpstream(const QByteArray &body)
+{
+    const auto object = parseObject(body);
+    if (!object)
+        return error(ApiError::Kind::BadRequest, tr("the body must be a JSON object"));
+    auto patch = AdminJson::toPatch(*object, true);
+    if (auto *e = std::get_if<ApiError>(&patch))
+        return error(e->kind, e->message);
+    Upstream u;
+    std::get<UpstreamPatch>(patch).applyTo(u);
+    const StoreOutcome out = UpstreamRepository(m_conn->db()).create(u);
+    if (!out.ok())
+        return error(kindOf(out.error), out.message);
+    reload();
+    qCInfo(lcAdmin) << "added upstream" << out.id << u.endpoint;
+    return success({{QStringLiteral("ID"), out.id}});
+}
+
+AdminApi::Reply AdminApi::updateUpstream(qint64 id, const QByteArray &body)
+{
+    const auto object = parseObject(body);
+    if (!object)
+        return error(ApiError::Kind::BadRequest, tr("the body must be a JSON object"));
+    auto patch = AdminJson::toPatch(*object, false);
+    if (auto *e = std::get_if<ApiError>(&patch))
+        return error(e->kind, e->message);
+    const StoreOutcome out = UpstreamRepository(m_conn->db()).update(id, std::get<UpstreamPatch>(patch));
+    if (!out.ok())
+        return error(kindOf(out.error), out.message);
+    reload();
+    return success();
+}
+
+AdminApi::Reply AdminApi::deleteUpstream(qint64 id)
+{
+    const StoreOutcome out = UpstreamRepository(m_conn->db()).remove(id);
+    if (!out.ok())
+        return error(kindOf(out.error), out.message);
+    reload();
+    qCInfo(lcAdmin) << "deleted upstream" << id;
+    return success();
+}
+
+AdminApi::Reply AdminApi::requestRecords(const QByteArray &query)
+{
+    const QUrlQuery q(QString::fromUtf8(query));
+    bool ok = false;
+    int limit = q.queryItemValue(QStringLiteral("limit")).toInt(&ok);
+    if (!ok || limit <= 0)
+        limit = 100;
+    limit = qMin(limit, 1000);
+    const qint64 before = q.queryItemValue(QStringLiteral("before")).toLongLong();
+    const auto records = RecordRepository(m_conn->db()).recent(limit, before);
+    if (!records)
+        return error(ApiError::Kind::Internal, tr("cannot read the records"));
+    QJsonArray array;
+    for (const RequestRecord &r : *records)
+        array.append(AdminJson::fromRecord(r));
+    return {200, QJsonDocument(array)};
+}
+
+AdminApi::Reply AdminApi::getConfig()
+{
+    return {200, QJsonDocument(AdminJson::fromSettings(m_snapshots->current()->settings))};
+}
+
+AdminApi::Reply AdminApi::putConfig(const QByteArray &body)
+{
+    const auto object = parseObject(body);
+    if (!object)
+        return error(ApiError::Kind::BadRequest, tr("the body must be a JSON object"));
+    auto settings = AdminJson::applySettings(*object, m_snapshots->current()->settings);
+    if (auto *e = std::get_if<ApiError>(&settings))
+        return error(e->kind, e->message);
+    if (!ConfigRepository(m_conn->db()).save(std::get<Settings>(settings)))
+        return error(ApiError::Kind::Internal, tr("cannot store the settings"));
+    reload();
+    return success();
+}
+
+AdminApi::Reply AdminApi::success(const QJsonObject &extra)
+{
+    QJsonObject o = extra;
+    o.insert(QStringLiteral("message"), QStringLiteral("success"));
+    return {200, QJsonDocument(o)};
+}
+
+AdminApi::Reply AdminApi::error(ApiError::Kind kind, const QString &message)
+{
+    const ApiError e{kind, message};
+    return {e.httpStatus(), QJsonDocument::fromJson(openAiErrorBody(message, e.typeName()))};
+}
+
+void AdminApi::reload()
+{
+    QString err;
+    if (!m_snapshots->reload(*m_conn, &err))
+        qCWarning(lcAdmin) << "cannot reload upstreams:" << err;
+}

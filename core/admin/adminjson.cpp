@@ -1,0 +1,202 @@
+#include "admin/adminjson.h"
+
+#include "proxy/proxyrules.h"
+#include "store/database.h"
+
+#include <QJsonArray>
+
+namespace AdminJson {
+
+namespace {
+
+QJsonValue timeValue(const QDateTime &t)
+{
+    return t.isValid() ? QJsonValue(t.toUTC().toString(Qt::ISODateWithMs)) : QJsonValue(QJsonValue::Null);
+}
+
+ApiError badRequest(const QString &message)
+{
+    return ApiError{ApiError::Kind::BadRequest, message};
+}
+
+std::optional<int> intField(const QJsonObject &o, const char *name, int minimum, QString *error)
+{
+    const QJsonValue v = o.value(QLatin1String(name));
+    if (v.isUndefined() || v.isNull())
+        return std::nullopt;
+    const double d = v.toDouble(-1);
+    if (!v.isDouble() || d != double(qint64(d)) || d < minimum || d > 1e9) {
+        *error = QObject::tr("%1 must be an integer ≥ %2").arg(QLatin1String(name)).arg(minimum);
+        return std::nullopt;
+    }
+    return int(d);
+}
+
+std::optional<QStringList> listField(const QJsonObject &o, const char *name, QString *error)
+{
+    const QJsonValue v = o.value(QLatin1String(name));
+    if (v.isUndefined() || v.isNull())
+        return std::nullopt;
+    QStringList out;
+    if (v.isString()) { // "a,b" is accepted too, as in the database
+        for (const QString &s : v.toString().split(QLatin1Char(','), Qt::SkipEmptyParts))
+            out << s.trimmed();
+        return out;
+    }
+    if (!v.isArray()) {
+        *error = QObject::tr("%1 must be an array of strings").arg(QLatin1String(name));
+        return std::nullopt;
+    }
+    for (const QJsonValue &item : v.toArray()) {
+        if (!item.isString() || item.toString().contains(QLatin1Char(','))) {
+            *error = QObject::tr("%1 must be an array of strings without commas").arg(QLatin1String(name));
+            return std::nullopt;
+        }
+        if (!item.toString().trimmed().isEmpty())
+            out << item.toString().trimmed();
+    }
+    return out;
+}
+
+} // namespace
+
+QJsonObject fromUpstream(const Upstream &u)
+{
+    return QJsonObject{
+        {QStringLiteral("ID"), u.id},
+        {QStringLiteral("SK"), u.sk},
+        {QStringLiteral("Endpoint"), u.endpoint},
+        {QStringLiteral("Name"), u.name},
+        {QStringLiteral("Enabled"), u.enabled},
+        {QStringLiteral("Weight"), u.weight},
+        {QStringLiteral("Allow"), QJsonArray::fromStringList(u.allow)},
+        {QStringLiteral("Deny"), QJsonArray::fromStringList(u.deny)},
+        {QStringLiteral("Timeout"), u.timeoutSec},
+        {QStringLiteral("StreamTimeout"), u.streamTimeoutSec},
+        {QStringLiteral("SortOrder"), u.sortOrder},
+        {QStringLiteral("SuccessCount"), u.successCount},
+        {QStringLiteral("FailedCount"), u.failedCount},
+        {QStringLiteral("LastCallSuccessTime"), timeValue(u.lastCallSuccessTime)},
+        {QStringLiteral("CreatedAt"), timeValue(u.createdAt)},
+        {QStringLiteral("UpdatedAt"), timeValue(u.updatedAt)},
+    };
+}
+
+QJsonObject fromRecord(const RequestRecord &r)
+{
+    QJsonObject o{
+        {QStringLiteral("ID"), r.id},
+        {QStringLiteral("CreatedAt"), timeValue(r.createdAt)},
+        {QStringLiteral("IP"), r.clientIp},
+        {QStringLiteral("Method"), r.method},
+        {QStringLiteral("Path"), r.path},
+        {QStringLiteral("Model"), r.model},
+        {QStringLiteral("Stream"), r.stream},
+        {QStringLiteral("UpstreamID"), r.upstreamId},
+        {QStringLiteral("Status"), r.status},
+        {QStringLiteral("TTFBMs"), r.ttfbMs},
+        {QStringLiteral("DurationMs"), r.durationMs},
+        {QStringLiteral("Attempts"), r.attempts},
+        {QStringLiteral("AttemptLog"), r.attemptLog},
+        {QStringLiteral("RequestBytes"), r.requestBytes},
+        {QStringLiteral("ResponseBytes"), r.responseBytes},
+        {QStringLiteral("PromptTokens"), r.promptTokens},
+        {QStringLiteral("CompletionTokens"), r.completionTokens},
+        {QStringLiteral("TotalTokens"), r.totalTokens},
+        {QStringLiteral("Outcome"), r.outcome},
+        {QStringLiteral("Error"), r.error},
+        {QStringLiteral("UserAgent"), r.userAgent},
+    };
+    if (!r.body.isEmpty())
+        o.insert(QStringLiteral("Body"), r.body);
+    if (!r.response.isEmpty())
+        o.insert(QStringLiteral("Response"), r.response);
+    return o;
+}
+
+QJsonObject fromSettings(const Settings &s)
+{
+    return QJsonObject{
+        {QStringLiteral("Policy"), s.policy},
+        {QStringLiteral("Timeout"), s.timeoutSec},
+        {QStringLiteral("StreamTimeout"), s.streamTimeoutSec},
+        {QStringLiteral("IdleTimeout"), s.idleTimeoutSec},
+        {QStringLiteral("RecordBodies"), s.recordBodies},
+    };
+}
+
+std::variant<UpstreamPatch, ApiError> toPatch(const QJsonObject &o, bool creating)
+{
+    UpstreamPatch p;
+    QString error;
+    auto stringField = [&](const char *name) -> std::optional<QString> {
+        const QJsonValue v = o.value(QLatin1String(name));
+        if (v.isUndefined() || v.isNull())
+            return std::nullopt;
+        if (!v.isString()) {
+            error = QObject::tr("%1 must be a string").arg(QLatin1String(name));
+            return std::nullopt;
+        }
+        return v.toString().trimmed();
+    };
+    p.sk = stringField("SK");
+    p.endpoint = stringField("Endpoint");
+    p.name = stringField("Name");
+    const QJsonValue enabled = o.value(QLatin1String("Enabled"));
+    if (enabled.isBool())
+        p.enabled = enabled.toBool();
+    else if (!enabled.isUndefined() && !enabled.isNull())
+        error = QObject::tr("Enabled must be true or false");
+    if (error.isEmpty())
+        p.weight = intField(o, "Weight", 0, &error);
+    if (error.isEmpty())
+        p.timeoutSec = intField(o, "Timeout", 0, &error);
+    if (error.isEmpty())
+        p.streamTimeoutSec = intField(o, "StreamTimeout", 0, &error);
+    if (error.isEmpty())
+        p.sortOrder = intField(o, "SortOrder", -1000000, &error);
+    if (error.isEmpty())
+        p.allow = listField(o, "Allow", &error);
+    if (error.isEmpty())
+        p.deny = listField(o, "Deny", &error);
+    if (!error.isEmpty())
+        return badRequest(error);
+
+    if (creating && (!p.sk || p.sk->isEmpty()))
+        return badRequest(QObject::tr("SK must not be empty"));
+    if (creating && (!p.endpoint || p.endpoint->isEmpty()))
+        return badRequest(QObject::tr("Endpoint must not be empty"));
+    if (p.sk && p.sk->isEmpty())
+        return badRequest(QObject::tr("SK must not be empty"));
+    if (p.endpoint && !ProxyRules::isValidEndpoint(*p.endpoint))
+        return badRequest(QObject::tr("Endpoint must be an http:// or https:// URL, got '%1'").arg(*p.endpoint));
+    return p;
+}
+
+std::variant<Settings, ApiError> applySettings(const QJsonObject &o, Settings s)
+{
+    QString error;
+    const QJsonValue policy = o.value(QLatin1String("Policy"));
+    if (!policy.isUndefined()) {
+        if (!policy.isString() || !Settings::knownPolicies().contains(policy.toString()))
+            return badRequest(QObject::tr("Policy must be one of: %1").arg(Settings::knownPolicies().join(QStringLiteral(", "))));
+        s.policy = policy.toString();
+    }
+    if (auto v = intField(o, "Timeout", 1, &error))
+        s.timeoutSec = *v;
+    if (auto v = intField(o, "StreamTimeout", 1, &error))
+        s.streamTimeoutSec = *v;
+    if (auto v = intField(o, "IdleTimeout", 1, &error))
+        s.idleTimeoutSec = *v;
+    if (!error.isEmpty())
+        return badRequest(error);
+    const QJsonValue bodies = o.value(QLatin1String("RecordBodies"));
+    if (!bodies.isUndefined()) {
+        if (!bodies.isBool())
+            return badRequest(QObject::tr("RecordBodies must be true or false"));
+        s.recordBodies = bodies.toBool();
+    }
+    return s;
+}
+
+} // namespace AdminJson

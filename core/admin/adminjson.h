@@ -1,0 +1,25 @@
+#pragma once
+
+#include "admin/apierror.h"
+#include "records/requestrecord.h"
+#include "store/settings.h"
+#include "store/upstream.h"
+
+#include <QJsonObject>
+
+#include <variant>
+
+// The admin API's JSON shapes, in the seed's field style (ID, SK, Endpoint…),
+// and their validation.
+namespace AdminJson {
+
+QJsonObject fromUpstream(const Upstream &u);
+QJsonObject fromRecord(const RequestRecord &r);
+QJsonObject fromSettings(const Settings &s);
+
+// Type and range checks of every writable field; `creating` also requires SK
+// and Endpoint.
+std::variant<UpstreamPatch, ApiError> toPatch(const QJsonObject &o, bool creating);
+std::variant<Settings, ApiError> applySettings(const QJsonObject &o, Settings current);
+
+} // namespace AdminJson

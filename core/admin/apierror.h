@@ -1,0 +1,14 @@
+#pragma once
+
+#include <QString>
+
+// Every way an admin call can fail, mapped to HTTP in one place.
+struct ApiError
+{
+    enum class Kind { BadRequest, Unauthorized, NotFound, MethodNotAllowed, Conflict, Internal };
+    Kind kind;
+    QString message;
+
+    int httpStatus() const;
+    QString typeName() const;
+};

@@ -1,0 +1,157 @@
+#include "engine/engine.h"
+
+#include "engine/networkservice.h"
+#include "store/backgroundstore.h"
+#include "store/configrepository.h"
+#include "store/migrations.h"
+#include "store/snapshot.h"
+#include "util/logging.h"
+#include "util/secrets.h"
+
+#include <QTimer>
+
+Engine::Engine(const EngineOptions &options, QObject *parent)
+    : QObject(parent), m_options(options), m_snapshots(new SnapshotHolder(this))
+{
+    qRegisterMetaType<RequestRecord>();
+    qRegisterMetaType<QList<RequestRecord>>();
+    m_networkThread.setObjectName(QStringLiteral("route-network"));
+    m_storeThread.setObjectName(QStringLiteral("route-store"));
+}
+
+Engine::~Engine()
+{
+    shutdownThreads();
+}
+
+Status Engine::prepareDatabase()
+{
+    auto opened = DbConnection::open(m_options.database, QStringLiteral("engine"));
+    if (!opened)
+        return Status::failure(opened.error());
+    std::shared_ptr<DbConnection> conn = opened.take();
+    if (Status migrated = Migrations::run(*conn); !migrated)
+        return migrated;
+    ConfigRepository config(conn->db());
+    const QString tokens = config.value(ConfigKey::authorization).value_or(QString()).trimmed();
+    if (tokens.isEmpty()) {
+        // Never a fixed default password: a fresh random token per database.
+        m_generatedToken = Secrets::generateToken();
+        if (!config.setValue(ConfigKey::authorization, m_generatedToken))
+            return Status::failure(tr("cannot store the client token in %1").arg(m_options.database.describe()));
+    }
+    QString error;
+    if (!m_snapshots->reload(*conn, &error))
+        return Status::failure(tr("cannot read the upstreams from %1: %2").arg(m_options.database.describe(), error));
+    return {};
+}
+
+Status Engine::start()
+{
+    if (m_running)
+        return {};
+    if (Status prepared = prepareDatabase(); !prepared)
+        return prepared;
+
+    m_store = new BackgroundStore(m_options.database, m_snapshots);
+    m_store->moveToThread(&m_storeThread);
+    connect(&m_storeThread, &QThread::finished, m_store, &QObject::deleteLater);
+    connect(m_store, &BackgroundStore::recorded, this, &Engine::recordsWritten);
+    m_storeThread.start();
+    bool storeOpen = false;
+    QMetaObject::invokeMethod(m_store, [this, &storeOpen] { storeOpen = m_store->open(); }, Qt::BlockingQueuedConnection);
+    if (!storeOpen) {
+        shutdownThreads();
+        return Status::failure(tr("cannot open database %1 for records").arg(m_options.database.describe()));
+    }
+
+    m_network = new NetworkService(m_options, m_snapshots, m_store);
+    m_network->moveToThread(&m_networkThread);
+    connect(&m_networkThread, &QThread::finished, m_network, &QObject::deleteLater);
+    connect(m_network, &NetworkService::drained, this, &Engine::finishStop);
+    m_networkThread.start();
+    bool listening = false;
+    QString error;
+    QMetaObject::invokeMethod(
+        m_network,
+        [this, &listening, &error] {
+            listening = m_network->start(&error);
+            m_port = m_network->port();
+        },
+        Qt::BlockingQueuedConnection);
+    if (!listening) {
+        shutdownThreads();
+        return Status::failure(tr("cannot listen on %1: %2").arg(listenAddress(), error));
+    }
+    m_running = true;
+    qCInfo(lcEngine) << "listening on" << listenAddress();
+    return {};
+}
+
+void Engine::stop(int graceMs)
+{
+    if (!m_running || m_stopping)
+        return;
+    m_stopping = true;
+    QMetaObject::invokeMethod(m_network, &NetworkService::beginStop, Qt::QueuedConnection);
+    QTimer::singleShot(graceMs, this, [this] {
+        if (m_running)
+            qCWarning(lcEngine) << "requests still in flight after the grace period; closing them";
+        finishStop();
+    });
+}
+
+void Engine::finishStop()
+{
+    if (!m_running || !m_stopping)
+        return;
+    shutdownThreads();
+    m_running = false;
+    m_stopping = false;
+    Q_EMIT stopped();
+}
+
+void Engine::shutdownThreads()
+{
+    if (m_networkThread.isRunning()) {
+        m_networkThread.quit();
+        m_networkThread.wait();
+    }
+    m_network = nullptr;
+    if (m_storeThread.isRunning()) {
+        // The last records reach the database before the thread ends.
+        QMetaObject::invokeMethod(m_store, &BackgroundStore::close, Qt::BlockingQueuedConnection);
+        m_storeThread.quit();
+        m_storeThread.wait();
+    }
+    m_store = nullptr;
+}
+
+QString Engine::listenAddress() const
+{
+    const QHostAddress &a = m_options.address;
+    const quint16 port = m_port ? m_port : m_options.port;
+    if (a == QHostAddress::Any || a == QHostAddress::AnyIPv4 || a == QHostAddress::AnyIPv6)
+        return QStringLiteral(":%1").arg(port);
+    if (a.protocol() == QAbstractSocket::IPv6Protocol)
+        return QStringLiteral("[%1]:%2").arg(a.toString()).arg(port);
+    return QStringLiteral("%1:%2").arg(a.toString()).arg(port);
+}
+
+QString Engine::baseUrl() const
+{
+    const QHostAddress &a = m_options.address;
+    QString host = a.toString();
+    if (a == QHostAddress::Any || a == QHostAddress::AnyIPv4)
+        host = QStringLiteral("127.0.0.1");
+    else if (a == QHostAddress::AnyIPv6)
+        host = QStringLiteral("[::1]");
+    else if (a.protocol() == QAbstractSocket::IPv6Protocol)
+        host = QStringLiteral("[%1]").arg(host);
+    return QStringLiteral("http://%1:%2/v1").arg(host).arg(m_port);
+}
+
+qint64 Engine::droppedRecords() const
+{
+    return m_store ? m_store->droppedRecords() : 0;
+}

@@ -1,0 +1,17 @@
+#pragma once
+
+#include "http/httplimits.h"
+#include "store/database.h"
+
+#include <QHostAddress>
+
+// How an Engine is started: the same for GUI, headless and tests.
+struct EngineOptions
+{
+    DatabaseConfig database;
+    QHostAddress address = QHostAddress::LocalHost;
+    quint16 port = 8888;
+    bool noAuth = false;
+    HttpLimits limits;
+    int networkManagers = 8;
+};

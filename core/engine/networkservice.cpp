@@ -1,0 +1,70 @@
+#include "engine/networkservice.h"
+
+#include "admin/adminapi.h"
+#include "engine/requestrouter.h"
+#include "http/httpserver.h"
+#include "proxy/networkpool.h"
+#include "proxy/proxyhandler.h"
+#include "store/backgroundstore.h"
+
+NetworkService::NetworkService(const EngineOptions &options, SnapshotHolder *snapshots, BackgroundStore *records)
+    : m_options(options), m_snapshots(snapshots), m_records(records)
+{
+}
+
+NetworkService::~NetworkService()
+{
+    delete m_server; // connections first: they reference responders the proxy watches
+    m_server = nullptr;
+}
+
+bool NetworkService::start(QString *error)
+{
+    auto conn = DbConnection::open(m_options.database, QStringLiteral("admin"));
+    if (!conn) {
+        *error = conn.error();
+        return false;
+    }
+    m_pool = new NetworkPool(m_options.networkManagers, this);
+    ProxyContext context;
+    context.snapshots = m_snapshots;
+    context.network = m_pool;
+    context.records = m_records;
+    context.writeHighWater = m_options.limits.writeHighWater;
+    m_proxy = new ProxyHandler(context, this);
+    m_admin = new AdminApi(conn.take(), m_snapshots, this);
+    m_router = new RequestRouter(m_proxy, m_admin, m_snapshots, m_options.noAuth, this);
+    RequestRouter *router = m_router;
+    m_server = new HttpServer([router](HttpRequest &request, HttpResponder *responder) { router->route(request, responder); },
+                              m_options.limits, this);
+    if (!m_server->listen(m_options.address, m_options.port)) {
+        *error = m_server->errorString();
+        return false;
+    }
+    connect(m_server, &HttpServer::becameIdle, this, &NetworkService::checkDrained);
+    connect(m_proxy, &ProxyHandler::idle, this, &NetworkService::checkDrained);
+    return true;
+}
+
+quint16 NetworkService::port() const
+{
+    return m_server ? m_server->serverPort() : 0;
+}
+
+void NetworkService::beginStop()
+{
+    m_stopping = true;
+    if (m_server)
+        m_server->stopAccepting();
+    checkDrained();
+}
+
+void NetworkService::checkDrained()
+{
+    if (!m_stopping)
+        return;
+    const bool serverIdle = !m_server || m_server->busyConnections() == 0;
+    const bool proxyIdle = !m_proxy || m_proxy->inFlight() == 0;
+    if (serverIdle && proxyIdle)
+        Q_EMIT drained();
+}

@@ -1,0 +1,44 @@
+#pragma once
+
+#include "engine/engineoptions.h"
+
+#include <QObject>
+
+class AdminApi;
+class BackgroundStore;
+class HttpServer;
+class NetworkPool;
+class ProxyHandler;
+class RequestRouter;
+class SnapshotHolder;
+
+// Everything that serves HTTP, created and run on the network thread so the
+// GUI thread never waits for a client or an upstream.
+class NetworkService : public QObject
+{
+    Q_OBJECT
+public:
+    NetworkService(const EngineOptions &options, SnapshotHolder *snapshots, BackgroundStore *records);
+    ~NetworkService() override;
+
+    // Run on the network thread.
+    Q_INVOKABLE bool start(QString *error);
+    Q_INVOKABLE void beginStop();
+    quint16 port() const;
+
+Q_SIGNALS:
+    void drained();
+
+private:
+    void checkDrained();
+
+    EngineOptions m_options;
+    SnapshotHolder *m_snapshots;
+    BackgroundStore *m_records;
+    NetworkPool *m_pool = nullptr;
+    ProxyHandler *m_proxy = nullptr;
+    AdminApi *m_admin = nullptr;
+    RequestRouter *m_router = nullptr;
+    HttpServer *m_server = nullptr;
+    bool m_stopping = false;
+};

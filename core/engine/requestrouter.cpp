@@ -1,0 +1,92 @@
+#include "engine/requestrouter.h"
+
+#include "admin/adminapi.h"
+#include "auth/authenticator.h"
+#include "http/errorbody.h"
+#include "http/httpresponder.h"
+#include "proxy/proxyhandler.h"
+#include "store/snapshot.h"
+
+#include <QHostAddress>
+#include <QUrl>
+
+RequestRouter::RequestRouter(ProxyHandler *proxy, AdminApi *admin, SnapshotHolder *snapshots, bool noAuth,
+                             QObject *parent)
+    : QObject(parent), m_proxy(proxy), m_admin(admin), m_snapshots(snapshots), m_noAuth(noAuth)
+{
+}
+
+bool RequestRouter::isLoopbackOrigin(const QByteArray &origin)
+{
+    const QUrl url(QString::fromUtf8(origin));
+    const QString host = url.host();
+    if (host == QLatin1String("localhost"))
+        return true;
+    const QHostAddress address(host);
+    return !address.isNull() && address.isLoopback();
+}
+
+void RequestRouter::route(HttpRequest &request, HttpResponder *responder)
+{
+    const QByteArray &path = request.path;
+    const bool isProxy = path == "/v1" || path.startsWith("/v1/");
+    const bool isAdmin = path.startsWith("/admin/");
+    const QByteArray origin = request.headers.value("origin");
+
+    if (!isProxy && !isAdmin) {
+        if (path == "/" && (request.method == "GET" || request.method == "HEAD")) {
+            responder->sendJson(200, R"({"name":"openai-api-route","version":")" ROUTE_VERSION R"(","base":"/v1"})");
+            return;
+        }
+        sendError(responder, 404, tr("not found: %1; the API is under /v1/").arg(QString::fromUtf8(path)),
+                  QStringLiteral("invalid_request_error"));
+        return;
+    }
+
+    // With -noauth the proxy spends the user's keys for anyone who can reach
+    // it; a web page on another origin must not be one of them.
+    const bool originAllowed = origin.isEmpty() || !(m_noAuth && isProxy) || isLoopbackOrigin(origin);
+    if (!originAllowed) {
+        sendError(responder, 403, tr("cross-origin requests are refused while authentication is off (-noauth)"),
+                  QStringLiteral("authentication_error"));
+        return;
+    }
+    if (!origin.isEmpty()) {
+        HttpHeaders cors;
+        cors.append("Access-Control-Allow-Origin", m_noAuth && isProxy ? origin : QByteArray("*"));
+        cors.append("Vary", "Origin");
+        responder->setDefaultHeaders(cors);
+    }
+    if (request.method == "OPTIONS") {
+        answerPreflight(request, responder);
+        return;
+    }
+    if (isAdmin) {
+        m_admin->handle(request, responder);
+        return;
+    }
+    if (!m_noAuth) {
+        const auto verdict = Authenticator::check(request.headers.value("authorization"),
+                                                  m_snapshots->current()->settings.tokens);
+        if (verdict != Authenticator::Verdict::Accepted) {
+            sendError(responder, 403, Authenticator::message(verdict), QStringLiteral("authentication_error"));
+            return;
+        }
+    }
+    m_proxy->handle(request, responder);
+}
+
+void RequestRouter::answerPreflight(const HttpRequest &request, HttpResponder *responder)
+{
+    HttpHeaders h;
+    h.append("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
+    const QByteArray requested = request.headers.value("access-control-request-headers");
+    h.append("Access-Control-Allow-Headers", requested.isEmpty() ? QByteArray("Authorization, Content-Type") : requested);
+    h.append("Access-Control-Max-Age", "86400");
+    responder->send(204, h, QByteArray());
+}
+
+void RequestRouter::sendError(HttpResponder *responder, int status, const QString &message, const QString &type)
+{
+    responder->sendJson(status, openAiErrorBody(message, type));
+}

@@ -1,0 +1,8 @@
+#pragma once
+
+#include <QByteArray>
+#include <QString>
+
+// OpenAI's error envelope, so SDKs show our text:
+// {"error":{"message":"…","type":"…","code":…}}
+QByteArray openAiErrorBody(const QString &message, const QString &type, const QString &code = QString());

@@ -1,0 +1,376 @@
+#include "http/httpconnection.h"
+
+#include "http/errorbody.h"
+#include "http/httpresponder.h"
+#include "util/logging.h"
+
+#include <QTcpSocket>
+
+namespace {
+
+bool isTokenChar(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '!' || c == '#'
+        || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' || c == '+' || c == '-' || c == '.' || c == '^'
+        || c == '_' || c == '`' || c == '|' || c == '~';
+}
+
+bool isToken(const QByteArray &s)
+{
+    if (s.isEmpty())
+        return false;
+    for (char c : s)
+        if (!isTokenChar(c))
+            return false;
+    return true;
+}
+
+// Strict: digits only, no sign, no overflow.
+bool parseLength(const QByteArray &s, qint64 *out)
+{
+    const QByteArray t = s.trimmed();
+    if (t.isEmpty() || t.size() > 18)
+        return false;
+    qint64 v = 0;
+    for (char c : t) {
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10 + (c - '0');
+    }
+    *out = v;
+    return true;
+}
+
+} // namespace
+
+HttpConnection::HttpConnection(QTcpSocket *socket, const HttpLimits &limits, HttpHandler handler, QObject *parent)
+    : QObject(parent), m_socket(socket), m_limits(limits), m_handler(std::move(handler))
+{
+    socket->setParent(this);
+    // Nagle plus delayed ACK adds ~40 ms to every small relayed write.
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, &HttpConnection::onTimeout);
+    connect(socket, &QTcpSocket::readyRead, this, &HttpConnection::onReadyRead);
+    connect(socket, &QTcpSocket::disconnected, this, &HttpConnection::onDisconnected);
+    connect(socket, &QTcpSocket::bytesWritten, this, [this] {
+        if (m_responder && m_socket->bytesToWrite() <= m_limits.writeLowWater)
+            Q_EMIT m_responder->drained();
+    });
+    armTimer(m_limits.headerTimeoutMs);
+}
+
+HttpConnection::~HttpConnection() = default;
+
+void HttpConnection::closeWhenIdle()
+{
+    m_closeWhenIdle = true;
+    if (m_state == State::ReadingHead && m_in.isEmpty())
+        close();
+}
+
+void HttpConnection::armTimer(int ms)
+{
+    m_timer.start(ms);
+}
+
+void HttpConnection::onReadyRead()
+{
+    if (m_state == State::Dispatched || m_state == State::Closed)
+        return; // read on after the response: pipelined requests wait their turn
+    processInput();
+}
+
+void HttpConnection::processInput()
+{
+    while (m_state == State::ReadingHead || m_state == State::ReadingBody) {
+        if (m_socket->bytesAvailable() > 0) {
+            const bool wasEmpty = m_in.isEmpty() && m_state == State::ReadingHead;
+            m_in += m_socket->readAll();
+            if (wasEmpty)
+                armTimer(m_limits.headerTimeoutMs); // a new request: its headers must arrive in time
+            else if (m_state == State::ReadingBody)
+                armTimer(m_limits.headerTimeoutMs); // bodies may be slow, but not silent
+        }
+        if (m_state == State::ReadingHead && !parseHead())
+            return;
+        if (m_state == State::ReadingBody) {
+            if (!readBody())
+                return;
+            dispatch();
+        }
+    }
+}
+
+bool HttpConnection::parseHead()
+{
+    // RFC 9112 2.2: ignore empty lines before a request line.
+    while (m_in.startsWith("\r\n"))
+        m_in.remove(0, 2);
+    const qsizetype end = m_in.indexOf("\r\n\r\n");
+    if (end < 0) {
+        if (m_in.size() > m_limits.maxHeaderBytes)
+            fail(431, "request headers are too large");
+        return false;
+    }
+    if (end > m_limits.maxHeaderBytes) {
+        fail(431, "request headers are too large");
+        return false;
+    }
+    const QByteArray head = m_in.left(end);
+    m_in.remove(0, end + 4);
+
+    const QList<QByteArray> lines = head.split('\n');
+    const QList<QByteArray> requestLine = lines.first().trimmed().split(' ');
+    if (requestLine.size() != 3 || !isToken(requestLine[0]) || requestLine[1].isEmpty()) {
+        fail(400, "malformed request line");
+        return false;
+    }
+    m_request = HttpRequest();
+    m_request.method = requestLine[0];
+    m_request.target = requestLine[1];
+    const QByteArray &version = requestLine[2];
+    if (version == "HTTP/1.1")
+        m_request.versionMinor = 1;
+    else if (version == "HTTP/1.0")
+        m_request.versionMinor = 0;
+    else {
+        fail(version.startsWith("HTTP/") ? 505 : 400, "unsupported HTTP version");
+        return false;
+    }
+    QByteArray target = m_request.target;
+    if (target.startsWith("http://") || target.startsWith("https://")) {
+        // absolute-form: keep only the path and query
+        const qsizetype slash = target.indexOf('/', target.indexOf("//") + 2);
+        target = slash < 0 ? QByteArray("/") : target.mid(slash);
+    }
+    if (!target.startsWith('/') && !(target == "*" && m_request.method == "OPTIONS")) {
+        fail(400, "malformed request target");
+        return false;
+    }
+    const qsizetype q = target.indexOf('?');
+    m_request.path = q < 0 ? target : target.left(q);
+    m_request.query = q < 0 ? QByteArray() : target.mid(q + 1);
+
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        QByteArray line = lines[i];
+        if (line.endsWith('\r'))
+            line.chop(1);
+        const qsizetype colon = line.indexOf(':');
+        if (colon <= 0 || line.startsWith(' ') || line.startsWith('\t') || !isToken(line.left(colon))) {
+            fail(400, "malformed header line");
+            return false;
+        }
+        m_request.headers.append(line.left(colon), line.mid(colon + 1).trimmed());
+    }
+
+    m_chunked = false;
+    m_contentLength = 0;
+    const QByteArray te = m_request.headers.value("transfer-encoding");
+    if (!te.isEmpty()) {
+        if (m_request.headers.contains("content-length") || !te.trimmed().toLower().endsWith("chunked")) {
+            fail(400, "unsupported transfer encoding");
+            return false;
+        }
+        m_chunked = true;
+        m_chunkState = ChunkState::Size;
+    } else {
+        QByteArray lengthValue;
+        for (const auto &[name, value] : m_request.headers) {
+            if (!HttpHeaders::nameEquals(name, "content-length"))
+                continue;
+            if (!lengthValue.isNull() && value.trimmed() != lengthValue.trimmed()) {
+                fail(400, "conflicting Content-Length headers");
+                return false;
+            }
+            lengthValue = value;
+        }
+        if (!lengthValue.isNull() && !parseLength(lengthValue, &m_contentLength)) {
+            fail(400, "malformed Content-Length");
+            return false;
+        }
+    }
+    if (m_contentLength > m_limits.maxBodyBytes) {
+        fail(413, "request body is larger than the limit of " + QByteArray::number(m_limits.maxBodyBytes) + " bytes");
+        return false;
+    }
+
+    const bool closeRequested = m_request.headers.hasToken("connection", "close");
+    m_keepAlive = m_request.versionMinor >= 1 ? !closeRequested : m_request.headers.hasToken("connection", "keep-alive");
+
+    const QByteArray expect = m_request.headers.value("expect");
+    if (!expect.isEmpty()) {
+        if (!HttpHeaders::nameEquals(expect.trimmed(), "100-continue")) {
+            fail(417, "unsupported Expect header");
+            return false;
+        }
+        // curl waits a second for this before it sends a large body.
+        const bool bodyPending = m_chunked || m_contentLength > m_in.size();
+        if (bodyPending && m_request.versionMinor >= 1)
+            m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+    }
+    if (m_contentLength > 0)
+        m_request.body.reserve(m_contentLength);
+    m_state = State::ReadingBody;
+    return true;
+}
+
+bool HttpConnection::readBody()
+{
+    if (m_chunked)
+        return readChunkedBody();
+    const qint64 need = m_contentLength - m_request.body.size();
+    if (need > 0 && !m_in.isEmpty()) {
+        const qint64 take = qMin<qint64>(need, m_in.size());
+        if (take == m_in.size()) {
+            m_request.body += m_in;
+            m_in.clear();
+        } else {
+            m_request.body.append(m_in.constData(), take);
+            m_in.remove(0, take);
+        }
+    }
+    return m_request.body.size() == m_contentLength;
+}
+
+bool HttpConnection::readChunkedBody()
+{
+    for (;;) {
+        switch (m_chunkState) {
+        case ChunkState::Size: {
+            const qsizetype eol = m_in.indexOf("\r\n");
+            if (eol < 0) {
+                if (m_in.size() > 1024)
+                    fail(400, "malformed chunk size");
+                return false;
+            }
+            QByteArray sizeField = m_in.left(eol);
+            m_in.remove(0, eol + 2);
+            const qsizetype ext = sizeField.indexOf(';');
+            if (ext >= 0)
+                sizeField.truncate(ext);
+            bool ok = false;
+            const qint64 size = sizeField.trimmed().toLongLong(&ok, 16);
+            if (!ok || size < 0 || sizeField.trimmed().size() > 15) {
+                fail(400, "malformed chunk size");
+                return false;
+            }
+            if (m_request.body.size() + size > m_limits.maxBodyBytes) {
+                fail(413, "request body is larger than the limit of " + QByteArray::number(m_limits.maxBodyBytes) + " bytes");
+                return false;
+            }
+            m_chunkRemaining = size;
+            m_chunkState = size == 0 ? ChunkState::Trailer : ChunkState::Data;
+            break;
+        }
+        case ChunkState::Data: {
+            if (m_in.isEmpty())
+                return false;
+            const qint64 take = qMin<qint64>(m_chunkRemaining, m_in.size());
+            m_request.body.append(m_in.constData(), take);
+            m_in.remove(0, take);
+            m_chunkRemaining -= take;
+            if (m_chunkRemaining == 0)
+                m_chunkState = ChunkState::DataEnd;
+            break;
+        }
+        case ChunkState::DataEnd:
+            if (m_in.size() < 2)
+                return false;
+            if (!m_in.startsWith("\r\n")) {
+                fail(400, "malformed chunk");
+                return false;
+            }
+            m_in.remove(0, 2);
+            m_chunkState = ChunkState::Size;
+            break;
+        case ChunkState::Trailer: {
+            const qsizetype eol = m_in.indexOf("\r\n");
+            if (eol < 0) {
+                if (m_in.size() > m_limits.maxHeaderBytes)
+                    fail(431, "request trailers are too large");
+                return false;
+            }
+            m_in.remove(0, eol + 2);
+            if (eol == 0)
+                return true; // the empty line after the trailers
+            break;
+        }
+        }
+    }
+}
+
+void HttpConnection::dispatch()
+{
+    m_timer.stop();
+    m_state = State::Dispatched;
+    m_request.peer = m_socket->peerAddress();
+    auto *responder = new HttpResponder(this, m_socket, m_request.isHead(), m_request.versionMinor,
+                                        m_keepAlive && !m_closeWhenIdle);
+    m_responder = responder;
+    m_handler(m_request, responder);
+}
+
+void HttpConnection::responseDone(bool keepAlive)
+{
+    if (m_state != State::Dispatched)
+        return;
+    if (m_responder) {
+        m_responder->deleteLater();
+        m_responder = nullptr;
+    }
+    m_request = HttpRequest();
+    if (!keepAlive || m_closeWhenIdle) {
+        close();
+        Q_EMIT requestFinished();
+        return;
+    }
+    m_state = State::ReadingHead;
+    armTimer(m_limits.keepAliveTimeoutMs);
+    Q_EMIT requestFinished();
+    // Pipelined bytes may be waiting; parse them after the current call
+    // stack unwinds, so a handler that answers at once does not recurse.
+    if (!m_in.isEmpty() || m_socket->bytesAvailable() > 0)
+        QMetaObject::invokeMethod(this, &HttpConnection::processInput, Qt::QueuedConnection);
+}
+
+void HttpConnection::fail(int status, const QByteArray &message)
+{
+    qCDebug(lcHttp) << "rejecting request from" << m_socket->peerAddress() << status << message;
+    const QByteArray body = openAiErrorBody(QString::fromUtf8(message), QStringLiteral("invalid_request_error"));
+    QByteArray response = "HTTP/1.1 " + QByteArray::number(status) + ' ' + HttpResponder::reasonPhrase(status)
+        + "\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: " + QByteArray::number(body.size())
+        + "\r\nConnection: close\r\n\r\n" + body;
+    m_socket->write(response);
+    close();
+}
+
+void HttpConnection::close()
+{
+    if (m_state == State::Closed)
+        return;
+    m_state = State::Closed;
+    m_timer.stop();
+    // Flushes what is queued (the end of a stream, an error reply), then closes.
+    m_socket->disconnectFromHost();
+}
+
+void HttpConnection::onTimeout()
+{
+    if (m_state == State::ReadingHead && m_in.isEmpty()) {
+        close(); // idle keep-alive connection
+        return;
+    }
+    if (m_state == State::ReadingHead || m_state == State::ReadingBody)
+        fail(408, "request was not received in time");
+}
+
+void HttpConnection::onDisconnected()
+{
+    m_state = State::Closed;
+    m_timer.stop();
+    if (m_responder)
+        m_responder->markClientGone();
+    Q_EMIT closed();
+    deleteLater();
+}

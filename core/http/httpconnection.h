@@ -1,0 +1,68 @@
+#pragma once
+
+#include "http/httplimits.h"
+#include "http/httprequest.h"
+
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include <functional>
+
+class HttpResponder;
+class QTcpSocket;
+
+using HttpHandler = std::function<void(HttpRequest &, HttpResponder *)>;
+
+// One client connection: parses HTTP/1.x requests (Content-Length or chunked
+// bodies), enforces the edge limits, answers one request at a time and keeps
+// the connection alive between them.
+class HttpConnection : public QObject
+{
+    Q_OBJECT
+public:
+    HttpConnection(QTcpSocket *socket, const HttpLimits &limits, HttpHandler handler, QObject *parent);
+    ~HttpConnection() override;
+
+    bool isBusy() const { return m_state == State::Dispatched; }
+    // Closes the connection now if it waits for a request; otherwise after
+    // the current response.
+    void closeWhenIdle();
+
+Q_SIGNALS:
+    void closed();
+    void requestFinished();
+
+private:
+    friend class HttpResponder;
+    enum class State { ReadingHead, ReadingBody, Dispatched, Closed };
+    enum class ChunkState { Size, Data, DataEnd, Trailer };
+
+    void onReadyRead();
+    void onDisconnected();
+    void onTimeout();
+    void processInput();
+    bool parseHead(); // false: need more data or failed (then closed)
+    bool readBody(); // false: need more data or failed
+    bool readChunkedBody();
+    void dispatch();
+    void fail(int status, const QByteArray &message);
+    void responseDone(bool keepAlive);
+    void close();
+    void armTimer(int ms);
+
+    QTcpSocket *m_socket;
+    HttpLimits m_limits;
+    HttpHandler m_handler;
+    QTimer m_timer;
+    State m_state = State::ReadingHead;
+    QByteArray m_in;
+    HttpRequest m_request;
+    qint64 m_contentLength = 0;
+    bool m_chunked = false;
+    ChunkState m_chunkState = ChunkState::Size;
+    qint64 m_chunkRemaining = 0;
+    bool m_keepAlive = true;
+    bool m_closeWhenIdle = false;
+    QPointer<HttpResponder> m_responder;
+};

@@ -1,0 +1,63 @@
+#pragma once
+
+#include "http/httpheaders.h"
+
+#include <QObject>
+#include <QPointer>
+
+class HttpConnection;
+class QTcpSocket;
+
+// Writes one response to a client: all at once, or streamed (chunked on
+// HTTP/1.1 when the length is unknown). Owned by its connection; handlers
+// hold it through a QPointer because the client may vanish at any time.
+class HttpResponder : public QObject
+{
+    Q_OBJECT
+public:
+    HttpResponder(HttpConnection *connection, QTcpSocket *socket, bool headRequest, int versionMinor, bool keepAlive);
+
+    // Headers added to whatever response follows (CORS).
+    void setDefaultHeaders(const HttpHeaders &headers) { m_defaults = headers; }
+
+    void send(int status, const HttpHeaders &headers, const QByteArray &body);
+    void sendJson(int status, const QByteArray &json, const HttpHeaders &extra = {});
+
+    // Streaming: begin once, write any number of times, then end or abort.
+    void begin(int status, const HttpHeaders &headers, qint64 contentLength = -1, const QByteArray &reason = {});
+    void write(const QByteArray &data);
+    void end();
+    // Ends the response abnormally: the connection is closed without the
+    // final chunk, so the client sees an error and never a clean end.
+    void abort();
+
+    bool isStarted() const { return m_started; }
+    bool isFinished() const { return m_finished; }
+    bool isClientGone() const { return m_clientGone; }
+    qint64 bufferedBytes() const;
+    qint64 bytesSent() const { return m_bodyBytes; }
+
+    static QByteArray reasonPhrase(int status);
+
+Q_SIGNALS:
+    void clientGone();
+    // Unsent bytes fell below the low-water mark: the producer may go on.
+    void drained();
+
+private:
+    friend class HttpConnection;
+    void markClientGone();
+    void writeRaw(const QByteArray &data);
+
+    HttpHeaders m_defaults;
+    QPointer<HttpConnection> m_connection;
+    QPointer<QTcpSocket> m_socket;
+    bool m_head;
+    int m_versionMinor;
+    bool m_keepAlive;
+    bool m_chunked = false;
+    bool m_started = false;
+    bool m_finished = false;
+    bool m_clientGone = false;
+    qint64 m_bodyBytes = 0;
+};

@@ -1,0 +1,96 @@
+#include "http/httpserver.h"
+
+#include "util/logging.h"
+
+#include <QTcpServer>
+#include <QTcpSocket>
+
+HttpServer::HttpServer(HttpHandler handler, const HttpLimits &limits, QObject *parent)
+    : QObject(parent), m_handler(std::move(handler)), m_limits(limits), m_server(new QTcpServer(this))
+{
+    connect(m_server, &QTcpServer::newConnection, this, &HttpServer::onNewConnection);
+}
+
+HttpServer::~HttpServer()
+{
+    closeAll();
+}
+
+bool HttpServer::listen(const QHostAddress &address, quint16 port)
+{
+    if (m_server->listen(address, port))
+        return true;
+    m_error = m_server->errorString();
+    if (m_server->serverError() == QAbstractSocket::AddressInUseError)
+        m_error = tr("address already in use");
+    else if (m_server->serverError() == QAbstractSocket::SocketAccessError)
+        m_error = tr("permission denied");
+    return false;
+}
+
+quint16 HttpServer::serverPort() const
+{
+    return m_server->serverPort();
+}
+
+QHostAddress HttpServer::serverAddress() const
+{
+    return m_server->serverAddress();
+}
+
+bool HttpServer::isListening() const
+{
+    return m_server->isListening();
+}
+
+void HttpServer::onNewConnection()
+{
+    while (QTcpSocket *socket = m_server->nextPendingConnection()) {
+        if (m_stopping) {
+            socket->abort();
+            socket->deleteLater();
+            continue;
+        }
+        auto *connection = new HttpConnection(socket, m_limits, m_handler, this);
+        m_connections.insert(connection);
+        connect(connection, &HttpConnection::closed, this, [this, connection] {
+            m_connections.remove(connection);
+            if (m_stopping && busyConnections() == 0)
+                Q_EMIT becameIdle();
+        });
+        connect(connection, &HttpConnection::requestFinished, this, [this] {
+            if (m_stopping && busyConnections() == 0)
+                Q_EMIT becameIdle();
+        });
+    }
+}
+
+void HttpServer::stopAccepting()
+{
+    m_stopping = true;
+    m_server->close();
+    const auto connections = m_connections;
+    for (HttpConnection *c : connections)
+        c->closeWhenIdle();
+    if (busyConnections() == 0)
+        QMetaObject::invokeMethod(this, &HttpServer::becameIdle, Qt::QueuedConnection);
+}
+
+int HttpServer::busyConnections() const
+{
+    int busy = 0;
+    for (const HttpConnection *c : m_connections)
+        busy += c->isBusy() ? 1 : 0;
+    return busy;
+}
+
+void HttpServer::closeAll()
+{
+    m_server->close();
+    const auto connections = m_connections;
+    m_connections.clear();
+    for (HttpConnection *c : connections) {
+        c->disconnect(this);
+        delete c;
+    }
+}

@@ -1,0 +1,88 @@
+#pragma once
+
+#include "http/httprequest.h"
+#include "records/requestrecord.h"
+#include "store/snapshot.h"
+
+#include <QElapsedTimer>
+#include <QNetworkReply>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+class HttpResponder;
+class NetworkPool;
+class QNetworkAccessManager;
+class RecordSink;
+struct HttpLimits;
+
+// What every exchange shares: where upstreams, connections and records live.
+struct ProxyContext
+{
+    SnapshotHolder *snapshots = nullptr;
+    NetworkPool *network = nullptr;
+    RecordSink *records = nullptr;
+    qint64 writeHighWater = 1024 * 1024;
+};
+
+// One client request through the proxy: tries the candidates in turn until
+// one answers with something worth relaying, then relays it as it arrives.
+// Nothing is retried once a byte went to the client.
+class ProxyExchange : public QObject
+{
+    Q_OBJECT
+public:
+    ProxyExchange(HttpRequest &request, HttpResponder *responder, const ProxyContext &context, QObject *parent);
+    ~ProxyExchange() override;
+
+    void start();
+
+Q_SIGNALS:
+    void finished();
+
+private:
+    struct StoredResponse
+    {
+        int status = 0;
+        QByteArray reason;
+        HttpHeaders headers;
+        QByteArray body;
+    };
+
+    void tryNext();
+    void sendAttempt(const Upstream &upstream);
+    void onMetaDataChanged();
+    void onReadyRead();
+    void onReplyFinished();
+    void onHeaderTimeout();
+    void onIdleTimeout();
+    void onClientGone();
+    void relay();
+    void commit(int status);
+    void failAttempt(const QString &what);
+    void keepErrorResponse();
+    void finishWithError(int status, const QString &message, const QString &type, const QString &code);
+    void finish(const QString &outcome, const QString &error = QString());
+    void dropReply();
+    int statusOf(QNetworkReply *reply) const;
+
+    HttpRequest m_request;
+    QPointer<HttpResponder> m_responder;
+    ProxyContext m_context;
+    std::shared_ptr<const Snapshot> m_snapshot;
+    QList<Upstream> m_candidates;
+    int m_next = 0;
+    Upstream m_current;
+    QPointer<QNetworkReply> m_reply;
+    QNetworkAccessManager *m_manager = nullptr;
+    QTimer m_headerTimer;
+    QTimer m_idleTimer;
+    QElapsedTimer m_clock;
+    bool m_stream = false;
+    bool m_committed = false;
+    bool m_collectingError = false;
+    bool m_finished = false;
+    std::optional<StoredResponse> m_lastError;
+    RequestRecord m_record;
+    QStringList m_attemptLog;
+};

@@ -1,0 +1,17 @@
+#include "proxy/proxyhandler.h"
+
+ProxyHandler::ProxyHandler(const ProxyContext &context, QObject *parent) : QObject(parent), m_context(context)
+{
+}
+
+void ProxyHandler::handle(HttpRequest &request, HttpResponder *responder)
+{
+    auto *exchange = new ProxyExchange(request, responder, m_context, this);
+    ++m_inFlight;
+    connect(exchange, &ProxyExchange::finished, this, [this, exchange] {
+        exchange->deleteLater();
+        if (--m_inFlight == 0)
+            Q_EMIT idle();
+    });
+    exchange->start();
+}

@@ -1,0 +1,24 @@
+#pragma once
+
+#include "proxy/proxyexchange.h"
+
+#include <QObject>
+
+// Entry point of the proxy for /v1/*: starts an exchange per request and
+// knows how many are in flight (for a graceful stop).
+class ProxyHandler : public QObject
+{
+    Q_OBJECT
+public:
+    ProxyHandler(const ProxyContext &context, QObject *parent = nullptr);
+
+    void handle(HttpRequest &request, HttpResponder *responder);
+    int inFlight() const { return m_inFlight; }
+
+Q_SIGNALS:
+    void idle();
+
+private:
+    ProxyContext m_context;
+    int m_inFlight = 0;
+};

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <QDateTime>
+#include <QMetaType>
+#include <QString>
+
+// What happened to one proxied request; becomes a row of `records`.
+struct RequestRecord
+{
+    qint64 id = 0;
+    QDateTime createdAt;
+    QString clientIp;
+    QString method;
+    QString path;
+    QString model;
+    bool stream = false;
+    qint64 upstreamId = 0; // the upstream that answered; 0 = none
+    int status = 0;
+    qint64 ttfbMs = 0;
+    qint64 durationMs = 0;
+    int attempts = 0;
+    QString attemptLog; // "3:503 1:200": upstream id and status/error class per attempt
+    qint64 requestBytes = 0;
+    qint64 responseBytes = 0;
+    int promptTokens = 0;
+    int completionTokens = 0;
+    int totalTokens = 0;
+    QString outcome; // complete, cut_upstream, stalled, aborted_by_client, failed
+    QString error;
+    QString userAgent;
+    QString body; // only when the user turns body recording on
+    QString response;
+    // Per-upstream outcome, for the counters: ids that failed and the one that served.
+    QList<qint64> failedUpstreams;
+    bool upstreamSucceeded = false;
+};
+
+Q_DECLARE_METATYPE(RequestRecord)

@@ -1,0 +1,104 @@
+#include "runtime/clicommands.h"
+
+#include "store/configrepository.h"
+#include "store/migrations.h"
+#include "store/upstreamrepository.h"
+#include "util/secrets.h"
+
+#include <QCoreApplication>
+#include <QStandardPaths>
+
+namespace CliCommands {
+
+namespace {
+QString tr(const char *text)
+{
+    return QCoreApplication::translate("CliCommands", text);
+}
+} // namespace
+
+QString defaultDatabasePath()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + QStringLiteral("/db.sqlite");
+}
+
+std::shared_ptr<DbConnection> openDatabase(const DatabaseConfig &config, QTextStream &err)
+{
+    auto conn = DbConnection::open(config, QStringLiteral("cli"));
+    if (!conn) {
+        err << conn.error() << Qt::endl;
+        return nullptr;
+    }
+    if (Status migrated = Migrations::run(*conn.value()); !migrated) {
+        err << migrated.error() << Qt::endl;
+        return nullptr;
+    }
+    return conn.take();
+}
+
+int add(const DatabaseConfig &config, const QString &sk, const QString &endpoint, QTextStream &out, QTextStream &err)
+{
+    auto conn = openDatabase(config, err);
+    if (!conn)
+        return 1;
+    Upstream u;
+    u.sk = sk.trimmed();
+    u.endpoint = endpoint.trimmed();
+    const StoreOutcome created = UpstreamRepository(conn->db()).create(u);
+    if (!created.ok()) {
+        err << created.message << Qt::endl;
+        return 1;
+    }
+    out << created.id << Qt::endl;
+    return 0;
+}
+
+int list(const DatabaseConfig &config, QTextStream &out, QTextStream &err)
+{
+    auto conn = openDatabase(config, err);
+    if (!conn)
+        return 1;
+    QString error;
+    const auto upstreams = UpstreamRepository(conn->db()).list(&error);
+    if (!upstreams) {
+        err << tr("cannot read the upstreams: %1").arg(error) << Qt::endl;
+        return 1;
+    }
+    const QStringList header{tr("ID"), tr("NAME"), tr("ENDPOINT"), tr("SK"), tr("ENABLED"), tr("WEIGHT"), tr("SUCCESS"), tr("FAILED")};
+    QList<QStringList> rows{header};
+    for (const Upstream &u : *upstreams)
+        rows << QStringList{QString::number(u.id), u.name, u.endpoint, Secrets::mask(u.sk),
+                            u.enabled ? tr("yes") : tr("no"), QString::number(u.weight),
+                            QString::number(u.successCount), QString::number(u.failedCount)};
+    QList<int> widths(header.size(), 0);
+    for (const QStringList &row : rows)
+        for (int i = 0; i < row.size(); ++i)
+            widths[i] = qMax(widths[i], int(row[i].size()));
+    for (const QStringList &row : rows) {
+        QString line;
+        for (int i = 0; i < row.size(); ++i)
+            line += row[i].leftJustified(widths[i] + 2);
+        out << line.trimmed() << Qt::endl;
+    }
+    if (upstreams->isEmpty())
+        out << tr("(no upstreams; add one with -add -sk KEY -endpoint URL)") << Qt::endl;
+    return 0;
+}
+
+int setTokens(const DatabaseConfig &config, const QString &tokens, QTextStream &err)
+{
+    auto conn = openDatabase(config, err);
+    if (!conn)
+        return 1;
+    QStringList clean;
+    for (const QString &t : tokens.split(QLatin1Char(','), Qt::SkipEmptyParts))
+        if (!t.trimmed().isEmpty())
+            clean << t.trimmed();
+    if (!ConfigRepository(conn->db()).setValue(ConfigKey::authorization, clean.join(QLatin1Char(',')))) {
+        err << tr("cannot store the client token in %1").arg(config.describe()) << Qt::endl;
+        return 1;
+    }
+    return 0;
+}
+
+} // namespace CliCommands

@@ -1,0 +1,21 @@
+#pragma once
+
+#include "store/database.h"
+
+#include <QString>
+#include <QTextStream>
+
+// The command-line actions that work on the database and exit (-add, -list,
+// -auth); each returns the process exit status.
+namespace CliCommands {
+
+// Opens and migrates the database; the error line goes to `err`.
+std::shared_ptr<DbConnection> openDatabase(const DatabaseConfig &config, QTextStream &err);
+int add(const DatabaseConfig &config, const QString &sk, const QString &endpoint, QTextStream &out, QTextStream &err);
+int list(const DatabaseConfig &config, QTextStream &out, QTextStream &err);
+int setTokens(const DatabaseConfig &config, const QString &tokens, QTextStream &err);
+
+// db.sqlite in the platform's app-data folder.
+QString defaultDatabasePath();
+
+} // namespace CliCommands

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+// The parsed command line (SPEC §1): the seed's single-dash flags, their
+// double-dash forms, and this project's additions.
+struct CommandLine
+{
+    enum class Action { Serve, Add, List, Help, Version, UsageError };
+
+    Action action = Action::Serve;
+    QString addr = QStringLiteral("127.0.0.1:8888");
+    QString database; // empty: the default in the app-data folder
+    QString sk;
+    QString endpoint = QStringLiteral("https://api.openai.com/v1");
+    bool noAuth = false;
+    bool noGui = false;
+    std::optional<QString> auth;
+    QString error; // for UsageError
+    QString helpText;
+
+    static CommandLine parse(const QStringList &arguments);
+};

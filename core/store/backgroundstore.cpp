@@ -1,0 +1,119 @@
+#include "store/backgroundstore.h"
+
+#include "store/recordrepository.h"
+#include "store/snapshot.h"
+#include "store/upstreamrepository.h"
+#include "util/logging.h"
+
+#include <QSqlQuery>
+
+namespace {
+constexpr int flushIntervalMs = 250;
+// Outside edits must be live within 2 s; checking is one cheap pragma.
+constexpr int watchIntervalMs = 500;
+} // namespace
+
+BackgroundStore::BackgroundStore(const DatabaseConfig &config, SnapshotHolder *snapshots, QObject *parent)
+    : QObject(parent), m_config(config), m_snapshots(snapshots)
+{
+}
+
+BackgroundStore::~BackgroundStore() = default;
+
+void BackgroundStore::submit(RequestRecord record)
+{
+    QMutexLocker lock(&m_mutex);
+    if (m_queue.size() >= maxQueued) {
+        ++m_dropped;
+        return;
+    }
+    m_queue.append(std::move(record));
+}
+
+bool BackgroundStore::open()
+{
+    // A short busy timeout: a locked database delays records, never requests.
+    auto conn = DbConnection::open(m_config, QStringLiteral("background"), 1000);
+    if (!conn) {
+        qCWarning(lcStore) << conn.error();
+        return false;
+    }
+    m_conn = conn.take();
+    m_lastFingerprint = fingerprint();
+    m_flushTimer = new QTimer(this);
+    connect(m_flushTimer, &QTimer::timeout, this, &BackgroundStore::flush);
+    m_flushTimer->start(flushIntervalMs);
+    m_watchTimer = new QTimer(this);
+    connect(m_watchTimer, &QTimer::timeout, this, &BackgroundStore::checkForChanges);
+    m_watchTimer->start(watchIntervalMs);
+    return true;
+}
+
+void BackgroundStore::flush()
+{
+    QList<RequestRecord> batch;
+    {
+        QMutexLocker lock(&m_mutex);
+        batch.swap(m_queue);
+    }
+    if (batch.isEmpty() || !m_conn)
+        return;
+
+    QString error;
+    if (!RecordRepository(m_conn->db()).insert(batch, &error)) {
+        m_dropped += batch.size();
+        qCWarning(lcRecords) << "dropped" << batch.size() << "records:" << error;
+    }
+    QHash<qint64, QPair<qint64, qint64>> counters;
+    QHash<qint64, QDateTime> lastSuccess;
+    for (const RequestRecord &r : std::as_const(batch)) {
+        for (qint64 id : r.failedUpstreams)
+            counters[id].second += 1;
+        if (r.upstreamSucceeded && r.upstreamId > 0) {
+            counters[r.upstreamId].first += 1;
+            lastSuccess[r.upstreamId] = r.createdAt.addMSecs(r.durationMs);
+        }
+    }
+    UpstreamRepository(m_conn->db()).addCounters(counters, lastSuccess);
+    // Our own commits do not change data_version for this connection, so the
+    // counters do not count as an outside edit.
+    Q_EMIT recorded(batch);
+}
+
+void BackgroundStore::close()
+{
+    flush();
+    delete m_flushTimer;
+    m_flushTimer = nullptr;
+    delete m_watchTimer;
+    m_watchTimer = nullptr;
+    m_conn.reset();
+}
+
+QString BackgroundStore::fingerprint()
+{
+    QSqlQuery q(m_conn->db());
+    if (m_conn->isPostgres()) {
+        q.exec(QStringLiteral("SELECT (SELECT COUNT(*) FROM openai_upstreams) || '/' || "
+                              "COALESCE((SELECT MAX(updated_at)::text FROM openai_upstreams), '') || '/' || "
+                              "COALESCE((SELECT MAX(updated_at)::text FROM config_kvs), '')"));
+    } else {
+        q.exec(QStringLiteral("PRAGMA data_version"));
+    }
+    return q.next() ? q.value(0).toString() : QString();
+}
+
+void BackgroundStore::checkForChanges()
+{
+    if (!m_conn)
+        return;
+    const QString now = fingerprint();
+    if (now == m_lastFingerprint)
+        return;
+    m_lastFingerprint = now;
+    QString error;
+    if (!m_snapshots->reload(*m_conn, &error))
+        qCWarning(lcStore) << "cannot reload upstreams:" << error;
+    else
+        qCDebug(lcStore) << "reloaded upstreams after a change in the database";
+}

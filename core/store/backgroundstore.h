@@ -1,0 +1,53 @@
+#pragma once
+
+#include "records/recordsink.h"
+#include "store/database.h"
+
+#include <QList>
+#include <QMutex>
+#include <QObject>
+#include <QTimer>
+
+#include <atomic>
+#include <memory>
+
+class SnapshotHolder;
+
+// The database work that must never run on the request path, on a thread of
+// its own with its own connection: batched record and counter writes, and
+// watching for edits by other processes (the seed invites editing the table).
+class BackgroundStore : public QObject, public RecordSink
+{
+    Q_OBJECT
+public:
+    BackgroundStore(const DatabaseConfig &config, SnapshotHolder *snapshots, QObject *parent = nullptr);
+    ~BackgroundStore() override;
+
+    // Thread-safe; never blocks on the database.
+    void submit(RequestRecord record) override;
+    qint64 droppedRecords() const { return m_dropped.load(); }
+
+    // Run on the store thread.
+    Q_INVOKABLE bool open();
+    Q_INVOKABLE void flush();
+    Q_INVOKABLE void close();
+
+    static constexpr int maxQueued = 20000;
+
+Q_SIGNALS:
+    void recorded(const QList<RequestRecord> &records);
+
+private:
+    void checkForChanges();
+    QString fingerprint();
+
+    DatabaseConfig m_config;
+    SnapshotHolder *m_snapshots;
+    std::shared_ptr<DbConnection> m_conn;
+    QTimer *m_flushTimer = nullptr;
+    QTimer *m_watchTimer = nullptr;
+    QString m_lastFingerprint;
+    QMutex m_mutex;
+    QList<RequestRecord> m_queue;
+    std::atomic<qint64> m_dropped{0};
+};

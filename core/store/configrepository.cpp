@@ -1,0 +1,95 @@
+#include "store/configrepository.h"
+
+#include "store/database.h"
+#include "util/logging.h"
+
+#include <QSqlError>
+#include <QSqlQuery>
+
+std::optional<Settings> ConfigRepository::load(QString *error) const
+{
+    QSqlQuery q(m_db);
+    q.setForwardOnly(true);
+    if (!q.exec(QStringLiteral("SELECT \"key\", value FROM config_kvs WHERE deleted_at IS NULL"))) {
+        if (error)
+            *error = q.lastError().text();
+        return std::nullopt;
+    }
+    Settings s;
+    while (q.next()) {
+        const QString key = q.value(0).toString();
+        const QString value = q.value(1).toString();
+        bool isNumber = false;
+        const int number = value.trimmed().toInt(&isNumber);
+        if (key == QLatin1String(ConfigKey::authorization)) {
+            s.tokens.clear();
+            for (const QString &t : value.split(QLatin1Char(','), Qt::SkipEmptyParts))
+                if (!t.trimmed().isEmpty())
+                    s.tokens << t.trimmed();
+        } else if (key == QLatin1String(ConfigKey::policy) && Settings::knownPolicies().contains(value.trimmed())) {
+            s.policy = value.trimmed();
+        } else if (key == QLatin1String(ConfigKey::timeout) && isNumber && number > 0) {
+            s.timeoutSec = number;
+        } else if (key == QLatin1String(ConfigKey::streamTimeout) && isNumber && number > 0) {
+            s.streamTimeoutSec = number;
+        } else if (key == QLatin1String(ConfigKey::idleTimeout) && isNumber && number > 0) {
+            s.idleTimeoutSec = number;
+        } else if (key == QLatin1String(ConfigKey::recordBodies)) {
+            s.recordBodies = value == QLatin1String("1") || value == QLatin1String("true");
+        }
+    }
+    return s;
+}
+
+std::optional<QString> ConfigRepository::value(const char *key) const
+{
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("SELECT value FROM config_kvs WHERE \"key\" = ? AND deleted_at IS NULL"));
+    q.addBindValue(QString::fromLatin1(key));
+    if (q.exec() && q.next())
+        return q.value(0).toString();
+    return std::nullopt;
+}
+
+bool ConfigRepository::setValue(const char *key, const QString &value)
+{
+    // Update, then insert: a Go-era table may lack the unique constraint an
+    // upsert would need.
+    const QVariant now = DbTime::now();
+    QSqlQuery q(m_db);
+    q.prepare(QStringLiteral("UPDATE config_kvs SET value = ?, updated_at = ? WHERE \"key\" = ? AND deleted_at IS NULL"));
+    q.addBindValue(value);
+    q.addBindValue(now);
+    q.addBindValue(QString::fromLatin1(key));
+    if (q.exec() && q.numRowsAffected() > 0)
+        return true;
+    QSqlQuery purge(m_db);
+    purge.prepare(QStringLiteral("DELETE FROM config_kvs WHERE \"key\" = ?"));
+    purge.addBindValue(QString::fromLatin1(key));
+    purge.exec();
+    q.prepare(QStringLiteral("INSERT INTO config_kvs (created_at, updated_at, \"key\", value) VALUES (?, ?, ?, ?)"));
+    q.addBindValue(now);
+    q.addBindValue(now);
+    q.addBindValue(QString::fromLatin1(key));
+    q.addBindValue(value);
+    if (!q.exec()) {
+        qCWarning(lcStore) << "cannot store setting" << key << ":" << q.lastError().text();
+        return false;
+    }
+    return true;
+}
+
+bool ConfigRepository::save(const Settings &s)
+{
+    m_db.transaction();
+    const bool ok = setValue(ConfigKey::policy, s.policy)
+        && setValue(ConfigKey::timeout, QString::number(s.timeoutSec))
+        && setValue(ConfigKey::streamTimeout, QString::number(s.streamTimeoutSec))
+        && setValue(ConfigKey::idleTimeout, QString::number(s.idleTimeoutSec))
+        && setValue(ConfigKey::recordBodies, s.recordBodies ? QStringLiteral("1") : QStringLiteral("0"));
+    if (!ok) {
+        m_db.rollback();
+        return false;
+    }
+    return m_db.commit();
+}

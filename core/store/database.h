@@ -1,0 +1,55 @@
+#pragma once
+
+#include "util/result.h"
+
+#include <QDateTime>
+#include <QSqlDatabase>
+#include <QString>
+#include <QVariant>
+
+#include <memory>
+
+// Where the data lives: a SQLite file or a PostgreSQL server.
+struct DatabaseConfig
+{
+    enum class Kind { Sqlite, Postgres };
+    Kind kind = Kind::Sqlite;
+    QString path; // SQLite file
+    QString host;
+    int port = 5432;
+    QString user;
+    QString password;
+    QString name;
+
+    // "sqlite:/path" or "postgresql://user@host:port/db", never the password.
+    QString describe() const;
+    static Result<DatabaseConfig> fromDsn(const QString &dsn);
+};
+
+// A database connection owned by one thread (Qt SQL connections are per
+// thread); removed from Qt's registry when it goes out of scope.
+class DbConnection
+{
+public:
+    static Result<std::shared_ptr<DbConnection>> open(const DatabaseConfig &config,
+                                                      const QString &purpose,
+                                                      int busyTimeoutMs = 5000);
+    ~DbConnection();
+    DbConnection(const DbConnection &) = delete;
+    DbConnection &operator=(const DbConnection &) = delete;
+
+    QSqlDatabase &db() { return m_db; }
+    bool isPostgres() const;
+
+private:
+    DbConnection() = default;
+    QString m_name;
+    QSqlDatabase m_db;
+};
+
+namespace DbTime {
+// gorm's SQLite layout: "2006-01-02 15:04:05.999-07:00", always written in UTC.
+QString format(const QDateTime &t);
+QDateTime parse(const QVariant &v);
+QVariant now();
+} // namespace DbTime

@@ -1,0 +1,174 @@
+#include "store/migrations.h"
+
+#include "store/database.h"
+#include "util/logging.h"
+
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QSqlRecord>
+#include <QStringList>
+
+#include <functional>
+#include <vector>
+
+namespace {
+
+struct Column
+{
+    const char *name;
+    const char *sqliteType;
+    const char *postgresType;
+};
+
+class Migrator
+{
+public:
+    explicit Migrator(DbConnection &conn) : m_conn(conn) {}
+
+    bool exec(const QString &sql)
+    {
+        QSqlQuery q(m_conn.db());
+        if (q.exec(sql))
+            return true;
+        m_error = QStringLiteral("%1 (%2)").arg(q.lastError().text(), sql.left(120));
+        return false;
+    }
+
+    bool hasColumn(const QString &table, const QString &column)
+    {
+        return m_conn.db().record(table).indexOf(column) >= 0;
+    }
+
+    // Adds only what is missing: a Go database may already have some of them.
+    bool addColumns(const QString &table, const std::vector<Column> &columns)
+    {
+        for (const Column &c : columns) {
+            const QString name = QString::fromLatin1(c.name);
+            if (hasColumn(table, name))
+                continue;
+            const char *type = m_conn.isPostgres() ? c.postgresType : c.sqliteType;
+            if (!exec(QStringLiteral("ALTER TABLE %1 ADD COLUMN %2 %3").arg(table, name, QString::fromLatin1(type))))
+                return false;
+        }
+        return true;
+    }
+
+    QString idColumn() const
+    {
+        return m_conn.isPostgres() ? QStringLiteral("id BIGSERIAL PRIMARY KEY")
+                                   : QStringLiteral("id integer PRIMARY KEY AUTOINCREMENT");
+    }
+    QString timeType() const { return m_conn.isPostgres() ? QStringLiteral("timestamptz") : QStringLiteral("datetime"); }
+
+    DbConnection &m_conn;
+    QString m_error;
+};
+
+// Version 1: the tables as gorm created them for the Go tool.
+bool createGormTables(Migrator &m)
+{
+    const QString t = m.timeType();
+    return m.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS openai_upstreams (%1, created_at %2, updated_at %2, "
+                                 "deleted_at %2, sk text, endpoint text, success_count bigint, failed_count bigint, "
+                                 "last_call_success_time %2)")
+                      .arg(m.idColumn(), t))
+        && m.exec(QStringLiteral("CREATE UNIQUE INDEX IF NOT EXISTS idx_sk_endpoint ON openai_upstreams(sk, endpoint)"))
+        && m.exec(QStringLiteral("CREATE INDEX IF NOT EXISTS idx_openai_upstreams_deleted_at ON openai_upstreams(deleted_at)"))
+        && m.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS config_kvs (%1, created_at %2, updated_at %2, deleted_at %2, "
+                                 "\"key\" text UNIQUE, value text)")
+                      .arg(m.idColumn(), t))
+        && m.exec(QStringLiteral("CREATE INDEX IF NOT EXISTS idx_config_kvs_deleted_at ON config_kvs(deleted_at)"))
+        && m.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS records (%1, upstream_id bigint, created_at %2, ip text, "
+                                 "body text, response text, elapsed_time bigint, status bigint)")
+                      .arg(m.idColumn(), t));
+}
+
+// Version 2: this project's upstream settings, with defaults so that a row
+// inserted by hand with only sk and endpoint is a working upstream.
+bool addUpstreamColumns(Migrator &m)
+{
+    return m.addColumns(QStringLiteral("openai_upstreams"),
+                        {{"name", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                         {"enabled", "integer NOT NULL DEFAULT 1", "integer NOT NULL DEFAULT 1"},
+                         {"weight", "integer NOT NULL DEFAULT 1", "integer NOT NULL DEFAULT 1"},
+                         {"allow", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                         {"deny", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                         {"timeout", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                         {"stream_timeout", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                         {"sort_order", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"}});
+}
+
+// Version 3: what a record says about a request beyond the Go tool's columns.
+bool addRecordColumns(Migrator &m)
+{
+    return m.addColumns(QStringLiteral("records"),
+                        {{"method", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                         {"path", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                         {"model", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                         {"stream", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                         {"ttfb_ms", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                         {"duration_ms", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                         {"attempts", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                         {"attempt_log", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                         {"request_bytes", "bigint NOT NULL DEFAULT 0", "bigint NOT NULL DEFAULT 0"},
+                         {"response_bytes", "bigint NOT NULL DEFAULT 0", "bigint NOT NULL DEFAULT 0"},
+                         {"prompt_tokens", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                         {"completion_tokens", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                         {"total_tokens", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                         {"outcome", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                         {"error", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                         {"user_agent", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"}})
+        && m.exec(QStringLiteral("CREATE INDEX IF NOT EXISTS idx_records_created_at ON records(created_at)"));
+}
+
+using Step = std::function<bool(Migrator &)>;
+const std::vector<Step> &steps()
+{
+    static const std::vector<Step> all = {createGormTables, addUpstreamColumns, addRecordColumns};
+    return all;
+}
+
+} // namespace
+
+namespace Migrations {
+
+int latestVersion()
+{
+    return int(steps().size());
+}
+
+int currentVersion(DbConnection &conn)
+{
+    QSqlQuery q(conn.db());
+    if (!q.exec(QStringLiteral("SELECT MAX(version) FROM route_schema_migrations")) || !q.next())
+        return 0;
+    return q.value(0).toInt();
+}
+
+Status run(DbConnection &conn)
+{
+    Migrator m(conn);
+    if (!m.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS route_schema_migrations (version integer PRIMARY KEY, applied_at text)")))
+        return Status::failure(m.m_error);
+    const int from = currentVersion(conn);
+    for (int v = from + 1; v <= latestVersion(); ++v) {
+        // Each step and its version row commit together, so a crash leaves
+        // the schema at a known version.
+        conn.db().transaction();
+        QSqlQuery mark(conn.db());
+        mark.prepare(QStringLiteral("INSERT INTO route_schema_migrations (version, applied_at) VALUES (?, ?)"));
+        mark.addBindValue(v);
+        mark.addBindValue(DbTime::now());
+        if (!steps()[size_t(v - 1)](m) || !mark.exec()) {
+            const QString error = m.m_error.isEmpty() ? mark.lastError().text() : m.m_error;
+            conn.db().rollback();
+            return Status::failure(QObject::tr("database migration %1 failed: %2").arg(v).arg(error));
+        }
+        if (!conn.db().commit())
+            return Status::failure(QObject::tr("database migration %1 failed: %2").arg(v).arg(conn.db().lastError().text()));
+        qCDebug(lcStore) << "migrated database to version" << v;
+    }
+    return {};
+}
+
+} // namespace Migrations

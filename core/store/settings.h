@@ -1,0 +1,28 @@
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+// The global settings kept in `config_kvs` (the database is the source of
+// truth; QSettings holds only GUI preferences).
+struct Settings
+{
+    QStringList tokens; // client tokens; `authorization`, comma-separated
+    QString policy = QStringLiteral("order");
+    int timeoutSec = 120; // time to response headers, non-stream
+    int streamTimeoutSec = 10; // time to response headers, stream
+    int idleTimeoutSec = 120; // gap between body chunks
+    bool recordBodies = false;
+
+    static QStringList knownPolicies();
+};
+
+// The `config_kvs` keys, in one place.
+namespace ConfigKey {
+inline constexpr const char authorization[] = "authorization";
+inline constexpr const char policy[] = "policy";
+inline constexpr const char timeout[] = "timeout";
+inline constexpr const char streamTimeout[] = "stream_timeout";
+inline constexpr const char idleTimeout[] = "idle_timeout";
+inline constexpr const char recordBodies[] = "record_bodies";
+} // namespace ConfigKey

@@ -1,0 +1,43 @@
+#pragma once
+
+#include "store/settings.h"
+#include "store/upstream.h"
+
+#include <QList>
+#include <QMutex>
+#include <QObject>
+
+#include <memory>
+
+class DbConnection;
+
+// What the proxy needs from the database, read once and shared immutably so
+// the request path never touches SQL.
+struct Snapshot
+{
+    QList<Upstream> upstreams; // in the order of the `order` policy
+    Settings settings;
+    quint64 generation = 0;
+};
+
+// The current Snapshot, swapped atomically on every change. Readable from any
+// thread; reloaded by whoever changed the database, or by the change watcher.
+class SnapshotHolder : public QObject
+{
+    Q_OBJECT
+public:
+    explicit SnapshotHolder(QObject *parent = nullptr);
+
+    std::shared_ptr<const Snapshot> current() const;
+    // Reads upstreams and settings through the caller's connection.
+    bool reload(DbConnection &conn, QString *error = nullptr);
+    void publish(Snapshot snapshot);
+
+Q_SIGNALS:
+    void changed();
+
+private:
+    mutable QMutex m_mutex;
+    std::shared_ptr<const Snapshot> m_current;
+    quint64 m_generation = 0;
+};

@@ -1,0 +1,25 @@
+#include "store/upstream.h"
+
+void UpstreamPatch::applyTo(Upstream &u) const
+{
+    if (name)
+        u.name = *name;
+    if (sk)
+        u.sk = *sk;
+    if (endpoint)
+        u.endpoint = *endpoint;
+    if (enabled)
+        u.enabled = *enabled;
+    if (weight)
+        u.weight = *weight;
+    if (allow)
+        u.allow = *allow;
+    if (deny)
+        u.deny = *deny;
+    if (timeoutSec)
+        u.timeoutSec = *timeoutSec;
+    if (streamTimeoutSec)
+        u.streamTimeoutSec = *streamTimeoutSec;
+    if (sortOrder)
+        u.sortOrder = *sortOrder;
+}

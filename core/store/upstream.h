@@ -1,0 +1,46 @@
+#pragma once
+
+#include <QDateTime>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+// One API key behind the proxy: a row of `openai_upstreams`.
+struct Upstream
+{
+    qint64 id = 0;
+    QString name;
+    QString sk;
+    QString endpoint;
+    bool enabled = true;
+    int weight = 1;
+    QStringList allow; // models or paths; empty = everything
+    QStringList deny;
+    int timeoutSec = 0; // 0 = the global default
+    int streamTimeoutSec = 0;
+    int sortOrder = 0;
+    qint64 successCount = 0;
+    qint64 failedCount = 0;
+    QDateTime lastCallSuccessTime;
+    QDateTime createdAt;
+    QDateTime updatedAt;
+};
+
+// The fields a caller may set when creating or editing an upstream; unset
+// optionals keep the stored value (PUT semantics).
+struct UpstreamPatch
+{
+    std::optional<QString> name;
+    std::optional<QString> sk;
+    std::optional<QString> endpoint;
+    std::optional<bool> enabled;
+    std::optional<int> weight;
+    std::optional<QStringList> allow;
+    std::optional<QStringList> deny;
+    std::optional<int> timeoutSec;
+    std::optional<int> streamTimeoutSec;
+    std::optional<int> sortOrder;
+
+    void applyTo(Upstream &u) const;
+};

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <QByteArray>
+#include <QString>
+
+namespace Secrets {
+
+// "sk-abcdef…wxyz": enough to tell keys apart, never enough to use one.
+QString mask(const QString &secret);
+
+// Compares without an early exit, so the time taken says nothing about how
+// much of the candidate matched.
+bool constantTimeEquals(const QByteArray &a, const QByteArray &b);
+
+// A fresh client token: "sk-route-" and 32 random URL-safe characters.
+QString generateToken();
+
+} // namespace Secrets
