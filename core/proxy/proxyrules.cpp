@@ -3,6 +3,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
+
 namespace ProxyRules {
 
 bool isValidEndpoint(const QString &endpoint)
@@ -145,8 +147,10 @@ BodyTraits inspectBody(const QByteArray &contentType, const QByteArray &body)
         traits.model = multipartField(contentType, body, "model");
         return traits;
     }
-    // JSON is the default: OpenAI clients do not always label it.
-    if (!type.isEmpty() && !type.contains("json"))
+    // JSON is the default: clients (curl -d) do not always label it.
+    const auto first = std::find_if(body.cbegin(), body.cend(), [](char c) { return c != ' ' && c != '\n' && c != '\r' && c != '\t'; });
+    const bool looksJson = type.contains("json") || (first != body.cend() && *first == '{');
+    if (!looksJson)
         return traits;
     const QJsonDocument doc = QJsonDocument::fromJson(body);
     if (!doc.isObject())

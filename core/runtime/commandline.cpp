@@ -38,7 +38,12 @@ CommandLine CommandLine::parse(const QStringList &arguments)
     for (const QCommandLineOption &o : {add, addr, database, endpoint, list, noauth, sk, noGui, auth, help, version})
         parser.addOption(o);
 
-    c.helpText = parser.helpText();
+    // Qt prints "--flag"; the seed's users know "-flag". Both work.
+    c.helpText = parser.helpText()
+                     .replace(QStringLiteral("<executable_name>"), QStringLiteral("openai-api-route"))
+                     .replace(QStringLiteral("  --"), QStringLiteral("   -"))
+                     .replace(QStringLiteral(", --"), QStringLiteral(",  -"))
+        + tr("\nEvery flag also works with two dashes (--addr). Exit status: 0 success, 1 runtime failure, 2 usage error.\n");
     if (!parser.parse(arguments)) {
         c.action = Action::UsageError;
         c.error = parser.errorText();

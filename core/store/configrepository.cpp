@@ -58,7 +58,7 @@ bool ConfigRepository::setValue(const char *key, const QString &value)
     const QVariant now = DbTime::now();
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral("UPDATE config_kvs SET value = ?, updated_at = ? WHERE \"key\" = ? AND deleted_at IS NULL"));
-    q.addBindValue(value);
+    q.addBindValue(notNull(value));
     q.addBindValue(now);
     q.addBindValue(QString::fromLatin1(key));
     if (q.exec() && q.numRowsAffected() > 0)
@@ -71,7 +71,7 @@ bool ConfigRepository::setValue(const char *key, const QString &value)
     q.addBindValue(now);
     q.addBindValue(now);
     q.addBindValue(QString::fromLatin1(key));
-    q.addBindValue(value);
+    q.addBindValue(notNull(value));
     if (!q.exec()) {
         qCWarning(lcStore) << "cannot store setting" << key << ":" << q.lastError().text();
         return false;

@@ -47,6 +47,12 @@ private:
     QSqlDatabase m_db;
 };
 
+// Qt binds a null QString as SQL NULL; our text columns are NOT NULL.
+inline QString notNull(const QString &s)
+{
+    return s.isNull() ? QStringLiteral("") : s;
+}
+
 namespace DbTime {
 // gorm's SQLite layout: "2006-01-02 15:04:05.999-07:00", always written in UTC.
 QString format(const QDateTime &t);

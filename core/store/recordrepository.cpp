@@ -23,27 +23,27 @@ bool RecordRepository::insert(const QList<RequestRecord> &records, QString *erro
     for (const RequestRecord &r : records) {
         q.addBindValue(r.upstreamId);
         q.addBindValue(DbTime::format(r.createdAt));
-        q.addBindValue(r.clientIp);
-        q.addBindValue(r.body);
-        q.addBindValue(r.response);
+        q.addBindValue(notNull(r.clientIp));
+        q.addBindValue(notNull(r.body));
+        q.addBindValue(notNull(r.response));
         q.addBindValue(r.durationMs * 1000000); // the Go tool's time.Duration, in ns
         q.addBindValue(r.status);
-        q.addBindValue(r.method);
-        q.addBindValue(r.path);
-        q.addBindValue(r.model);
+        q.addBindValue(notNull(r.method));
+        q.addBindValue(notNull(r.path));
+        q.addBindValue(notNull(r.model));
         q.addBindValue(r.stream ? 1 : 0);
         q.addBindValue(r.ttfbMs);
         q.addBindValue(r.durationMs);
         q.addBindValue(r.attempts);
-        q.addBindValue(r.attemptLog);
+        q.addBindValue(notNull(r.attemptLog));
         q.addBindValue(r.requestBytes);
         q.addBindValue(r.responseBytes);
         q.addBindValue(r.promptTokens);
         q.addBindValue(r.completionTokens);
         q.addBindValue(r.totalTokens);
-        q.addBindValue(r.outcome);
-        q.addBindValue(r.error);
-        q.addBindValue(r.userAgent);
+        q.addBindValue(notNull(r.outcome));
+        q.addBindValue(notNull(r.error));
+        q.addBindValue(notNull(r.userAgent));
         if (!q.exec()) {
             if (error)
                 *error = q.lastError().text();

@@ -37,7 +37,6 @@ Upstream fromQuery(const QSqlQuery &q)
 
 StoreOutcome failed(const QSqlQuery &q)
 {
-    qCWarning(lcStore) << "upstream query failed:" << q.lastError().text();
     return {StoreError::Failed, q.lastError().text(), 0};
 }
 
@@ -126,13 +125,13 @@ StoreOutcome UpstreamRepository::create(const Upstream &u)
     const QVariant now = DbTime::now();
     q.addBindValue(now);
     q.addBindValue(now);
-    q.addBindValue(u.sk);
-    q.addBindValue(u.endpoint);
-    q.addBindValue(u.name);
+    q.addBindValue(notNull(u.sk));
+    q.addBindValue(notNull(u.endpoint));
+    q.addBindValue(notNull(u.name));
     q.addBindValue(u.enabled ? 1 : 0);
     q.addBindValue(u.weight);
-    q.addBindValue(joinList(u.allow));
-    q.addBindValue(joinList(u.deny));
+    q.addBindValue(notNull(joinList(u.allow)));
+    q.addBindValue(notNull(joinList(u.deny)));
     q.addBindValue(u.timeoutSec);
     q.addBindValue(u.streamTimeoutSec);
     q.addBindValue(u.sortOrder);
@@ -164,13 +163,13 @@ StoreOutcome UpstreamRepository::update(qint64 id, const UpstreamPatch &patch)
                              "weight = ?, allow = ?, deny = ?, timeout = ?, stream_timeout = ?, sort_order = ? "
                              "WHERE id = ? AND deleted_at IS NULL"));
     q.addBindValue(DbTime::now());
-    q.addBindValue(u.sk);
-    q.addBindValue(u.endpoint);
-    q.addBindValue(u.name);
+    q.addBindValue(notNull(u.sk));
+    q.addBindValue(notNull(u.endpoint));
+    q.addBindValue(notNull(u.name));
     q.addBindValue(u.enabled ? 1 : 0);
     q.addBindValue(u.weight);
-    q.addBindValue(joinList(u.allow));
-    q.addBindValue(joinList(u.deny));
+    q.addBindValue(notNull(joinList(u.allow)));
+    q.addBindValue(notNull(joinList(u.deny)));
     q.addBindValue(u.timeoutSec);
     q.addBindValue(u.streamTimeoutSec);
     q.addBindValue(u.sortOrder);

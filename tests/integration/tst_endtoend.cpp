@@ -1,0 +1,145 @@
+// The built binary as a user runs it: -add, headless serve, a request, SIGTERM.
+#include "fakeupstream.h"
+#include "rawhttp.h"
+
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+class TestEndToEnd : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+
+    QProcessEnvironment environment() const
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(QStringLiteral("DISPLAY"));
+        env.remove(QStringLiteral("WAYLAND_DISPLAY"));
+        env.remove(QStringLiteral("QT_QPA_PLATFORM"));
+        env.insert(QStringLiteral("HOME"), m_dir.path()); // never the user's real data
+        env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("data")));
+        return env;
+    }
+
+    int run(const QStringList &args, QByteArray *out = nullptr, QByteArray *err = nullptr)
+    {
+        QProcess p;
+        p.setProcessEnvironment(environment());
+        p.start(QStringLiteral(ROUTE_BINARY), args);
+        if (!p.waitForFinished(20000))
+            return -1;
+        if (out)
+            *out = p.readAllStandardOutput();
+        if (err)
+            *err = p.readAllStandardError();
+        return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
+    }
+
+private Q_SLOTS:
+    void exitStatuses()
+    {
+        QByteArray out, err;
+        QCOMPARE(run({QStringLiteral("-version")}, &out), 0);
+        QVERIFY(out.startsWith("openai-api-route "));
+        QCOMPARE(run({QStringLiteral("-help")}, &out), 0);
+        QVERIFY(out.contains("-noauth"));
+        QCOMPARE(run({QStringLiteral("-bogus")}, &out, &err), 2);
+        QVERIFY(err.contains("bogus"));
+        QVERIFY(out.isEmpty());
+        QCOMPARE(run({QStringLiteral("-add")}, &out, &err), 2);
+        QVERIFY(err.contains("-sk"));
+        const QString junk = m_dir.filePath(QStringLiteral("junk.db"));
+        QFile f(junk);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray(4096, 'j'));
+        f.close();
+        QCOMPARE(run({QStringLiteral("-database"), junk, QStringLiteral("-list")}, &out, &err), 1);
+        QVERIFY(err.contains(junk.toUtf8()));
+        QCOMPARE(err.count('\n'), 1); // one clear line
+    }
+
+    void addListServeAndStop()
+    {
+        FakeUpstream upstream;
+        upstream.setBehavior(FakeUpstream::Behavior::json(200, R"({"object":"list","data":[]})"));
+        const QString db = m_dir.filePath(QStringLiteral("e2e.sqlite"));
+        QByteArray out, err;
+        QCOMPARE(run({QStringLiteral("-database"), db, QStringLiteral("-add"), QStringLiteral("-sk"),
+                      QStringLiteral("sk-e2e-secret-key-1234"), QStringLiteral("-endpoint"), upstream.baseUrl()}, &out, &err), 0);
+        QCOMPARE(out.trimmed(), QByteArray("1"));
+        QCOMPARE(run({QStringLiteral("-database"), db, QStringLiteral("-list")}, &out), 0);
+        QVERIFY(out.contains(upstream.baseUrl().toUtf8()));
+        QVERIFY(!out.contains("sk-e2e-secret-key-1234")); // masked
+        QVERIFY(out.contains("1234"));
+
+        QProcess server;
+        server.setProcessEnvironment(environment());
+        server.start(QStringLiteral(ROUTE_BINARY), {QStringLiteral("-database"), db, QStringLiteral("-addr"),
+                                                    QStringLiteral("127.0.0.1:0"), QStringLiteral("--no-gui")});
+        QVERIFY(server.waitForStarted(5000));
+        QByteArray banner;
+        const QRegularExpression portRe(QStringLiteral("127\\.0\\.0\\.1:(\\d+)/v1"));
+        const QRegularExpression tokenRe(QStringLiteral("(sk-route-[A-Za-z0-9]+)"));
+        QRegularExpressionMatch portMatch, tokenMatch;
+        for (int i = 0; i < 50 && !(portMatch.hasMatch() && tokenMatch.hasMatch()); ++i) {
+            server.waitForReadyRead(200);
+            banner += server.readAllStandardOutput();
+            portMatch = portRe.match(QString::fromUtf8(banner));
+            tokenMatch = tokenRe.match(QString::fromUtf8(banner));
+        }
+        QVERIFY2(portMatch.hasMatch() && tokenMatch.hasMatch(), banner.constData());
+        QVERIFY(banner.contains(db.toUtf8())); // the database path is printed
+
+        RawRequest r;
+        r.target = "/v1/models";
+        r.headers.append("Authorization", "Bearer " + tokenMatch.captured(1).toUtf8());
+        const RawResponse resp = rawHttp(quint16(portMatch.captured(1).toUInt()), r);
+        QCOMPARE(resp.status, 200);
+        QCOMPARE(resp.body, QByteArray(R"({"object":"list","data":[]})"));
+        QCOMPARE(upstream.requests().first().headers.value("authorization"), QByteArray("Bearer sk-e2e-secret-key-1234"));
+
+        ::kill(pid_t(server.processId()), SIGTERM);
+        QVERIFY(server.waitForFinished(10000));
+        QCOMPARE(server.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(server.exitCode(), 0);
+        const QByteArray rest = server.readAllStandardOutput() + server.readAllStandardError();
+        QVERIFY(!rest.contains("sk-e2e-secret-key-1234"));
+
+        // A second start keeps the token: it was generated once.
+        QProcess again;
+        again.setProcessEnvironment(environment());
+        again.start(QStringLiteral(ROUTE_BINARY), {QStringLiteral("-database"), db, QStringLiteral("-addr"),
+                                                   QStringLiteral("127.0.0.1:0"), QStringLiteral("--no-gui")});
+        QVERIFY(again.waitForStarted(5000));
+        QByteArray second;
+        for (int i = 0; i < 50 && !second.contains("/v1"); ++i) {
+            again.waitForReadyRead(200);
+            second += again.readAllStandardOutput();
+        }
+        QVERIFY(!second.contains("sk-route-"));
+        ::kill(pid_t(again.processId()), SIGTERM);
+        QVERIFY(again.waitForFinished(10000));
+        QCOMPARE(again.exitCode(), 0);
+    }
+
+    void portInUseNamesTheAddress()
+    {
+        QTcpServer busy;
+        QVERIFY(busy.listen(QHostAddress::LocalHost, 0));
+        const QString addr = QStringLiteral("127.0.0.1:%1").arg(busy.serverPort());
+        QByteArray out, err;
+        QCOMPARE(run({QStringLiteral("-database"), m_dir.filePath(QStringLiteral("busy.sqlite")), QStringLiteral("-addr"), addr,
+                      QStringLiteral("--no-gui")}, &out, &err), 1);
+        QVERIFY2(err.contains(addr.toUtf8()), err.constData());
+        QVERIFY(err.contains("in use"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestEndToEnd)
+#include "tst_endtoend.moc"

@@ -1,0 +1,178 @@
+// The HTTP edge of the real server: framing, keep-alive, limits, timeouts.
+#include "rawhttp.h"
+#include "testengine.h"
+
+#include <QElapsedTimer>
+#include <QTcpSocket>
+#include <QTest>
+
+class TestHttpServer : public QObject
+{
+    Q_OBJECT
+
+    std::unique_ptr<TestEngine> m_env;
+
+    static HttpLimits limits()
+    {
+        HttpLimits l;
+        l.maxBodyBytes = 4096;
+        l.headerTimeoutMs = 600;
+        l.keepAliveTimeoutMs = 800;
+        return l;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        m_env = std::make_unique<TestEngine>(false, limits());
+        QVERIFY(m_env->start());
+    }
+    void cleanupTestCase() { m_env.reset(); }
+
+    void rootAnswers()
+    {
+        RawRequest r;
+        const RawResponse resp = rawHttp(m_env->port(), r);
+        QCOMPARE(resp.status, 200);
+        QVERIFY(resp.complete);
+        QVERIFY(resp.body.contains("openai-api-route"));
+    }
+
+    void headHasNoBody()
+    {
+        const QByteArray raw = rawExchange(m_env->port(), "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        QVERIFY2(raw.startsWith("HTTP/1.1 200"), raw.constData());
+        QVERIFY(raw.contains("Content-Length: "));
+        QVERIFY2(raw.endsWith("\r\n\r\n"), raw.constData()); // nothing after the headers
+    }
+
+    void unknownPathIs404Json()
+    {
+        RawRequest r;
+        r.target = "/nope";
+        const RawResponse resp = rawHttp(m_env->port(), r);
+        QCOMPARE(resp.status, 404);
+        QVERIFY(resp.body.contains("\"error\""));
+    }
+
+    void keepAliveAndPipelining()
+    {
+        const QByteArray two = "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        const QByteArray raw = rawExchange(m_env->port(), two);
+        qsizetype offset = 0;
+        const RawResponse first = parseResponse(raw, &offset);
+        const RawResponse second = parseResponse(raw, &offset);
+        QCOMPARE(first.status, 200);
+        QVERIFY(first.complete);
+        QCOMPARE(second.status, 404);
+        QVERIFY(second.complete);
+    }
+
+    void chunkedRequestBody()
+    {
+        RawRequest r;
+        r.method = "POST";
+        r.target = "/admin/login";
+        r.headers.append("Authorization", TestEngine::bearer());
+        r.headers.append("Transfer-Encoding", "chunked");
+        r.body = "3\r\n{}x\r\n0\r\n\r\n";
+        const RawResponse resp = rawHttp(m_env->port(), r);
+        QCOMPARE(resp.status, 200);
+        QVERIFY(resp.body.contains("success"));
+    }
+
+    void bodyOverLimitIs413BeforeTheBody()
+    {
+        const QByteArray raw = rawExchange(m_env->port(), "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 999999\r\n\r\n", 2000);
+        QVERIFY2(raw.startsWith("HTTP/1.1 413"), raw.constData());
+        QVERIFY(raw.contains("\"error\""));
+    }
+
+    void chunkedBodyOverLimitIs413()
+    {
+        const QByteArray chunk(3000, 'a');
+        const QByteArray req = "POST /v1/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + QByteArray::number(chunk.size(), 16) + "\r\n" + chunk + "\r\n" + QByteArray::number(chunk.size(), 16) + "\r\n" + chunk + "\r\n0\r\n\r\n";
+        const QByteArray raw = rawExchange(m_env->port(), req, 2000);
+        QVERIFY2(raw.startsWith("HTTP/1.1 413"), raw.left(200).constData());
+    }
+
+    void expectContinueIsAnswered()
+    {
+        QTcpSocket s;
+        s.connectToHost(QHostAddress::LocalHost, m_env->port());
+        QVERIFY(s.waitForConnected(2000));
+        s.write("POST /admin/login HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-token\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+        QElapsedTimer t;
+        t.start();
+        QVERIFY(s.waitForReadyRead(2000));
+        QVERIFY(t.elapsed() < 500);
+        QCOMPARE(s.readAll(), QByteArray("HTTP/1.1 100 Continue\r\n\r\n"));
+        s.write("{}");
+        QVERIFY(s.waitForReadyRead(2000));
+        QVERIFY(s.readAll().startsWith("HTTP/1.1 200"));
+    }
+
+    void malformedRequestsAre400AndServerStaysHealthy_data()
+    {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::newRow("garbage") << QByteArray("\x16\x03\x01 hello\r\n\r\n");
+        QTest::newRow("no version") << QByteArray("GET /\r\n\r\n");
+        QTest::newRow("bad header") << QByteArray("GET / HTTP/1.1\r\nno colon here\r\n\r\n");
+        QTest::newRow("bad length") << QByteArray("POST / HTTP/1.1\r\nContent-Length: 12abc\r\n\r\n");
+        QTest::newRow("two lengths") << QByteArray("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab");
+        QTest::newRow("length and chunked") << QByteArray("POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n");
+        QTest::newRow("bad chunk") << QByteArray("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+    }
+
+    void malformedRequestsAre400AndServerStaysHealthy()
+    {
+        QFETCH(QByteArray, bytes);
+        const QByteArray raw = rawExchange(m_env->port(), bytes, 2000);
+        QVERIFY2(raw.startsWith("HTTP/1.1 400"), raw.constData());
+        QCOMPARE(rawHttp(m_env->port(), RawRequest()).status, 200);
+    }
+
+    void oversizedHeadersAre431()
+    {
+        const QByteArray raw = rawExchange(m_env->port(), "GET / HTTP/1.1\r\nX-Big: " + QByteArray(70 * 1024, 'a') + "\r\n\r\n", 2000);
+        QVERIFY2(raw.startsWith("HTTP/1.1 431"), raw.left(100).constData());
+    }
+
+    void slowHeadersTimeOut()
+    {
+        QTcpSocket s;
+        s.connectToHost(QHostAddress::LocalHost, m_env->port());
+        QVERIFY(s.waitForConnected(2000));
+        s.write("GET / HTTP/1.1\r\nX-Slow: 1\r\n");
+        QElapsedTimer t;
+        t.start();
+        QVERIFY(s.waitForReadyRead(3000));
+        QVERIFY(s.readAll().startsWith("HTTP/1.1 408"));
+        QVERIFY(t.elapsed() < 2000);
+    }
+
+    void idleKeepAliveIsClosed()
+    {
+        QTcpSocket s;
+        s.connectToHost(QHostAddress::LocalHost, m_env->port());
+        QVERIFY(s.waitForConnected(2000));
+        s.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        QVERIFY(s.waitForReadyRead(2000));
+        s.readAll();
+        QElapsedTimer t;
+        t.start();
+        QVERIFY(s.waitForDisconnected(3000));
+        QVERIFY(t.elapsed() >= 500);
+    }
+
+    void http10Works()
+    {
+        const QByteArray raw = rawExchange(m_env->port(), "GET / HTTP/1.0\r\n\r\n", 2000);
+        QVERIFY2(raw.startsWith("HTTP/1.1 200"), raw.constData());
+        QVERIFY(raw.contains("openai-api-route"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHttpServer)
+#include "tst_httpserver.moc"

@@ -1,0 +1,74 @@
+#pragma once
+
+#include "http/httpheaders.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QMutex>
+#include <QObject>
+#include <QThread>
+
+#include <functional>
+
+// A scriptable OpenAI-like upstream on 127.0.0.1:0, running on its own
+// thread so tests may block. It can answer, stream, stall, reset or hang.
+class FakeUpstream
+{
+public:
+    struct Request
+    {
+        QByteArray method;
+        QByteArray target;
+        HttpHeaders headers;
+        QByteArray body;
+    };
+
+    struct Behavior
+    {
+        enum class Kind { Respond, Stream, Reset, Hang, CloseWithoutResponse };
+        Kind kind = Kind::Respond;
+        int status = 200;
+        QList<std::pair<QByteArray, QByteArray>> headers;
+        QByteArray body;
+        int delayMs = 0; // before the response headers
+        // Stream: each event is written as one chunk, intervalMs apart.
+        QList<QByteArray> events;
+        int intervalMs = 0;
+        int cutAfterEvents = -1; // close the connection abruptly after this many
+        int stallAfterEvents = -1; // stop sending (keep the connection) after this many
+        bool chunked = true;
+
+        static Behavior json(int status, const QByteArray &body);
+        static Behavior sse(const QList<QByteArray> &events, int intervalMs);
+        static Behavior of(Kind kind);
+    };
+
+    using Script = std::function<Behavior(const Request &)>;
+
+    FakeUpstream();
+    ~FakeUpstream();
+
+    quint16 port() const { return m_port; }
+    QString baseUrl(const QString &path = QStringLiteral("/v1")) const;
+    void setScript(Script script);
+    void setBehavior(const Behavior &behavior);
+
+    QList<Request> requests() const;
+    int requestCount() const;
+    // Streams whose client went away before the stream ended.
+    int clientAborts() const;
+    void clear();
+
+private:
+    friend class FakeUpstreamServer;
+    Behavior behaviorFor(const Request &request);
+    void recordAbort();
+
+    QThread m_thread;
+    QObject *m_server = nullptr;
+    quint16 m_port = 0;
+    mutable QMutex m_mutex;
+    Script m_script;
+    QList<Request> m_requests;
+    int m_aborts = 0;
+};

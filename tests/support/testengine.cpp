@@ -1,0 +1,54 @@
+#include "testengine.h"
+
+#include "store/configrepository.h"
+#include "store/migrations.h"
+#include "store/snapshot.h"
+#include "store/upstreamrepository.h"
+
+TestEngine::TestEngine(bool noAuth, const HttpLimits &limits)
+{
+    m_options.database.path = m_dir.filePath(QStringLiteral("db.sqlite"));
+    m_options.address = QHostAddress::LocalHost;
+    m_options.port = 0;
+    m_options.noAuth = noAuth;
+    m_options.limits = limits;
+    auto conn = DbConnection::open(m_options.database, QStringLiteral("test-setup"));
+    Q_ASSERT(conn);
+    Migrations::run(*conn.value());
+    ConfigRepository(conn.value()->db()).setValue(ConfigKey::authorization, QString::fromLatin1(token()));
+    m_engine = std::make_unique<Engine>(m_options);
+}
+
+TestEngine::~TestEngine()
+{
+    m_engine.reset();
+}
+
+bool TestEngine::start()
+{
+    const Status s = m_engine->start();
+    if (!s)
+        qWarning("engine did not start: %s", qPrintable(s.error()));
+    return s.ok();
+}
+
+qint64 TestEngine::addUpstream(const QString &endpoint, const QString &sk, const std::function<void(Upstream &)> &edit)
+{
+    auto conn = DbConnection::open(m_options.database, QStringLiteral("test"));
+    Upstream u;
+    u.endpoint = endpoint;
+    u.sk = sk;
+    if (edit)
+        edit(u);
+    const StoreOutcome out = UpstreamRepository(conn.value()->db()).create(u);
+    Q_ASSERT(out.ok());
+    m_engine->snapshots()->reload(*conn.value());
+    return out.id;
+}
+
+void TestEngine::setSetting(const char *key, const QString &value)
+{
+    auto conn = DbConnection::open(m_options.database, QStringLiteral("test"));
+    ConfigRepository(conn.value()->db()).setValue(key, value);
+    m_engine->snapshots()->reload(*conn.value());
+}

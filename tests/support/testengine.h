@@ -1,0 +1,36 @@
+#pragma once
+
+#include "engine/engine.h"
+#include "store/upstream.h"
+
+#include <QTemporaryDir>
+
+#include <functional>
+#include <memory>
+
+// A real Engine on 127.0.0.1:0 over a database in a temporary folder, with
+// the known client token "test-token".
+class TestEngine
+{
+public:
+    explicit TestEngine(bool noAuth = false, const HttpLimits &limits = {});
+    ~TestEngine();
+
+    bool start();
+    Engine *engine() const { return m_engine.get(); }
+    quint16 port() const { return m_engine->port(); }
+    const DatabaseConfig &database() const { return m_options.database; }
+    QString databasePath() const { return m_options.database.path; }
+    static QByteArray token() { return "test-token"; }
+    static QByteArray bearer() { return "Bearer test-token"; }
+
+    // Adds directly in the database and refreshes the proxy's view.
+    qint64 addUpstream(const QString &endpoint, const QString &sk, const std::function<void(Upstream &)> &edit = {});
+    void setSetting(const char *key, const QString &value);
+
+private:
+    void reload();
+    QTemporaryDir m_dir;
+    EngineOptions m_options;
+    std::unique_ptr<Engine> m_engine;
+};

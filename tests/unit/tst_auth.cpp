@@ -1,0 +1,60 @@
+#include "auth/authenticator.h"
+#include "util/secrets.h"
+
+#include <QTest>
+
+class TestAuth : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void seedMessages()
+    {
+        QCOMPARE(Authenticator::message(Authenticator::Verdict::NotBearer),
+                 QStringLiteral("authorization header should start with 'Bearer'"));
+        QCOMPARE(Authenticator::message(Authenticator::Verdict::WrongToken), QStringLiteral("wrong authorization header"));
+    }
+
+    void verdicts()
+    {
+        const QStringList tokens{QStringLiteral("alpha"), QStringLiteral("beta")};
+        using V = Authenticator::Verdict;
+        QCOMPARE(Authenticator::check("", tokens), V::NotBearer);
+        QCOMPARE(Authenticator::check("Basic alpha", tokens), V::NotBearer);
+        QCOMPARE(Authenticator::check("bearer alpha", tokens), V::NotBearer); // the seed checks the exact prefix
+        QCOMPARE(Authenticator::check("Bearer alpha", tokens), V::Accepted);
+        QCOMPARE(Authenticator::check("Bearer   beta  ", tokens), V::Accepted);
+        QCOMPARE(Authenticator::check("Bearerbeta", tokens), V::Accepted); // the seed strips "Bearer" then spaces
+        QCOMPARE(Authenticator::check("Bearer gamma", tokens), V::WrongToken);
+        QCOMPARE(Authenticator::check("Bearer alph", tokens), V::WrongToken);
+        QCOMPARE(Authenticator::check("Bearer ", tokens), V::WrongToken);
+        QCOMPARE(Authenticator::check("Bearer ", {}), V::WrongToken);
+        QCOMPARE(Authenticator::check("Bearer x", {}), V::WrongToken);
+    }
+
+    void constantTimeEquality()
+    {
+        QVERIFY(Secrets::constantTimeEquals("abc", "abc"));
+        QVERIFY(!Secrets::constantTimeEquals("abc", "abd"));
+        QVERIFY(!Secrets::constantTimeEquals("abc", "abcd"));
+        QVERIFY(Secrets::constantTimeEquals("", ""));
+    }
+
+    void masking()
+    {
+        QCOMPARE(Secrets::mask(QStringLiteral("sk-abcdefghijklmnwxyz")), QStringLiteral("sk-ab") + QChar(0x2026) + QStringLiteral("wxyz"));
+        QCOMPARE(Secrets::mask(QStringLiteral("short")), QStringLiteral("*****"));
+        QVERIFY(!Secrets::mask(QStringLiteral("sk-abcdefghijklmnwxyz")).contains(QStringLiteral("efgh")));
+    }
+
+    void generatedTokensDiffer()
+    {
+        const QString a = Secrets::generateToken();
+        const QString b = Secrets::generateToken();
+        QVERIFY(a != b);
+        QVERIFY(a.size() >= 40);
+        QVERIFY(a.startsWith(QStringLiteral("sk-route-")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAuth)
+#include "tst_auth.moc"

@@ -1,0 +1,149 @@
+#include "balancer/balancer.h"
+#include "proxy/proxyrules.h"
+
+#include <QTest>
+
+class TestProxyRules : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void urlMapping_data()
+    {
+        QTest::addColumn<QString>("endpoint");
+        QTest::addColumn<QByteArray>("path");
+        QTest::addColumn<QByteArray>("query");
+        QTest::addColumn<QByteArray>("expected");
+        QTest::newRow("openai") << QStringLiteral("https://api.openai.com/v1") << QByteArray("/v1/chat/completions") << QByteArray() << QByteArray("https://api.openai.com/v1/chat/completions");
+        QTest::newRow("own base path") << QStringLiteral("https://openrouter.ai/api/v1") << QByteArray("/v1/models") << QByteArray() << QByteArray("https://openrouter.ai/api/v1/models");
+        QTest::newRow("trailing slash") << QStringLiteral("http://127.0.0.1:11434/v1/") << QByteArray("/v1/models") << QByteArray() << QByteArray("http://127.0.0.1:11434/v1/models");
+        QTest::newRow("query kept") << QStringLiteral("http://h:1/v1") << QByteArray("/v1/files") << QByteArray("purpose=batch&limit=2") << QByteArray("http://h:1/v1/files?purpose=batch&limit=2");
+        QTest::newRow("encoded path kept") << QStringLiteral("http://h/v1") << QByteArray("/v1/files/a%2Fb") << QByteArray() << QByteArray("http://h/v1/files/a%2Fb");
+        QTest::newRow("bare v1") << QStringLiteral("http://h/base") << QByteArray("/v1") << QByteArray() << QByteArray("http://h/base");
+        QTest::newRow("no path on endpoint") << QStringLiteral("http://h") << QByteArray("/v1/models") << QByteArray() << QByteArray("http://h/models");
+    }
+
+    void urlMapping()
+    {
+        QFETCH(QString, endpoint);
+        QFETCH(QByteArray, path);
+        QFETCH(QByteArray, query);
+        QFETCH(QByteArray, expected);
+        QCOMPARE(ProxyRules::upstreamUrl(endpoint, path, query).toEncoded(), expected);
+    }
+
+    void invalidEndpoints()
+    {
+        for (const char *bad : {"", "ftp://h/v1", "api.openai.com/v1", "http://", "http://h/v1?x=1"}) {
+            QVERIFY2(!ProxyRules::isValidEndpoint(QLatin1String(bad)), bad);
+            QVERIFY(ProxyRules::upstreamUrl(QLatin1String(bad), "/v1/x", {}).isEmpty());
+        }
+    }
+
+    void requestHeaders()
+    {
+        HttpHeaders client;
+        client.append("Host", "127.0.0.1:8888");
+        client.append("Authorization", "Bearer client-token");
+        client.append("Connection", "keep-alive, X-Hop");
+        client.append("X-Hop", "1");
+        client.append("Keep-Alive", "timeout=5");
+        client.append("Transfer-Encoding", "chunked");
+        client.append("Content-Length", "12");
+        client.append("Content-Type", "application/json");
+        client.append("OpenAI-Organization", "org-1");
+        client.append("Expect", "100-continue");
+        const HttpHeaders up = ProxyRules::upstreamRequestHeaders(client, QStringLiteral("sk-upstream"));
+        QCOMPARE(up.value("authorization"), QByteArray("Bearer sk-upstream"));
+        QVERIFY(!up.contains("host"));
+        QVERIFY(!up.contains("connection"));
+        QVERIFY(!up.contains("x-hop"));
+        QVERIFY(!up.contains("keep-alive"));
+        QVERIFY(!up.contains("transfer-encoding"));
+        QVERIFY(!up.contains("content-length"));
+        QVERIFY(!up.contains("expect"));
+        QCOMPARE(up.value("content-type"), QByteArray("application/json"));
+        QCOMPARE(up.value("openai-organization"), QByteArray("org-1"));
+        QCOMPARE(up.value("accept-encoding"), QByteArray("identity"));
+        for (const auto &[name, value] : up)
+            QVERIFY(!value.contains("client-token"));
+    }
+
+    void keylessUpstreamGetsNoAuthorization()
+    {
+        HttpHeaders client;
+        client.append("Authorization", "Bearer client-token");
+        client.append("Accept-Encoding", "gzip");
+        const HttpHeaders up = ProxyRules::upstreamRequestHeaders(client, QString());
+        QVERIFY(!up.contains("authorization"));
+        QCOMPARE(up.value("accept-encoding"), QByteArray("gzip"));
+    }
+
+    void responseHeaders()
+    {
+        const QList<std::pair<QByteArray, QByteArray>> upstream{
+            {"Content-Type", "text/event-stream"}, {"Transfer-Encoding", "chunked"}, {"Connection", "close"},
+            {"Content-Length", "5"}, {"X-Request-Id", "req-1"}, {"X-Echo", "Bearer sk-secretkey-123"}, {"Set-Cookie", "a=1"}};
+        const HttpHeaders out = ProxyRules::clientResponseHeaders(upstream, QStringLiteral("sk-secretkey-123"));
+        QCOMPARE(out.value("content-type"), QByteArray("text/event-stream"));
+        QCOMPARE(out.value("x-request-id"), QByteArray("req-1"));
+        QCOMPARE(out.value("set-cookie"), QByteArray("a=1"));
+        QVERIFY(!out.contains("transfer-encoding"));
+        QVERIFY(!out.contains("connection"));
+        QVERIFY(!out.contains("content-length"));
+        QVERIFY(!out.contains("x-echo"));
+    }
+
+    void inspectJson()
+    {
+        auto t = ProxyRules::inspectBody("application/json", R"({"model":"gpt-4o","stream":true,"messages":[]})");
+        QCOMPARE(t.model, QStringLiteral("gpt-4o"));
+        QVERIFY(t.stream);
+        t = ProxyRules::inspectBody("application/x-www-form-urlencoded", R"(  {"model":"m2"})");
+        QCOMPARE(t.model, QStringLiteral("m2"));
+        QVERIFY(!t.stream);
+        t = ProxyRules::inspectBody("application/json", "not json");
+        QVERIFY(t.model.isEmpty());
+        t = ProxyRules::inspectBody("application/octet-stream", "{\"model\":\"x\"}");
+        QCOMPARE(t.model, QStringLiteral("x"));
+        t = ProxyRules::inspectBody("text/plain", "hello");
+        QVERIFY(t.model.isEmpty());
+    }
+
+    void inspectMultipart()
+    {
+        const QByteArray body = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n"
+                                "Content-Type: audio/wav\r\n\r\nname=\"model\"\r\n\x01\x02\r\n--XyZ\r\n"
+                                "Content-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n--XyZ--\r\n";
+        const auto t = ProxyRules::inspectBody("multipart/form-data; boundary=XyZ", body);
+        QCOMPARE(t.model, QStringLiteral("whisper-1"));
+        QCOMPARE(ProxyRules::inspectBody("multipart/form-data; boundary=\"XyZ\"", body).model, QStringLiteral("whisper-1"));
+    }
+
+    void modelRouting()
+    {
+        Snapshot s;
+        Upstream a;
+        a.id = 1;
+        a.allow = {QStringLiteral("gpt-4*")};
+        Upstream b;
+        b.id = 2;
+        b.deny = {QStringLiteral("gpt-4o"), QStringLiteral("/v1/audio/*")};
+        Upstream c;
+        c.id = 3;
+        c.enabled = false;
+        s.upstreams = {a, b, c};
+        auto ids = [&](const QString &model, const QString &path) {
+            QList<qint64> out;
+            for (const Upstream &u : Balancer::candidates(s, {model, path}))
+                out << u.id;
+            return out;
+        };
+        QCOMPARE(ids(QStringLiteral("gpt-4o"), QStringLiteral("/v1/chat/completions")), (QList<qint64>{1}));
+        QCOMPARE(ids(QStringLiteral("gpt-4.1"), QStringLiteral("/v1/chat/completions")), (QList<qint64>{1, 2}));
+        QCOMPARE(ids(QStringLiteral("o3"), QStringLiteral("/v1/chat/completions")), (QList<qint64>{2}));
+        QCOMPARE(ids(QString(), QStringLiteral("/v1/audio/speech")), (QList<qint64>{}));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestProxyRules)
+#include "tst_proxyrules.moc"

@@ -1,0 +1,257 @@
+#include "store/configrepository.h"
+#include "store/database.h"
+#include "store/migrations.h"
+#include "store/recordrepository.h"
+#include "store/snapshot.h"
+#include "store/upstreamrepository.h"
+#include "testengine.h"
+
+#include <QFile>
+#include <QSqlQuery>
+#include <QSqlRecord>
+#include <QTemporaryDir>
+#include <QTest>
+
+class TestStore : public QObject
+{
+    Q_OBJECT
+
+    std::shared_ptr<DbConnection> openIn(const QTemporaryDir &dir, const QString &name = QStringLiteral("db.sqlite"))
+    {
+        DatabaseConfig c;
+        c.path = dir.filePath(name);
+        auto conn = DbConnection::open(c, QStringLiteral("test"));
+        return conn ? conn.take() : nullptr;
+    }
+
+    static void exec(DbConnection &conn, const QString &sql)
+    {
+        QSqlQuery q(conn.db());
+        QVERIFY2(q.exec(sql), qPrintable(sql));
+    }
+
+private Q_SLOTS:
+    void freshDatabaseIsMigrated()
+    {
+        QTemporaryDir dir;
+        auto conn = openIn(dir);
+        QVERIFY(conn);
+        QVERIFY(Migrations::run(*conn).ok());
+        QCOMPARE(Migrations::currentVersion(*conn), Migrations::latestVersion());
+        QVERIFY(Migrations::run(*conn).ok()); // idempotent
+        for (const char *column : {"id", "sk", "endpoint", "deleted_at", "success_count", "failed_count",
+                                   "last_call_success_time", "name", "enabled", "weight", "allow", "deny", "timeout",
+                                   "stream_timeout"})
+            QVERIFY2(conn->db().record(QStringLiteral("openai_upstreams")).indexOf(QLatin1String(column)) >= 0, column);
+        QVERIFY(conn->db().tables().contains(QStringLiteral("config_kvs")));
+        QVERIFY(conn->db().tables().contains(QStringLiteral("records")));
+        QSqlQuery q(conn->db());
+        QVERIFY(q.exec(QStringLiteral("PRAGMA journal_mode")) && q.next());
+        QCOMPARE(q.value(0).toString(), QStringLiteral("wal"));
+    }
+
+    // A database as the Go tool's gorm created and filled it.
+    void goToolDatabaseOpensAndServes()
+    {
+        QTemporaryDir dir;
+        auto conn = openIn(dir);
+        QVERIFY(conn);
+        exec(*conn, QStringLiteral("CREATE TABLE `openai_upstreams` (`id` integer,`created_at` datetime,`updated_at` datetime,"
+                                   "`deleted_at` datetime,`sk` text,`endpoint` text,`success_count` integer,`failed_count` integer,"
+                                   "`last_call_success_time` datetime,PRIMARY KEY (`id`))"));
+        exec(*conn, QStringLiteral("CREATE UNIQUE INDEX `idx_sk_endpoint` ON `openai_upstreams`(`sk`,`endpoint`)"));
+        exec(*conn, QStringLiteral("CREATE TABLE `config_kvs` (`id` integer,`created_at` datetime,`updated_at` datetime,"
+                                   "`deleted_at` datetime,`key` text UNIQUE,`value` text,PRIMARY KEY (`id`))"));
+        exec(*conn, QStringLiteral("CREATE TABLE `records` (`id` integer,`upstream_id` integer,`created_at` datetime,`ip` text,"
+                                   "`body` text,`response` text,`elapsed_time` integer,`status` integer,PRIMARY KEY (`id`))"));
+        exec(*conn, QStringLiteral("INSERT INTO openai_upstreams VALUES (1,'2023-07-15 12:34:56.123456789+08:00',"
+                                   "'2023-07-15 12:34:56.123456789+08:00',NULL,'sk-live-one','https://api.openai.com/v1',7,2,"
+                                   "'2023-07-16 08:00:00.5+08:00')"));
+        exec(*conn, QStringLiteral("INSERT INTO openai_upstreams VALUES (2,'2023-07-15 12:00:00+08:00','2023-07-15 12:00:00+08:00',"
+                                   "'2023-07-20 12:00:00+08:00','sk-deleted','https://api.openai.com/v1',0,0,NULL)"));
+        exec(*conn, QStringLiteral("INSERT INTO config_kvs VALUES (1,NULL,NULL,NULL,'authorization','go-token')"));
+        exec(*conn, QStringLiteral("INSERT INTO records VALUES (1,1,'2023-07-16 08:00:00+08:00','10.0.0.1','{}','{}',1500000000,200)"));
+
+        QVERIFY(Migrations::run(*conn).ok());
+        SnapshotHolder holder;
+        QVERIFY(holder.reload(*conn));
+        const auto snapshot = holder.current();
+        QCOMPARE(snapshot->upstreams.size(), 1);
+        const Upstream &u = snapshot->upstreams.first();
+        QCOMPARE(u.id, 1);
+        QCOMPARE(u.sk, QStringLiteral("sk-live-one"));
+        QVERIFY(u.enabled);
+        QCOMPARE(u.weight, 1);
+        QCOMPARE(u.successCount, 7);
+        QCOMPARE(u.failedCount, 2);
+        QCOMPARE(u.createdAt, QDateTime(QDate(2023, 7, 15), QTime(4, 34, 56, 123), Qt::UTC));
+        QCOMPARE(u.lastCallSuccessTime, QDateTime(QDate(2023, 7, 16), QTime(0, 0, 0, 500), Qt::UTC));
+        QCOMPARE(snapshot->settings.tokens, QStringList{QStringLiteral("go-token")});
+
+        const auto records = RecordRepository(conn->db()).recent(10);
+        QVERIFY(records);
+        QCOMPARE(records->size(), 1);
+        QCOMPARE(records->first().durationMs, 1500);
+        QCOMPARE(records->first().status, 200);
+
+        // The soft-deleted pair may be added again.
+        Upstream again;
+        again.sk = QStringLiteral("sk-deleted");
+        again.endpoint = QStringLiteral("https://api.openai.com/v1");
+        const StoreOutcome created = UpstreamRepository(conn->db()).create(again);
+        QVERIFY2(created.ok(), qPrintable(created.message));
+    }
+
+    void handInsertedRowWorks()
+    {
+        QTemporaryDir dir;
+        auto conn = openIn(dir);
+        QVERIFY(Migrations::run(*conn).ok());
+        exec(*conn, QStringLiteral("INSERT INTO openai_upstreams (sk, endpoint) VALUES ('sk-hand', 'http://127.0.0.1:1/v1')"));
+        const auto list = UpstreamRepository(conn->db()).list();
+        QVERIFY(list);
+        QCOMPARE(list->size(), 1);
+        QVERIFY(list->first().enabled);
+        QCOMPARE(list->first().weight, 1);
+        QCOMPARE(list->first().successCount, 0);
+        QVERIFY(list->first().allow.isEmpty());
+    }
+
+    void createUpdateDelete()
+    {
+        QTemporaryDir dir;
+        auto conn = openIn(dir);
+        QVERIFY(Migrations::run(*conn).ok());
+        UpstreamRepository repo(conn->db());
+        Upstream u;
+        u.sk = QStringLiteral("sk-a");
+        u.endpoint = QStringLiteral("http://a/v1");
+        u.allow = {QStringLiteral("gpt-4o"), QStringLiteral("o3")};
+        const StoreOutcome a = repo.create(u);
+        QVERIFY(a.ok());
+        QCOMPARE(repo.create(u).error, StoreError::Duplicate);
+        u.sk = QStringLiteral("sk-b");
+        const StoreOutcome b = repo.create(u);
+        QVERIFY(b.ok());
+
+        UpstreamPatch patch;
+        patch.sk = QStringLiteral("sk-a"); // would duplicate a
+        QCOMPARE(repo.update(b.id, patch).error, StoreError::Duplicate);
+        UpstreamPatch rename;
+        rename.name = QStringLiteral("second");
+        rename.enabled = false;
+        QVERIFY(repo.update(b.id, rename).ok());
+        const auto got = repo.get(b.id);
+        QVERIFY(got);
+        QCOMPARE(got->name, QStringLiteral("second"));
+        QVERIFY(!got->enabled);
+        QCOMPARE(got->sk, QStringLiteral("sk-b")); // untouched fields are kept
+        QCOMPARE(got->allow, (QStringList{QStringLiteral("gpt-4o"), QStringLiteral("o3")}));
+        QCOMPARE(repo.update(999, rename).error, StoreError::NotFound);
+
+        QVERIFY(repo.remove(a.id).ok());
+        QCOMPARE(repo.remove(a.id).error, StoreError::NotFound);
+        QCOMPARE(repo.list()->size(), 1);
+    }
+
+    void countersAndRecords()
+    {
+        QTemporaryDir dir;
+        auto conn = openIn(dir);
+        QVERIFY(Migrations::run(*conn).ok());
+        UpstreamRepository repo(conn->db());
+        Upstream u;
+        u.sk = QStringLiteral("sk-a");
+        u.endpoint = QStringLiteral("http://a/v1");
+        const qint64 id = repo.create(u).id;
+        const QDateTime when(QDate(2026, 1, 2), QTime(3, 4, 5), Qt::UTC);
+        QVERIFY(repo.addCounters({{id, {3, 1}}}, {{id, when}}));
+        QVERIFY(repo.addCounters({{id, {1, 0}}}, {}));
+        const auto got = repo.get(id);
+        QCOMPARE(got->successCount, 4);
+        QCOMPARE(got->failedCount, 1);
+        QCOMPARE(got->lastCallSuccessTime, when);
+
+        RecordRepository records(conn->db());
+        QList<RequestRecord> batch;
+        for (int i = 0; i < 5; ++i) {
+            RequestRecord r;
+            r.createdAt = when.addSecs(i);
+            r.path = QStringLiteral("/v1/x%1").arg(i);
+            r.status = 200 + i;
+            batch << r;
+        }
+        QVERIFY(records.insert(batch));
+        const auto recent = records.recent(2);
+        QCOMPARE(recent->size(), 2);
+        QCOMPARE(recent->at(0).path, QStringLiteral("/v1/x4")); // newest first
+        QCOMPARE(records.recent(10, recent->at(1).id)->size(), 3);
+    }
+
+    void settingsRoundTrip()
+    {
+        QTemporaryDir dir;
+        auto conn = openIn(dir);
+        QVERIFY(Migrations::run(*conn).ok());
+        ConfigRepository repo(conn->db());
+        QVERIFY(repo.setValue(ConfigKey::authorization, QStringLiteral("t1, t2")));
+        Settings s = *repo.load();
+        QCOMPARE(s.tokens, (QStringList{QStringLiteral("t1"), QStringLiteral("t2")}));
+        s.policy = QStringLiteral("round_robin");
+        s.timeoutSec = 33;
+        s.recordBodies = true;
+        QVERIFY(repo.save(s));
+        QVERIFY(repo.setValue(ConfigKey::authorization, QStringLiteral("t3")));
+        const Settings again = *repo.load();
+        QCOMPARE(again.policy, QStringLiteral("round_robin"));
+        QCOMPARE(again.timeoutSec, 33);
+        QVERIFY(again.recordBodies);
+        QCOMPARE(again.tokens, QStringList{QStringLiteral("t3")});
+    }
+
+    void notADatabaseIsAClearError()
+    {
+        QTemporaryDir dir;
+        QFile f(dir.filePath(QStringLiteral("junk.sqlite")));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray(4096, 'x'));
+        f.close();
+        DatabaseConfig c;
+        c.path = f.fileName();
+        const auto conn = DbConnection::open(c, QStringLiteral("junk"));
+        QVERIFY(!conn.ok());
+        QVERIFY2(conn.error().contains(f.fileName()), qPrintable(conn.error()));
+    }
+
+    void goTimeFormats()
+    {
+        QCOMPARE(DbTime::parse(QStringLiteral("2023-07-15 12:34:56.123456789+08:00")),
+                 QDateTime(QDate(2023, 7, 15), QTime(4, 34, 56, 123), Qt::UTC));
+        QCOMPARE(DbTime::parse(QStringLiteral("2023-07-15 12:34:56")), QDateTime(QDate(2023, 7, 15), QTime(12, 34, 56), Qt::UTC));
+        QCOMPARE(DbTime::parse(QStringLiteral("2023-07-15T12:34:56Z")), QDateTime(QDate(2023, 7, 15), QTime(12, 34, 56), Qt::UTC));
+        QVERIFY(!DbTime::parse(QVariant()).isValid());
+        const QDateTime t(QDate(2026, 11, 26), QTime(1, 2, 3, 456), Qt::UTC);
+        QCOMPARE(DbTime::parse(DbTime::format(t)), t);
+    }
+
+    // The seed invites editing the table directly; a running proxy sees it.
+    void outsideEditsAreSeenWithinTwoSeconds()
+    {
+        TestEngine env;
+        QVERIFY(env.start());
+        QCOMPARE(env.engine()->snapshots()->current()->upstreams.size(), 0);
+        DatabaseConfig c = env.database();
+        auto conn = DbConnection::open(c, QStringLiteral("outsider"));
+        QVERIFY(conn);
+        QSqlQuery q(conn.value()->db());
+        QVERIFY(q.exec(QStringLiteral("INSERT INTO openai_upstreams (sk, endpoint) VALUES ('sk-outside', 'http://127.0.0.1:1/v1')")));
+        QTRY_COMPARE_WITH_TIMEOUT(env.engine()->snapshots()->current()->upstreams.size(), 1, 2000);
+        QVERIFY(q.exec(QStringLiteral("UPDATE openai_upstreams SET enabled = 0")));
+        QTRY_VERIFY_WITH_TIMEOUT(!env.engine()->snapshots()->current()->upstreams.first().enabled, 2000);
+        QVERIFY(q.exec(QStringLiteral("UPDATE config_kvs SET value = 'new-token' WHERE key = 'authorization'")));
+        QTRY_COMPARE_WITH_TIMEOUT(env.engine()->snapshots()->current()->settings.tokens, QStringList{QStringLiteral("new-token")}, 2000);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStore)
+#include "tst_store.moc"
