@@ -13,5 +13,4 @@ struct EngineOptions
     quint16 port = 8888;
     bool noAuth = false;
     HttpLimits limits;
-    int networkManagers = 8;
 };

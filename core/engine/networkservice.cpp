@@ -3,7 +3,7 @@
 #include "admin/adminapi.h"
 #include "engine/requestrouter.h"
 #include "http/httpserver.h"
-#include "proxy/networkpool.h"
+#include "proxy/upstreamclient.h"
 #include "proxy/proxyhandler.h"
 #include "store/backgroundstore.h"
 
@@ -25,10 +25,10 @@ bool NetworkService::start(QString *error)
         *error = conn.error();
         return false;
     }
-    m_pool = new NetworkPool(m_options.networkManagers, this);
+    m_upstreams = new UpstreamClient(this);
     ProxyContext context;
     context.snapshots = m_snapshots;
-    context.network = m_pool;
+    context.upstreams = m_upstreams;
     context.records = m_records;
     context.writeHighWater = m_options.limits.writeHighWater;
     m_proxy = new ProxyHandler(context, this);

@@ -7,7 +7,7 @@
 class AdminApi;
 class BackgroundStore;
 class HttpServer;
-class NetworkPool;
+class UpstreamClient;
 class ProxyHandler;
 class RequestRouter;
 class SnapshotHolder;
@@ -35,7 +35,7 @@ private:
     EngineOptions m_options;
     SnapshotHolder *m_snapshots;
     BackgroundStore *m_records;
-    NetworkPool *m_pool = nullptr;
+    UpstreamClient *m_upstreams = nullptr;
     ProxyHandler *m_proxy = nullptr;
     AdminApi *m_admin = nullptr;
     RequestRouter *m_router = nullptr;

@@ -3,30 +3,16 @@
 #include "balancer/balancer.h"
 #include "http/errorbody.h"
 #include "http/httpresponder.h"
-#include "proxy/networkpool.h"
 #include "proxy/proxyrules.h"
+#include "proxy/upstreamcall.h"
+#include "proxy/upstreamclient.h"
 #include "records/recordsink.h"
 #include "util/logging.h"
 
-#include <QNetworkAccessManager>
-#include <QNetworkRequest>
-
 namespace {
 
-constexpr qint64 readBufferBytes = 256 * 1024;
 constexpr qint64 maxKeptErrorBytes = 256 * 1024;
-
-// Errors of the connection itself, as opposed to an HTTP status that Qt also
-// reports as an error.
-bool isTransportError(QNetworkReply::NetworkError e)
-{
-    const int code = int(e);
-    if (e == QNetworkReply::NoError)
-        return false;
-    const bool contentError = code >= 201 && code <= 299;
-    const bool serverError = code >= 401 && code <= 499;
-    return !(contentError || serverError);
-}
+constexpr int maxRecordedBodyBytes = 64 * 1024;
 
 // 401/403/429/5xx say "this upstream, not this request": try another one.
 bool isFailoverStatus(int status)
@@ -51,7 +37,7 @@ ProxyExchange::ProxyExchange(HttpRequest &request, HttpResponder *responder, con
 
 ProxyExchange::~ProxyExchange()
 {
-    dropReply();
+    dropCall();
 }
 
 void ProxyExchange::start()
@@ -70,20 +56,19 @@ void ProxyExchange::start()
     m_record.requestBytes = m_request.body.size();
     m_record.userAgent = QString::fromUtf8(m_request.headers.value("user-agent")).left(200);
     if (m_snapshot->settings.recordBodies)
-        m_record.body = QString::fromUtf8(m_request.body.left(64 * 1024));
+        m_record.body = QString::fromUtf8(m_request.body.left(maxRecordedBodyBytes));
 
     const RequestTraits requestTraits{traits.model, QString::fromUtf8(m_request.path)};
     m_candidates = Balancer::candidates(*m_snapshot, requestTraits);
     if (m_candidates.isEmpty()) {
+        QString message;
         if (m_snapshot->upstreams.isEmpty())
-            finishWithError(503, tr("no upstream is configured; add one with -add or the admin API"),
-                            QStringLiteral("service_unavailable"), QStringLiteral("no_upstream"));
+            message = tr("no upstream is configured; add one with -add or the admin API");
         else if (!traits.model.isEmpty())
-            finishWithError(503, tr("no enabled upstream is allowed to serve model '%1'").arg(traits.model),
-                            QStringLiteral("service_unavailable"), QStringLiteral("no_upstream"));
+            message = tr("no enabled upstream is allowed to serve model '%1'").arg(traits.model);
         else
-            finishWithError(503, tr("no enabled upstream is available"), QStringLiteral("service_unavailable"),
-                            QStringLiteral("no_upstream"));
+            message = tr("no enabled upstream is available");
+        finishWithError(503, message, QStringLiteral("service_unavailable"), QStringLiteral("no_upstream"));
         return;
     }
     tryNext();
@@ -93,23 +78,22 @@ void ProxyExchange::tryNext()
 {
     if (m_finished)
         return;
-    if (m_next >= m_candidates.size()) {
-        if (m_lastError) {
-            // Every upstream refused; the last refusal is the most useful answer.
-            commit(m_lastError->status);
-            if (m_responder) {
-                m_responder->write(m_lastError->body);
-                m_responder->end();
-            }
-            m_record.status = m_lastError->status;
-            finish(QStringLiteral("failed"), tr("all upstreams failed"));
-        } else {
-            finishWithError(502, tr("all upstreams failed; last error: %1").arg(m_record.error),
-                            QStringLiteral("upstream_error"), QStringLiteral("bad_gateway"));
-        }
+    if (m_next < m_candidates.size()) {
+        sendAttempt(m_candidates.at(m_next++));
         return;
     }
-    sendAttempt(m_candidates.at(m_next++));
+    if (m_lastError) {
+        // Every upstream refused; the last refusal is the most useful answer.
+        commit(m_lastError->status);
+        if (m_responder) {
+            m_responder->write(m_lastError->body);
+            m_responder->end();
+        }
+        finish(QStringLiteral("failed"), tr("all upstreams failed"));
+        return;
+    }
+    finishWithError(502, tr("all upstreams failed; last error: %1").arg(m_record.error),
+                    QStringLiteral("upstream_error"), QStringLiteral("bad_gateway"));
 }
 
 void ProxyExchange::sendAttempt(const Upstream &upstream)
@@ -117,31 +101,16 @@ void ProxyExchange::sendAttempt(const Upstream &upstream)
     m_current = upstream;
     ++m_record.attempts;
     const QUrl url = ProxyRules::upstreamUrl(upstream.endpoint, m_request.path, m_request.query);
-    if (!url.isValid() || url.isEmpty()) {
-        failAttempt(QStringLiteral("invalid endpoint"));
+    if (url.isEmpty()) {
+        failAttempt(tr("invalid endpoint %1").arg(upstream.endpoint));
         return;
     }
-    QNetworkRequest request(url);
-    const HttpHeaders headers = ProxyRules::upstreamRequestHeaders(m_request.headers, upstream.sk);
-    for (const auto &[name, value] : headers) {
-        const QByteArray existing = request.rawHeader(name);
-        request.setRawHeader(name, existing.isEmpty() ? value : existing + ", " + value);
-    }
-    request.setAttribute(QNetworkRequest::CookieLoadControlAttribute, QNetworkRequest::Manual);
-    request.setAttribute(QNetworkRequest::CookieSaveControlAttribute, QNetworkRequest::Manual);
-    request.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
-    request.setAttribute(QNetworkRequest::CacheSaveControlAttribute, false);
-    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
-
-    m_manager = m_context.network->acquire();
-    QNetworkReply *reply = m_request.body.isEmpty() && m_request.method == "GET"
-        ? m_manager->get(request)
-        : m_manager->sendCustomRequest(request, m_request.method, m_request.body);
-    m_reply = reply;
-    reply->setReadBufferSize(readBufferBytes);
-    connect(reply, &QNetworkReply::metaDataChanged, this, &ProxyExchange::onMetaDataChanged);
-    connect(reply, &QNetworkReply::readyRead, this, &ProxyExchange::onReadyRead);
-    connect(reply, &QNetworkReply::finished, this, &ProxyExchange::onReplyFinished);
+    UpstreamCall *call = m_context.upstreams->send(
+        url, m_request.method, ProxyRules::upstreamRequestHeaders(m_request.headers, upstream.sk), m_request.body);
+    m_call = call;
+    connect(call, &UpstreamCall::headersReceived, this, &ProxyExchange::onHeaders);
+    connect(call, &UpstreamCall::readyRead, this, &ProxyExchange::onReadyRead);
+    connect(call, &UpstreamCall::finished, this, &ProxyExchange::onCallFinished);
 
     const Settings &s = m_snapshot->settings;
     int timeoutSec = m_stream ? s.streamTimeoutSec : s.timeoutSec;
@@ -150,27 +119,20 @@ void ProxyExchange::sendAttempt(const Upstream &upstream)
     else if (!m_stream && upstream.timeoutSec > 0)
         timeoutSec = upstream.timeoutSec;
     m_headerTimer.start(timeoutSec * 1000);
+    call->start();
 }
 
-int ProxyExchange::statusOf(QNetworkReply *reply) const
+void ProxyExchange::onHeaders()
 {
-    const QVariant v = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
-    return v.isValid() ? v.toInt() : 0;
-}
-
-void ProxyExchange::onMetaDataChanged()
-{
-    if (!m_reply || m_committed || m_collectingError)
+    if (!m_call || m_committed || m_collectingError)
         return;
-    const int status = statusOf(m_reply);
-    if (status == 0)
-        return;
+    const int status = m_call->status();
     m_headerTimer.stop();
     if (isFailoverStatus(status) && m_next < m_candidates.size()) {
         // Keep this answer (it may be the best we get) and move on once it is in.
         m_collectingError = true;
-        m_lastError = StoredResponse{status, m_reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toByteArray(),
-                                     ProxyRules::clientResponseHeaders(m_reply->rawHeaderPairs(), m_current.sk), {}};
+        m_lastError = StoredResponse{status, m_call->reason(),
+                                     ProxyRules::clientResponseHeaders(m_call->headers().pairs(), m_current.sk), {}};
         m_idleTimer.start(m_snapshot->settings.idleTimeoutSec * 1000);
         return;
     }
@@ -184,19 +146,16 @@ void ProxyExchange::commit(int status)
     m_committed = true;
     m_record.status = status;
     m_record.ttfbMs = m_clock.elapsed();
+    m_record.upstreamId = m_current.id;
     if (!m_responder)
         return;
     HttpHeaders headers;
     QByteArray reason;
     qint64 length = -1;
-    if (m_reply && statusOf(m_reply) == status) {
-        headers = ProxyRules::clientResponseHeaders(m_reply->rawHeaderPairs(), m_current.sk);
-        reason = m_reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toByteArray();
-        bool ok = false;
-        const qint64 declared = m_reply->rawHeader("content-length").toLongLong(&ok);
-        if (ok && declared >= 0)
-            length = declared;
-        m_record.upstreamId = m_current.id;
+    if (m_call && !m_collectingError) {
+        headers = ProxyRules::clientResponseHeaders(m_call->headers().pairs(), m_current.sk);
+        reason = m_call->reason();
+        length = m_call->contentLength();
     } else if (m_lastError) {
         headers = m_lastError->headers;
         reason = m_lastError->reason;
@@ -208,10 +167,10 @@ void ProxyExchange::commit(int status)
 
 void ProxyExchange::onReadyRead()
 {
-    if (!m_reply)
+    if (!m_call)
         return;
     if (m_collectingError) {
-        m_lastError->body += m_reply->readAll();
+        m_lastError->body += m_call->readAll();
         m_idleTimer.start();
         if (m_lastError->body.size() > maxKeptErrorBytes)
             keepErrorResponse();
@@ -223,63 +182,56 @@ void ProxyExchange::onReadyRead()
 
 void ProxyExchange::relay()
 {
-    if (!m_reply || !m_committed || !m_responder)
+    if (!m_call || !m_committed || !m_responder)
         return;
-    // Backpressure: past the high-water mark we stop reading; Qt then stops
-    // reading the upstream socket once its bounded read buffer is full.
-    while (m_reply->bytesAvailable() > 0 && m_responder->bufferedBytes() < m_context.writeHighWater) {
-        const QByteArray chunk = m_reply->read(readBufferBytes);
-        if (chunk.isEmpty())
-            break;
-        m_record.responseBytes += chunk.size();
-        if (m_snapshot->settings.recordBodies && m_record.response.size() < 64 * 1024)
-            m_record.response += QString::fromUtf8(chunk.left(64 * 1024));
-        m_responder->write(chunk);
-        m_idleTimer.start();
-    }
+    // Backpressure: past the high-water mark the bytes stay in the call,
+    // which stops reading its socket once its own bound is reached.
+    if (m_call->bytesAvailable() == 0 || m_responder->bufferedBytes() >= m_context.writeHighWater)
+        return;
+    const QByteArray chunk = m_call->readAll();
+    m_record.responseBytes += chunk.size();
+    if (m_snapshot->settings.recordBodies && m_record.response.size() < maxRecordedBodyBytes)
+        m_record.response += QString::fromUtf8(chunk.left(maxRecordedBodyBytes));
+    m_responder->write(chunk);
+    m_idleTimer.start();
 }
 
-void ProxyExchange::onReplyFinished()
+void ProxyExchange::onCallFinished()
 {
-    if (!m_reply || m_finished)
+    if (!m_call || m_finished)
         return;
     m_headerTimer.stop();
-    const QNetworkReply::NetworkError error = m_reply->error();
-    const int status = statusOf(m_reply);
+    const bool failed = m_call->failure() != UpstreamCall::Failure::None;
+    const int status = m_call->status();
 
     if (m_collectingError) {
-        if (isTransportError(error))
+        if (failed)
             m_lastError->body.clear();
+        else
+            m_lastError->body += m_call->readAll();
         keepErrorResponse();
         return;
     }
-    if (!m_committed && status != 0 && !isTransportError(error)) {
-        onMetaDataChanged();
-        if (m_collectingError) {
-            onReplyFinished();
-            return;
-        }
-    }
     if (!m_committed) {
-        failAttempt(m_reply->errorString());
+        failAttempt(m_call->errorString());
         return;
     }
     m_idleTimer.stop();
-    // Everything that arrived goes out, backpressure or not: it is bounded by
-    // the reply's read buffer.
-    while (m_reply->bytesAvailable() > 0 && m_responder) {
-        const QByteArray chunk = m_reply->readAll();
-        m_record.responseBytes += chunk.size();
-        m_responder->write(chunk);
-    }
+    // Everything that arrived goes out, backpressure or not: it is bounded
+    // by the call's buffer.
+    const QByteArray rest = m_call->readAll();
+    m_record.responseBytes += rest.size();
+    if (m_responder)
+        m_responder->write(rest);
     m_attemptLog << QStringLiteral("%1:%2").arg(m_current.id).arg(status);
-    if (isTransportError(error)) {
+    if (failed) {
         // The upstream broke off: the client must see an error, not an end.
-        qCInfo(lcProxy) << "upstream" << m_current.id << "broke off the response:" << m_reply->errorString();
+        const QString error = m_call->errorString();
+        qCInfo(lcProxy) << "upstream" << m_current.id << "broke off the response:" << error;
         m_record.failedUpstreams << m_current.id;
         if (m_responder)
             m_responder->abort();
-        finish(QStringLiteral("cut_upstream"), m_reply->errorString());
+        finish(QStringLiteral("cut_upstream"), error);
         return;
     }
     if (isFailoverStatus(status))
@@ -295,8 +247,7 @@ void ProxyExchange::keepErrorResponse()
 {
     m_collectingError = false;
     m_idleTimer.stop();
-    const int status = m_lastError->status;
-    failAttempt(QStringLiteral("HTTP %1").arg(status));
+    failAttempt(QStringLiteral("HTTP %1").arg(m_lastError->status));
 }
 
 void ProxyExchange::failAttempt(const QString &what)
@@ -305,13 +256,13 @@ void ProxyExchange::failAttempt(const QString &what)
     m_attemptLog << QStringLiteral("%1:%2").arg(m_current.id).arg(what.left(60));
     m_record.failedUpstreams << m_current.id;
     m_record.error = what;
-    dropReply();
+    dropCall();
     tryNext();
 }
 
 void ProxyExchange::onHeaderTimeout()
 {
-    if (m_committed || !m_reply)
+    if (m_committed || !m_call)
         return;
     failAttempt(tr("no response headers within %1 s").arg(m_headerTimer.interval() / 1000));
 }
@@ -327,7 +278,7 @@ void ProxyExchange::onIdleTimeout()
     qCInfo(lcProxy) << "upstream" << m_current.id << "stalled; ending the response";
     m_record.failedUpstreams << m_current.id;
     m_attemptLog << QStringLiteral("%1:stalled").arg(m_current.id);
-    dropReply();
+    dropCall();
     if (m_responder)
         m_responder->abort();
     finish(QStringLiteral("stalled"), tr("upstream sent nothing for %1 s").arg(m_idleTimer.interval() / 1000));
@@ -337,7 +288,7 @@ void ProxyExchange::onClientGone()
 {
     if (m_finished)
         return;
-    dropReply();
+    dropCall();
     finish(QStringLiteral("aborted_by_client"), tr("client closed the connection"));
 }
 
@@ -357,7 +308,7 @@ void ProxyExchange::finish(const QString &outcome, const QString &error)
     m_finished = true;
     m_headerTimer.stop();
     m_idleTimer.stop();
-    dropReply();
+    dropCall();
     m_record.outcome = outcome;
     if (!error.isEmpty())
         m_record.error = error;
@@ -368,19 +319,13 @@ void ProxyExchange::finish(const QString &outcome, const QString &error)
     Q_EMIT finished();
 }
 
-void ProxyExchange::dropReply()
+void ProxyExchange::dropCall()
 {
-    if (!m_reply)
+    if (!m_call)
         return;
-    QNetworkReply *reply = m_reply;
-    m_reply = nullptr;
-    // A reply can still emit after abort(): cut it loose first.
-    reply->disconnect(this);
-    if (reply->isRunning())
-        reply->abort();
-    reply->deleteLater();
-    if (m_manager) {
-        m_context.network->release(m_manager);
-        m_manager = nullptr;
-    }
+    UpstreamCall *call = m_call;
+    m_call = nullptr;
+    call->disconnect(this);
+    call->abort(); // no-op when the connection already went back to the pool
+    call->deleteLater();
 }

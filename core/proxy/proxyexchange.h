@@ -5,22 +5,21 @@
 #include "store/snapshot.h"
 
 #include <QElapsedTimer>
-#include <QNetworkReply>
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
 
 class HttpResponder;
-class NetworkPool;
-class QNetworkAccessManager;
 class RecordSink;
+class UpstreamCall;
+class UpstreamClient;
 struct HttpLimits;
 
 // What every exchange shares: where upstreams, connections and records live.
 struct ProxyContext
 {
     SnapshotHolder *snapshots = nullptr;
-    NetworkPool *network = nullptr;
+    UpstreamClient *upstreams = nullptr;
     RecordSink *records = nullptr;
     qint64 writeHighWater = 1024 * 1024;
 };
@@ -51,9 +50,9 @@ private:
 
     void tryNext();
     void sendAttempt(const Upstream &upstream);
-    void onMetaDataChanged();
+    void onHeaders();
     void onReadyRead();
-    void onReplyFinished();
+    void onCallFinished();
     void onHeaderTimeout();
     void onIdleTimeout();
     void onClientGone();
@@ -63,8 +62,7 @@ private:
     void keepErrorResponse();
     void finishWithError(int status, const QString &message, const QString &type, const QString &code);
     void finish(const QString &outcome, const QString &error = QString());
-    void dropReply();
-    int statusOf(QNetworkReply *reply) const;
+    void dropCall();
 
     HttpRequest m_request;
     QPointer<HttpResponder> m_responder;
@@ -73,8 +71,7 @@ private:
     QList<Upstream> m_candidates;
     int m_next = 0;
     Upstream m_current;
-    QPointer<QNetworkReply> m_reply;
-    QNetworkAccessManager *m_manager = nullptr;
+    QPointer<UpstreamCall> m_call;
     QTimer m_headerTimer;
     QTimer m_idleTimer;
     QElapsedTimer m_clock;

@@ -1,0 +1,363 @@
+#include "proxy/upstreamcall.h"
+
+#include "proxy/upstreamclient.h"
+#include "util/logging.h"
+
+#include <QSslSocket>
+#include <QTcpSocket>
+
+namespace {
+constexpr int maxHeadBytes = 64 * 1024;
+}
+
+UpstreamCall::UpstreamCall(UpstreamClient *client, const QUrl &url, const QByteArray &method, QByteArray requestBytes)
+    : QObject(client)
+    , m_client(client)
+    , m_url(url)
+    , m_key(UpstreamClient::poolKey(url))
+    , m_head(method == "HEAD")
+    , m_request(std::move(requestBytes))
+{
+}
+
+UpstreamCall::~UpstreamCall()
+{
+    abort();
+}
+
+void UpstreamCall::start()
+{
+    if (!m_client)
+        return;
+    bool reused = false;
+    QTcpSocket *socket = m_client->acquire(m_url, &reused);
+    m_reused = reused;
+    attach(socket);
+    m_state = State::Head;
+    socket->write(m_request);
+}
+
+void UpstreamCall::attach(QTcpSocket *socket)
+{
+    m_socket = socket;
+    socket->setParent(this);
+    // Past this many unread bytes Qt stops reading the kernel socket: TCP
+    // then slows the upstream down instead of our memory filling up.
+    socket->setReadBufferSize(maxBufferedBytes);
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    connect(socket, &QTcpSocket::readyRead, this, &UpstreamCall::onReadyRead);
+    connect(socket, &QTcpSocket::disconnected, this, &UpstreamCall::onDisconnected);
+    connect(socket, &QAbstractSocket::errorOccurred, this, &UpstreamCall::onError);
+    if (socket->state() == QAbstractSocket::ConnectedState)
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    else
+        connect(socket, &QTcpSocket::connected, this, [socket] { socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); });
+}
+
+void UpstreamCall::detach()
+{
+    if (!m_socket)
+        return;
+    m_socket->disconnect(this);
+    m_socket = nullptr;
+}
+
+void UpstreamCall::abort()
+{
+    if (!m_socket)
+        return;
+    QTcpSocket *socket = m_socket;
+    detach();
+    socket->abort();
+    socket->deleteLater();
+}
+
+QByteArray UpstreamCall::readAll()
+{
+    QByteArray out;
+    out.swap(m_body);
+    // The consumer made room: read on what the socket has kept waiting.
+    if (m_socket && m_state == State::Body && !m_processQueued && m_socket->bytesAvailable() > 0) {
+        m_processQueued = true;
+        QMetaObject::invokeMethod(this, [this] {
+            m_processQueued = false;
+            process();
+        }, Qt::QueuedConnection);
+    }
+    return out;
+}
+
+void UpstreamCall::onReadyRead()
+{
+    process();
+}
+
+void UpstreamCall::process()
+{
+    if (!m_socket || m_state == State::Done)
+        return;
+    while (m_state != State::Done) {
+        if (m_body.size() < maxBufferedBytes && m_socket && m_socket->bytesAvailable() > 0) {
+            m_gotBytes = true;
+            m_in += m_socket->read(maxBufferedBytes);
+        }
+        if (m_state == State::Head) {
+            if (!parseHead())
+                return;
+            continue;
+        }
+        if (m_state == State::Body) {
+            const qint64 before = m_body.size();
+            const bool done = parseBody();
+            if (m_body.size() > before)
+                Q_EMIT readyRead();
+            if (done) {
+                complete();
+                return;
+            }
+            const bool canRead = m_socket && m_socket->bytesAvailable() > 0 && m_body.size() < maxBufferedBytes;
+            if (!canRead)
+                return;
+        }
+    }
+}
+
+bool UpstreamCall::parseHead()
+{
+    const qsizetype end = m_in.indexOf("\r\n\r\n");
+    if (end < 0) {
+        if (m_in.size() > maxHeadBytes)
+            fail(Failure::Protocol, tr("the upstream's response headers are too large"));
+        return false;
+    }
+    const QList<QByteArray> lines = m_in.left(end).split('\n');
+    const QByteArray statusLine = lines.first().trimmed();
+    const qsizetype sp1 = statusLine.indexOf(' ');
+    const QByteArray version = statusLine.left(sp1);
+    const qsizetype sp2 = statusLine.indexOf(' ', sp1 + 1);
+    bool ok = false;
+    const int status = statusLine.mid(sp1 + 1, sp2 < 0 ? -1 : sp2 - sp1 - 1).toInt(&ok);
+    if (sp1 < 0 || !version.startsWith("HTTP/1.") || !ok || status < 100 || status > 999) {
+        fail(Failure::Protocol, tr("the upstream did not answer with HTTP/1.x"));
+        return false;
+    }
+    m_in.remove(0, end + 4);
+    if (status >= 100 && status < 200 && status != 101)
+        return true; // interim response (100 Continue): the real one follows
+
+    m_status = status;
+    m_reason = sp2 < 0 ? QByteArray() : statusLine.mid(sp2 + 1);
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        QByteArray line = lines[i];
+        if (line.endsWith('\r'))
+            line.chop(1);
+        const qsizetype colon = line.indexOf(':');
+        if (colon <= 0)
+            continue;
+        m_headers.append(line.left(colon).trimmed(), line.mid(colon + 1).trimmed());
+    }
+    const bool http10 = version == "HTTP/1.0";
+    m_keepAlive = http10 ? m_headers.hasToken("connection", "keep-alive") : !m_headers.hasToken("connection", "close");
+    const QByteArray te = m_headers.value("transfer-encoding");
+    bool lengthOk = false;
+    const qint64 length = m_headers.value("content-length").trimmed().toLongLong(&lengthOk);
+    if (m_head || status == 204 || status == 304) {
+        m_framing = Framing::None;
+    } else if (!te.isEmpty() && te.toLower().contains("chunked")) {
+        m_framing = Framing::Chunked;
+    } else if (lengthOk && length >= 0) {
+        m_framing = Framing::Length;
+        m_remaining = length;
+    } else {
+        m_framing = Framing::UntilClose;
+        m_keepAlive = false;
+    }
+    m_state = State::Body;
+    Q_EMIT headersReceived();
+    return m_state == State::Body; // the handler may have aborted us
+}
+
+bool UpstreamCall::parseBody()
+{
+    switch (m_framing) {
+    case Framing::None:
+        return true;
+    case Framing::UntilClose:
+        m_received += m_in.size();
+        m_body += m_in;
+        m_in.clear();
+        return false;
+    case Framing::Length: {
+        const qint64 take = qMin<qint64>(m_remaining, m_in.size());
+        if (take == m_in.size()) {
+            m_body += m_in;
+            m_in.clear();
+        } else {
+            m_body.append(m_in.constData(), take);
+            m_in.remove(0, take);
+        }
+        m_remaining -= take;
+        m_received += take;
+        return m_remaining == 0;
+    }
+    case Framing::Chunked:
+        for (;;) {
+            switch (m_chunkState) {
+            case ChunkState::Size: {
+                const qsizetype eol = m_in.indexOf("\r\n");
+                if (eol < 0)
+                    return false;
+                QByteArray field = m_in.left(eol);
+                const qsizetype ext = field.indexOf(';');
+                if (ext >= 0)
+                    field.truncate(ext);
+                bool ok = false;
+                const qint64 size = field.trimmed().toLongLong(&ok, 16);
+                if (!ok || size < 0) {
+                    fail(Failure::Protocol, tr("the upstream sent a malformed chunk"));
+                    return false;
+                }
+                m_in.remove(0, eol + 2);
+                m_remaining = size;
+                m_chunkState = size == 0 ? ChunkState::Trailer : ChunkState::Data;
+                break;
+            }
+            case ChunkState::Data: {
+                if (m_in.isEmpty())
+                    return false;
+                const qint64 take = qMin<qint64>(m_remaining, m_in.size());
+                m_body.append(m_in.constData(), take);
+                m_in.remove(0, take);
+                m_remaining -= take;
+                m_received += take;
+                if (m_remaining == 0)
+                    m_chunkState = ChunkState::DataEnd;
+                break;
+            }
+            case ChunkState::DataEnd:
+                if (m_in.size() < 2)
+                    return false;
+                m_in.remove(0, 2);
+                m_chunkState = ChunkState::Size;
+                break;
+            case ChunkState::Trailer: {
+                const qsizetype eol = m_in.indexOf("\r\n");
+                if (eol < 0)
+                    return false;
+                m_in.remove(0, eol + 2);
+                if (eol == 0)
+                    return true;
+                break;
+            }
+            }
+        }
+    }
+    return false;
+}
+
+void UpstreamCall::complete()
+{
+    m_state = State::Done;
+    QTcpSocket *socket = m_socket;
+    detach();
+    if (socket) {
+        const bool reusable = m_keepAlive && m_in.isEmpty() && socket->bytesAvailable() == 0
+            && socket->state() == QAbstractSocket::ConnectedState && m_client;
+        if (reusable) {
+            m_client->release(m_key, socket);
+        } else {
+            socket->abort();
+            socket->deleteLater();
+        }
+    }
+    Q_EMIT finished();
+}
+
+void UpstreamCall::fail(Failure failure, const QString &message)
+{
+    if (m_state == State::Done)
+        return;
+    m_state = State::Done;
+    m_failure = failure;
+    m_errorString = message;
+    abort();
+    Q_EMIT finished();
+}
+
+void UpstreamCall::retryOnFreshConnection()
+{
+    // A kept-alive connection that the upstream had closed before our request
+    // reached it: the request was never seen, so a new connection may carry it.
+    abort();
+    m_retried = true;
+    m_reused = false;
+    m_in.clear();
+    QTcpSocket *socket = m_client->connectNew(m_url);
+    attach(socket);
+    socket->write(m_request);
+}
+
+void UpstreamCall::onDisconnected()
+{
+    if (m_state == State::Done || !m_socket)
+        return;
+    // Whatever arrived before the close is still ours to parse.
+    if (m_socket->bytesAvailable() > 0) {
+        m_gotBytes = true;
+        m_in += m_socket->readAll();
+    }
+    if (m_state == State::Head && !m_gotBytes && m_reused && !m_retried && m_client) {
+        retryOnFreshConnection();
+        return;
+    }
+    if (m_state == State::Head)
+        parseHead();
+    if (m_state == State::Body) {
+        const qint64 before = m_body.size();
+        const bool done = parseBody();
+        if (m_body.size() > before)
+            Q_EMIT readyRead();
+        if (done || m_framing == Framing::UntilClose) {
+            m_keepAlive = false;
+            complete();
+            return;
+        }
+    }
+    fail(Failure::Closed, m_state == State::Body ? tr("the upstream closed the connection mid-response")
+                                                 : tr("the upstream closed the connection without an answer"));
+}
+
+void UpstreamCall::onError()
+{
+    if (!m_socket || m_state == State::Done)
+        return;
+    const QAbstractSocket::SocketError error = m_socket->error();
+    if (error == QAbstractSocket::RemoteHostClosedError)
+        return; // handled by onDisconnected, which sees the buffered bytes
+    const QString text = m_socket->errorString();
+    switch (error) {
+    case QAbstractSocket::ConnectionRefusedError:
+    case QAbstractSocket::HostNotFoundError:
+    case QAbstractSocket::NetworkError:
+    case QAbstractSocket::SocketAccessError:
+    case QAbstractSocket::SocketResourceError:
+    case QAbstractSocket::UnsupportedSocketOperationError:
+        if (!m_gotBytes && m_state == State::Head && m_socket->state() != QAbstractSocket::ConnectedState) {
+            fail(Failure::Connect, text);
+            return;
+        }
+        break;
+    case QAbstractSocket::SslHandshakeFailedError:
+    case QAbstractSocket::SslInternalError:
+    case QAbstractSocket::SslInvalidUserDataError:
+        fail(Failure::Tls, text);
+        return;
+    default:
+        break;
+    }
+    if (m_state == State::Head && !m_gotBytes && m_reused && !m_retried && m_client) {
+        retryOnFreshConnection();
+        return;
+    }
+    fail(Failure::Closed, text);
+}

@@ -1,0 +1,95 @@
+#pragma once
+
+#include "http/httpheaders.h"
+
+#include <QObject>
+#include <QPointer>
+#include <QUrl>
+
+class QTcpSocket;
+class UpstreamClient;
+
+// One request to an upstream and its response, parsed as it arrives. Body
+// bytes are buffered up to a bound; past it the socket is no longer read, so
+// TCP pushes back on the upstream (a slow client never costs unbounded memory).
+class UpstreamCall : public QObject
+{
+    Q_OBJECT
+public:
+    enum class Failure {
+        None,
+        Connect, // refused, unreachable, DNS: nothing was sent
+        Tls, // handshake or certificate
+        Closed, // reset or closed by the upstream
+        Protocol, // not HTTP/1.x as we know it
+    };
+
+    UpstreamCall(UpstreamClient *client, const QUrl &url, const QByteArray &method, QByteArray requestBytes);
+    ~UpstreamCall() override;
+
+    void start();
+    // Closes the connection at once (it is not reused).
+    void abort();
+
+    bool hasHeaders() const { return m_state >= State::Body; }
+    bool isFinished() const { return m_state == State::Done; }
+    int status() const { return m_status; }
+    const QByteArray &reason() const { return m_reason; }
+    const HttpHeaders &headers() const { return m_headers; }
+    qint64 contentLength() const { return m_framing == Framing::Length ? m_remaining + m_received : -1; }
+    Failure failure() const { return m_failure; }
+    QString errorString() const { return m_errorString; }
+    bool headersWereReceived() const { return hasHeaders(); }
+
+    qint64 bytesAvailable() const { return m_body.size(); }
+    QByteArray readAll();
+
+    static constexpr qint64 maxBufferedBytes = 256 * 1024;
+
+Q_SIGNALS:
+    void headersReceived();
+    void readyRead();
+    // Success or failure(); body bytes may still be waiting in readAll().
+    void finished();
+
+private:
+    enum class State { Idle, Sending, Head, Body, Done };
+    enum class Framing { None, Length, Chunked, UntilClose };
+    enum class ChunkState { Size, Data, DataEnd, Trailer };
+
+    void attach(QTcpSocket *socket);
+    void detach();
+    void onReadyRead();
+    void onDisconnected();
+    void onError();
+    void process();
+    bool parseHead();
+    bool parseBody();
+    void complete();
+    void fail(Failure failure, const QString &message);
+    void retryOnFreshConnection();
+
+    QPointer<UpstreamClient> m_client;
+    QUrl m_url;
+    QString m_key;
+    bool m_head;
+    QByteArray m_request;
+    QPointer<QTcpSocket> m_socket;
+    bool m_reused = false;
+    bool m_retried = false;
+    bool m_gotBytes = false;
+    State m_state = State::Idle;
+    QByteArray m_in;
+    QByteArray m_body;
+    int m_status = 0;
+    QByteArray m_reason;
+    HttpHeaders m_headers;
+    bool m_keepAlive = true;
+    Framing m_framing = Framing::None;
+    qint64 m_remaining = 0;
+    qint64 m_received = 0;
+    ChunkState m_chunkState = ChunkState::Size;
+    Failure m_failure = Failure::None;
+    QString m_errorString;
+    bool m_processQueued = false;
+};

@@ -1,0 +1,43 @@
+#pragma once
+
+#include "http/httpheaders.h"
+
+#include <QHash>
+#include <QList>
+#include <QObject>
+#include <QUrl>
+
+class QTcpSocket;
+class UpstreamCall;
+
+// The upstream side of the proxy: HTTP/1.1 over TCP or TLS with a keep-alive
+// pool per host. Our own instead of QNetworkAccessManager because a proxy
+// needs what QNAM will not give: no silent resend of a request to the same
+// upstream, no limit of 6 connections per host, no thread hop per request,
+// headers and bodies passed byte for byte. Lives on the network thread.
+class UpstreamClient : public QObject
+{
+    Q_OBJECT
+public:
+    explicit UpstreamClient(QObject *parent = nullptr);
+    ~UpstreamClient() override;
+
+    // Starts a request; the call reports through its signals. The caller
+    // owns the call (deleteLater when done).
+    UpstreamCall *send(const QUrl &url, const QByteArray &method, const HttpHeaders &headers, const QByteArray &body);
+
+    int idleConnections() const;
+    static constexpr int maxIdlePerHost = 64;
+    static constexpr int idleTimeoutMs = 60 * 1000;
+
+private:
+    friend class UpstreamCall;
+    static QString poolKey(const QUrl &url);
+    // An idle connection to the same scheme/host/port, or a new one.
+    QTcpSocket *acquire(const QUrl &url, bool *reused);
+    QTcpSocket *connectNew(const QUrl &url);
+    void release(const QString &key, QTcpSocket *socket);
+    void forget(QTcpSocket *socket);
+
+    QHash<QString, QList<QTcpSocket *>> m_idle;
+};
