@@ -51,16 +51,12 @@ int main(int argc, char *argv[])
 
     const CommandLine cl = CommandLine::parse(arguments);
     switch (cl.action) {
-    case CommandLine::Action::UsageError:
-        return usageError(err, cl.error);
-    case CommandLine::Action::Help:
-        out << cl.helpText;
-        return 0;
+    case CommandLine::Action::UsageError: return usageError(err, cl.error);
+    case CommandLine::Action::Help: out << cl.helpText; return 0;
     case CommandLine::Action::Version:
         out << "openai-api-route " << ROUTE_VERSION << " (Qt " << qVersion() << ")" << Qt::endl;
         return 0;
-    default:
-        break;
+    default: break;
     }
 
     bool headless = cl.noGui || cl.action != CommandLine::Action::Serve;
@@ -97,6 +93,17 @@ int main(int argc, char *argv[])
     options.noAuth = cl.noAuth;
 
     Engine engine(options);
+    // Installed before the start, so that a SIGTERM is never the default
+    // (abrupt) one once the address has been printed.
+    SignalWatcher signals;
+    QObject::connect(&signals, &SignalWatcher::terminationRequested, &engine, [&engine, &out](int) {
+        if (!engine.isRunning()) {
+            QCoreApplication::exit(0);
+            return;
+        }
+        out << tr("stopping: finishing requests in flight…") << Qt::endl;
+        engine.stop(30000);
+    });
     if (Status started = engine.start(); !started) {
         err << "openai-api-route: " << started.error() << Qt::endl;
         return 1;
@@ -104,15 +111,11 @@ int main(int argc, char *argv[])
     out << tr("database: %1").arg(database.value().describe()) << Qt::endl;
     out << tr("listening on %1 — base URL %2").arg(engine.listenAddress(), engine.baseUrl()) << Qt::endl;
     if (!engine.generatedToken().isEmpty() && headless)
-        out << tr("client token (generated now, shown once; use it as the API key): %1").arg(engine.generatedToken()) << Qt::endl;
+        out << tr("client token (generated now, shown once; use it as the API key): %1").arg(engine.generatedToken())
+            << Qt::endl;
     if (cl.noAuth)
         out << tr("authentication is off for /v1 (-noauth)") << Qt::endl;
 
-    SignalWatcher signals;
-    QObject::connect(&signals, &SignalWatcher::terminationRequested, &engine, [&engine, &out](int) {
-        out << tr("stopping: finishing requests in flight…") << Qt::endl;
-        engine.stop(30000);
-    });
     QObject::connect(&engine, &Engine::stopped, app.get(), &QCoreApplication::quit);
 
     std::unique_ptr<TrayController> tray;

@@ -38,14 +38,13 @@ ApiError::Kind kindOf(StoreError e)
 
 AdminApi::AdminApi(std::shared_ptr<DbConnection> connection, SnapshotHolder *snapshots, QObject *parent)
     : QObject(parent), m_conn(std::move(connection)), m_snapshots(snapshots)
-{
-}
+{ }
 
 void AdminApi::handle(const HttpRequest &request, HttpResponder *responder)
 {
     // The admin API checks the token always, -noauth or not (as the Go tool).
-    const auto verdict = Authenticator::check(request.headers.value("authorization"),
-                                              m_snapshots->current()->settings.tokens);
+    const auto verdict
+        = Authenticator::check(request.headers.value("authorization"), m_snapshots->current()->settings.tokens);
     Reply reply = verdict == Authenticator::Verdict::Accepted
         ? route(request)
         : error(ApiError::Kind::Unauthorized, Authenticator::message(verdict));

@@ -179,7 +179,8 @@ std::variant<Settings, ApiError> applySettings(const QJsonObject &o, Settings s)
     const QJsonValue policy = o.value(QLatin1String("Policy"));
     if (!policy.isUndefined()) {
         if (!policy.isString() || !Settings::knownPolicies().contains(policy.toString()))
-            return badRequest(QObject::tr("Policy must be one of: %1").arg(Settings::knownPolicies().join(QStringLiteral(", "))));
+            return badRequest(
+                QObject::tr("Policy must be one of: %1").arg(Settings::knownPolicies().join(QStringLiteral(", "))));
         s.policy = policy.toString();
     }
     if (auto v = intField(o, "Timeout", 1, &error))

@@ -19,12 +19,9 @@ Verdict check(const QByteArray &authorizationHeader, const QStringList &tokens)
 QString message(Verdict verdict)
 {
     switch (verdict) {
-    case Verdict::NotBearer:
-        return QStringLiteral("authorization header should start with 'Bearer'");
-    case Verdict::WrongToken:
-        return QStringLiteral("wrong authorization header");
-    case Verdict::Accepted:
-        break;
+    case Verdict::NotBearer: return QStringLiteral("authorization header should start with 'Bearer'");
+    case Verdict::WrongToken: return QStringLiteral("wrong authorization header");
+    case Verdict::Accepted: break;
     }
     return QString();
 }

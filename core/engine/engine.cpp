@@ -59,7 +59,8 @@ Status Engine::start()
     connect(m_store, &BackgroundStore::recorded, this, &Engine::recordsWritten);
     m_storeThread.start();
     bool storeOpen = false;
-    QMetaObject::invokeMethod(m_store, [this, &storeOpen] { storeOpen = m_store->open(); }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_store, [this, &storeOpen] { storeOpen = m_store->open(); }, Qt::BlockingQueuedConnection);
     if (!storeOpen) {
         shutdownThreads();
         return Status::failure(tr("cannot open database %1 for records").arg(m_options.database.describe()));
@@ -84,7 +85,7 @@ Status Engine::start()
         return Status::failure(tr("cannot listen on %1: %2").arg(listenAddress(), error));
     }
     m_running = true;
-    qCInfo(lcEngine) << "listening on" << listenAddress();
+    qCDebug(lcEngine) << "listening on" << listenAddress();
     return {};
 }
 

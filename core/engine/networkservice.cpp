@@ -3,14 +3,13 @@
 #include "admin/adminapi.h"
 #include "engine/requestrouter.h"
 #include "http/httpserver.h"
-#include "proxy/upstreamclient.h"
 #include "proxy/proxyhandler.h"
+#include "proxy/upstreamclient.h"
 #include "store/backgroundstore.h"
 
 NetworkService::NetworkService(const EngineOptions &options, SnapshotHolder *snapshots, BackgroundStore *records)
     : m_options(options), m_snapshots(snapshots), m_records(records)
-{
-}
+{ }
 
 NetworkService::~NetworkService()
 {
@@ -35,8 +34,9 @@ bool NetworkService::start(QString *error)
     m_admin = new AdminApi(conn.take(), m_snapshots, this);
     m_router = new RequestRouter(m_proxy, m_admin, m_snapshots, m_options.noAuth, this);
     RequestRouter *router = m_router;
-    m_server = new HttpServer([router](HttpRequest &request, HttpResponder *responder) { router->route(request, responder); },
-                              m_options.limits, this);
+    m_server = new HttpServer(
+        [router](HttpRequest &request, HttpResponder *responder) { router->route(request, responder); },
+        m_options.limits, this);
     if (!m_server->listen(m_options.address, m_options.port)) {
         *error = m_server->errorString();
         return false;

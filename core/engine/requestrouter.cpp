@@ -10,11 +10,10 @@
 #include <QHostAddress>
 #include <QUrl>
 
-RequestRouter::RequestRouter(ProxyHandler *proxy, AdminApi *admin, SnapshotHolder *snapshots, bool noAuth,
-                             QObject *parent)
+RequestRouter::RequestRouter(
+    ProxyHandler *proxy, AdminApi *admin, SnapshotHolder *snapshots, bool noAuth, QObject *parent)
     : QObject(parent), m_proxy(proxy), m_admin(admin), m_snapshots(snapshots), m_noAuth(noAuth)
-{
-}
+{ }
 
 bool RequestRouter::isLoopbackOrigin(const QByteArray &origin)
 {
@@ -39,7 +38,7 @@ void RequestRouter::route(HttpRequest &request, HttpResponder *responder)
             return;
         }
         sendError(responder, 404, tr("not found: %1; the API is under /v1/").arg(QString::fromUtf8(path)),
-                  QStringLiteral("invalid_request_error"));
+            QStringLiteral("invalid_request_error"));
         return;
     }
 
@@ -48,7 +47,7 @@ void RequestRouter::route(HttpRequest &request, HttpResponder *responder)
     const bool originAllowed = origin.isEmpty() || !(m_noAuth && isProxy) || isLoopbackOrigin(origin);
     if (!originAllowed) {
         sendError(responder, 403, tr("cross-origin requests are refused while authentication is off (-noauth)"),
-                  QStringLiteral("authentication_error"));
+            QStringLiteral("authentication_error"));
         return;
     }
     if (!origin.isEmpty()) {
@@ -66,8 +65,8 @@ void RequestRouter::route(HttpRequest &request, HttpResponder *responder)
         return;
     }
     if (!m_noAuth) {
-        const auto verdict = Authenticator::check(request.headers.value("authorization"),
-                                                  m_snapshots->current()->settings.tokens);
+        const auto verdict
+            = Authenticator::check(request.headers.value("authorization"), m_snapshots->current()->settings.tokens);
         if (verdict != Authenticator::Verdict::Accepted) {
             sendError(responder, 403, Authenticator::message(verdict), QStringLiteral("authentication_error"));
             return;
@@ -81,7 +80,8 @@ void RequestRouter::answerPreflight(const HttpRequest &request, HttpResponder *r
     HttpHeaders h;
     h.append("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
     const QByteArray requested = request.headers.value("access-control-request-headers");
-    h.append("Access-Control-Allow-Headers", requested.isEmpty() ? QByteArray("Authorization, Content-Type") : requested);
+    h.append(
+        "Access-Control-Allow-Headers", requested.isEmpty() ? QByteArray("Authorization, Content-Type") : requested);
     h.append("Access-Control-Max-Age", "86400");
     responder->send(204, h, QByteArray());
 }

@@ -15,7 +15,8 @@ class RequestRouter : public QObject
 {
     Q_OBJECT
 public:
-    RequestRouter(ProxyHandler *proxy, AdminApi *admin, SnapshotHolder *snapshots, bool noAuth, QObject *parent = nullptr);
+    RequestRouter(
+        ProxyHandler *proxy, AdminApi *admin, SnapshotHolder *snapshots, bool noAuth, QObject *parent = nullptr);
 
     void route(HttpRequest &request, HttpResponder *responder);
 

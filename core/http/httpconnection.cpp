@@ -196,7 +196,8 @@ bool HttpConnection::parseHead()
     }
 
     const bool closeRequested = m_request.headers.hasToken("connection", "close");
-    m_keepAlive = m_request.versionMinor >= 1 ? !closeRequested : m_request.headers.hasToken("connection", "keep-alive");
+    m_keepAlive
+        = m_request.versionMinor >= 1 ? !closeRequested : m_request.headers.hasToken("connection", "keep-alive");
 
     const QByteArray expect = m_request.headers.value("expect");
     if (!expect.isEmpty()) {
@@ -256,7 +257,8 @@ bool HttpConnection::readChunkedBody()
                 return false;
             }
             if (m_request.body.size() + size > m_limits.maxBodyBytes) {
-                fail(413, "request body is larger than the limit of " + QByteArray::number(m_limits.maxBodyBytes) + " bytes");
+                fail(413,
+                    "request body is larger than the limit of " + QByteArray::number(m_limits.maxBodyBytes) + " bytes");
                 return false;
             }
             m_chunkRemaining = size;
@@ -305,8 +307,8 @@ void HttpConnection::dispatch()
     m_timer.stop();
     m_state = State::Dispatched;
     m_request.peer = m_socket->peerAddress();
-    auto *responder = new HttpResponder(this, m_socket, m_request.isHead(), m_request.versionMinor,
-                                        m_keepAlive && !m_closeWhenIdle);
+    auto *responder = new HttpResponder(
+        this, m_socket, m_request.isHead(), m_request.versionMinor, m_keepAlive && !m_closeWhenIdle);
     m_responder = responder;
     m_handler(m_request, responder);
 }

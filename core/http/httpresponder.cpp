@@ -19,16 +19,15 @@ bool isFramingHeader(QByteArrayView name)
 
 } // namespace
 
-HttpResponder::HttpResponder(HttpConnection *connection, QTcpSocket *socket, bool headRequest, int versionMinor,
-                             bool keepAlive)
+HttpResponder::HttpResponder(
+    HttpConnection *connection, QTcpSocket *socket, bool headRequest, int versionMinor, bool keepAlive)
     : QObject(connection)
     , m_connection(connection)
     , m_socket(socket)
     , m_head(headRequest)
     , m_versionMinor(versionMinor)
     , m_keepAlive(keepAlive)
-{
-}
+{ }
 
 QByteArray HttpResponder::reasonPhrase(int status)
 {
@@ -83,7 +82,8 @@ void HttpResponder::begin(int status, const HttpHeaders &headers, qint64 content
     const bool noBody = statusHasNoBody(status);
     QByteArray head;
     head.reserve(256 + 64 * int(headers.size()));
-    head += "HTTP/1.1 " + QByteArray::number(status) + ' ' + (reason.isEmpty() ? reasonPhrase(status) : reason) + "\r\n";
+    head
+        += "HTTP/1.1 " + QByteArray::number(status) + ' ' + (reason.isEmpty() ? reasonPhrase(status) : reason) + "\r\n";
     for (const auto &[name, value] : headers) {
         if (isFramingHeader(name))
             continue;

@@ -22,8 +22,8 @@ bool isFailoverStatus(int status)
 
 } // namespace
 
-ProxyExchange::ProxyExchange(HttpRequest &request, HttpResponder *responder, const ProxyContext &context,
-                             QObject *parent)
+ProxyExchange::ProxyExchange(
+    HttpRequest &request, HttpResponder *responder, const ProxyContext &context, QObject *parent)
     : QObject(parent), m_request(std::move(request)), m_responder(responder), m_context(context)
 {
     m_clock.start();
@@ -93,7 +93,7 @@ void ProxyExchange::tryNext()
         return;
     }
     finishWithError(502, tr("all upstreams failed; last error: %1").arg(m_record.error),
-                    QStringLiteral("upstream_error"), QStringLiteral("bad_gateway"));
+        QStringLiteral("upstream_error"), QStringLiteral("bad_gateway"));
 }
 
 void ProxyExchange::sendAttempt(const Upstream &upstream)
@@ -131,8 +131,8 @@ void ProxyExchange::onHeaders()
     if (isFailoverStatus(status) && m_next < m_candidates.size()) {
         // Keep this answer (it may be the best we get) and move on once it is in.
         m_collectingError = true;
-        m_lastError = StoredResponse{status, m_call->reason(),
-                                     ProxyRules::clientResponseHeaders(m_call->headers().pairs(), m_current.sk), {}};
+        m_lastError = StoredResponse{
+            status, m_call->reason(), ProxyRules::clientResponseHeaders(m_call->headers().pairs(), m_current.sk), {}};
         m_idleTimer.start(m_snapshot->settings.idleTimeoutSec * 1000);
         return;
     }

@@ -1,8 +1,7 @@
 #include "proxy/proxyhandler.h"
 
 ProxyHandler::ProxyHandler(const ProxyContext &context, QObject *parent) : QObject(parent), m_context(context)
-{
-}
+{ }
 
 void ProxyHandler::handle(HttpRequest &request, HttpResponder *responder)
 {

@@ -32,8 +32,7 @@ QUrl upstreamUrl(const QString &endpoint, const QByteArray &clientPath, const QB
 bool isHopByHop(QByteArrayView name)
 {
     static const char *const names[] = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-                                        "proxy-connection", "te", "trailer", "trailers", "transfer-encoding",
-                                        "upgrade"};
+        "proxy-connection", "te", "trailer", "trailers", "transfer-encoding", "upgrade"};
     for (const char *n : names)
         if (HttpHeaders::nameEquals(name, n))
             return true;
@@ -148,7 +147,8 @@ BodyTraits inspectBody(const QByteArray &contentType, const QByteArray &body)
         return traits;
     }
     // JSON is the default: clients (curl -d) do not always label it.
-    const auto first = std::find_if(body.cbegin(), body.cend(), [](char c) { return c != ' ' && c != '\n' && c != '\r' && c != '\t'; });
+    const auto first = std::find_if(
+        body.cbegin(), body.cend(), [](char c) { return c != ' ' && c != '\n' && c != '\r' && c != '\t'; });
     const bool looksJson = type.contains("json") || (first != body.cend() && *first == '{');
     if (!looksJson)
         return traits;

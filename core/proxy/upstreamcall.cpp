@@ -17,8 +17,7 @@ UpstreamCall::UpstreamCall(UpstreamClient *client, const QUrl &url, const QByteA
     , m_key(UpstreamClient::poolKey(url))
     , m_head(method == "HEAD")
     , m_request(std::move(requestBytes))
-{
-}
+{ }
 
 UpstreamCall::~UpstreamCall()
 {
@@ -51,7 +50,8 @@ void UpstreamCall::attach(QTcpSocket *socket)
     if (socket->state() == QAbstractSocket::ConnectedState)
         socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     else
-        connect(socket, &QTcpSocket::connected, this, [socket] { socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); });
+        connect(socket, &QTcpSocket::connected, this,
+            [socket] { socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); });
 }
 
 void UpstreamCall::detach()
@@ -79,10 +79,13 @@ QByteArray UpstreamCall::readAll()
     // The consumer made room: read on what the socket has kept waiting.
     if (m_socket && m_state == State::Body && !m_processQueued && m_socket->bytesAvailable() > 0) {
         m_processQueued = true;
-        QMetaObject::invokeMethod(this, [this] {
-            m_processQueued = false;
-            process();
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                m_processQueued = false;
+                process();
+            },
+            Qt::QueuedConnection);
     }
     return out;
 }
@@ -180,8 +183,7 @@ bool UpstreamCall::parseHead()
 bool UpstreamCall::parseBody()
 {
     switch (m_framing) {
-    case Framing::None:
-        return true;
+    case Framing::None: return true;
     case Framing::UntilClose:
         m_received += m_in.size();
         m_body += m_in;
@@ -323,8 +325,9 @@ void UpstreamCall::onDisconnected()
             return;
         }
     }
-    fail(Failure::Closed, m_state == State::Body ? tr("the upstream closed the connection mid-response")
-                                                 : tr("the upstream closed the connection without an answer"));
+    fail(Failure::Closed,
+        m_state == State::Body ? tr("the upstream closed the connection mid-response")
+                               : tr("the upstream closed the connection without an answer"));
 }
 
 void UpstreamCall::onError()
@@ -349,11 +352,8 @@ void UpstreamCall::onError()
         break;
     case QAbstractSocket::SslHandshakeFailedError:
     case QAbstractSocket::SslInternalError:
-    case QAbstractSocket::SslInvalidUserDataError:
-        fail(Failure::Tls, text);
-        return;
-    default:
-        break;
+    case QAbstractSocket::SslInvalidUserDataError: fail(Failure::Tls, text); return;
+    default: break;
     }
     if (m_state == State::Head && !m_gotBytes && m_reused && !m_retried && m_client) {
         retryOnFreshConnection();

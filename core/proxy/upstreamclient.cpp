@@ -13,8 +13,7 @@ const char idleTimerProperty[] = "routeIdleTimer";
 }
 
 UpstreamClient::UpstreamClient(QObject *parent) : QObject(parent)
-{
-}
+{ }
 
 UpstreamClient::~UpstreamClient()
 {
@@ -25,11 +24,12 @@ UpstreamClient::~UpstreamClient()
 QString UpstreamClient::poolKey(const QUrl &url)
 {
     const bool tls = url.scheme() == QLatin1String("https");
-    return url.scheme() + QStringLiteral("://") + url.host() + QLatin1Char(':') + QString::number(url.port(tls ? 443 : 80));
+    return url.scheme() + QStringLiteral("://") + url.host() + QLatin1Char(':')
+        + QString::number(url.port(tls ? 443 : 80));
 }
 
-UpstreamCall *UpstreamClient::send(const QUrl &url, const QByteArray &method, const HttpHeaders &headers,
-                                   const QByteArray &body)
+UpstreamCall *UpstreamClient::send(
+    const QUrl &url, const QByteArray &method, const HttpHeaders &headers, const QByteArray &body)
 {
     const bool tls = url.scheme() == QLatin1String("https");
     const int defaultPort = tls ? 443 : 80;

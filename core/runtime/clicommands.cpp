@@ -64,12 +64,13 @@ int list(const DatabaseConfig &config, QTextStream &out, QTextStream &err)
         err << tr("cannot read the upstreams: %1").arg(error) << Qt::endl;
         return 1;
     }
-    const QStringList header{tr("ID"), tr("NAME"), tr("ENDPOINT"), tr("SK"), tr("ENABLED"), tr("WEIGHT"), tr("SUCCESS"), tr("FAILED")};
+    const QStringList header{
+        tr("ID"), tr("NAME"), tr("ENDPOINT"), tr("SK"), tr("ENABLED"), tr("WEIGHT"), tr("SUCCESS"), tr("FAILED")};
     QList<QStringList> rows{header};
     for (const Upstream &u : *upstreams)
         rows << QStringList{QString::number(u.id), u.name, u.endpoint, Secrets::mask(u.sk),
-                            u.enabled ? tr("yes") : tr("no"), QString::number(u.weight),
-                            QString::number(u.successCount), QString::number(u.failedCount)};
+            u.enabled ? tr("yes") : tr("no"), QString::number(u.weight), QString::number(u.successCount),
+            QString::number(u.failedCount)};
     QList<int> widths(header.size(), 0);
     for (const QStringList &row : rows)
         for (int i = 0; i < row.size(); ++i)

@@ -22,19 +22,29 @@ CommandLine CommandLine::parse(const QStringList &arguments)
     // The seed is a Go program: "-addr" is one long option, not -a -d -d -r.
     parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
     parser.setApplicationDescription(tr("One local OpenAI-compatible base URL in front of all your API keys."));
-    const QCommandLineOption add(QStringLiteral("add"), tr("Add an upstream from -sk and -endpoint, print its ID and exit."));
-    const QCommandLineOption addr(QStringLiteral("addr"), tr("Listen address: HOST:PORT, :PORT (all interfaces) or [::1]:PORT; port 0 picks a free one."),
-                                  tr("address"), c.addr);
-    const QCommandLineOption database(QStringLiteral("database"), tr("SQLite database file, created if missing, or postgresql://user:pass@host:port/db (default: db.sqlite in the app-data folder)."),
-                                      tr("dsn"));
-    const QCommandLineOption endpoint(QStringLiteral("endpoint"), tr("Upstream base URL for -add."), tr("url"), c.endpoint);
+    const QCommandLineOption add(
+        QStringLiteral("add"), tr("Add an upstream from -sk and -endpoint, print its ID and exit."));
+    const QCommandLineOption addr(QStringLiteral("addr"),
+        tr("Listen address: HOST:PORT, :PORT (all interfaces) or [::1]:PORT; port 0 picks a free one."), tr("address"),
+        c.addr);
+    const QCommandLineOption database(QStringLiteral("database"),
+        tr("SQLite database file, created if missing, or postgresql://user:pass@host:port/db (default: db.sqlite in "
+           "the app-data folder)."),
+        tr("dsn"));
+    const QCommandLineOption endpoint(
+        QStringLiteral("endpoint"), tr("Upstream base URL for -add."), tr("url"), c.endpoint);
     const QCommandLineOption list(QStringLiteral("list"), tr("List the upstreams (keys masked) and exit."));
-    const QCommandLineOption noauth(QStringLiteral("noauth"), tr("Do not check the Authorization header of /v1 requests (the admin API still does)."));
+    const QCommandLineOption noauth(QStringLiteral("noauth"),
+        tr("Do not check the Authorization header of /v1 requests (the admin API still does)."));
     const QCommandLineOption sk(QStringLiteral("sk"), tr("Upstream API key for -add (sk-xxxxx)."), tr("key"));
-    const QCommandLineOption noGui(QStringList{QStringLiteral("no-gui"), QStringLiteral("nogui")}, tr("Run the proxy without window or tray icon."));
-    const QCommandLineOption auth(QStringLiteral("auth"), tr("Set the client token(s), comma-separated, store them in the database and go on."), tr("tokens"));
-    const QCommandLineOption help(QStringList{QStringLiteral("help"), QStringLiteral("h")}, tr("Show this help and exit."));
-    const QCommandLineOption version(QStringList{QStringLiteral("version"), QStringLiteral("v")}, tr("Show the version and exit."));
+    const QCommandLineOption noGui(QStringList{QStringLiteral("no-gui"), QStringLiteral("nogui")},
+        tr("Run the proxy without window or tray icon."));
+    const QCommandLineOption auth(QStringLiteral("auth"),
+        tr("Set the client token(s), comma-separated, store them in the database and go on."), tr("tokens"));
+    const QCommandLineOption help(
+        QStringList{QStringLiteral("help"), QStringLiteral("h")}, tr("Show this help and exit."));
+    const QCommandLineOption version(
+        QStringList{QStringLiteral("version"), QStringLiteral("v")}, tr("Show the version and exit."));
     for (const QCommandLineOption &o : {add, addr, database, endpoint, list, noauth, sk, noGui, auth, help, version})
         parser.addOption(o);
 
@@ -43,7 +53,8 @@ CommandLine CommandLine::parse(const QStringList &arguments)
                      .replace(QStringLiteral("<executable_name>"), QStringLiteral("openai-api-route"))
                      .replace(QStringLiteral("  --"), QStringLiteral("   -"))
                      .replace(QStringLiteral(", --"), QStringLiteral(",  -"))
-        + tr("\nEvery flag also works with two dashes (--addr). Exit status: 0 success, 1 runtime failure, 2 usage error.\n");
+        + tr("\nEvery flag also works with two dashes (--addr). Exit status: 0 success, 1 runtime failure, 2 usage "
+             "error.\n");
     if (!parser.parse(arguments)) {
         c.action = Action::UsageError;
         c.error = parser.errorText();

@@ -15,8 +15,7 @@ constexpr int watchIntervalMs = 500;
 
 BackgroundStore::BackgroundStore(const DatabaseConfig &config, SnapshotHolder *snapshots, QObject *parent)
     : QObject(parent), m_config(config), m_snapshots(snapshots)
-{
-}
+{ }
 
 BackgroundStore::~BackgroundStore() = default;
 

@@ -57,7 +57,8 @@ bool ConfigRepository::setValue(const char *key, const QString &value)
     // upsert would need.
     const QVariant now = DbTime::now();
     QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("UPDATE config_kvs SET value = ?, updated_at = ? WHERE \"key\" = ? AND deleted_at IS NULL"));
+    q.prepare(
+        QStringLiteral("UPDATE config_kvs SET value = ?, updated_at = ? WHERE \"key\" = ? AND deleted_at IS NULL"));
     q.addBindValue(notNull(value));
     q.addBindValue(now);
     q.addBindValue(QString::fromLatin1(key));
@@ -82,8 +83,7 @@ bool ConfigRepository::setValue(const char *key, const QString &value)
 bool ConfigRepository::save(const Settings &s)
 {
     m_db.transaction();
-    const bool ok = setValue(ConfigKey::policy, s.policy)
-        && setValue(ConfigKey::timeout, QString::number(s.timeoutSec))
+    const bool ok = setValue(ConfigKey::policy, s.policy) && setValue(ConfigKey::timeout, QString::number(s.timeoutSec))
         && setValue(ConfigKey::streamTimeout, QString::number(s.streamTimeoutSec))
         && setValue(ConfigKey::idleTimeout, QString::number(s.idleTimeoutSec))
         && setValue(ConfigKey::recordBodies, s.recordBodies ? QStringLiteral("1") : QStringLiteral("0"));

@@ -10,7 +10,7 @@
 class ConfigRepository
 {
 public:
-    explicit ConfigRepository(QSqlDatabase db) : m_db(std::move(db)) {}
+    explicit ConfigRepository(QSqlDatabase db) : m_db(std::move(db)) { }
 
     std::optional<Settings> load(QString *error = nullptr) const;
     std::optional<QString> value(const char *key) const;

@@ -5,9 +5,9 @@
 #include <QAtomicInteger>
 #include <QDir>
 #include <QFileInfo>
+#include <QRegularExpression>
 #include <QSqlError>
 #include <QSqlQuery>
-#include <QRegularExpression>
 #include <QUrl>
 
 QString DatabaseConfig::describe() const
@@ -23,7 +23,8 @@ Result<DatabaseConfig> DatabaseConfig::fromDsn(const QString &dsn)
     if (dsn.startsWith(QLatin1String("postgres://")) || dsn.startsWith(QLatin1String("postgresql://"))) {
         const QUrl url(dsn, QUrl::StrictMode);
         if (!url.isValid() || url.host().isEmpty())
-            return Result<DatabaseConfig>::failure(QObject::tr("invalid PostgreSQL address: %1").arg(url.toString(QUrl::RemovePassword)));
+            return Result<DatabaseConfig>::failure(
+                QObject::tr("invalid PostgreSQL address: %1").arg(url.toString(QUrl::RemovePassword)));
         c.kind = Kind::Postgres;
         c.host = url.host();
         c.port = url.port(5432);
@@ -41,8 +42,8 @@ Result<DatabaseConfig> DatabaseConfig::fromDsn(const QString &dsn)
     return c;
 }
 
-Result<std::shared_ptr<DbConnection>> DbConnection::open(const DatabaseConfig &config,
-                                                         const QString &purpose, int busyTimeoutMs)
+Result<std::shared_ptr<DbConnection>> DbConnection::open(
+    const DatabaseConfig &config, const QString &purpose, int busyTimeoutMs)
 {
     using R = Result<std::shared_ptr<DbConnection>>;
     static QAtomicInteger<int> counter;
@@ -59,7 +60,8 @@ Result<std::shared_ptr<DbConnection>> DbConnection::open(const DatabaseConfig &c
         if (!conn->m_db.isValid())
             return R::failure(QObject::tr("the PostgreSQL driver (QPSQL) is not installed"));
         if (!conn->m_db.open())
-            return R::failure(QObject::tr("cannot open database %1: %2").arg(config.describe(), conn->m_db.lastError().text()));
+            return R::failure(
+                QObject::tr("cannot open database %1: %2").arg(config.describe(), conn->m_db.lastError().text()));
         return conn;
     }
 

@@ -31,9 +31,8 @@ struct DatabaseConfig
 class DbConnection
 {
 public:
-    static Result<std::shared_ptr<DbConnection>> open(const DatabaseConfig &config,
-                                                      const QString &purpose,
-                                                      int busyTimeoutMs = 5000);
+    static Result<std::shared_ptr<DbConnection>> open(
+        const DatabaseConfig &config, const QString &purpose, int busyTimeoutMs = 5000);
     ~DbConnection();
     DbConnection(const DbConnection &) = delete;
     DbConnection &operator=(const DbConnection &) = delete;

@@ -23,7 +23,7 @@ struct Column
 class Migrator
 {
 public:
-    explicit Migrator(DbConnection &conn) : m_conn(conn) {}
+    explicit Migrator(DbConnection &conn) : m_conn(conn) { }
 
     bool exec(const QString &sql)
     {
@@ -58,7 +58,10 @@ public:
         return m_conn.isPostgres() ? QStringLiteral("id BIGSERIAL PRIMARY KEY")
                                    : QStringLiteral("id integer PRIMARY KEY AUTOINCREMENT");
     }
-    QString timeType() const { return m_conn.isPostgres() ? QStringLiteral("timestamptz") : QStringLiteral("datetime"); }
+    QString timeType() const
+    {
+        return m_conn.isPostgres() ? QStringLiteral("timestamptz") : QStringLiteral("datetime");
+    }
 
     DbConnection &m_conn;
     QString m_error;
@@ -73,10 +76,12 @@ bool createGormTables(Migrator &m)
                                  "last_call_success_time %2)")
                       .arg(m.idColumn(), t))
         && m.exec(QStringLiteral("CREATE UNIQUE INDEX IF NOT EXISTS idx_sk_endpoint ON openai_upstreams(sk, endpoint)"))
-        && m.exec(QStringLiteral("CREATE INDEX IF NOT EXISTS idx_openai_upstreams_deleted_at ON openai_upstreams(deleted_at)"))
-        && m.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS config_kvs (%1, created_at %2, updated_at %2, deleted_at %2, "
-                                 "\"key\" text UNIQUE, value text)")
-                      .arg(m.idColumn(), t))
+        && m.exec(QStringLiteral(
+            "CREATE INDEX IF NOT EXISTS idx_openai_upstreams_deleted_at ON openai_upstreams(deleted_at)"))
+        && m.exec(
+            QStringLiteral("CREATE TABLE IF NOT EXISTS config_kvs (%1, created_at %2, updated_at %2, deleted_at %2, "
+                           "\"key\" text UNIQUE, value text)")
+                .arg(m.idColumn(), t))
         && m.exec(QStringLiteral("CREATE INDEX IF NOT EXISTS idx_config_kvs_deleted_at ON config_kvs(deleted_at)"))
         && m.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS records (%1, upstream_id bigint, created_at %2, ip text, "
                                  "body text, response text, elapsed_time bigint, status bigint)")
@@ -88,36 +93,36 @@ bool createGormTables(Migrator &m)
 bool addUpstreamColumns(Migrator &m)
 {
     return m.addColumns(QStringLiteral("openai_upstreams"),
-                        {{"name", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
-                         {"enabled", "integer NOT NULL DEFAULT 1", "integer NOT NULL DEFAULT 1"},
-                         {"weight", "integer NOT NULL DEFAULT 1", "integer NOT NULL DEFAULT 1"},
-                         {"allow", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
-                         {"deny", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
-                         {"timeout", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
-                         {"stream_timeout", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
-                         {"sort_order", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"}});
+        {{"name", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+            {"enabled", "integer NOT NULL DEFAULT 1", "integer NOT NULL DEFAULT 1"},
+            {"weight", "integer NOT NULL DEFAULT 1", "integer NOT NULL DEFAULT 1"},
+            {"allow", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+            {"deny", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+            {"timeout", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+            {"stream_timeout", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+            {"sort_order", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"}});
 }
 
 // Version 3: what a record says about a request beyond the Go tool's columns.
 bool addRecordColumns(Migrator &m)
 {
     return m.addColumns(QStringLiteral("records"),
-                        {{"method", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
-                         {"path", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
-                         {"model", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
-                         {"stream", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
-                         {"ttfb_ms", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
-                         {"duration_ms", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
-                         {"attempts", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
-                         {"attempt_log", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
-                         {"request_bytes", "bigint NOT NULL DEFAULT 0", "bigint NOT NULL DEFAULT 0"},
-                         {"response_bytes", "bigint NOT NULL DEFAULT 0", "bigint NOT NULL DEFAULT 0"},
-                         {"prompt_tokens", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
-                         {"completion_tokens", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
-                         {"total_tokens", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
-                         {"outcome", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
-                         {"error", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
-                         {"user_agent", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"}})
+               {{"method", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                   {"path", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                   {"model", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                   {"stream", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                   {"ttfb_ms", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                   {"duration_ms", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                   {"attempts", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                   {"attempt_log", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                   {"request_bytes", "bigint NOT NULL DEFAULT 0", "bigint NOT NULL DEFAULT 0"},
+                   {"response_bytes", "bigint NOT NULL DEFAULT 0", "bigint NOT NULL DEFAULT 0"},
+                   {"prompt_tokens", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                   {"completion_tokens", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                   {"total_tokens", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                   {"outcome", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                   {"error", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                   {"user_agent", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"}})
         && m.exec(QStringLiteral("CREATE INDEX IF NOT EXISTS idx_records_created_at ON records(created_at)"));
 }
 
@@ -148,7 +153,8 @@ int currentVersion(DbConnection &conn)
 Status run(DbConnection &conn)
 {
     Migrator m(conn);
-    if (!m.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS route_schema_migrations (version integer PRIMARY KEY, applied_at text)")))
+    if (!m.exec(QStringLiteral(
+            "CREATE TABLE IF NOT EXISTS route_schema_migrations (version integer PRIMARY KEY, applied_at text)")))
         return Status::failure(m.m_error);
     const int from = currentVersion(conn);
     for (int v = from + 1; v <= latestVersion(); ++v) {
@@ -165,7 +171,8 @@ Status run(DbConnection &conn)
             return Status::failure(QObject::tr("database migration %1 failed: %2").arg(v).arg(error));
         }
         if (!conn.db().commit())
-            return Status::failure(QObject::tr("database migration %1 failed: %2").arg(v).arg(conn.db().lastError().text()));
+            return Status::failure(
+                QObject::tr("database migration %1 failed: %2").arg(v).arg(conn.db().lastError().text()));
         qCDebug(lcStore) << "migrated database to version" << v;
     }
     return {};

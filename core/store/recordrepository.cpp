@@ -65,7 +65,8 @@ std::optional<QList<RequestRecord>> RecordRepository::recent(int limit, qint64 b
     QSqlQuery q(m_db);
     q.setForwardOnly(true);
     q.prepare(QStringLiteral(
-        "SELECT id, created_at, ip, method, path, model, stream, COALESCE(upstream_id, 0), COALESCE(status, 0), ttfb_ms, "
+        "SELECT id, created_at, ip, method, path, model, stream, COALESCE(upstream_id, 0), COALESCE(status, 0), "
+        "ttfb_ms, "
         "duration_ms, COALESCE(elapsed_time, 0), attempts, attempt_log, request_bytes, response_bytes, prompt_tokens, "
         "completion_tokens, total_tokens, outcome, error, user_agent, body, response "
         "FROM records WHERE (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?"));

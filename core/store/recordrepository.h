@@ -11,7 +11,7 @@
 class RecordRepository
 {
 public:
-    explicit RecordRepository(QSqlDatabase db) : m_db(std::move(db)) {}
+    explicit RecordRepository(QSqlDatabase db) : m_db(std::move(db)) { }
 
     bool insert(const QList<RequestRecord> &records, QString *error = nullptr);
     std::optional<QList<RequestRecord>> recent(int limit, qint64 beforeId = 0) const;

@@ -3,6 +3,5 @@
 QStringList Settings::knownPolicies()
 {
     return {QStringLiteral("order"), QStringLiteral("round_robin"), QStringLiteral("random"),
-            QStringLiteral("weighted"), QStringLiteral("least_inflight"),
-            QStringLiteral("lowest_latency")};
+        QStringLiteral("weighted"), QStringLiteral("least_inflight"), QStringLiteral("lowest_latency")};
 }

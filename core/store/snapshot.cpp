@@ -5,8 +5,7 @@
 #include "store/upstreamrepository.h"
 
 SnapshotHolder::SnapshotHolder(QObject *parent) : QObject(parent), m_current(std::make_shared<Snapshot>())
-{
-}
+{ }
 
 std::shared_ptr<const Snapshot> SnapshotHolder::current() const
 {

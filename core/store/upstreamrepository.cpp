@@ -8,10 +8,10 @@
 
 namespace {
 
-const char selectColumns[] =
-    "SELECT id, name, sk, endpoint, enabled, weight, allow, deny, timeout, stream_timeout, sort_order, "
-    "COALESCE(success_count, 0), COALESCE(failed_count, 0), last_call_success_time, created_at, updated_at "
-    "FROM openai_upstreams WHERE deleted_at IS NULL";
+const char selectColumns[]
+    = "SELECT id, name, sk, endpoint, enabled, weight, allow, deny, timeout, stream_timeout, sort_order, "
+      "COALESCE(success_count, 0), COALESCE(failed_count, 0), last_call_success_time, created_at, updated_at "
+      "FROM openai_upstreams WHERE deleted_at IS NULL";
 
 Upstream fromQuery(const QSqlQuery &q)
 {
@@ -93,7 +93,8 @@ std::optional<Upstream> UpstreamRepository::get(qint64 id) const
 std::optional<qint64> UpstreamRepository::findActive(const QString &sk, const QString &endpoint, qint64 exceptId) const
 {
     QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("SELECT id FROM openai_upstreams WHERE deleted_at IS NULL AND sk = ? AND endpoint = ? AND id <> ?"));
+    q.prepare(QStringLiteral(
+        "SELECT id FROM openai_upstreams WHERE deleted_at IS NULL AND sk = ? AND endpoint = ? AND id <> ?"));
     q.addBindValue(sk);
     q.addBindValue(endpoint);
     q.addBindValue(exceptId);
@@ -105,12 +106,14 @@ std::optional<qint64> UpstreamRepository::findActive(const QString &sk, const QS
 StoreOutcome UpstreamRepository::create(const Upstream &u)
 {
     if (const auto existing = findActive(u.sk, u.endpoint, 0))
-        return {StoreError::Duplicate, QObject::tr("an upstream with this SK and Endpoint exists already (ID %1)").arg(*existing), *existing};
+        return {StoreError::Duplicate,
+            QObject::tr("an upstream with this SK and Endpoint exists already (ID %1)").arg(*existing), *existing};
 
     m_db.transaction();
     // A row the Go tool soft-deleted still holds the unique (sk, endpoint) pair.
     QSqlQuery purge(m_db);
-    purge.prepare(QStringLiteral("DELETE FROM openai_upstreams WHERE deleted_at IS NOT NULL AND sk = ? AND endpoint = ?"));
+    purge.prepare(
+        QStringLiteral("DELETE FROM openai_upstreams WHERE deleted_at IS NOT NULL AND sk = ? AND endpoint = ?"));
     purge.addBindValue(u.sk);
     purge.addBindValue(u.endpoint);
     if (!purge.exec()) {
@@ -119,9 +122,10 @@ StoreOutcome UpstreamRepository::create(const Upstream &u)
     }
 
     QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("INSERT INTO openai_upstreams (created_at, updated_at, sk, endpoint, success_count, failed_count, "
-                             "name, enabled, weight, allow, deny, timeout, stream_timeout, sort_order) "
-                             "VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"));
+    q.prepare(QStringLiteral(
+        "INSERT INTO openai_upstreams (created_at, updated_at, sk, endpoint, success_count, failed_count, "
+        "name, enabled, weight, allow, deny, timeout, stream_timeout, sort_order) "
+        "VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"));
     const QVariant now = DbTime::now();
     q.addBindValue(now);
     q.addBindValue(now);
@@ -156,7 +160,8 @@ StoreOutcome UpstreamRepository::update(qint64 id, const UpstreamPatch &patch)
     Upstream u = *current;
     patch.applyTo(u);
     if (const auto existing = findActive(u.sk, u.endpoint, id))
-        return {StoreError::Duplicate, QObject::tr("an upstream with this SK and Endpoint exists already (ID %1)").arg(*existing), *existing};
+        return {StoreError::Duplicate,
+            QObject::tr("an upstream with this SK and Endpoint exists already (ID %1)").arg(*existing), *existing};
 
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral("UPDATE openai_upstreams SET updated_at = ?, sk = ?, endpoint = ?, name = ?, enabled = ?, "
@@ -191,8 +196,8 @@ StoreOutcome UpstreamRepository::remove(qint64 id)
     return {StoreError::None, QString(), id};
 }
 
-bool UpstreamRepository::addCounters(const QHash<qint64, QPair<qint64, qint64>> &successFailed,
-                                     const QHash<qint64, QDateTime> &lastSuccess)
+bool UpstreamRepository::addCounters(
+    const QHash<qint64, QPair<qint64, qint64>> &successFailed, const QHash<qint64, QDateTime> &lastSuccess)
 {
     if (successFailed.isEmpty())
         return true;

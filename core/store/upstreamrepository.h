@@ -22,7 +22,7 @@ struct StoreOutcome
 class UpstreamRepository
 {
 public:
-    explicit UpstreamRepository(QSqlDatabase db) : m_db(std::move(db)) {}
+    explicit UpstreamRepository(QSqlDatabase db) : m_db(std::move(db)) { }
 
     std::optional<QList<Upstream>> list(QString *error = nullptr) const;
     std::optional<Upstream> get(qint64 id) const;
@@ -30,7 +30,8 @@ public:
     StoreOutcome update(qint64 id, const UpstreamPatch &patch);
     StoreOutcome remove(qint64 id);
     // Adds to the counters of many upstreams in one transaction.
-    bool addCounters(const QHash<qint64, QPair<qint64, qint64>> &successFailed, const QHash<qint64, QDateTime> &lastSuccess);
+    bool addCounters(
+        const QHash<qint64, QPair<qint64, qint64>> &successFailed, const QHash<qint64, QDateTime> &lastSuccess);
 
     static QStringList splitList(const QString &stored);
     static QString joinList(const QStringList &list);

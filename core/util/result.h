@@ -11,7 +11,7 @@ template <typename T>
 class Result
 {
 public:
-    Result(T value) : m_value(std::move(value)) {}
+    Result(T value) : m_value(std::move(value)) { }
     static Result failure(QString message)
     {
         Result r;

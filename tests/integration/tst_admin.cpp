@@ -15,7 +15,7 @@ class TestAdmin : public QObject
     std::unique_ptr<TestEngine> m_env;
 
     RawResponse call(const QByteArray &method, const QByteArray &path, const QByteArray &body = {},
-                     const QByteArray &auth = TestEngine::bearer())
+        const QByteArray &auth = TestEngine::bearer())
     {
         RawRequest r;
         r.method = method;
@@ -41,7 +41,8 @@ private Q_SLOTS:
 
     void seedExamples()
     {
-        RawResponse r = call("POST", "/admin/upstreams", "{\"SK\": \"sk_value\", \"Endpoint\": \"https://endpoint.example/v1\"}");
+        RawResponse r
+            = call("POST", "/admin/upstreams", "{\"SK\": \"sk_value\", \"Endpoint\": \"https://endpoint.example/v1\"}");
         QCOMPARE(r.status, 200);
         QCOMPARE(json(r).object().value(QLatin1String("message")).toString(), QStringLiteral("success"));
         const int id = json(r).object().value(QLatin1String("ID")).toInt();
@@ -53,9 +54,11 @@ private Q_SLOTS:
         QCOMPARE(list.size(), 1);
         QCOMPARE(list.first().toObject().value(QLatin1String("ID")).toInt(), id);
         QCOMPARE(list.first().toObject().value(QLatin1String("SK")).toString(), QStringLiteral("sk_value"));
-        QCOMPARE(list.first().toObject().value(QLatin1String("Endpoint")).toString(), QStringLiteral("https://endpoint.example/v1"));
+        QCOMPARE(list.first().toObject().value(QLatin1String("Endpoint")).toString(),
+            QStringLiteral("https://endpoint.example/v1"));
 
-        r = call("PUT", "/admin/upstreams/" + QByteArray::number(id), "{\"SK\": \"sk_value2\", \"Endpoint\": \"https://endpoint.example/v2\"}");
+        r = call("PUT", "/admin/upstreams/" + QByteArray::number(id),
+            "{\"SK\": \"sk_value2\", \"Endpoint\": \"https://endpoint.example/v2\"}");
         QCOMPARE(r.status, 200);
         QCOMPARE(r.body, QByteArray(R"({"message":"success"})"));
         r = call("GET", "/admin/upstreams/" + QByteArray::number(id));
@@ -72,11 +75,11 @@ private Q_SLOTS:
         RawResponse r = call("GET", "/admin/upstreams", {}, {});
         QCOMPARE(r.status, 403);
         QCOMPARE(json(r).object().value(QLatin1String("error")).toObject().value(QLatin1String("message")).toString(),
-                 QStringLiteral("authorization header should start with 'Bearer'"));
+            QStringLiteral("authorization header should start with 'Bearer'"));
         r = call("GET", "/admin/upstreams", {}, "Bearer wrong");
         QCOMPARE(r.status, 403);
         QCOMPARE(json(r).object().value(QLatin1String("error")).toObject().value(QLatin1String("message")).toString(),
-                 QStringLiteral("wrong authorization header"));
+            QStringLiteral("wrong authorization header"));
         QCOMPARE(call("POST", "/admin/login").status, 200);
         QCOMPARE(call("POST", "/admin/login", {}, "Bearer wrong").status, 403);
     }
@@ -93,7 +96,8 @@ private Q_SLOTS:
         QTest::newRow("not a URL") << QByteArray(R"({"SK":"k","Endpoint":"api.openai.com"})");
         QTest::newRow("SK not a string") << QByteArray("{\"SK\":5,\"Endpoint\":\"https://x/v1\"}");
         QTest::newRow("negative weight") << QByteArray("{\"SK\":\"k\",\"Endpoint\":\"https://x/v1\",\"Weight\":-1}");
-        QTest::newRow("Enabled not bool") << QByteArray("{\"SK\":\"k\",\"Endpoint\":\"https://x/v1\",\"Enabled\":\"yes\"}");
+        QTest::newRow("Enabled not bool")
+            << QByteArray("{\"SK\":\"k\",\"Endpoint\":\"https://x/v1\",\"Enabled\":\"yes\"}");
         QTest::newRow("Allow not list") << QByteArray("{\"SK\":\"k\",\"Endpoint\":\"https://x/v1\",\"Allow\":5}");
     }
 
@@ -123,7 +127,9 @@ private Q_SLOTS:
     void allFieldsRoundTripAndPutKeepsTheRest()
     {
         RawResponse r = call("POST", "/admin/upstreams",
-                             "{\"SK\":\"k\",\"Endpoint\":\"https://x/v1\",\"Name\":\"main\",\"Weight\":3,\"Allow\":[\"gpt-4o\",\"o3\"],\"Deny\":[\"/v1/audio/*\"],\"Timeout\":30,\"StreamTimeout\":5,\"Enabled\":false}");
+            "{\"SK\":\"k\",\"Endpoint\":\"https://x/"
+            "v1\",\"Name\":\"main\",\"Weight\":3,\"Allow\":[\"gpt-4o\",\"o3\"],\"Deny\":[\"/v1/audio/"
+            "*\"],\"Timeout\":30,\"StreamTimeout\":5,\"Enabled\":false}");
         QCOMPARE(r.status, 200);
         const QByteArray id = QByteArray::number(json(r).object().value(QLatin1String("ID")).toInt());
         QCOMPARE(call("PUT", "/admin/upstreams/" + id, R"({"Name":"renamed"})").status, 200);
@@ -146,10 +152,13 @@ private Q_SLOTS:
         FakeUpstream b;
         a.setBehavior(FakeUpstream::Behavior::json(200, R"({"from":"a"})"));
         b.setBehavior(FakeUpstream::Behavior::json(200, R"({"from":"b"})"));
-        RawResponse r = call("POST", "/admin/upstreams", QStringLiteral(R"({"SK":"k","Endpoint":"%1"})").arg(a.baseUrl()).toUtf8());
+        RawResponse r = call(
+            "POST", "/admin/upstreams", QStringLiteral(R"({"SK":"k","Endpoint":"%1"})").arg(a.baseUrl()).toUtf8());
         const QByteArray id = QByteArray::number(json(r).object().value(QLatin1String("ID")).toInt());
         QCOMPARE(call("POST", "/v1/chat/completions", "{}").body, QByteArray(R"({"from":"a"})"));
-        QCOMPARE(call("PUT", "/admin/upstreams/" + id, QStringLiteral(R"({"Endpoint":"%1"})").arg(b.baseUrl()).toUtf8()).status, 200);
+        QCOMPARE(call("PUT", "/admin/upstreams/" + id, QStringLiteral(R"({"Endpoint":"%1"})").arg(b.baseUrl()).toUtf8())
+                     .status,
+            200);
         QCOMPARE(call("POST", "/v1/chat/completions", "{}").body, QByteArray(R"({"from":"b"})"));
         QCOMPARE(call("PUT", "/admin/upstreams/" + id, R"({"Enabled":false})").status, 200);
         QCOMPARE(call("POST", "/v1/chat/completions", "{}").status, 503);
@@ -164,7 +173,8 @@ private Q_SLOTS:
         QCOMPARE(r.status, 200);
         QCOMPARE(json(r).object().value(QLatin1String("Policy")).toString(), QStringLiteral("order"));
         QCOMPARE(json(r).object().value(QLatin1String("StreamTimeout")).toInt(), 10);
-        QCOMPARE(call("PUT", "/admin/config", R"({"Policy":"round_robin","Timeout":60,"RecordBodies":true})").status, 200);
+        QCOMPARE(
+            call("PUT", "/admin/config", R"({"Policy":"round_robin","Timeout":60,"RecordBodies":true})").status, 200);
         const QJsonObject o = json(call("GET", "/admin/config")).object();
         QCOMPARE(o.value(QLatin1String("Policy")).toString(), QStringLiteral("round_robin"));
         QCOMPARE(o.value(QLatin1String("Timeout")).toInt(), 60);

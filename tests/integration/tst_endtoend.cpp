@@ -71,7 +71,9 @@ private Q_SLOTS:
         const QString db = m_dir.filePath(QStringLiteral("e2e.sqlite"));
         QByteArray out, err;
         QCOMPARE(run({QStringLiteral("-database"), db, QStringLiteral("-add"), QStringLiteral("-sk"),
-                      QStringLiteral("sk-e2e-secret-key-1234"), QStringLiteral("-endpoint"), upstream.baseUrl()}, &out, &err), 0);
+                         QStringLiteral("sk-e2e-secret-key-1234"), QStringLiteral("-endpoint"), upstream.baseUrl()},
+                     &out, &err),
+            0);
         QCOMPARE(out.trimmed(), QByteArray("1"));
         QCOMPARE(run({QStringLiteral("-database"), db, QStringLiteral("-list")}, &out), 0);
         QVERIFY(out.contains(upstream.baseUrl().toUtf8()));
@@ -80,8 +82,9 @@ private Q_SLOTS:
 
         QProcess server;
         server.setProcessEnvironment(environment());
-        server.start(QStringLiteral(ROUTE_BINARY), {QStringLiteral("-database"), db, QStringLiteral("-addr"),
-                                                    QStringLiteral("127.0.0.1:0"), QStringLiteral("--no-gui")});
+        server.start(QStringLiteral(ROUTE_BINARY),
+            {QStringLiteral("-database"), db, QStringLiteral("-addr"), QStringLiteral("127.0.0.1:0"),
+                QStringLiteral("--no-gui")});
         QVERIFY(server.waitForStarted(5000));
         QByteArray banner;
         const QRegularExpression portRe(QStringLiteral("127\\.0\\.0\\.1:(\\d+)/v1"));
@@ -102,7 +105,8 @@ private Q_SLOTS:
         const RawResponse resp = rawHttp(quint16(portMatch.captured(1).toUInt()), r);
         QCOMPARE(resp.status, 200);
         QCOMPARE(resp.body, QByteArray(R"({"object":"list","data":[]})"));
-        QCOMPARE(upstream.requests().first().headers.value("authorization"), QByteArray("Bearer sk-e2e-secret-key-1234"));
+        QCOMPARE(
+            upstream.requests().first().headers.value("authorization"), QByteArray("Bearer sk-e2e-secret-key-1234"));
 
         ::kill(pid_t(server.processId()), SIGTERM);
         QVERIFY(server.waitForFinished(10000));
@@ -114,8 +118,9 @@ private Q_SLOTS:
         // A second start keeps the token: it was generated once.
         QProcess again;
         again.setProcessEnvironment(environment());
-        again.start(QStringLiteral(ROUTE_BINARY), {QStringLiteral("-database"), db, QStringLiteral("-addr"),
-                                                   QStringLiteral("127.0.0.1:0"), QStringLiteral("--no-gui")});
+        again.start(QStringLiteral(ROUTE_BINARY),
+            {QStringLiteral("-database"), db, QStringLiteral("-addr"), QStringLiteral("127.0.0.1:0"),
+                QStringLiteral("--no-gui")});
         QVERIFY(again.waitForStarted(5000));
         QByteArray second;
         for (int i = 0; i < 50 && !second.contains("/v1"); ++i) {
@@ -134,8 +139,10 @@ private Q_SLOTS:
         QVERIFY(busy.listen(QHostAddress::LocalHost, 0));
         const QString addr = QStringLiteral("127.0.0.1:%1").arg(busy.serverPort());
         QByteArray out, err;
-        QCOMPARE(run({QStringLiteral("-database"), m_dir.filePath(QStringLiteral("busy.sqlite")), QStringLiteral("-addr"), addr,
-                      QStringLiteral("--no-gui")}, &out, &err), 1);
+        QCOMPARE(run({QStringLiteral("-database"), m_dir.filePath(QStringLiteral("busy.sqlite")),
+                         QStringLiteral("-addr"), addr, QStringLiteral("--no-gui")},
+                     &out, &err),
+            1);
         QVERIFY2(err.contains(addr.toUtf8()), err.constData());
         QVERIFY(err.contains("in use"));
     }

@@ -57,7 +57,8 @@ private Q_SLOTS:
 
     void keepAliveAndPipelining()
     {
-        const QByteArray two = "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        const QByteArray two
+            = "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
         const QByteArray raw = rawExchange(m_env->port(), two);
         qsizetype offset = 0;
         const RawResponse first = parseResponse(raw, &offset);
@@ -83,7 +84,8 @@ private Q_SLOTS:
 
     void bodyOverLimitIs413BeforeTheBody()
     {
-        const QByteArray raw = rawExchange(m_env->port(), "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 999999\r\n\r\n", 2000);
+        const QByteArray raw = rawExchange(
+            m_env->port(), "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 999999\r\n\r\n", 2000);
         QVERIFY2(raw.startsWith("HTTP/1.1 413"), raw.constData());
         QVERIFY(raw.contains("\"error\""));
     }
@@ -92,7 +94,8 @@ private Q_SLOTS:
     {
         const QByteArray chunk(3000, 'a');
         const QByteArray req = "POST /v1/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-            + QByteArray::number(chunk.size(), 16) + "\r\n" + chunk + "\r\n" + QByteArray::number(chunk.size(), 16) + "\r\n" + chunk + "\r\n0\r\n\r\n";
+            + QByteArray::number(chunk.size(), 16) + "\r\n" + chunk + "\r\n" + QByteArray::number(chunk.size(), 16)
+            + "\r\n" + chunk + "\r\n0\r\n\r\n";
         const QByteArray raw = rawExchange(m_env->port(), req, 2000);
         QVERIFY2(raw.startsWith("HTTP/1.1 413"), raw.left(200).constData());
     }
@@ -102,7 +105,8 @@ private Q_SLOTS:
         QTcpSocket s;
         s.connectToHost(QHostAddress::LocalHost, m_env->port());
         QVERIFY(s.waitForConnected(2000));
-        s.write("POST /admin/login HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-token\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+        s.write("POST /admin/login HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-token\r\nContent-Length: "
+                "2\r\nExpect: 100-continue\r\n\r\n");
         QElapsedTimer t;
         t.start();
         QVERIFY(s.waitForReadyRead(2000));
@@ -120,8 +124,10 @@ private Q_SLOTS:
         QTest::newRow("no version") << QByteArray("GET /\r\n\r\n");
         QTest::newRow("bad header") << QByteArray("GET / HTTP/1.1\r\nno colon here\r\n\r\n");
         QTest::newRow("bad length") << QByteArray("POST / HTTP/1.1\r\nContent-Length: 12abc\r\n\r\n");
-        QTest::newRow("two lengths") << QByteArray("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab");
-        QTest::newRow("length and chunked") << QByteArray("POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n");
+        QTest::newRow("two lengths") << QByteArray(
+            "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab");
+        QTest::newRow("length and chunked")
+            << QByteArray("POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n");
         QTest::newRow("bad chunk") << QByteArray("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
     }
 
@@ -135,7 +141,8 @@ private Q_SLOTS:
 
     void oversizedHeadersAre431()
     {
-        const QByteArray raw = rawExchange(m_env->port(), "GET / HTTP/1.1\r\nX-Big: " + QByteArray(70 * 1024, 'a') + "\r\n\r\n", 2000);
+        const QByteArray raw
+            = rawExchange(m_env->port(), "GET / HTTP/1.1\r\nX-Big: " + QByteArray(70 * 1024, 'a') + "\r\n\r\n", 2000);
         QVERIFY2(raw.startsWith("HTTP/1.1 431"), raw.left(100).constData());
     }
 

@@ -54,7 +54,10 @@ class TestProxy : public QObject
         return out;
     }
 
-    static QByteArray sha(const QByteArray &data) { return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex(); }
+    static QByteArray sha(const QByteArray &data)
+    {
+        return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex();
+    }
 
 private Q_SLOTS:
     void init()
@@ -168,7 +171,7 @@ private Q_SLOTS:
         QVERIFY(s.waitForConnected(2000));
         const QByteArray body = R"({"stream":true})";
         s.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-token\r\nContent-Length: "
-                + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+            + QByteArray::number(body.size()) + "\r\n\r\n" + body);
         QVERIFY(s.waitForReadyRead(2000));
         QElapsedTimer t;
         t.start();
@@ -196,12 +199,14 @@ private Q_SLOTS:
 
     void multipartUploadIsByteExact()
     {
-        m_env->addUpstream(m_a->baseUrl(), QStringLiteral("sk-a"), [](Upstream &u) { u.allow = {QStringLiteral("whisper-1")}; });
+        m_env->addUpstream(
+            m_a->baseUrl(), QStringLiteral("sk-a"), [](Upstream &u) { u.allow = {QStringLiteral("whisper-1")}; });
         m_a->setBehavior(Behavior::json(200, R"({"text":"hello"})"));
         const QByteArray file = randomBytes(2 * 1024 * 1024);
         const QByteArray body = "--b0undary\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n"
                                 "--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.mp3\"\r\n"
-                                "Content-Type: audio/mpeg\r\n\r\n" + file + "\r\n--b0undary--\r\n";
+                                "Content-Type: audio/mpeg\r\n\r\n"
+            + file + "\r\n--b0undary--\r\n";
         RawRequest r;
         r.method = "POST";
         r.target = "/v1/audio/transcriptions";
@@ -212,7 +217,8 @@ private Q_SLOTS:
         QCOMPARE(resp.status, 200); // allowed for whisper-1: the model came from the form
         QCOMPARE(m_a->requestCount(), 1);
         QCOMPARE(sha(m_a->requests().first().body), sha(body));
-        QCOMPARE(m_a->requests().first().headers.value("content-type"), QByteArray("multipart/form-data; boundary=b0undary"));
+        QCOMPARE(m_a->requests().first().headers.value("content-type"),
+            QByteArray("multipart/form-data; boundary=b0undary"));
     }
 
     void failover_data()
@@ -234,7 +240,8 @@ private Q_SLOTS:
         QFETCH(int, kind);
         m_env->addUpstream(m_a->baseUrl(), QStringLiteral("sk-a"), [](Upstream &u) { u.timeoutSec = 1; });
         m_env->addUpstream(m_b->baseUrl(), QStringLiteral("sk-b"));
-        m_a->setBehavior(kind < 0 ? Behavior::json(-kind, R"({"error":{"message":"from a"}})") : Behavior::of(Behavior::Kind(kind)));
+        m_a->setBehavior(
+            kind < 0 ? Behavior::json(-kind, R"({"error":{"message":"from a"}})") : Behavior::of(Behavior::Kind(kind)));
         m_b->setBehavior(Behavior::json(200, R"({"from":"b"})"));
         QElapsedTimer t;
         t.start();
@@ -273,7 +280,8 @@ private Q_SLOTS:
         QFETCH(int, status);
         m_env->addUpstream(m_a->baseUrl(), QStringLiteral("sk-a"));
         m_env->addUpstream(m_b->baseUrl(), QStringLiteral("sk-b"));
-        const QByteArray error = "{\"error\":{\"message\":\"This model's maximum context length is 8192 tokens\",\"code\":\"context_length_exceeded\"}}";
+        const QByteArray error = "{\"error\":{\"message\":\"This model's maximum context length is 8192 "
+                                 "tokens\",\"code\":\"context_length_exceeded\"}}";
         m_a->setBehavior(Behavior::json(status, error));
         const RawResponse resp = post("/v1/chat/completions", "{}");
         QCOMPARE(resp.status, status);
@@ -291,7 +299,8 @@ private Q_SLOTS:
 
     void modelWithoutEligibleUpstreamIs503NamingIt()
     {
-        m_env->addUpstream(m_a->baseUrl(), QStringLiteral("sk-a"), [](Upstream &u) { u.allow = {QStringLiteral("gpt-4o")}; });
+        m_env->addUpstream(
+            m_a->baseUrl(), QStringLiteral("sk-a"), [](Upstream &u) { u.allow = {QStringLiteral("gpt-4o")}; });
         const RawResponse resp = post("/v1/chat/completions", R"({"model":"claude-3"})");
         QCOMPARE(resp.status, 503);
         QVERIFY(resp.body.contains("claude-3"));

@@ -123,15 +123,12 @@ private:
             if (!guard)
                 return;
             switch (b.kind) {
-            case Kind::Hang:
-                return;
+            case Kind::Hang: return;
             case Kind::Reset:
                 guard->setSocketOption(QAbstractSocket::KeepAliveOption, 0);
                 guard->abort();
                 return;
-            case Kind::CloseWithoutResponse:
-                guard->disconnectFromHost();
-                return;
+            case Kind::CloseWithoutResponse: guard->disconnectFromHost(); return;
             case Kind::Respond:
                 writeHead(guard, b, b.body.size());
                 guard->write(b.body);
@@ -189,7 +186,8 @@ private:
             socket->write(QByteArray::number(e.size(), 16) + "\r\n" + e + "\r\n");
         else
             socket->write(e);
-        QTimer::singleShot(b.intervalMs, this, [this, socket, conn, b, index] { sendEvent(socket, conn, b, index + 1); });
+        QTimer::singleShot(
+            b.intervalMs, this, [this, socket, conn, b, index] { sendEvent(socket, conn, b, index + 1); });
     }
 
     FakeUpstream *m_owner;

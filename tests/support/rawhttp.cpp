@@ -21,7 +21,7 @@ QByteArray requestBytes(const RawRequest &r)
 class Parser
 {
 public:
-    explicit Parser(RawResponse *out, bool headRequest) : m_out(out), m_head(headRequest) {}
+    explicit Parser(RawResponse *out, bool headRequest) : m_out(out), m_head(headRequest) { }
 
     // Returns true when the response is complete.
     bool feed(const QByteArray &data, qint64 nowMs)
@@ -46,7 +46,8 @@ public:
             m_length = m_out->headers.value("content-length").toLongLong(&ok);
             if (!ok)
                 m_length = -1;
-            if (m_head || m_out->status == 204 || m_out->status == 304 || (m_out->status >= 100 && m_out->status < 200)) {
+            if (m_head || m_out->status == 204 || m_out->status == 304
+                || (m_out->status >= 100 && m_out->status < 200)) {
                 if (m_out->status == 100) { // interim: start over
                     m_headersDone = false;
                     m_out->headers = HttpHeaders();
@@ -127,8 +128,10 @@ RawResponse rawHttp(quint16 port, const RawRequest &request)
     socket.write(requestBytes(request));
     Parser parser(&out, request.method == "HEAD");
     while (clock.elapsed() < request.timeoutMs) {
-        if (socket.bytesAvailable() == 0 && !socket.waitForReadyRead(int(qMax<qint64>(1, request.timeoutMs - clock.elapsed())))) {
-            if (socket.state() != QAbstractSocket::ConnectedState || socket.error() == QAbstractSocket::RemoteHostClosedError) {
+        if (socket.bytesAvailable() == 0
+            && !socket.waitForReadyRead(int(qMax<qint64>(1, request.timeoutMs - clock.elapsed())))) {
+            if (socket.state() != QAbstractSocket::ConnectedState
+                || socket.error() == QAbstractSocket::RemoteHostClosedError) {
                 parser.peerClosed();
                 return out;
             }

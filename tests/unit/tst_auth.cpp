@@ -10,8 +10,9 @@ private Q_SLOTS:
     void seedMessages()
     {
         QCOMPARE(Authenticator::message(Authenticator::Verdict::NotBearer),
-                 QStringLiteral("authorization header should start with 'Bearer'"));
-        QCOMPARE(Authenticator::message(Authenticator::Verdict::WrongToken), QStringLiteral("wrong authorization header"));
+            QStringLiteral("authorization header should start with 'Bearer'"));
+        QCOMPARE(
+            Authenticator::message(Authenticator::Verdict::WrongToken), QStringLiteral("wrong authorization header"));
     }
 
     void verdicts()
@@ -41,7 +42,8 @@ private Q_SLOTS:
 
     void masking()
     {
-        QCOMPARE(Secrets::mask(QStringLiteral("sk-abcdefghijklmnwxyz")), QStringLiteral("sk-ab") + QChar(0x2026) + QStringLiteral("wxyz"));
+        QCOMPARE(Secrets::mask(QStringLiteral("sk-abcdefghijklmnwxyz")),
+            QStringLiteral("sk-ab") + QChar(0x2026) + QStringLiteral("wxyz"));
         QCOMPARE(Secrets::mask(QStringLiteral("short")), QStringLiteral("*****"));
         QVERIFY(!Secrets::mask(QStringLiteral("sk-abcdefghijklmnwxyz")).contains(QStringLiteral("efgh")));
     }

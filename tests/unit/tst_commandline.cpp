@@ -21,9 +21,9 @@ private Q_SLOTS:
 
     void seedSingleDashFlags()
     {
-        const CommandLine c = CommandLine::parse({QStringLiteral("x"), QStringLiteral("-addr"), QStringLiteral(":8080"),
-                                                  QStringLiteral("-database"), QStringLiteral("/tmp/a.db"),
-                                                  QStringLiteral("-noauth"), QStringLiteral("--no-gui")});
+        const CommandLine c = CommandLine::parse(
+            {QStringLiteral("x"), QStringLiteral("-addr"), QStringLiteral(":8080"), QStringLiteral("-database"),
+                QStringLiteral("/tmp/a.db"), QStringLiteral("-noauth"), QStringLiteral("--no-gui")});
         QCOMPARE(c.action, CommandLine::Action::Serve);
         QCOMPARE(c.addr, QStringLiteral(":8080"));
         QCOMPARE(c.database, QStringLiteral("/tmp/a.db"));
@@ -34,7 +34,7 @@ private Q_SLOTS:
     void doubleDashFlags()
     {
         const CommandLine c = CommandLine::parse({QStringLiteral("x"), QStringLiteral("--add"), QStringLiteral("--sk"),
-                                                  QStringLiteral("sk-1"), QStringLiteral("--endpoint=http://h/v1")});
+            QStringLiteral("sk-1"), QStringLiteral("--endpoint=http://h/v1")});
         QCOMPARE(c.action, CommandLine::Action::Add);
         QCOMPARE(c.sk, QStringLiteral("sk-1"));
         QCOMPARE(c.endpoint, QStringLiteral("http://h/v1"));
@@ -42,7 +42,8 @@ private Q_SLOTS:
 
     void addUsesDefaultEndpoint()
     {
-        const CommandLine c = CommandLine::parse({QStringLiteral("x"), QStringLiteral("-add"), QStringLiteral("-sk"), QStringLiteral("sk-xxxxx")});
+        const CommandLine c = CommandLine::parse(
+            {QStringLiteral("x"), QStringLiteral("-add"), QStringLiteral("-sk"), QStringLiteral("sk-xxxxx")});
         QCOMPARE(c.action, CommandLine::Action::Add);
         QCOMPARE(c.endpoint, QStringLiteral("https://api.openai.com/v1"));
     }
@@ -53,12 +54,17 @@ private Q_SLOTS:
         QTest::addColumn<QString>("fragment");
         QTest::newRow("unknown flag") << QStringList{QStringLiteral("-bogus")} << QStringLiteral("bogus");
         QTest::newRow("add without sk") << QStringList{QStringLiteral("-add")} << QStringLiteral("-sk");
-        QTest::newRow("add with bad endpoint") << QStringList{QStringLiteral("-add"), QStringLiteral("-sk"), QStringLiteral("k"), QStringLiteral("-endpoint"), QStringLiteral("ftp://x")} << QStringLiteral("http");
-        QTest::newRow("bad addr") << QStringList{QStringLiteral("-addr"), QStringLiteral("nonsense")} << QStringLiteral("nonsense");
-        QTest::newRow("bad port") << QStringList{QStringLiteral("-addr"), QStringLiteral(":99999")} << QStringLiteral("port");
+        QTest::newRow("add with bad endpoint") << QStringList{QStringLiteral("-add"), QStringLiteral("-sk"),
+            QStringLiteral("k"), QStringLiteral("-endpoint"), QStringLiteral("ftp://x")}
+                                               << QStringLiteral("http");
+        QTest::newRow("bad addr") << QStringList{QStringLiteral("-addr"), QStringLiteral("nonsense")}
+                                  << QStringLiteral("nonsense");
+        QTest::newRow("bad port") << QStringList{QStringLiteral("-addr"), QStringLiteral(":99999")}
+                                  << QStringLiteral("port");
         QTest::newRow("missing value") << QStringList{QStringLiteral("-addr")} << QStringLiteral("addr");
         QTest::newRow("positional") << QStringList{QStringLiteral("extra")} << QStringLiteral("extra");
-        QTest::newRow("empty auth") << QStringList{QStringLiteral("-auth"), QStringLiteral(",")} << QStringLiteral("-auth");
+        QTest::newRow("empty auth") << QStringList{QStringLiteral("-auth"), QStringLiteral(",")}
+                                    << QStringLiteral("-auth");
     }
 
     void usageErrors()
@@ -75,9 +81,11 @@ private Q_SLOTS:
     {
         QCOMPARE(CommandLine::parse({QStringLiteral("x"), QStringLiteral("-help")}).action, CommandLine::Action::Help);
         QCOMPARE(CommandLine::parse({QStringLiteral("x"), QStringLiteral("--help")}).action, CommandLine::Action::Help);
-        QCOMPARE(CommandLine::parse({QStringLiteral("x"), QStringLiteral("-version")}).action, CommandLine::Action::Version);
+        QCOMPARE(
+            CommandLine::parse({QStringLiteral("x"), QStringLiteral("-version")}).action, CommandLine::Action::Version);
         const QString help = CommandLine::parse({QStringLiteral("x"), QStringLiteral("-help")}).helpText;
-        for (const char *flag : {"-add", "-addr", "-database", "-endpoint", "-list", "-noauth", "-sk", "-no-gui", "-auth", "-version"})
+        for (const char *flag :
+            {"-add", "-addr", "-database", "-endpoint", "-list", "-noauth", "-sk", "-no-gui", "-auth", "-version"})
             QVERIFY2(help.contains(QLatin1String(flag)), flag);
     }
 

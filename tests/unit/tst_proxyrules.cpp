@@ -13,13 +13,21 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("path");
         QTest::addColumn<QByteArray>("query");
         QTest::addColumn<QByteArray>("expected");
-        QTest::newRow("openai") << QStringLiteral("https://api.openai.com/v1") << QByteArray("/v1/chat/completions") << QByteArray() << QByteArray("https://api.openai.com/v1/chat/completions");
-        QTest::newRow("own base path") << QStringLiteral("https://openrouter.ai/api/v1") << QByteArray("/v1/models") << QByteArray() << QByteArray("https://openrouter.ai/api/v1/models");
-        QTest::newRow("trailing slash") << QStringLiteral("http://127.0.0.1:11434/v1/") << QByteArray("/v1/models") << QByteArray() << QByteArray("http://127.0.0.1:11434/v1/models");
-        QTest::newRow("query kept") << QStringLiteral("http://h:1/v1") << QByteArray("/v1/files") << QByteArray("purpose=batch&limit=2") << QByteArray("http://h:1/v1/files?purpose=batch&limit=2");
-        QTest::newRow("encoded path kept") << QStringLiteral("http://h/v1") << QByteArray("/v1/files/a%2Fb") << QByteArray() << QByteArray("http://h/v1/files/a%2Fb");
-        QTest::newRow("bare v1") << QStringLiteral("http://h/base") << QByteArray("/v1") << QByteArray() << QByteArray("http://h/base");
-        QTest::newRow("no path on endpoint") << QStringLiteral("http://h") << QByteArray("/v1/models") << QByteArray() << QByteArray("http://h/models");
+        QTest::newRow("openai") << QStringLiteral("https://api.openai.com/v1") << QByteArray("/v1/chat/completions")
+                                << QByteArray() << QByteArray("https://api.openai.com/v1/chat/completions");
+        QTest::newRow("own base path") << QStringLiteral("https://openrouter.ai/api/v1") << QByteArray("/v1/models")
+                                       << QByteArray() << QByteArray("https://openrouter.ai/api/v1/models");
+        QTest::newRow("trailing slash") << QStringLiteral("http://127.0.0.1:11434/v1/") << QByteArray("/v1/models")
+                                        << QByteArray() << QByteArray("http://127.0.0.1:11434/v1/models");
+        QTest::newRow("query kept") << QStringLiteral("http://h:1/v1") << QByteArray("/v1/files")
+                                    << QByteArray("purpose=batch&limit=2")
+                                    << QByteArray("http://h:1/v1/files?purpose=batch&limit=2");
+        QTest::newRow("encoded path kept") << QStringLiteral("http://h/v1") << QByteArray("/v1/files/a%2Fb")
+                                           << QByteArray() << QByteArray("http://h/v1/files/a%2Fb");
+        QTest::newRow("bare v1") << QStringLiteral("http://h/base") << QByteArray("/v1") << QByteArray()
+                                 << QByteArray("http://h/base");
+        QTest::newRow("no path on endpoint")
+            << QStringLiteral("http://h") << QByteArray("/v1/models") << QByteArray() << QByteArray("http://h/models");
     }
 
     void urlMapping()
@@ -80,9 +88,9 @@ private Q_SLOTS:
 
     void responseHeaders()
     {
-        const QList<std::pair<QByteArray, QByteArray>> upstream{
-            {"Content-Type", "text/event-stream"}, {"Transfer-Encoding", "chunked"}, {"Connection", "close"},
-            {"Content-Length", "5"}, {"X-Request-Id", "req-1"}, {"X-Echo", "Bearer sk-secretkey-123"}, {"Set-Cookie", "a=1"}};
+        const QList<std::pair<QByteArray, QByteArray>> upstream{{"Content-Type", "text/event-stream"},
+            {"Transfer-Encoding", "chunked"}, {"Connection", "close"}, {"Content-Length", "5"},
+            {"X-Request-Id", "req-1"}, {"X-Echo", "Bearer sk-secretkey-123"}, {"Set-Cookie", "a=1"}};
         const HttpHeaders out = ProxyRules::clientResponseHeaders(upstream, QStringLiteral("sk-secretkey-123"));
         QCOMPARE(out.value("content-type"), QByteArray("text/event-stream"));
         QCOMPARE(out.value("x-request-id"), QByteArray("req-1"));
@@ -116,7 +124,8 @@ private Q_SLOTS:
                                 "Content-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n--XyZ--\r\n";
         const auto t = ProxyRules::inspectBody("multipart/form-data; boundary=XyZ", body);
         QCOMPARE(t.model, QStringLiteral("whisper-1"));
-        QCOMPARE(ProxyRules::inspectBody("multipart/form-data; boundary=\"XyZ\"", body).model, QStringLiteral("whisper-1"));
+        QCOMPARE(
+            ProxyRules::inspectBody("multipart/form-data; boundary=\"XyZ\"", body).model, QStringLiteral("whisper-1"));
     }
 
     void modelRouting()

@@ -40,8 +40,7 @@ private Q_SLOTS:
         QCOMPARE(Migrations::currentVersion(*conn), Migrations::latestVersion());
         QVERIFY(Migrations::run(*conn).ok()); // idempotent
         for (const char *column : {"id", "sk", "endpoint", "deleted_at", "success_count", "failed_count",
-                                   "last_call_success_time", "name", "enabled", "weight", "allow", "deny", "timeout",
-                                   "stream_timeout"})
+                 "last_call_success_time", "name", "enabled", "weight", "allow", "deny", "timeout", "stream_timeout"})
             QVERIFY2(conn->db().record(QStringLiteral("openai_upstreams")).indexOf(QLatin1String(column)) >= 0, column);
         QVERIFY(conn->db().tables().contains(QStringLiteral("config_kvs")));
         QVERIFY(conn->db().tables().contains(QStringLiteral("records")));
@@ -56,21 +55,30 @@ private Q_SLOTS:
         QTemporaryDir dir;
         auto conn = openIn(dir);
         QVERIFY(conn);
-        exec(*conn, QStringLiteral("CREATE TABLE `openai_upstreams` (`id` integer,`created_at` datetime,`updated_at` datetime,"
-                                   "`deleted_at` datetime,`sk` text,`endpoint` text,`success_count` integer,`failed_count` integer,"
-                                   "`last_call_success_time` datetime,PRIMARY KEY (`id`))"));
+        exec(*conn,
+            QStringLiteral(
+                "CREATE TABLE `openai_upstreams` (`id` integer,`created_at` datetime,`updated_at` datetime,"
+                "`deleted_at` datetime,`sk` text,`endpoint` text,`success_count` integer,`failed_count` integer,"
+                "`last_call_success_time` datetime,PRIMARY KEY (`id`))"));
         exec(*conn, QStringLiteral("CREATE UNIQUE INDEX `idx_sk_endpoint` ON `openai_upstreams`(`sk`,`endpoint`)"));
-        exec(*conn, QStringLiteral("CREATE TABLE `config_kvs` (`id` integer,`created_at` datetime,`updated_at` datetime,"
-                                   "`deleted_at` datetime,`key` text UNIQUE,`value` text,PRIMARY KEY (`id`))"));
-        exec(*conn, QStringLiteral("CREATE TABLE `records` (`id` integer,`upstream_id` integer,`created_at` datetime,`ip` text,"
-                                   "`body` text,`response` text,`elapsed_time` integer,`status` integer,PRIMARY KEY (`id`))"));
-        exec(*conn, QStringLiteral("INSERT INTO openai_upstreams VALUES (1,'2023-07-15 12:34:56.123456789+08:00',"
-                                   "'2023-07-15 12:34:56.123456789+08:00',NULL,'sk-live-one','https://api.openai.com/v1',7,2,"
-                                   "'2023-07-16 08:00:00.5+08:00')"));
-        exec(*conn, QStringLiteral("INSERT INTO openai_upstreams VALUES (2,'2023-07-15 12:00:00+08:00','2023-07-15 12:00:00+08:00',"
-                                   "'2023-07-20 12:00:00+08:00','sk-deleted','https://api.openai.com/v1',0,0,NULL)"));
+        exec(*conn,
+            QStringLiteral("CREATE TABLE `config_kvs` (`id` integer,`created_at` datetime,`updated_at` datetime,"
+                           "`deleted_at` datetime,`key` text UNIQUE,`value` text,PRIMARY KEY (`id`))"));
+        exec(*conn,
+            QStringLiteral("CREATE TABLE `records` (`id` integer,`upstream_id` integer,`created_at` datetime,`ip` text,"
+                           "`body` text,`response` text,`elapsed_time` integer,`status` integer,PRIMARY KEY (`id`))"));
+        exec(*conn,
+            QStringLiteral("INSERT INTO openai_upstreams VALUES (1,'2023-07-15 12:34:56.123456789+08:00',"
+                           "'2023-07-15 12:34:56.123456789+08:00',NULL,'sk-live-one','https://api.openai.com/v1',7,2,"
+                           "'2023-07-16 08:00:00.5+08:00')"));
+        exec(*conn,
+            QStringLiteral(
+                "INSERT INTO openai_upstreams VALUES (2,'2023-07-15 12:00:00+08:00','2023-07-15 12:00:00+08:00',"
+                "'2023-07-20 12:00:00+08:00','sk-deleted','https://api.openai.com/v1',0,0,NULL)"));
         exec(*conn, QStringLiteral("INSERT INTO config_kvs VALUES (1,NULL,NULL,NULL,'authorization','go-token')"));
-        exec(*conn, QStringLiteral("INSERT INTO records VALUES (1,1,'2023-07-16 08:00:00+08:00','10.0.0.1','{}','{}',1500000000,200)"));
+        exec(*conn,
+            QStringLiteral(
+                "INSERT INTO records VALUES (1,1,'2023-07-16 08:00:00+08:00','10.0.0.1','{}','{}',1500000000,200)"));
 
         QVERIFY(Migrations::run(*conn).ok());
         SnapshotHolder holder;
@@ -107,7 +115,8 @@ private Q_SLOTS:
         QTemporaryDir dir;
         auto conn = openIn(dir);
         QVERIFY(Migrations::run(*conn).ok());
-        exec(*conn, QStringLiteral("INSERT INTO openai_upstreams (sk, endpoint) VALUES ('sk-hand', 'http://127.0.0.1:1/v1')"));
+        exec(*conn,
+            QStringLiteral("INSERT INTO openai_upstreams (sk, endpoint) VALUES ('sk-hand', 'http://127.0.0.1:1/v1')"));
         const auto list = UpstreamRepository(conn->db()).list();
         QVERIFY(list);
         QCOMPARE(list->size(), 1);
@@ -226,9 +235,11 @@ private Q_SLOTS:
     void goTimeFormats()
     {
         QCOMPARE(DbTime::parse(QStringLiteral("2023-07-15 12:34:56.123456789+08:00")),
-                 QDateTime(QDate(2023, 7, 15), QTime(4, 34, 56, 123), Qt::UTC));
-        QCOMPARE(DbTime::parse(QStringLiteral("2023-07-15 12:34:56")), QDateTime(QDate(2023, 7, 15), QTime(12, 34, 56), Qt::UTC));
-        QCOMPARE(DbTime::parse(QStringLiteral("2023-07-15T12:34:56Z")), QDateTime(QDate(2023, 7, 15), QTime(12, 34, 56), Qt::UTC));
+            QDateTime(QDate(2023, 7, 15), QTime(4, 34, 56, 123), Qt::UTC));
+        QCOMPARE(DbTime::parse(QStringLiteral("2023-07-15 12:34:56")),
+            QDateTime(QDate(2023, 7, 15), QTime(12, 34, 56), Qt::UTC));
+        QCOMPARE(DbTime::parse(QStringLiteral("2023-07-15T12:34:56Z")),
+            QDateTime(QDate(2023, 7, 15), QTime(12, 34, 56), Qt::UTC));
         QVERIFY(!DbTime::parse(QVariant()).isValid());
         const QDateTime t(QDate(2026, 11, 26), QTime(1, 2, 3, 456), Qt::UTC);
         QCOMPARE(DbTime::parse(DbTime::format(t)), t);
@@ -244,12 +255,14 @@ private Q_SLOTS:
         auto conn = DbConnection::open(c, QStringLiteral("outsider"));
         QVERIFY(conn);
         QSqlQuery q(conn.value()->db());
-        QVERIFY(q.exec(QStringLiteral("INSERT INTO openai_upstreams (sk, endpoint) VALUES ('sk-outside', 'http://127.0.0.1:1/v1')")));
+        QVERIFY(q.exec(QStringLiteral(
+            "INSERT INTO openai_upstreams (sk, endpoint) VALUES ('sk-outside', 'http://127.0.0.1:1/v1')")));
         QTRY_COMPARE_WITH_TIMEOUT(env.engine()->snapshots()->current()->upstreams.size(), 1, 2000);
         QVERIFY(q.exec(QStringLiteral("UPDATE openai_upstreams SET enabled = 0")));
         QTRY_VERIFY_WITH_TIMEOUT(!env.engine()->snapshots()->current()->upstreams.first().enabled, 2000);
         QVERIFY(q.exec(QStringLiteral("UPDATE config_kvs SET value = 'new-token' WHERE key = 'authorization'")));
-        QTRY_COMPARE_WITH_TIMEOUT(env.engine()->snapshots()->current()->settings.tokens, QStringList{QStringLiteral("new-token")}, 2000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            env.engine()->snapshots()->current()->settings.tokens, QStringList{QStringLiteral("new-token")}, 2000);
     }
 };
 
