@@ -82,7 +82,11 @@ int main(int argc, char *argv[])
         return CliCommands::add(database.value(), cl.sk, cl.endpoint, out, err);
     if (cl.action == CommandLine::Action::List)
         return CliCommands::list(database.value(), out, err);
+    if (cl.action == CommandLine::Action::Test)
+        return CliCommands::test(database.value(), cl.testId, out, err);
     if (cl.auth && CliCommands::setTokens(database.value(), *cl.auth, err) != 0)
+        return 1;
+    if (cl.policy && CliCommands::setPolicy(database.value(), *cl.policy, err) != 0)
         return 1;
 
     const ListenAddress listen = ListenAddress::parse(cl.addr).value();

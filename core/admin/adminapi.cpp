@@ -2,8 +2,10 @@
 
 #include "admin/adminjson.h"
 #include "auth/authenticator.h"
+#include "balancer/health.h"
 #include "http/errorbody.h"
 #include "http/httpresponder.h"
+#include "proxy/upstreamprobe.h"
 #include "store/configrepository.h"
 #include "store/recordrepository.h"
 #include "store/snapshot.h"
@@ -36,8 +38,9 @@ ApiError::Kind kindOf(StoreError e)
 
 } // namespace
 
-AdminApi::AdminApi(std::shared_ptr<DbConnection> connection, SnapshotHolder *snapshots, QObject *parent)
-    : QObject(parent), m_conn(std::move(connection)), m_snapshots(snapshots)
+AdminApi::AdminApi(std::shared_ptr<DbConnection> connection, SnapshotHolder *snapshots, HealthTracker *health,
+    UpstreamClient *upstreams, QObject *parent)
+    : QObject(parent), m_conn(std::move(connection)), m_snapshots(snapshots), m_health(health), m_upstreams(upstreams)
 { }
 
 void AdminApi::handle(const HttpRequest &request, HttpResponder *responder)
@@ -45,6 +48,13 @@ void AdminApi::handle(const HttpRequest &request, HttpResponder *responder)
     // The admin API checks the token always, -noauth or not (as the Go tool).
     const auto verdict
         = Authenticator::check(request.headers.value("authorization"), m_snapshots->current()->settings.tokens);
+    if (verdict == Authenticator::Verdict::Accepted) {
+        const QList<QByteArray> parts = request.path.split('/'); // "", "admin", "upstreams", id, "test"
+        if (parts.size() == 5 && parts[2] == "upstreams" && parts[4] == "test" && request.method == "POST") {
+            testUpstream(parts[3].toLongLong(), responder);
+            return;
+        }
+    }
     Reply reply = verdict == Authenticator::Verdict::Accepted
         ? route(request)
         : error(ApiError::Kind::Unauthorized, Authenticator::message(verdict));
@@ -105,8 +115,10 @@ AdminApi::Reply AdminApi::listUpstreams()
     if (!upstreams)
         return error(ApiError::Kind::Internal, err);
     QJsonArray array;
+    const auto health = m_health->all();
+    const qint64 now = HealthTracker::nowMs();
     for (const Upstream &u : *upstreams)
-        array.append(AdminJson::fromUpstream(u));
+        array.append(AdminJson::fromUpstream(u, health.value(u.id), now));
     return {200, QJsonDocument(array)};
 }
 
@@ -115,7 +127,7 @@ AdminApi::Reply AdminApi::getUpstream(qint64 id)
     const auto u = UpstreamRepository(m_conn->db()).get(id);
     if (!u)
         return error(ApiError::Kind::NotFound, tr("no upstream with ID %1").arg(id));
-    return {200, QJsonDocument(AdminJson::fromUpstream(*u))};
+    return {200, QJsonDocument(AdminJson::fromUpstream(*u, m_health->health(id), HealthTracker::nowMs()))};
 }
 
 AdminApi::Reply AdminApi::createUpstream(const QByteArray &body)
@@ -196,6 +208,33 @@ AdminApi::Reply AdminApi::putConfig(const QByteArray &body)
         return error(ApiError::Kind::Internal, tr("cannot store the settings"));
     reload();
     return success();
+}
+
+void AdminApi::testUpstream(qint64 id, HttpResponder *responder)
+{
+    const auto u = UpstreamRepository(m_conn->db()).get(id);
+    if (!u) {
+        const Reply r = error(ApiError::Kind::NotFound, tr("no upstream with ID %1").arg(id));
+        responder->sendJson(r.first, r.second.toJson(QJsonDocument::Compact));
+        return;
+    }
+    auto *probe = new UpstreamProbe(m_upstreams, *u, 10000, this);
+    QPointer<HttpResponder> target(responder);
+    connect(probe, &UpstreamProbe::done, this, [this, probe, target, id](const ProbeResult &r) {
+        probe->deleteLater();
+        // A passing test clears the key's bad record; a rejected key is marked.
+        if (r.ok)
+            m_health->reset(id);
+        else if (r.status == 401 || r.status == 403)
+            m_health->failed(id, FailureClass::AuthRejected, r.error, HealthTracker::nowMs());
+        if (!target)
+            return;
+        QJsonObject o{{QStringLiteral("OK"), r.ok}, {QStringLiteral("Status"), r.status},
+            {QStringLiteral("LatencyMs"), r.latencyMs}, {QStringLiteral("ModelCount"), r.modelCount},
+            {QStringLiteral("Error"), r.error}};
+        target->sendJson(200, QJsonDocument(o).toJson(QJsonDocument::Compact));
+    });
+    probe->start();
 }
 
 AdminApi::Reply AdminApi::success(const QJsonObject &extra)

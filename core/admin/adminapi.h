@@ -10,8 +10,10 @@
 
 #include <memory>
 
+class HealthTracker;
 class HttpResponder;
 class SnapshotHolder;
+class UpstreamClient;
 
 // The seed's /admin REST API and this project's additions. Lives on the
 // network thread with its own connection; every write reloads the snapshot
@@ -20,7 +22,8 @@ class AdminApi : public QObject
 {
     Q_OBJECT
 public:
-    AdminApi(std::shared_ptr<DbConnection> connection, SnapshotHolder *snapshots, QObject *parent = nullptr);
+    AdminApi(std::shared_ptr<DbConnection> connection, SnapshotHolder *snapshots, HealthTracker *health,
+        UpstreamClient *upstreams, QObject *parent = nullptr);
 
     void handle(const HttpRequest &request, HttpResponder *responder);
 
@@ -36,10 +39,13 @@ private:
     Reply requestRecords(const QByteArray &query);
     Reply getConfig();
     Reply putConfig(const QByteArray &body);
+    void testUpstream(qint64 id, HttpResponder *responder);
     Reply success(const QJsonObject &extra = {});
     Reply error(ApiError::Kind kind, const QString &message);
     void reload();
 
     std::shared_ptr<DbConnection> m_conn;
     SnapshotHolder *m_snapshots;
+    HealthTracker *m_health;
+    UpstreamClient *m_upstreams;
 };

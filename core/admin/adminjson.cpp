@@ -60,9 +60,19 @@ std::optional<QStringList> listField(const QJsonObject &o, const char *name, QSt
 
 } // namespace
 
-QJsonObject fromUpstream(const Upstream &u)
+QJsonObject fromUpstream(const Upstream &u, const UpstreamHealth &health, qint64 nowMs)
 {
+    const bool resting = health.state != HealthState::Healthy && health.untilMs > nowMs;
+    const QJsonObject h{
+        {QStringLiteral("State"), UpstreamHealth::stateName(health.state)},
+        {QStringLiteral("Reason"), health.reason},
+        {QStringLiteral("RetryInSeconds"), resting ? double((health.untilMs - nowMs + 999) / 1000) : 0.0},
+        {QStringLiteral("InFlight"), health.inFlight},
+        {QStringLiteral("LatencyMs"),
+            health.ttfbEwmaMs < 0 ? QJsonValue(QJsonValue::Null) : QJsonValue(qRound(health.ttfbEwmaMs))},
+    };
     return QJsonObject{
+        {QStringLiteral("Health"), h},
         {QStringLiteral("ID"), u.id},
         {QStringLiteral("SK"), u.sk},
         {QStringLiteral("Endpoint"), u.endpoint},

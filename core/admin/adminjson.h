@@ -1,6 +1,7 @@
 #pragma once
 
 #include "admin/apierror.h"
+#include "balancer/health.h"
 #include "records/requestrecord.h"
 #include "store/settings.h"
 #include "store/upstream.h"
@@ -13,7 +14,7 @@
 // and their validation.
 namespace AdminJson {
 
-QJsonObject fromUpstream(const Upstream &u);
+QJsonObject fromUpstream(const Upstream &u, const UpstreamHealth &health = {}, qint64 nowMs = 0);
 QJsonObject fromRecord(const RequestRecord &r);
 QJsonObject fromSettings(const Settings &s);
 

@@ -1,8 +1,13 @@
 #include "balancer/balancer.h"
 
-namespace Balancer {
+#include "balancer/health.h"
 
-bool matches(const QString &pattern, const RequestTraits &traits)
+#include <algorithm>
+
+Balancer::Balancer(HealthTracker *health) : m_health(health), m_rng(QRandomGenerator::securelySeeded())
+{ }
+
+bool Balancer::matches(const QString &pattern, const RequestTraits &traits)
 {
     const QString &subject = pattern.startsWith(QLatin1Char('/')) ? traits.path : traits.model;
     if (pattern.endsWith(QLatin1Char('*')))
@@ -10,30 +15,85 @@ bool matches(const QString &pattern, const RequestTraits &traits)
     return subject == pattern;
 }
 
-bool isEligible(const Upstream &u, const RequestTraits &traits)
+bool Balancer::isEligible(const Upstream &u, const RequestTraits &traits)
 {
     if (!u.enabled)
         return false;
     if (!u.allow.isEmpty()) {
-        bool allowed = false;
-        for (const QString &p : u.allow)
-            allowed = allowed || matches(p, traits);
+        const bool allowed
+            = std::any_of(u.allow.cbegin(), u.allow.cend(), [&](const QString &p) { return matches(p, traits); });
         if (!allowed)
             return false;
     }
-    for (const QString &p : u.deny)
-        if (matches(p, traits))
-            return false;
-    return true;
+    return std::none_of(u.deny.cbegin(), u.deny.cend(), [&](const QString &p) { return matches(p, traits); });
 }
 
-QList<Upstream> candidates(const Snapshot &snapshot, const RequestTraits &traits)
+QList<Upstream> Balancer::candidates(const Snapshot &snapshot, const RequestTraits &traits)
 {
-    QList<Upstream> out;
-    for (const Upstream &u : snapshot.upstreams)
-        if (isEligible(u, traits))
-            out << u;
-    return out;
+    QList<Upstream> available;
+    QList<Upstream> resting;
+    const qint64 now = HealthTracker::nowMs();
+    for (const Upstream &u : snapshot.upstreams) {
+        if (!isEligible(u, traits))
+            continue;
+        if (!m_health || m_health->isAvailable(u.id, now))
+            available << u;
+        else
+            resting << u;
+    }
+    orderByPolicy(snapshot.settings.policy, available);
+    if (m_health && !resting.isEmpty()) {
+        std::stable_sort(resting.begin(), resting.end(), [this](const Upstream &a, const Upstream &b) {
+            return m_health->health(a.id).untilMs < m_health->health(b.id).untilMs;
+        });
+    }
+    return available + resting;
 }
 
-} // namespace Balancer
+void Balancer::orderByPolicy(const QString &policy, QList<Upstream> &list)
+{
+    if (list.size() < 2 || policy == QLatin1String("order"))
+        return;
+    if (policy == QLatin1String("round_robin")) {
+        std::rotate(list.begin(), list.begin() + qsizetype(m_turn++ % quint64(list.size())), list.end());
+    } else if (policy == QLatin1String("random")) {
+        for (qsizetype i = list.size() - 1; i > 0; --i)
+            list.swapItemsAt(i, qsizetype(m_rng.bounded(quint32(i + 1))));
+    } else if (policy == QLatin1String("weighted")) {
+        weightedOrder(list);
+    } else if (policy == QLatin1String("least_inflight") && m_health) {
+        std::stable_sort(list.begin(), list.end(), [this](const Upstream &a, const Upstream &b) {
+            return m_health->health(a.id).inFlight < m_health->health(b.id).inFlight;
+        });
+    } else if (policy == QLatin1String("lowest_latency") && m_health) {
+        // Unmeasured upstreams go first, so every one gets measured.
+        std::stable_sort(list.begin(), list.end(), [this](const Upstream &a, const Upstream &b) {
+            return m_health->health(a.id).ttfbEwmaMs < m_health->health(b.id).ttfbEwmaMs;
+        });
+    }
+}
+
+// A random order where each position is drawn in proportion to the weights
+// of what is left: the first choice follows the weights exactly, and the
+// fallbacks still prefer the heavier upstreams. Weight 0 goes last.
+void Balancer::weightedOrder(QList<Upstream> &list)
+{
+    QList<Upstream> pool;
+    QList<Upstream> zero;
+    for (const Upstream &u : std::as_const(list))
+        (u.weight > 0 ? pool : zero) << u;
+    QList<Upstream> out;
+    while (!pool.isEmpty()) {
+        qint64 total = 0;
+        for (const Upstream &u : std::as_const(pool))
+            total += u.weight;
+        qint64 pick = qint64(m_rng.bounded(quint64(total)));
+        qsizetype i = 0;
+        while (pick >= pool[i].weight) {
+            pick -= pool[i].weight;
+            ++i;
+        }
+        out << pool.takeAt(i);
+    }
+    list = out + zero;
+}

@@ -3,7 +3,10 @@
 #include "store/snapshot.h"
 
 #include <QList>
+#include <QRandomGenerator>
 #include <QString>
+
+class HealthTracker;
 
 // What a request asks for, as far as choosing an upstream goes.
 struct RequestTraits
@@ -12,14 +15,30 @@ struct RequestTraits
     QString path; // the client's path, e.g. /v1/chat/completions
 };
 
-// Turns the snapshot into the ordered list of upstreams to try for one request.
-namespace Balancer {
+// Turns the snapshot into the ordered list of upstreams to try for one
+// request: the available ones in the policy's order, then those cooling
+// down, soonest first, as a last resort (a request is never refused only
+// because every key had a bad minute).
+class Balancer
+{
+public:
+    explicit Balancer(HealthTracker *health = nullptr);
 
-// Enabled and allowed for the request (allow list first, then deny list).
-bool isEligible(const Upstream &u, const RequestTraits &traits);
-// Patterns match model names or, when they start with '/', paths; a
-// trailing '*' matches any suffix.
-bool matches(const QString &pattern, const RequestTraits &traits);
-QList<Upstream> candidates(const Snapshot &snapshot, const RequestTraits &traits);
+    QList<Upstream> candidates(const Snapshot &snapshot, const RequestTraits &traits);
 
-} // namespace Balancer
+    // Enabled and allowed for the request (allow list first, then deny list).
+    static bool isEligible(const Upstream &u, const RequestTraits &traits);
+    // Patterns match model names or, when they start with '/', paths; a
+    // trailing '*' matches any suffix.
+    static bool matches(const QString &pattern, const RequestTraits &traits);
+
+    void seed(quint32 value) { m_rng.seed(value); }
+
+private:
+    void orderByPolicy(const QString &policy, QList<Upstream> &list);
+    void weightedOrder(QList<Upstream> &list);
+
+    HealthTracker *m_health;
+    quint64 m_turn = 0;
+    QRandomGenerator m_rng;
+};

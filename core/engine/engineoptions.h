@@ -1,5 +1,6 @@
 #pragma once
 
+#include "balancer/health.h"
 #include "http/httplimits.h"
 #include "store/database.h"
 
@@ -13,4 +14,5 @@ struct EngineOptions
     quint16 port = 8888;
     bool noAuth = false;
     HttpLimits limits;
+    HealthTuning health;
 };

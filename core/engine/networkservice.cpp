@@ -1,6 +1,8 @@
 #include "engine/networkservice.h"
 
 #include "admin/adminapi.h"
+#include "balancer/balancer.h"
+#include "balancer/health.h"
 #include "engine/requestrouter.h"
 #include "http/httpserver.h"
 #include "proxy/proxyhandler.h"
@@ -28,10 +30,14 @@ bool NetworkService::start(QString *error)
     ProxyContext context;
     context.snapshots = m_snapshots;
     context.upstreams = m_upstreams;
+    m_health = new HealthTracker(m_options.health, this);
+    m_balancer = std::make_unique<Balancer>(m_health);
+    context.balancer = m_balancer.get();
+    context.health = m_health;
     context.records = m_records;
     context.writeHighWater = m_options.limits.writeHighWater;
     m_proxy = new ProxyHandler(context, this);
-    m_admin = new AdminApi(conn.take(), m_snapshots, this);
+    m_admin = new AdminApi(conn.take(), m_snapshots, m_health, m_upstreams, this);
     m_router = new RequestRouter(m_proxy, m_admin, m_snapshots, m_options.noAuth, this);
     RequestRouter *router = m_router;
     m_server = new HttpServer(

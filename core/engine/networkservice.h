@@ -4,7 +4,11 @@
 
 #include <QObject>
 
+#include <memory>
+
 class AdminApi;
+class Balancer;
+class HealthTracker;
 class BackgroundStore;
 class HttpServer;
 class UpstreamClient;
@@ -36,6 +40,8 @@ private:
     SnapshotHolder *m_snapshots;
     BackgroundStore *m_records;
     UpstreamClient *m_upstreams = nullptr;
+    HealthTracker *m_health = nullptr;
+    std::unique_ptr<Balancer> m_balancer;
     ProxyHandler *m_proxy = nullptr;
     AdminApi *m_admin = nullptr;
     RequestRouter *m_router = nullptr;

@@ -1,6 +1,7 @@
 #include "proxy/proxyexchange.h"
 
 #include "balancer/balancer.h"
+#include "balancer/health.h"
 #include "http/errorbody.h"
 #include "http/httpresponder.h"
 #include "proxy/proxyrules.h"
@@ -19,6 +20,18 @@ bool isFailoverStatus(int status)
 {
     return status == 401 || status == 403 || status == 429 || status >= 500;
 }
+
+int failureClassOf(int status)
+{
+    if (status == 429)
+        return int(FailureClass::RateLimited);
+    if (status == 401 || status == 403)
+        return int(FailureClass::AuthRejected);
+    return int(FailureClass::ServerError);
+}
+
+constexpr int transport = int(FailureClass::Transport);
+constexpr int noFailure = -1;
 
 } // namespace
 
@@ -59,7 +72,7 @@ void ProxyExchange::start()
         m_record.body = QString::fromUtf8(m_request.body.left(maxRecordedBodyBytes));
 
     const RequestTraits requestTraits{traits.model, QString::fromUtf8(m_request.path)};
-    m_candidates = Balancer::candidates(*m_snapshot, requestTraits);
+    m_candidates = m_context.balancer->candidates(*m_snapshot, requestTraits);
     if (m_candidates.isEmpty()) {
         QString message;
         if (m_snapshot->upstreams.isEmpty())
@@ -82,6 +95,8 @@ void ProxyExchange::tryNext()
         sendAttempt(m_candidates.at(m_next++));
         return;
     }
+    if (m_onlyRateLimits && m_tried.size() > 1)
+        m_context.health->globalThrottle(m_tried, HealthTracker::nowMs(), m_lastRetryAfterMs);
     if (m_lastError) {
         // Every upstream refused; the last refusal is the most useful answer.
         commit(m_lastError->status);
@@ -100,9 +115,12 @@ void ProxyExchange::sendAttempt(const Upstream &upstream)
 {
     m_current = upstream;
     ++m_record.attempts;
+    m_tried << upstream.id;
+    m_attemptOpen = true;
+    m_context.health->attemptStarted(upstream.id, HealthTracker::nowMs());
     const QUrl url = ProxyRules::upstreamUrl(upstream.endpoint, m_request.path, m_request.query);
     if (url.isEmpty()) {
-        failAttempt(tr("invalid endpoint %1").arg(upstream.endpoint));
+        failAttempt(tr("invalid endpoint %1").arg(upstream.endpoint), transport);
         return;
     }
     UpstreamCall *call = m_context.upstreams->send(
@@ -213,7 +231,7 @@ void ProxyExchange::onCallFinished()
         return;
     }
     if (!m_committed) {
-        failAttempt(m_call->errorString());
+        failAttempt(m_call->errorString(), transport);
         return;
     }
     m_idleTimer.stop();
@@ -229,15 +247,20 @@ void ProxyExchange::onCallFinished()
         const QString error = m_call->errorString();
         qCInfo(lcProxy) << "upstream" << m_current.id << "broke off the response:" << error;
         m_record.failedUpstreams << m_current.id;
+        reportAttempt(transport, error);
         if (m_responder)
             m_responder->abort();
         finish(QStringLiteral("cut_upstream"), error);
         return;
     }
-    if (isFailoverStatus(status))
+    if (isFailoverStatus(status)) {
         m_record.failedUpstreams << m_current.id;
-    else
+        reportAttempt(failureClassOf(status), QStringLiteral("HTTP %1").arg(status),
+            ProxyRules::retryAfterMs(m_call->headers().value("retry-after")));
+    } else {
         m_record.upstreamSucceeded = true;
+        reportAttempt(noFailure, QString());
+    }
     if (m_responder)
         m_responder->end();
     finish(QStringLiteral("complete"));
@@ -247,24 +270,47 @@ void ProxyExchange::keepErrorResponse()
 {
     m_collectingError = false;
     m_idleTimer.stop();
-    failAttempt(QStringLiteral("HTTP %1").arg(m_lastError->status));
+    const int status = m_lastError->status;
+    failAttempt(QStringLiteral("HTTP %1").arg(status), failureClassOf(status),
+        ProxyRules::retryAfterMs(m_lastError->headers.value("retry-after")));
 }
 
-void ProxyExchange::failAttempt(const QString &what)
+void ProxyExchange::failAttempt(const QString &what, int failureClass, qint64 retryAfterMs)
 {
     qCInfo(lcProxy) << "upstream" << m_current.id << "failed:" << what;
     m_attemptLog << QStringLiteral("%1:%2").arg(m_current.id).arg(what.left(60));
     m_record.failedUpstreams << m_current.id;
     m_record.error = what;
+    reportAttempt(failureClass, what, retryAfterMs);
     dropCall();
     tryNext();
+}
+
+void ProxyExchange::reportAttempt(int failureClass, const QString &reason, qint64 retryAfterMs)
+{
+    if (!m_attemptOpen)
+        return;
+    m_attemptOpen = false;
+    HealthTracker *health = m_context.health;
+    health->attemptEnded(m_current.id);
+    if (failureClass == noFailure) {
+        health->succeeded(m_current.id, m_record.ttfbMs);
+        m_onlyRateLimits = false;
+        return;
+    }
+    const auto cls = FailureClass(failureClass);
+    if (cls != FailureClass::RateLimited)
+        m_onlyRateLimits = false;
+    else
+        m_lastRetryAfterMs = retryAfterMs;
+    health->failed(m_current.id, cls, reason, HealthTracker::nowMs(), retryAfterMs);
 }
 
 void ProxyExchange::onHeaderTimeout()
 {
     if (m_committed || !m_call)
         return;
-    failAttempt(tr("no response headers within %1 s").arg(m_headerTimer.interval() / 1000));
+    failAttempt(tr("no response headers within %1 s").arg(m_headerTimer.interval() / 1000), transport);
 }
 
 void ProxyExchange::onIdleTimeout()
@@ -278,6 +324,7 @@ void ProxyExchange::onIdleTimeout()
     qCInfo(lcProxy) << "upstream" << m_current.id << "stalled; ending the response";
     m_record.failedUpstreams << m_current.id;
     m_attemptLog << QStringLiteral("%1:stalled").arg(m_current.id);
+    reportAttempt(transport, tr("stream stalled"));
     dropCall();
     if (m_responder)
         m_responder->abort();
@@ -288,6 +335,11 @@ void ProxyExchange::onClientGone()
 {
     if (m_finished)
         return;
+    // Not the upstream's fault: neither a success nor a failure.
+    if (m_attemptOpen) {
+        m_attemptOpen = false;
+        m_context.health->attemptEnded(m_current.id);
+    }
     dropCall();
     finish(QStringLiteral("aborted_by_client"), tr("client closed the connection"));
 }

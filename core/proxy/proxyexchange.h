@@ -10,6 +10,8 @@
 #include <QTimer>
 
 class HttpResponder;
+class Balancer;
+class HealthTracker;
 class RecordSink;
 class UpstreamCall;
 class UpstreamClient;
@@ -20,6 +22,8 @@ struct ProxyContext
 {
     SnapshotHolder *snapshots = nullptr;
     UpstreamClient *upstreams = nullptr;
+    Balancer *balancer = nullptr;
+    HealthTracker *health = nullptr;
     RecordSink *records = nullptr;
     qint64 writeHighWater = 1024 * 1024;
 };
@@ -58,7 +62,9 @@ private:
     void onClientGone();
     void relay();
     void commit(int status);
-    void failAttempt(const QString &what);
+    void failAttempt(const QString &what, int failureClass, qint64 retryAfterMs = -1);
+    // Tells the health tracker how the current attempt went; -1 = success.
+    void reportAttempt(int failureClass, const QString &reason, qint64 retryAfterMs = -1);
     void keepErrorResponse();
     void finishWithError(int status, const QString &message, const QString &type, const QString &code);
     void finish(const QString &outcome, const QString &error = QString());
@@ -79,6 +85,10 @@ private:
     bool m_committed = false;
     bool m_collectingError = false;
     bool m_finished = false;
+    bool m_attemptOpen = false;
+    bool m_onlyRateLimits = true; // every attempt so far answered 429
+    qint64 m_lastRetryAfterMs = -1;
+    QList<qint64> m_tried;
     std::optional<StoredResponse> m_lastError;
     RequestRecord m_record;
     QStringList m_attemptLog;

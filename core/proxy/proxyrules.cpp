@@ -29,6 +29,21 @@ QUrl upstreamUrl(const QString &endpoint, const QByteArray &clientPath, const QB
     return QUrl::fromEncoded(full, QUrl::TolerantMode);
 }
 
+qint64 retryAfterMs(const QByteArray &value, const QDateTime &now)
+{
+    const QByteArray v = value.trimmed();
+    if (v.isEmpty())
+        return -1;
+    bool ok = false;
+    const double seconds = v.toDouble(&ok);
+    if (ok)
+        return seconds < 0 ? -1 : qint64(seconds * 1000);
+    const QDateTime when = QDateTime::fromString(QString::fromLatin1(v), Qt::RFC2822Date);
+    if (!when.isValid())
+        return -1;
+    return qMax<qint64>(0, now.msecsTo(when));
+}
+
 bool isHopByHop(QByteArrayView name)
 {
     static const char *const names[] = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",

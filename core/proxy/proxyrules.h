@@ -3,6 +3,7 @@
 #include "http/httpheaders.h"
 
 #include <QByteArray>
+#include <QDateTime>
 #include <QString>
 #include <QUrl>
 
@@ -32,5 +33,8 @@ struct BodyTraits
 BodyTraits inspectBody(const QByteArray &contentType, const QByteArray &body);
 
 bool isValidEndpoint(const QString &endpoint);
+
+// Retry-After in milliseconds (delta-seconds or an HTTP date); -1 when absent or unreadable.
+qint64 retryAfterMs(const QByteArray &value, const QDateTime &now = QDateTime::currentDateTimeUtc());
 
 } // namespace ProxyRules

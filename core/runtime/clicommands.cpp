@@ -1,11 +1,14 @@
 #include "runtime/clicommands.h"
 
+#include "proxy/upstreamclient.h"
+#include "proxy/upstreamprobe.h"
 #include "store/configrepository.h"
 #include "store/migrations.h"
 #include "store/upstreamrepository.h"
 #include "util/secrets.h"
 
 #include <QCoreApplication>
+#include <QEventLoop>
 #include <QStandardPaths>
 
 namespace CliCommands {
@@ -100,6 +103,51 @@ int setTokens(const DatabaseConfig &config, const QString &tokens, QTextStream &
         return 1;
     }
     return 0;
+}
+
+int setPolicy(const DatabaseConfig &config, const QString &policy, QTextStream &err)
+{
+    auto conn = openDatabase(config, err);
+    if (!conn)
+        return 1;
+    if (!ConfigRepository(conn->db()).setValue(ConfigKey::policy, policy)) {
+        err << tr("cannot store the policy in %1").arg(config.describe()) << Qt::endl;
+        return 1;
+    }
+    return 0;
+}
+
+int test(const DatabaseConfig &config, qint64 id, QTextStream &out, QTextStream &err)
+{
+    auto conn = openDatabase(config, err);
+    if (!conn)
+        return 1;
+    const auto upstream = UpstreamRepository(conn->db()).get(id);
+    if (!upstream) {
+        err << tr("no upstream with ID %1").arg(id) << Qt::endl;
+        return 1;
+    }
+    UpstreamClient client;
+    UpstreamProbe probe(&client, *upstream);
+    QEventLoop loop;
+    ProbeResult result;
+    QObject::connect(&probe, &UpstreamProbe::done, &loop, [&](const ProbeResult &r) {
+        result = r;
+        loop.quit();
+    });
+    probe.start();
+    loop.exec();
+    const QString who = QStringLiteral("%1 %2 (%3)").arg(id).arg(upstream->endpoint, Secrets::mask(upstream->sk));
+    if (result.ok) {
+        out << tr("OK: upstream %1 answered in %2 ms, %3 models").arg(who).arg(result.latencyMs).arg(result.modelCount)
+            << Qt::endl;
+        return 0;
+    }
+    out << tr("FAILED: upstream %1: %2")
+               .arg(who,
+                   result.status ? QStringLiteral("HTTP %1: %2").arg(result.status).arg(result.error) : result.error)
+        << Qt::endl;
+    return 1;
 }
 
 } // namespace CliCommands

@@ -14,6 +14,9 @@ std::shared_ptr<DbConnection> openDatabase(const DatabaseConfig &config, QTextSt
 int add(const DatabaseConfig &config, const QString &sk, const QString &endpoint, QTextStream &out, QTextStream &err);
 int list(const DatabaseConfig &config, QTextStream &out, QTextStream &err);
 int setTokens(const DatabaseConfig &config, const QString &tokens, QTextStream &err);
+int setPolicy(const DatabaseConfig &config, const QString &policy, QTextStream &err);
+// Runs an event loop until the key test ends; 0 when the key works.
+int test(const DatabaseConfig &config, qint64 id, QTextStream &out, QTextStream &err);
 
 // db.sqlite in the platform's app-data folder.
 QString defaultDatabasePath();

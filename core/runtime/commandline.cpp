@@ -2,6 +2,7 @@
 
 #include "proxy/proxyrules.h"
 #include "runtime/listenaddress.h"
+#include "store/settings.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -41,11 +42,17 @@ CommandLine CommandLine::parse(const QStringList &arguments)
         tr("Run the proxy without window or tray icon."));
     const QCommandLineOption auth(QStringLiteral("auth"),
         tr("Set the client token(s), comma-separated, store them in the database and go on."), tr("tokens"));
+    const QCommandLineOption policy(QStringLiteral("policy"),
+        tr("Balancing policy, stored in the database: %1.").arg(Settings::knownPolicies().join(QStringLiteral(", "))),
+        tr("name"));
+    const QCommandLineOption test(QStringLiteral("test"),
+        tr("Test the key of upstream ID with GET {endpoint}/models (costs no tokens) and exit."), tr("id"));
     const QCommandLineOption help(
         QStringList{QStringLiteral("help"), QStringLiteral("h")}, tr("Show this help and exit."));
     const QCommandLineOption version(
         QStringList{QStringLiteral("version"), QStringLiteral("v")}, tr("Show the version and exit."));
-    for (const QCommandLineOption &o : {add, addr, database, endpoint, list, noauth, sk, noGui, auth, help, version})
+    for (const QCommandLineOption &o :
+        {add, addr, database, endpoint, list, noauth, sk, noGui, auth, policy, test, help, version})
         parser.addOption(o);
 
     // Qt prints "--flag"; the seed's users know "-flag". Both work.
@@ -82,6 +89,26 @@ CommandLine CommandLine::parse(const QStringList &arguments)
     if (parser.isSet(auth))
         c.auth = parser.value(auth);
 
+    if (parser.isSet(policy)) {
+        c.policy = parser.value(policy).trimmed();
+        if (!Settings::knownPolicies().contains(*c.policy)) {
+            c.action = Action::UsageError;
+            c.error = tr("unknown policy '%1'; use one of: %2")
+                          .arg(*c.policy, Settings::knownPolicies().join(QStringLiteral(", ")));
+            return c;
+        }
+    }
+    if (parser.isSet(test)) {
+        bool ok = false;
+        c.testId = parser.value(test).toLongLong(&ok);
+        if (!ok || c.testId <= 0) {
+            c.action = Action::UsageError;
+            c.error = tr("-test needs an upstream ID (see -list)");
+            return c;
+        }
+        c.action = Action::Test;
+        return c;
+    }
     if (parser.isSet(add) && parser.isSet(list)) {
         c.action = Action::UsageError;
         c.error = tr("-add and -list cannot be used together");

@@ -9,7 +9,7 @@
 // double-dash forms, and this project's additions.
 struct CommandLine
 {
-    enum class Action { Serve, Add, List, Help, Version, UsageError };
+    enum class Action { Serve, Add, List, Test, Help, Version, UsageError };
 
     Action action = Action::Serve;
     QString addr = QStringLiteral("127.0.0.1:8888");
@@ -19,6 +19,8 @@ struct CommandLine
     bool noAuth = false;
     bool noGui = false;
     std::optional<QString> auth;
+    std::optional<QString> policy;
+    qint64 testId = 0;
     QString error; // for UsageError
     QString helpText;
 

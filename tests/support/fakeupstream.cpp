@@ -133,6 +133,11 @@ private:
                 writeHead(guard, b, b.body.size());
                 guard->write(b.body);
                 return;
+            case Kind::Flood:
+                conn->streaming = true;
+                writeHead(guard, b, b.floodBytes);
+                flood(guard, conn, b.floodBytes);
+                return;
             case Kind::Stream:
                 conn->streaming = true;
                 writeHead(guard, b, -1);
@@ -188,6 +193,31 @@ private:
             socket->write(e);
         QTimer::singleShot(
             b.intervalMs, this, [this, socket, conn, b, index] { sendEvent(socket, conn, b, index + 1); });
+    }
+
+    void flood(QPointer<QTcpSocket> socket, std::shared_ptr<Conn> conn, qint64 remaining)
+    {
+        static const QByteArray piece = [] {
+            QByteArray p(64 * 1024, Qt::Uninitialized);
+            for (int i = 0; i < p.size(); ++i)
+                p[i] = char(i * 31 % 251);
+            return p;
+        }();
+        auto pump = std::make_shared<qint64>(remaining);
+        auto writeSome = [this, socket, conn, pump] {
+            if (!socket)
+                return;
+            while (*pump > 0 && socket->bytesToWrite() < 256 * 1024) {
+                const qint64 n = qMin<qint64>(*pump, piece.size());
+                socket->write(piece.constData(), n);
+                *pump -= n;
+            }
+            m_owner->recordQueued(socket->bytesToWrite());
+            if (*pump == 0)
+                conn->finished = true;
+        };
+        connect(socket, &QTcpSocket::bytesWritten, this, writeSome);
+        writeSome();
     }
 
     FakeUpstream *m_owner;
@@ -258,6 +288,18 @@ FakeUpstream::Behavior FakeUpstream::behaviorFor(const Request &request)
     QMutexLocker lock(&m_mutex);
     m_requests.append(request);
     return m_script(request);
+}
+
+qint64 FakeUpstream::maxQueuedBytes() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_maxQueued;
+}
+
+void FakeUpstream::recordQueued(qint64 bytes)
+{
+    QMutexLocker lock(&m_mutex);
+    m_maxQueued = qMax(m_maxQueued, bytes);
 }
 
 void FakeUpstream::recordAbort()

@@ -25,7 +25,7 @@ public:
 
     struct Behavior
     {
-        enum class Kind { Respond, Stream, Reset, Hang, CloseWithoutResponse };
+        enum class Kind { Respond, Stream, Reset, Hang, CloseWithoutResponse, Flood };
         Kind kind = Kind::Respond;
         int status = 200;
         QList<std::pair<QByteArray, QByteArray>> headers;
@@ -37,6 +37,9 @@ public:
         int cutAfterEvents = -1; // close the connection abruptly after this many
         int stallAfterEvents = -1; // stop sending (keep the connection) after this many
         bool chunked = true;
+        // Flood: floodBytes of a repeating pattern, written only as fast as
+        // the peer reads (so the fake itself buffers little).
+        qint64 floodBytes = 0;
 
         static Behavior json(int status, const QByteArray &body);
         static Behavior sse(const QList<QByteArray> &events, int intervalMs);
@@ -57,12 +60,15 @@ public:
     int requestCount() const;
     // Streams whose client went away before the stream ended.
     int clientAborts() const;
+    // Flood: the most bytes the fake had queued and unsent at once.
+    qint64 maxQueuedBytes() const;
     void clear();
 
 private:
     friend class FakeUpstreamServer;
     Behavior behaviorFor(const Request &request);
     void recordAbort();
+    void recordQueued(qint64 bytes);
 
     QThread m_thread;
     QObject *m_server = nullptr;
@@ -71,4 +77,5 @@ private:
     Script m_script;
     QList<Request> m_requests;
     int m_aborts = 0;
+    qint64 m_maxQueued = 0;
 };

@@ -5,13 +5,14 @@
 #include "store/snapshot.h"
 #include "store/upstreamrepository.h"
 
-TestEngine::TestEngine(bool noAuth, const HttpLimits &limits)
+TestEngine::TestEngine(bool noAuth, const HttpLimits &limits, const HealthTuning &health)
 {
     m_options.database.path = m_dir.filePath(QStringLiteral("db.sqlite"));
     m_options.address = QHostAddress::LocalHost;
     m_options.port = 0;
     m_options.noAuth = noAuth;
     m_options.limits = limits;
+    m_options.health = health;
     auto conn = DbConnection::open(m_options.database, QStringLiteral("test-setup"));
     Q_ASSERT(conn);
     Migrations::run(*conn.value());

@@ -13,7 +13,7 @@
 class TestEngine
 {
 public:
-    explicit TestEngine(bool noAuth = false, const HttpLimits &limits = {});
+    explicit TestEngine(bool noAuth = false, const HttpLimits &limits = {}, const HealthTuning &health = {});
     ~TestEngine();
 
     bool start();

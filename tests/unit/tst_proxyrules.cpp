@@ -143,7 +143,8 @@ private Q_SLOTS:
         s.upstreams = {a, b, c};
         auto ids = [&](const QString &model, const QString &path) {
             QList<qint64> out;
-            for (const Upstream &u : Balancer::candidates(s, {model, path}))
+            Balancer balancer;
+            for (const Upstream &u : balancer.candidates(s, {model, path}))
                 out << u.id;
             return out;
         };

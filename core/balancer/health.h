@@ -1,0 +1,88 @@
+#pragma once
+
+#include <QHash>
+#include <QMutex>
+#include <QObject>
+#include <QString>
+
+#include <optional>
+
+// How an attempt on an upstream failed, as far as its health goes.
+enum class FailureClass {
+    Transport, // refused, reset, TLS, timeout, cut or stalled stream
+    ServerError, // 5xx
+    RateLimited, // 429
+    AuthRejected, // 401/403: the key is dead or lacks access
+};
+
+enum class HealthState { Healthy, RateLimited, AuthFailed, CoolingDown, HalfOpen };
+
+// What the proxy knows about one upstream beyond the database.
+struct UpstreamHealth
+{
+    HealthState state = HealthState::Healthy;
+    qint64 untilMs = 0; // monotonic; cooling down until then
+    int consecutiveFailures = 0;
+    int tripCount = 0; // how often it cooled down in a row: the cooldown doubles
+    bool probeInFlight = false;
+    int inFlight = 0;
+    double ttfbEwmaMs = -1; // -1: not measured yet
+    QString reason;
+
+    static QString stateName(HealthState s);
+};
+
+// How quickly upstreams are rested and for how long (defaults from SPEC §5).
+struct HealthTuning
+{
+    int failuresToTrip = 3;
+    qint64 baseCooldownMs = 30 * 1000;
+    qint64 maxCooldownMs = 10 * 60 * 1000;
+    qint64 authCooldownMs = 10 * 60 * 1000;
+    qint64 defaultRateLimitMs = 2 * 1000;
+    qint64 maxRateLimitMs = 5 * 60 * 1000;
+};
+
+// Live health per upstream: cooldowns that grow, a single probe after them,
+// in-flight counts and latency. Written by the proxy thread, read by anyone.
+class HealthTracker : public QObject
+{
+    Q_OBJECT
+public:
+    explicit HealthTracker(const HealthTuning &tuning = {}, QObject *parent = nullptr);
+
+    // May a request go to it now? Half-open upstreams take one probe at a time.
+    bool isAvailable(qint64 id, qint64 nowMs) const;
+    UpstreamHealth health(qint64 id) const;
+    QHash<qint64, UpstreamHealth> all() const;
+
+    void attemptStarted(qint64 id, qint64 nowMs);
+    void attemptEnded(qint64 id);
+    void succeeded(qint64 id, qint64 ttfbMs);
+    // retryAfterMs: from a 429's Retry-After; < 0 when absent.
+    void failed(qint64 id, FailureClass cls, const QString &reason, qint64 nowMs, qint64 retryAfterMs = -1);
+    // Every upstream said 429 for one request: our IP or account is
+    // throttled, not the keys. Keep their cooldowns short.
+    void globalThrottle(const QList<qint64> &ids, qint64 nowMs, qint64 retryAfterMs);
+    void forget(qint64 id);
+    void reset(qint64 id);
+
+    static qint64 nowMs();
+
+Q_SIGNALS:
+    void stateChanged(qint64 id, HealthState state, const QString &reason);
+
+private:
+    struct Change
+    {
+        qint64 id;
+        HealthState state;
+        QString reason;
+    };
+    std::optional<Change> setState(qint64 id, UpstreamHealth &h, HealthState state, const QString &reason);
+    void announce(const std::optional<Change> &change);
+
+    const HealthTuning m_tuning;
+    mutable QMutex m_mutex;
+    QHash<qint64, UpstreamHealth> m_health;
+};

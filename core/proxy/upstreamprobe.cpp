@@ -1,0 +1,76 @@
+#include "proxy/upstreamprobe.h"
+
+#include "balancer/health.h"
+#include "proxy/proxyrules.h"
+#include "proxy/upstreamcall.h"
+#include "proxy/upstreamclient.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+UpstreamProbe::UpstreamProbe(UpstreamClient *client, const Upstream &upstream, int timeoutMs, QObject *parent)
+    : QObject(parent), m_client(client), m_upstream(upstream)
+{
+    m_timer.setSingleShot(true);
+    m_timer.setInterval(timeoutMs);
+    connect(&m_timer, &QTimer::timeout, this, [this] {
+        ProbeResult r;
+        r.error = tr("no answer within %1 s").arg(m_timer.interval() / 1000);
+        conclude(r);
+    });
+}
+
+void UpstreamProbe::start()
+{
+    m_startedMs = HealthTracker::nowMs();
+    const QUrl url = ProxyRules::upstreamUrl(m_upstream.endpoint, "/v1/models", {});
+    if (url.isEmpty()) {
+        ProbeResult r;
+        r.error = tr("invalid endpoint %1").arg(m_upstream.endpoint);
+        QMetaObject::invokeMethod(
+            this, [this, r] { conclude(r); }, Qt::QueuedConnection);
+        return;
+    }
+    HttpHeaders headers;
+    headers.append("Accept", "application/json");
+    m_call = m_client->send(url, "GET", ProxyRules::upstreamRequestHeaders(headers, m_upstream.sk), {});
+    connect(m_call, &UpstreamCall::finished, this, &UpstreamProbe::onFinished);
+    m_timer.start();
+    m_call->start();
+}
+
+void UpstreamProbe::onFinished()
+{
+    ProbeResult r;
+    r.status = m_call->status();
+    if (m_call->failure() != UpstreamCall::Failure::None) {
+        r.error = m_call->errorString();
+        conclude(r);
+        return;
+    }
+    const QJsonDocument doc = QJsonDocument::fromJson(m_call->readAll());
+    r.ok = r.status >= 200 && r.status < 300;
+    if (r.ok && doc.object().value(QLatin1String("data")).isArray())
+        r.modelCount = int(doc.object().value(QLatin1String("data")).toArray().size());
+    if (!r.ok) {
+        const QJsonValue message
+            = doc.object().value(QLatin1String("error")).toObject().value(QLatin1String("message"));
+        r.error = message.isString() ? message.toString() : tr("HTTP %1").arg(r.status);
+    }
+    conclude(r);
+}
+
+void UpstreamProbe::conclude(ProbeResult result)
+{
+    if (m_done)
+        return;
+    m_done = true;
+    m_timer.stop();
+    result.latencyMs = HealthTracker::nowMs() - m_startedMs;
+    if (m_call) {
+        m_call->disconnect(this);
+        m_call->deleteLater();
+    }
+    Q_EMIT done(result);
+}

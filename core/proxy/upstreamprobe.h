@@ -1,0 +1,43 @@
+#pragma once
+
+#include "store/upstream.h"
+
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+class UpstreamCall;
+class UpstreamClient;
+
+// What a key test found out.
+struct ProbeResult
+{
+    bool ok = false;
+    int status = 0;
+    qint64 latencyMs = 0;
+    int modelCount = -1;
+    QString error; // the upstream's own message when it gave one
+};
+
+// Tests a key without spending tokens: GET {endpoint}/models.
+class UpstreamProbe : public QObject
+{
+    Q_OBJECT
+public:
+    UpstreamProbe(UpstreamClient *client, const Upstream &upstream, int timeoutMs = 10000, QObject *parent = nullptr);
+    void start();
+
+Q_SIGNALS:
+    void done(const ProbeResult &result);
+
+private:
+    void onFinished();
+    void conclude(ProbeResult result);
+
+    UpstreamClient *m_client;
+    Upstream m_upstream;
+    QPointer<UpstreamCall> m_call;
+    QTimer m_timer;
+    qint64 m_startedMs = 0;
+    bool m_done = false;
+};
