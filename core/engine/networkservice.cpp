@@ -69,7 +69,7 @@ void NetworkService::checkDrained()
 {
     if (!m_stopping)
         return;
-    const bool serverIdle = !m_server || m_server->busyConnections() == 0;
+    const bool serverIdle = !m_server || m_server->openConnections() == 0;
     const bool proxyIdle = !m_proxy || m_proxy->inFlight() == 0;
     if (serverIdle && proxyIdle)
         Q_EMIT drained();

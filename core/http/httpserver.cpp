@@ -53,13 +53,11 @@ void HttpServer::onNewConnection()
         }
         auto *connection = new HttpConnection(socket, m_limits, m_handler, this);
         m_connections.insert(connection);
+        // When stopping, "idle" means every connection closed: a response is
+        // only delivered once its socket has flushed, which ends in closed().
         connect(connection, &HttpConnection::closed, this, [this, connection] {
             m_connections.remove(connection);
-            if (m_stopping && busyConnections() == 0)
-                Q_EMIT becameIdle();
-        });
-        connect(connection, &HttpConnection::requestFinished, this, [this] {
-            if (m_stopping && busyConnections() == 0)
+            if (m_stopping && m_connections.isEmpty())
                 Q_EMIT becameIdle();
         });
     }
@@ -72,7 +70,7 @@ void HttpServer::stopAccepting()
     const auto connections = m_connections;
     for (HttpConnection *c : connections)
         c->closeWhenIdle();
-    if (busyConnections() == 0)
+    if (m_connections.isEmpty())
         QMetaObject::invokeMethod(this, &HttpServer::becameIdle, Qt::QueuedConnection);
 }
 

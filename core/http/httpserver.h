@@ -33,7 +33,7 @@ public:
     void closeAll();
 
 Q_SIGNALS:
-    void becameIdle(); // after stopAccepting(): the last busy connection finished
+    void becameIdle(); // after stopAccepting(): the last connection has closed
 
 private:
     void onNewConnection();

@@ -183,6 +183,23 @@ private Q_SLOTS:
         QCOMPARE(call("PUT", "/admin/config", R"({"Timeout":0})").status, 400);
     }
 
+    void keyTest()
+    {
+        FakeUpstream good;
+        good.setBehavior(FakeUpstream::Behavior::json(200, "{\"data\":[{\"id\":\"m\"}]}"));
+        RawResponse r = call("POST", "/admin/upstreams",
+            QStringLiteral("{\"SK\":\"k\",\"Endpoint\":\"%1\"}").arg(good.baseUrl()).toUtf8());
+        const QByteArray id = QByteArray::number(json(r).object().value(QLatin1String("ID")).toInt());
+        r = call("POST", "/admin/upstreams/" + id + "/test");
+        QCOMPARE(r.status, 200);
+        const QJsonObject o = json(r).object();
+        QCOMPARE(o.value(QLatin1String("OK")).toBool(), true);
+        QCOMPARE(o.value(QLatin1String("ModelCount")).toInt(), 1);
+        QCOMPARE(good.requests().last().headers.value("authorization"), QByteArray("Bearer k"));
+        QCOMPARE(call("POST", "/admin/upstreams/999/test").status, 404);
+        QCOMPARE(call("POST", "/admin/upstreams/" + id + "/test", {}, "Bearer wrong").status, 403);
+    }
+
     void requestRecordsNewestFirst()
     {
         for (int i = 0; i < 3; ++i)

@@ -2,9 +2,11 @@
 #include "fakeupstream.h"
 #include "rawhttp.h"
 
+#include <QElapsedTimer>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -131,6 +133,92 @@ private Q_SLOTS:
         ::kill(pid_t(again.processId()), SIGTERM);
         QVERIFY(again.waitForFinished(10000));
         QCOMPARE(again.exitCode(), 0);
+    }
+
+    void sigtermLetsStreamsInFlightFinish()
+    {
+        FakeUpstream upstream;
+        QList<QByteArray> events;
+        for (int i = 0; i < 8; ++i)
+            events << "data: {\"n\":" + QByteArray::number(i) + "}\n\n";
+        events << "data: [DONE]\n\n";
+        upstream.setBehavior(FakeUpstream::Behavior::sse(events, 150));
+        const QString db = m_dir.filePath(QStringLiteral("sigterm.sqlite"));
+        QCOMPARE(run({QStringLiteral("-database"), db, QStringLiteral("-add"), QStringLiteral("-sk"),
+                     QStringLiteral("sk-x"), QStringLiteral("-endpoint"), upstream.baseUrl()}),
+            0);
+        QProcess server;
+        server.setProcessEnvironment(environment());
+        server.start(QStringLiteral(ROUTE_BINARY),
+            {QStringLiteral("-database"), db, QStringLiteral("-addr"), QStringLiteral("127.0.0.1:0"),
+                QStringLiteral("--no-gui"), QStringLiteral("-noauth")});
+        QVERIFY(server.waitForStarted(5000));
+        QByteArray banner;
+        const QRegularExpression portRe(QStringLiteral("127\\.0\\.0\\.1:(\\d+)/v1"));
+        QRegularExpressionMatch m;
+        for (int i = 0; i < 50 && !m.hasMatch(); ++i) {
+            server.waitForReadyRead(200);
+            banner += server.readAllStandardOutput();
+            m = portRe.match(QString::fromUtf8(banner));
+        }
+        QVERIFY2(m.hasMatch(), banner.constData());
+        const quint16 port = quint16(m.captured(1).toUInt());
+
+        // A stream of ~1.2 s starts; SIGTERM comes 300 ms into it.
+        QTcpSocket client;
+        client.connectToHost(QHostAddress::LocalHost, port);
+        QVERIFY(client.waitForConnected(2000));
+        client.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 15\r\n\r\n{\"stream\":true}");
+        QVERIFY(client.waitForReadyRead(2000));
+        QTest::qWait(300);
+        ::kill(pid_t(server.processId()), SIGTERM);
+        QTest::qWait(200);
+        // No new connections once stopping...
+        QTcpSocket late;
+        late.connectToHost(QHostAddress::LocalHost, port);
+        QVERIFY(!late.waitForConnected(500) || !late.waitForReadyRead(300));
+        // ...but the stream in flight completes intact.
+        QByteArray all = client.readAll();
+        QElapsedTimer t;
+        t.start();
+        while (!all.endsWith("0\r\n\r\n") && t.elapsed() < 5000) {
+            if (client.waitForReadyRead(1000))
+                all += client.readAll();
+            else if (client.state() != QAbstractSocket::ConnectedState)
+                break;
+        }
+        QVERIFY2(all.contains("data: [DONE]"), all.constData());
+        QVERIFY(all.endsWith("0\r\n\r\n"));
+        QVERIFY(server.waitForFinished(5000));
+        QCOMPARE(server.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(server.exitCode(), 0);
+    }
+
+    void keyTestFromTheCommandLine()
+    {
+        FakeUpstream good;
+        good.setBehavior(FakeUpstream::Behavior::json(200, R"({"object":"list","data":[{"id":"a"},{"id":"b"}]})"));
+        FakeUpstream bad;
+        bad.setBehavior(FakeUpstream::Behavior::json(401, R"({"error":{"message":"Incorrect API key provided"}})"));
+        const QString db = m_dir.filePath(QStringLiteral("keytest.sqlite"));
+        QByteArray out, err;
+        QCOMPARE(run({QStringLiteral("-database"), db, QStringLiteral("-add"), QStringLiteral("-sk"),
+                     QStringLiteral("sk-good-0000000"), QStringLiteral("-endpoint"), good.baseUrl()}),
+            0);
+        QCOMPARE(run({QStringLiteral("-database"), db, QStringLiteral("-add"), QStringLiteral("-sk"),
+                     QStringLiteral("sk-bad-00000000"), QStringLiteral("-endpoint"), bad.baseUrl()}),
+            0);
+        QCOMPARE(run({QStringLiteral("-database"), db, QStringLiteral("-test"), QStringLiteral("1")}, &out, &err), 0);
+        QVERIFY2(out.contains("OK") && out.contains("2 models"), out.constData());
+        QCOMPARE(good.requests().first().target, QByteArray("/v1/models"));
+        QCOMPARE(good.requests().first().method, QByteArray("GET"));
+        QCOMPARE(run({QStringLiteral("-database"), db, QStringLiteral("-test"), QStringLiteral("2")}, &out, &err), 1);
+        QVERIFY2(out.contains("Incorrect API key provided"), out.constData());
+        QVERIFY(!out.contains("sk-bad-00000000"));
+        QCOMPARE(run({QStringLiteral("-database"), db, QStringLiteral("-test"), QStringLiteral("9")}, &out, &err), 1);
+        QCOMPARE(
+            run({QStringLiteral("-database"), db, QStringLiteral("-policy"), QStringLiteral("fastest")}, &out, &err),
+            2);
     }
 
     void portInUseNamesTheAddress()
