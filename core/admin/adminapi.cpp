@@ -98,6 +98,11 @@ AdminApi::Reply AdminApi::route(const HttpRequest &request)
             return error(ApiError::Kind::MethodNotAllowed, tr("use GET on /admin/request_records"));
         return requestRecords(request.query);
     }
+    if (resource == "stats" && parts.size() == 1) {
+        if (method != "GET")
+            return error(ApiError::Kind::MethodNotAllowed, tr("use GET on /admin/stats"));
+        return stats(request.query);
+    }
     if (resource == "config" && parts.size() == 1) {
         if (method == "GET")
             return getConfig();
@@ -180,15 +185,49 @@ AdminApi::Reply AdminApi::requestRecords(const QByteArray &query)
     int limit = q.queryItemValue(QStringLiteral("limit")).toInt(&ok);
     if (!ok || limit <= 0)
         limit = 100;
-    limit = qMin(limit, 1000);
-    const qint64 before = q.queryItemValue(QStringLiteral("before")).toLongLong();
-    const auto records = RecordRepository(m_conn->db()).recent(limit, before);
+    RecordFilter filter;
+    filter.limit = qMin(limit, 1000);
+    filter.beforeId = q.queryItemValue(QStringLiteral("before")).toLongLong();
+    filter.upstreamId = q.queryItemValue(QStringLiteral("upstream")).toLongLong();
+    filter.status = q.queryItemValue(QStringLiteral("status")).toInt();
+    filter.model = q.queryItemValue(QStringLiteral("model"), QUrl::FullyDecoded);
+    const auto records = RecordRepository(m_conn->db()).recent(filter);
     if (!records)
         return error(ApiError::Kind::Internal, tr("cannot read the records"));
     QJsonArray array;
     for (const RequestRecord &r : *records)
         array.append(AdminJson::fromRecord(r));
     return {200, QJsonDocument(array)};
+}
+
+AdminApi::Reply AdminApi::stats(const QByteArray &query)
+{
+    const QUrlQuery q(QString::fromUtf8(query));
+    bool ok = false;
+    int hours = q.queryItemValue(QStringLiteral("hours")).toInt(&ok);
+    if (!ok || hours <= 0)
+        hours = 24;
+    const auto stats = RecordRepository(m_conn->db()).stats(QDateTime::currentDateTimeUtc().addSecs(-3600LL * hours));
+    if (!stats)
+        return error(ApiError::Kind::Internal, tr("cannot read the records"));
+    const auto snapshot = m_snapshots->current();
+    QJsonArray array;
+    for (const UpstreamStats &s : *stats) {
+        QJsonObject outcomes;
+        for (auto it = s.outcomes.cbegin(); it != s.outcomes.cend(); ++it)
+            outcomes.insert(it.key(), it.value());
+        QString name;
+        for (const Upstream &u : snapshot->upstreams)
+            if (u.id == s.upstreamId)
+                name = u.name.isEmpty() ? u.endpoint : u.name;
+        array.append(QJsonObject{{QStringLiteral("UpstreamID"), s.upstreamId}, {QStringLiteral("Name"), name},
+            {QStringLiteral("Requests"), s.requests}, {QStringLiteral("Errors"), s.errors},
+            {QStringLiteral("Outcomes"), outcomes}, {QStringLiteral("PromptTokens"), s.promptTokens},
+            {QStringLiteral("CompletionTokens"), s.completionTokens},
+            {QStringLiteral("TotalTokens"), s.promptTokens + s.completionTokens},
+            {QStringLiteral("TTFBP50Ms"), s.ttfbP50Ms}, {QStringLiteral("TTFBP95Ms"), s.ttfbP95Ms}});
+    }
+    return {200, QJsonDocument(QJsonObject{{QStringLiteral("Hours"), hours}, {QStringLiteral("Upstreams"), array}})};
 }
 
 AdminApi::Reply AdminApi::getConfig()

@@ -37,6 +37,7 @@ private:
     Reply updateUpstream(qint64 id, const QByteArray &body);
     Reply deleteUpstream(qint64 id);
     Reply requestRecords(const QByteArray &query);
+    Reply stats(const QByteArray &query);
     Reply getConfig();
     Reply putConfig(const QByteArray &body);
     void testUpstream(qint64 id, HttpResponder *responder);

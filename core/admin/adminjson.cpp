@@ -132,6 +132,8 @@ QJsonObject fromSettings(const Settings &s)
         {QStringLiteral("StreamTimeout"), s.streamTimeoutSec},
         {QStringLiteral("IdleTimeout"), s.idleTimeoutSec},
         {QStringLiteral("RecordBodies"), s.recordBodies},
+        {QStringLiteral("RecordRetentionDays"), s.recordRetentionDays},
+        {QStringLiteral("RecordMaxRows"), s.recordMaxRows},
     };
 }
 
@@ -199,6 +201,10 @@ std::variant<Settings, ApiError> applySettings(const QJsonObject &o, Settings s)
         s.streamTimeoutSec = *v;
     if (auto v = intField(o, "IdleTimeout", 1, &error))
         s.idleTimeoutSec = *v;
+    if (auto v = intField(o, "RecordRetentionDays", 0, &error))
+        s.recordRetentionDays = *v;
+    if (auto v = intField(o, "RecordMaxRows", 0, &error))
+        s.recordMaxRows = *v;
     if (!error.isEmpty())
         return badRequest(error);
     const QJsonValue bodies = o.value(QLatin1String("RecordBodies"));

@@ -5,6 +5,7 @@
 #include "balancer/health.h"
 #include "engine/requestrouter.h"
 #include "http/httpserver.h"
+#include "metrics/metrics.h"
 #include "proxy/proxyhandler.h"
 #include "proxy/upstreamclient.h"
 #include "store/backgroundstore.h"
@@ -34,11 +35,15 @@ bool NetworkService::start(QString *error)
     m_balancer = std::make_unique<Balancer>(m_health);
     context.balancer = m_balancer.get();
     context.health = m_health;
+    m_metrics = std::make_unique<Metrics>();
+    context.metrics = m_metrics.get();
     context.records = m_records;
     context.writeHighWater = m_options.limits.writeHighWater;
     m_proxy = new ProxyHandler(context, this);
     m_admin = new AdminApi(conn.take(), m_snapshots, m_health, m_upstreams, this);
     m_router = new RequestRouter(m_proxy, m_admin, m_snapshots, m_options.noAuth, this);
+    BackgroundStore *store = m_records;
+    m_router->setMetrics(m_metrics.get(), m_health, [store] { return store ? store->droppedRecords() : 0; });
     RequestRouter *router = m_router;
     m_server = new HttpServer(
         [router](HttpRequest &request, HttpResponder *responder) { router->route(request, responder); },

@@ -9,6 +9,7 @@
 class AdminApi;
 class Balancer;
 class HealthTracker;
+class Metrics;
 class BackgroundStore;
 class HttpServer;
 class UpstreamClient;
@@ -42,6 +43,7 @@ private:
     UpstreamClient *m_upstreams = nullptr;
     HealthTracker *m_health = nullptr;
     std::unique_ptr<Balancer> m_balancer;
+    std::unique_ptr<Metrics> m_metrics;
     ProxyHandler *m_proxy = nullptr;
     AdminApi *m_admin = nullptr;
     RequestRouter *m_router = nullptr;

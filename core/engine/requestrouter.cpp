@@ -2,8 +2,10 @@
 
 #include "admin/adminapi.h"
 #include "auth/authenticator.h"
+#include "balancer/health.h"
 #include "http/errorbody.h"
 #include "http/httpresponder.h"
+#include "metrics/metrics.h"
 #include "proxy/proxyhandler.h"
 #include "store/snapshot.h"
 
@@ -25,6 +27,35 @@ bool RequestRouter::isLoopbackOrigin(const QByteArray &origin)
     return !address.isNull() && address.isLoopback();
 }
 
+void RequestRouter::setMetrics(Metrics *metrics, HealthTracker *health, std::function<qint64()> droppedRecords)
+{
+    m_metrics = metrics;
+    m_health = health;
+    m_droppedRecords = std::move(droppedRecords);
+}
+
+bool RequestRouter::authorized(const HttpRequest &request, HttpResponder *responder)
+{
+    if (m_noAuth)
+        return true;
+    const auto verdict
+        = Authenticator::check(request.headers.value("authorization"), m_snapshots->current()->settings.tokens);
+    if (verdict == Authenticator::Verdict::Accepted)
+        return true;
+    sendError(responder, 403, Authenticator::message(verdict), QStringLiteral("authentication_error"));
+    return false;
+}
+
+void RequestRouter::sendMetrics(HttpResponder *responder)
+{
+    HttpHeaders h;
+    h.append("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    const QByteArray body
+        = m_metrics->render(*m_snapshots->current(), m_health ? m_health->all() : QHash<qint64, UpstreamHealth>(),
+            m_proxy->inFlight(), m_droppedRecords ? m_droppedRecords() : 0);
+    responder->send(200, h, body);
+}
+
 void RequestRouter::route(HttpRequest &request, HttpResponder *responder)
 {
     const QByteArray &path = request.path;
@@ -32,6 +63,12 @@ void RequestRouter::route(HttpRequest &request, HttpResponder *responder)
     const bool isAdmin = path.startsWith("/admin/");
     const QByteArray origin = request.headers.value("origin");
 
+    const bool isMetrics = (path == "/metrics" || path == "/v1/metrics") && m_metrics;
+    if (isMetrics && (request.method == "GET" || request.method == "HEAD")) {
+        if (authorized(request, responder))
+            sendMetrics(responder);
+        return;
+    }
     if (!isProxy && !isAdmin) {
         if (path == "/" && (request.method == "GET" || request.method == "HEAD")) {
             responder->sendJson(200, R"({"name":"openai-api-route","version":")" ROUTE_VERSION R"(","base":"/v1"})");

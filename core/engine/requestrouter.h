@@ -4,7 +4,11 @@
 
 #include <QObject>
 
+#include <functional>
+
 class AdminApi;
+class HealthTracker;
+class Metrics;
 class HttpResponder;
 class ProxyHandler;
 class SnapshotHolder;
@@ -18,6 +22,8 @@ public:
     RequestRouter(
         ProxyHandler *proxy, AdminApi *admin, SnapshotHolder *snapshots, bool noAuth, QObject *parent = nullptr);
 
+    // Prometheus at /metrics and /v1/metrics; droppedRecords reads the store's counter.
+    void setMetrics(Metrics *metrics, HealthTracker *health, std::function<qint64()> droppedRecords);
     void route(HttpRequest &request, HttpResponder *responder);
 
     static bool isLoopbackOrigin(const QByteArray &origin);
@@ -25,9 +31,14 @@ public:
 private:
     void answerPreflight(const HttpRequest &request, HttpResponder *responder);
     void sendError(HttpResponder *responder, int status, const QString &message, const QString &type);
+    bool authorized(const HttpRequest &request, HttpResponder *responder);
+    void sendMetrics(HttpResponder *responder);
 
     ProxyHandler *m_proxy;
     AdminApi *m_admin;
     SnapshotHolder *m_snapshots;
     bool m_noAuth;
+    Metrics *m_metrics = nullptr;
+    HealthTracker *m_health = nullptr;
+    std::function<qint64()> m_droppedRecords;
 };

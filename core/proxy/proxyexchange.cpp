@@ -4,6 +4,7 @@
 #include "balancer/health.h"
 #include "http/errorbody.h"
 #include "http/httpresponder.h"
+#include "metrics/metrics.h"
 #include "proxy/proxyrules.h"
 #include "proxy/upstreamcall.h"
 #include "proxy/upstreamclient.h"
@@ -179,8 +180,23 @@ void ProxyExchange::commit(int status)
         reason = m_lastError->reason;
         length = m_lastError->body.size();
     }
+    const QByteArray type = headers.value("content-type");
+    m_scanUsage = type.contains("json") || type.contains("event-stream");
     m_responder->begin(status, headers, length, reason);
     m_idleTimer.start(m_snapshot->settings.idleTimeoutSec * 1000);
+}
+
+void ProxyExchange::forward(const QByteArray &chunk)
+{
+    if (chunk.isEmpty())
+        return;
+    m_record.responseBytes += chunk.size();
+    if (m_scanUsage)
+        m_usage.feed(chunk);
+    if (m_snapshot->settings.recordBodies && m_record.response.size() < maxRecordedBodyBytes)
+        m_record.response += QString::fromUtf8(chunk.left(maxRecordedBodyBytes));
+    if (m_responder)
+        m_responder->write(chunk);
 }
 
 void ProxyExchange::onReadyRead()
@@ -206,11 +222,7 @@ void ProxyExchange::relay()
     // which stops reading its socket once its own bound is reached.
     if (m_call->bytesAvailable() == 0 || m_responder->bufferedBytes() >= m_context.writeHighWater)
         return;
-    const QByteArray chunk = m_call->readAll();
-    m_record.responseBytes += chunk.size();
-    if (m_snapshot->settings.recordBodies && m_record.response.size() < maxRecordedBodyBytes)
-        m_record.response += QString::fromUtf8(chunk.left(maxRecordedBodyBytes));
-    m_responder->write(chunk);
+    forward(m_call->readAll());
     m_idleTimer.start();
 }
 
@@ -237,10 +249,7 @@ void ProxyExchange::onCallFinished()
     m_idleTimer.stop();
     // Everything that arrived goes out, backpressure or not: it is bounded
     // by the call's buffer.
-    const QByteArray rest = m_call->readAll();
-    m_record.responseBytes += rest.size();
-    if (m_responder)
-        m_responder->write(rest);
+    forward(m_call->readAll());
     m_attemptLog << QStringLiteral("%1:%2").arg(m_current.id).arg(status);
     if (failed) {
         // The upstream broke off: the client must see an error, not an end.
@@ -366,6 +375,20 @@ void ProxyExchange::finish(const QString &outcome, const QString &error)
         m_record.error = error;
     m_record.durationMs = m_clock.elapsed();
     m_record.attemptLog = m_attemptLog.join(QLatin1Char(' '));
+    if (m_scanUsage) {
+        const TokenUsage usage = m_usage.result();
+        m_record.promptTokens = usage.prompt;
+        m_record.completionTokens = usage.completion;
+        m_record.totalTokens = usage.total;
+    }
+    qCInfo(lcRequests).noquote() << m_record.method << m_record.path
+                                 << (m_record.model.isEmpty() ? QStringLiteral("-") : m_record.model)
+                                 << QStringLiteral("upstream=%1").arg(m_record.upstreamId) << m_record.status
+                                 << QStringLiteral("%1ms").arg(m_record.durationMs) << m_record.outcome
+                                 << (m_record.attempts > 1 ? QStringLiteral("attempts=%1").arg(m_record.attempts)
+                                                           : QString());
+    if (m_context.metrics)
+        m_context.metrics->requestFinished(m_record);
     if (m_context.records)
         m_context.records->submit(std::move(m_record));
     Q_EMIT finished();

@@ -2,6 +2,7 @@
 
 #include "http/httprequest.h"
 #include "records/requestrecord.h"
+#include "records/usagescanner.h"
 #include "store/snapshot.h"
 
 #include <QElapsedTimer>
@@ -12,6 +13,7 @@
 class HttpResponder;
 class Balancer;
 class HealthTracker;
+class Metrics;
 class RecordSink;
 class UpstreamCall;
 class UpstreamClient;
@@ -24,6 +26,7 @@ struct ProxyContext
     UpstreamClient *upstreams = nullptr;
     Balancer *balancer = nullptr;
     HealthTracker *health = nullptr;
+    Metrics *metrics = nullptr;
     RecordSink *records = nullptr;
     qint64 writeHighWater = 1024 * 1024;
 };
@@ -69,6 +72,7 @@ private:
     void finishWithError(int status, const QString &message, const QString &type, const QString &code);
     void finish(const QString &outcome, const QString &error = QString());
     void dropCall();
+    void forward(const QByteArray &chunk);
 
     HttpRequest m_request;
     QPointer<HttpResponder> m_responder;
@@ -89,6 +93,8 @@ private:
     bool m_onlyRateLimits = true; // every attempt so far answered 429
     qint64 m_lastRetryAfterMs = -1;
     QList<qint64> m_tried;
+    bool m_scanUsage = false;
+    UsageScanner m_usage;
     std::optional<StoredResponse> m_lastError;
     RequestRecord m_record;
     QStringList m_attemptLog;

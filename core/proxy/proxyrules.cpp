@@ -38,7 +38,11 @@ qint64 retryAfterMs(const QByteArray &value, const QDateTime &now)
     const double seconds = v.toDouble(&ok);
     if (ok)
         return seconds < 0 ? -1 : qint64(seconds * 1000);
-    const QDateTime when = QDateTime::fromString(QString::fromLatin1(v), Qt::RFC2822Date);
+    // An HTTP date says "GMT", which Qt's RFC 2822 parser wants as an offset.
+    QString date = QString::fromLatin1(v);
+    if (date.endsWith(QLatin1String(" GMT")))
+        date = date.chopped(4) + QStringLiteral(" +0000");
+    const QDateTime when = QDateTime::fromString(date, Qt::RFC2822Date);
     if (!when.isValid())
         return -1;
     return qMax<qint64>(0, now.msecsTo(when));

@@ -11,6 +11,7 @@ namespace {
 constexpr int flushIntervalMs = 250;
 // Outside edits must be live within 2 s; checking is one cheap pragma.
 constexpr int watchIntervalMs = 500;
+constexpr int pruneIntervalMs = 10 * 60 * 1000;
 } // namespace
 
 BackgroundStore::BackgroundStore(const DatabaseConfig &config, SnapshotHolder *snapshots, QObject *parent)
@@ -45,6 +46,10 @@ bool BackgroundStore::open()
     m_watchTimer = new QTimer(this);
     connect(m_watchTimer, &QTimer::timeout, this, &BackgroundStore::checkForChanges);
     m_watchTimer->start(watchIntervalMs);
+    m_pruneTimer = new QTimer(this);
+    connect(m_pruneTimer, &QTimer::timeout, this, &BackgroundStore::prune);
+    m_pruneTimer->start(pruneIntervalMs);
+    QTimer::singleShot(5000, this, &BackgroundStore::prune); // soon after start, not during it
     return true;
 }
 
@@ -86,7 +91,19 @@ void BackgroundStore::close()
     m_flushTimer = nullptr;
     delete m_watchTimer;
     m_watchTimer = nullptr;
+    delete m_pruneTimer;
+    m_pruneTimer = nullptr;
     m_conn.reset();
+}
+
+void BackgroundStore::prune()
+{
+    if (!m_conn)
+        return;
+    const Settings settings = m_snapshots->current()->settings;
+    const int removed = RecordRepository(m_conn->db()).prune(settings.recordRetentionDays, settings.recordMaxRows);
+    if (removed > 0)
+        qCInfo(lcRecords) << "pruned" << removed << "old request records";
 }
 
 QString BackgroundStore::fingerprint()

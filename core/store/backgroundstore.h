@@ -31,6 +31,7 @@ public:
     Q_INVOKABLE bool open();
     Q_INVOKABLE void flush();
     Q_INVOKABLE void close();
+    Q_INVOKABLE void prune();
 
     static constexpr int maxQueued = 20000;
 
@@ -46,6 +47,7 @@ private:
     std::shared_ptr<DbConnection> m_conn;
     QTimer *m_flushTimer = nullptr;
     QTimer *m_watchTimer = nullptr;
+    QTimer *m_pruneTimer = nullptr;
     QString m_lastFingerprint;
     QMutex m_mutex;
     QList<RequestRecord> m_queue;

@@ -34,6 +34,10 @@ std::optional<Settings> ConfigRepository::load(QString *error) const
             s.streamTimeoutSec = number;
         } else if (key == QLatin1String(ConfigKey::idleTimeout) && isNumber && number > 0) {
             s.idleTimeoutSec = number;
+        } else if (key == QLatin1String(ConfigKey::recordRetentionDays) && isNumber && number >= 0) {
+            s.recordRetentionDays = number;
+        } else if (key == QLatin1String(ConfigKey::recordMaxRows) && isNumber && number >= 0) {
+            s.recordMaxRows = number;
         } else if (key == QLatin1String(ConfigKey::recordBodies)) {
             s.recordBodies = value == QLatin1String("1") || value == QLatin1String("true");
         }
@@ -86,7 +90,9 @@ bool ConfigRepository::save(const Settings &s)
     const bool ok = setValue(ConfigKey::policy, s.policy) && setValue(ConfigKey::timeout, QString::number(s.timeoutSec))
         && setValue(ConfigKey::streamTimeout, QString::number(s.streamTimeoutSec))
         && setValue(ConfigKey::idleTimeout, QString::number(s.idleTimeoutSec))
-        && setValue(ConfigKey::recordBodies, s.recordBodies ? QStringLiteral("1") : QStringLiteral("0"));
+        && setValue(ConfigKey::recordBodies, s.recordBodies ? QStringLiteral("1") : QStringLiteral("0"))
+        && setValue(ConfigKey::recordRetentionDays, QString::number(s.recordRetentionDays))
+        && setValue(ConfigKey::recordMaxRows, QString::number(s.recordMaxRows));
     if (!ok) {
         m_db.rollback();
         return false;

@@ -5,6 +5,8 @@
 #include <QSqlError>
 #include <QSqlQuery>
 
+#include <algorithm>
+
 bool RecordRepository::insert(const QList<RequestRecord> &records, QString *error)
 {
     if (records.isEmpty())
@@ -60,7 +62,7 @@ bool RecordRepository::insert(const QList<RequestRecord> &records, QString *erro
     return true;
 }
 
-std::optional<QList<RequestRecord>> RecordRepository::recent(int limit, qint64 beforeId) const
+std::optional<QList<RequestRecord>> RecordRepository::recent(const RecordFilter &f) const
 {
     QSqlQuery q(m_db);
     q.setForwardOnly(true);
@@ -69,10 +71,17 @@ std::optional<QList<RequestRecord>> RecordRepository::recent(int limit, qint64 b
         "ttfb_ms, "
         "duration_ms, COALESCE(elapsed_time, 0), attempts, attempt_log, request_bytes, response_bytes, prompt_tokens, "
         "completion_tokens, total_tokens, outcome, error, user_agent, body, response "
-        "FROM records WHERE (? = 0 OR id < ?) ORDER BY id DESC LIMIT ?"));
-    q.addBindValue(beforeId);
-    q.addBindValue(beforeId);
-    q.addBindValue(limit);
+        "FROM records WHERE (? = 0 OR id < ?) AND (? = 0 OR upstream_id = ?) AND (? = 0 OR status = ?) "
+        "AND (? = '' OR model = ?) ORDER BY id DESC LIMIT ?"));
+    q.addBindValue(f.beforeId);
+    q.addBindValue(f.beforeId);
+    q.addBindValue(f.upstreamId);
+    q.addBindValue(f.upstreamId);
+    q.addBindValue(f.status);
+    q.addBindValue(f.status);
+    q.addBindValue(notNull(f.model));
+    q.addBindValue(notNull(f.model));
+    q.addBindValue(f.limit);
     if (!q.exec())
         return std::nullopt;
     QList<RequestRecord> out;
@@ -106,4 +115,66 @@ std::optional<QList<RequestRecord>> RecordRepository::recent(int limit, qint64 b
         out << r;
     }
     return out;
+}
+
+std::optional<QList<UpstreamStats>> RecordRepository::stats(const QDateTime &since) const
+{
+    QSqlQuery q(m_db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT COALESCE(upstream_id, 0), COALESCE(status, 0), outcome, ttfb_ms, prompt_tokens, "
+                             "completion_tokens FROM records WHERE created_at >= ?"));
+    q.addBindValue(DbTime::format(since));
+    if (!q.exec())
+        return std::nullopt;
+    QHash<qint64, UpstreamStats> byUpstream;
+    QHash<qint64, QList<qint64>> ttfbs;
+    while (q.next()) {
+        const qint64 id = q.value(0).toLongLong();
+        UpstreamStats &s = byUpstream[id];
+        s.upstreamId = id;
+        ++s.requests;
+        const int status = q.value(1).toInt();
+        const QString outcome = q.value(2).toString();
+        if (status >= 400 || (!outcome.isEmpty() && outcome != QLatin1String("complete")))
+            ++s.errors;
+        ++s.outcomes[outcome.isEmpty() ? QStringLiteral("unknown") : outcome];
+        if (status > 0 && status < 400)
+            ttfbs[id] << q.value(3).toLongLong();
+        s.promptTokens += q.value(4).toLongLong();
+        s.completionTokens += q.value(5).toLongLong();
+    }
+    QList<UpstreamStats> out;
+    for (auto it = byUpstream.begin(); it != byUpstream.end(); ++it) {
+        QList<qint64> &t = ttfbs[it.key()];
+        std::sort(t.begin(), t.end());
+        if (!t.isEmpty()) {
+            // Nearest rank.
+            it->ttfbP50Ms = t[qMin<qsizetype>(t.size() - 1, (t.size() * 50 + 99) / 100 - 1)];
+            it->ttfbP95Ms = t[qMin<qsizetype>(t.size() - 1, (t.size() * 95 + 99) / 100 - 1)];
+        }
+        out << *it;
+    }
+    std::sort(out.begin(), out.end(),
+        [](const UpstreamStats &a, const UpstreamStats &b) { return a.upstreamId < b.upstreamId; });
+    return out;
+}
+
+int RecordRepository::prune(int maxAgeDays, qint64 maxRows)
+{
+    int removed = 0;
+    QSqlQuery q(m_db);
+    if (maxAgeDays > 0) {
+        q.prepare(QStringLiteral("DELETE FROM records WHERE created_at < ?"));
+        q.addBindValue(DbTime::format(QDateTime::currentDateTimeUtc().addDays(-maxAgeDays)));
+        if (q.exec())
+            removed += q.numRowsAffected();
+    }
+    if (maxRows > 0) {
+        q.prepare(QStringLiteral(
+            "DELETE FROM records WHERE id <= (SELECT id FROM records ORDER BY id DESC LIMIT 1 OFFSET ?)"));
+        q.addBindValue(maxRows);
+        if (q.exec())
+            removed += q.numRowsAffected();
+    }
+    return removed;
 }

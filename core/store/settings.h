@@ -13,6 +13,8 @@ struct Settings
     int streamTimeoutSec = 10; // time to response headers, stream
     int idleTimeoutSec = 120; // gap between body chunks
     bool recordBodies = false;
+    int recordRetentionDays = 30; // records older than this are pruned
+    int recordMaxRows = 1000000; // and beyond this many
 
     static QStringList knownPolicies();
 };
@@ -25,4 +27,6 @@ inline constexpr const char timeout[] = "timeout";
 inline constexpr const char streamTimeout[] = "stream_timeout";
 inline constexpr const char idleTimeout[] = "idle_timeout";
 inline constexpr const char recordBodies[] = "record_bodies";
+inline constexpr const char recordRetentionDays[] = "record_retention_days";
+inline constexpr const char recordMaxRows[] = "record_max_rows";
 } // namespace ConfigKey

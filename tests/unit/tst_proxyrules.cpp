@@ -1,5 +1,6 @@
 #include "balancer/balancer.h"
 #include "proxy/proxyrules.h"
+#include "records/usagescanner.h"
 
 #include <QTest>
 
@@ -126,6 +127,39 @@ private Q_SLOTS:
         QCOMPARE(t.model, QStringLiteral("whisper-1"));
         QCOMPARE(
             ProxyRules::inspectBody("multipart/form-data; boundary=\"XyZ\"", body).model, QStringLiteral("whisper-1"));
+    }
+
+    void usageFromTails()
+    {
+        TokenUsage u
+            = UsageScanner::scan(R"({"id":"x","usage":{"prompt_tokens":12,"completion_tokens":3,"total_tokens":15}})");
+        QVERIFY(u.found);
+        QCOMPARE(u.prompt, 12);
+        QCOMPARE(u.completion, 3);
+        QCOMPARE(u.total, 15);
+        u = UsageScanner::scan("data: {\"usage\":null}\n\ndata: [DONE]\n\n");
+        QVERIFY(!u.found);
+        u = UsageScanner::scan(
+            R"({"usage": {"prompt_tokens": 4, "prompt_tokens_details": {"cached_tokens": 2}, "completion_tokens": 1}})");
+        QCOMPARE(u.prompt, 4);
+        QCOMPARE(u.total, 5);
+        UsageScanner s;
+        s.feed(R"(data: {"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}})");
+        s.feed(QByteArray(40000, ' '));
+        QVERIFY(!s.result().found); // only the tail is kept
+        s.feed(R"(data: {"usage":{"prompt_tokens":9,)");
+        s.feed(R"("completion_tokens":8,"total_tokens":17}})");
+        QCOMPARE(s.result().total, 17);
+    }
+
+    void retryAfter()
+    {
+        const QDateTime now(QDate(2026, 1, 1), QTime(12, 0, 0), Qt::UTC);
+        QCOMPARE(ProxyRules::retryAfterMs("2", now), 2000);
+        QCOMPARE(ProxyRules::retryAfterMs(" 0.5 ", now), 500);
+        QCOMPARE(ProxyRules::retryAfterMs("Thu, 01 Jan 2026 12:00:30 GMT", now), 30000);
+        QCOMPARE(ProxyRules::retryAfterMs("", now), -1);
+        QCOMPARE(ProxyRules::retryAfterMs("soon", now), -1);
     }
 
     void modelRouting()

@@ -96,7 +96,7 @@ private Q_SLOTS:
         QCOMPARE(u.lastCallSuccessTime, QDateTime(QDate(2023, 7, 16), QTime(0, 0, 0, 500), Qt::UTC));
         QCOMPARE(snapshot->settings.tokens, QStringList{QStringLiteral("go-token")});
 
-        const auto records = RecordRepository(conn->db()).recent(10);
+        const auto records = RecordRepository(conn->db()).recent({});
         QVERIFY(records);
         QCOMPARE(records->size(), 1);
         QCOMPARE(records->first().durationMs, 1500);
@@ -191,10 +191,23 @@ private Q_SLOTS:
             batch << r;
         }
         QVERIFY(records.insert(batch));
-        const auto recent = records.recent(2);
+        RecordFilter two;
+        two.limit = 2;
+        const auto recent = records.recent(two);
         QCOMPARE(recent->size(), 2);
         QCOMPARE(recent->at(0).path, QStringLiteral("/v1/x4")); // newest first
-        QCOMPARE(records.recent(10, recent->at(1).id)->size(), 3);
+        RecordFilter older;
+        older.beforeId = recent->at(1).id;
+        QCOMPARE(records.recent(older)->size(), 3);
+        RecordFilter byStatus;
+        byStatus.status = 202;
+        QCOMPARE(records.recent(byStatus)->size(), 1);
+        QCOMPARE(records.recent(byStatus)->first().path, QStringLiteral("/v1/x2"));
+
+        // Pruning keeps the newest rows.
+        QCOMPARE(records.prune(0, 3), 2);
+        QCOMPARE(records.recent({})->size(), 3);
+        QCOMPARE(records.recent({})->last().path, QStringLiteral("/v1/x2"));
     }
 
     void settingsRoundTrip()

@@ -1,0 +1,139 @@
+#include "metrics/metrics.h"
+
+namespace {
+
+QByteArray escape(const QString &value)
+{
+    QByteArray v = value.toUtf8();
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+    return v;
+}
+
+QByteArray statusClass(int status)
+{
+    if (status <= 0)
+        return "none";
+    return QByteArray::number(status / 100) + "xx";
+}
+
+void header(QByteArray &out, const char *name, const char *type, const char *help)
+{
+    out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n';
+}
+
+} // namespace
+
+void Metrics::Histogram::observe(double ms)
+{
+    for (size_t i = 0; i < bucketsMs.size(); ++i)
+        if (ms <= bucketsMs[i])
+            ++counts[i];
+    ++count;
+    sumMs += ms;
+}
+
+void Metrics::Histogram::render(QByteArray &out, const char *name, const QByteArray &labels) const
+{
+    for (size_t i = 0; i < bucketsMs.size(); ++i)
+        out += QByteArray(name) + "_bucket{" + labels + ",le=\"" + QByteArray::number(bucketsMs[i] / 1000.0) + "\"} "
+            + QByteArray::number(counts[i]) + '\n';
+    out += QByteArray(name) + "_bucket{" + labels + ",le=\"+Inf\"} " + QByteArray::number(count) + '\n';
+    out += QByteArray(name) + "_sum{" + labels + "} " + QByteArray::number(sumMs / 1000.0, 'f', 6) + '\n';
+    out += QByteArray(name) + "_count{" + labels + "} " + QByteArray::number(count) + '\n';
+}
+
+QString Metrics::boundedModel(const QString &model)
+{
+    if (model.isEmpty())
+        return QString();
+    if (m_models.contains(model))
+        return model;
+    if (m_models.size() >= maxModels)
+        return QStringLiteral("other");
+    m_models.insert(model);
+    return model;
+}
+
+void Metrics::requestFinished(const RequestRecord &r)
+{
+    const QString upstream = QString::number(r.upstreamId);
+    const QString model = boundedModel(r.model.left(80));
+    ++m_requests[upstream + QLatin1Char('|') + QString::fromLatin1(statusClass(r.status)) + QLatin1Char('|') + model];
+    ++m_outcomes[r.outcome.isEmpty() ? QStringLiteral("unknown") : r.outcome];
+    for (qint64 id : r.failedUpstreams)
+        ++m_attempts[QString::number(id) + QStringLiteral("|failed")];
+    if (r.upstreamSucceeded)
+        ++m_attempts[upstream + QStringLiteral("|ok")];
+    if (r.attempts > 1)
+        m_failovers += quint64(r.attempts - 1);
+    if (r.upstreamId > 0 && r.status > 0) {
+        m_ttfb[r.upstreamId].observe(double(r.ttfbMs));
+        m_duration[r.upstreamId].observe(double(r.durationMs));
+    }
+    if (r.promptTokens > 0)
+        m_tokens[upstream + QStringLiteral("|prompt")] += quint64(r.promptTokens);
+    if (r.completionTokens > 0)
+        m_tokens[upstream + QStringLiteral("|completion")] += quint64(r.completionTokens);
+}
+
+QByteArray Metrics::render(
+    const Snapshot &snapshot, const QHash<qint64, UpstreamHealth> &health, int inFlight, qint64 droppedRecords) const
+{
+    QByteArray out;
+    out.reserve(8192);
+    header(out, "openai_route_build_info", "gauge", "Version of openai-api-route.");
+    out += "openai_route_build_info{version=\"" ROUTE_VERSION "\"} 1\n";
+
+    header(out, "openai_route_requests_total", "counter",
+        "Client requests by answering upstream (0 = none), status class and model.");
+    for (auto it = m_requests.cbegin(); it != m_requests.cend(); ++it) {
+        const QStringList k = it.key().split(QLatin1Char('|'));
+        out += "openai_route_requests_total{upstream=\"" + escape(k[0]) + "\",status=\"" + escape(k[1]) + "\",model=\""
+            + escape(k[2]) + "\"} " + QByteArray::number(it.value()) + '\n';
+    }
+    header(out, "openai_route_request_outcomes_total", "counter",
+        "Client requests by how they ended (complete, failed, cut_upstream, stalled, aborted_by_client).");
+    for (auto it = m_outcomes.cbegin(); it != m_outcomes.cend(); ++it)
+        out += "openai_route_request_outcomes_total{outcome=\"" + escape(it.key()) + "\"} "
+            + QByteArray::number(it.value()) + '\n';
+    header(out, "openai_route_upstream_attempts_total", "counter", "Attempts on upstreams by result.");
+    for (auto it = m_attempts.cbegin(); it != m_attempts.cend(); ++it) {
+        const QStringList k = it.key().split(QLatin1Char('|'));
+        out += "openai_route_upstream_attempts_total{upstream=\"" + escape(k[0]) + "\",result=\"" + escape(k[1])
+            + "\"} " + QByteArray::number(it.value()) + '\n';
+    }
+    header(out, "openai_route_failovers_total", "counter", "Attempts beyond the first one of a request.");
+    out += "openai_route_failovers_total " + QByteArray::number(m_failovers) + '\n';
+    header(out, "openai_route_tokens_total", "counter", "Tokens reported by upstreams in usage.");
+    for (auto it = m_tokens.cbegin(); it != m_tokens.cend(); ++it) {
+        const QStringList k = it.key().split(QLatin1Char('|'));
+        out += "openai_route_tokens_total{upstream=\"" + escape(k[0]) + "\",kind=\"" + escape(k[1]) + "\"} "
+            + QByteArray::number(it.value()) + '\n';
+    }
+    header(out, "openai_route_ttfb_seconds", "histogram",
+        "Time from the client's request to the upstream's response headers.");
+    for (auto it = m_ttfb.cbegin(); it != m_ttfb.cend(); ++it)
+        it.value().render(out, "openai_route_ttfb_seconds", "upstream=\"" + QByteArray::number(it.key()) + '"');
+    header(out, "openai_route_request_duration_seconds", "histogram",
+        "Time from the client's request to the end of the response.");
+    for (auto it = m_duration.cbegin(); it != m_duration.cend(); ++it)
+        it.value().render(
+            out, "openai_route_request_duration_seconds", "upstream=\"" + QByteArray::number(it.key()) + '"');
+    header(out, "openai_route_in_flight_requests", "gauge", "Client requests being served now.");
+    out += "openai_route_in_flight_requests " + QByteArray::number(inFlight) + '\n';
+    header(out, "openai_route_upstream_up", "gauge",
+        "1 when the upstream is enabled and healthy, 0 when it is disabled or resting.");
+    header(out, "openai_route_upstream_state", "gauge", "The upstream's health state, as a label.");
+    for (const Upstream &u : snapshot.upstreams) {
+        const UpstreamHealth h = health.value(u.id);
+        const QByteArray id = QByteArray::number(u.id);
+        out += "openai_route_upstream_up{upstream=\"" + id + "\",name=\"" + escape(u.name) + "\"} "
+            + QByteArray(u.enabled && h.state == HealthState::Healthy ? "1" : "0") + '\n';
+        out += "openai_route_upstream_state{upstream=\"" + id + "\",state=\""
+            + escape(UpstreamHealth::stateName(h.state)) + "\"} 1\n";
+    }
+    header(out, "openai_route_records_dropped_total", "counter",
+        "Request records that could not be written to the database.");
+    out += "openai_route_records_dropped_total " + QByteArray::number(droppedRecords) + '\n';
+    return out;
+}
