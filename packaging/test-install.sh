@@ -8,9 +8,12 @@ sudo_cmd=()
 [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
 
 scripts/deps.sh
-if ! command -v lintian >/dev/null; then
-    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends lintian
+if ! command -v lintian >/dev/null || ! command -v appstreamcli >/dev/null || ! command -v desktop-file-validate >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends \
+        lintian appstream desktop-file-utils man-db curl
 fi
+appstreamcli validate --no-net packaging/io.github.openai_api_route.metainfo.xml
+desktop-file-validate packaging/io.github.openai_api_route.desktop
 
 build_dir=${BUILD_DIR:-build-deb}
 BUILD_DIR=$build_dir BUILD_TYPE=Release scripts/build.sh -DROUTE_BUILD_TESTS=OFF -DCMAKE_INSTALL_PREFIX=/usr
@@ -20,7 +23,7 @@ echo "package: $deb"
 dpkg-deb --info "$deb" | sed -n '/Package:/,/Description:/p'
 
 # lintian: errors fail the test; the warnings we keep are listed in the README.
-lintian --no-tag-display-limit --suppress-tags-from-file packaging/lintian-suppressed "$deb" | tee /tmp/lintian.out || true
+lintian --tag-display-limit 0 --suppress-tags-from-file packaging/lintian-suppressed "$deb" | tee /tmp/lintian.out || true
 if grep -q '^E:' /tmp/lintian.out; then
     echo "lintian reported errors" >&2
     exit 1
