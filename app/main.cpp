@@ -1,12 +1,13 @@
 // openai-api-route: parse the command line, then run headless on
 // QCoreApplication or with a tray icon on QApplication. Both run the same Engine.
 
+#include "appcontroller.h"
 #include "engine/engine.h"
 #include "runtime/clicommands.h"
 #include "runtime/commandline.h"
 #include "runtime/listenaddress.h"
 #include "runtime/signalwatcher.h"
-#include "traycontroller.h"
+#include "runtime/singleinstance.h"
 
 #include <QApplication>
 #include <QCoreApplication>
@@ -96,6 +97,14 @@ int main(int argc, char *argv[])
     options.port = listen.port;
     options.noAuth = cl.noAuth;
 
+    // One instance per database: a second launch shows the first one's window.
+    SingleInstance instance(database.value().describe());
+    if (!instance.claim()) {
+        out << tr("openai-api-route already runs with %1; showing its window.").arg(database.value().describe())
+            << Qt::endl;
+        return 0;
+    }
+
     Engine engine(options);
     // Installed before the start, so that a SIGTERM is never the default
     // (abrupt) one once the address has been printed.
@@ -122,13 +131,17 @@ int main(int argc, char *argv[])
 
     QObject::connect(&engine, &Engine::stopped, app.get(), &QCoreApplication::quit);
 
-    std::unique_ptr<TrayController> tray;
+    std::unique_ptr<AppController> gui;
     if (!headless) {
         QApplication::setQuitOnLastWindowClosed(false);
-        tray = std::make_unique<TrayController>(&engine);
-        QObject::connect(tray.get(), &TrayController::quitRequested, &engine, [&engine] { engine.stop(5000); });
-        if (!tray->show())
-            err << tr("No system tray is available; the proxy keeps serving. Stop it with Ctrl+C.") << Qt::endl;
+        gui = std::make_unique<AppController>(&engine, database.value());
+        QObject::connect(gui.get(), &AppController::quitRequested, &engine, [&engine] { engine.stop(5000); });
+        QObject::connect(&instance, &SingleInstance::activationRequested, gui.get(), &AppController::showWindow);
+        QString error;
+        if (!gui->start(&error)) {
+            err << "openai-api-route: " << error << Qt::endl;
+            return 1;
+        }
     }
     return app->exec();
 }

@@ -1,31 +1,54 @@
 #pragma once
 
+#include <QElapsedTimer>
+#include <QHash>
 #include <QObject>
 
 class Engine;
+class QAction;
 class QMenu;
 class QSystemTrayIcon;
+class RequestLogModel;
 
-// The tray icon and its menu: copy the base URL or the token, quit. The
-// manager window and live state come with the desktop issue.
+// The tray icon: its look tells the state (serving, some upstreams down,
+// all down, paused), its menu gives the everyday actions, and it shows
+// notifications, rate-limited so a flapping key cannot flood the desktop.
 class TrayController : public QObject
 {
     Q_OBJECT
 public:
-    explicit TrayController(Engine *engine, QObject *parent = nullptr);
+    enum class State { Serving, Degraded, Down, Paused };
+
+    TrayController(Engine *engine, RequestLogModel *log, QObject *parent = nullptr);
     ~TrayController() override;
 
     // False when the desktop has no system tray.
     bool show();
+    State state() const { return m_state; }
+    QMenu *menu() const { return m_menu; }
+    QString toolTip() const;
+    // The text of "Copy environment snippet".
+    QString environmentSnippet() const;
+
+public Q_SLOTS:
+    void updateState();
 
 Q_SIGNALS:
+    void openManagerRequested();
     void quitRequested();
 
 private:
-    void copyBaseUrl();
-    void copyToken();
+    void onHealthChanged(qint64 id, int state, const QString &reason);
+    void notify(const QString &key, const QString &title, const QString &text, int minIntervalMs);
 
     Engine *m_engine;
+    RequestLogModel *m_log;
     QMenu *m_menu;
     QSystemTrayIcon *m_tray;
+    QAction *m_pause;
+    QAction *m_autostart;
+    State m_state = State::Serving;
+    bool m_allDownAnnounced = false;
+    QHash<QString, qint64> m_lastNotified;
+    QElapsedTimer m_clock;
 };

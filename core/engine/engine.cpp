@@ -15,6 +15,7 @@ Engine::Engine(const EngineOptions &options, QObject *parent)
 {
     qRegisterMetaType<RequestRecord>();
     qRegisterMetaType<QList<RequestRecord>>();
+    qRegisterMetaType<HealthState>();
     m_networkThread.setObjectName(QStringLiteral("route-network"));
     m_storeThread.setObjectName(QStringLiteral("route-store"));
 }
@@ -76,8 +77,9 @@ Status Engine::start()
     QMetaObject::invokeMethod(
         m_network,
         [this, &listening, &error] {
-            listening = m_network->start(&error);
+            listening = m_network->start(&error, &m_paused);
             m_port = m_network->port();
+            m_health = m_network->health();
         },
         Qt::BlockingQueuedConnection);
     if (!listening) {
@@ -85,7 +87,10 @@ Status Engine::start()
         return Status::failure(tr("cannot listen on %1: %2").arg(listenAddress(), error));
     }
     m_running = true;
+    // Queued: the tracker lives on the network thread.
+    connect(m_health, &HealthTracker::stateChanged, this, &Engine::healthChanged, Qt::QueuedConnection);
     qCDebug(lcEngine) << "listening on" << listenAddress();
+    Q_EMIT listeningOn(baseUrl());
     return {};
 }
 
@@ -119,6 +124,7 @@ void Engine::shutdownThreads()
         m_networkThread.wait();
     }
     m_network = nullptr;
+    m_health = nullptr;
     if (m_storeThread.isRunning()) {
         // The last records reach the database before the thread ends.
         QMetaObject::invokeMethod(m_store, &BackgroundStore::close, Qt::BlockingQueuedConnection);
@@ -150,6 +156,42 @@ QString Engine::baseUrl() const
     else if (a.protocol() == QAbstractSocket::IPv6Protocol)
         host = QStringLiteral("[%1]").arg(host);
     return QStringLiteral("http://%1:%2/v1").arg(host).arg(m_port);
+}
+
+void Engine::setPaused(bool paused)
+{
+    if (m_paused.exchange(paused) != paused)
+        Q_EMIT pausedChanged(paused);
+}
+
+Status Engine::relisten(const QHostAddress &address, quint16 port)
+{
+    if (!m_running)
+        return Status::failure(tr("the proxy is not running"));
+    bool ok = false;
+    QString error;
+    quint16 bound = 0;
+    QMetaObject::invokeMethod(
+        m_network,
+        [&] {
+            ok = m_network->relisten(address, port, &error);
+            bound = m_network->port();
+        },
+        Qt::BlockingQueuedConnection);
+    if (!ok) {
+        EngineOptions wanted = m_options;
+        wanted.address = address;
+        wanted.port = port;
+        const QString where = address.protocol() == QAbstractSocket::IPv6Protocol
+            ? QStringLiteral("[%1]:%2").arg(address.toString()).arg(port)
+            : QStringLiteral("%1:%2").arg(address.toString()).arg(port);
+        return Status::failure(tr("cannot listen on %1: %2").arg(where, error));
+    }
+    m_options.address = address;
+    m_options.port = port;
+    m_port = bound;
+    Q_EMIT listeningOn(baseUrl());
+    return {};
 }
 
 qint64 Engine::droppedRecords() const

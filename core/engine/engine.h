@@ -4,10 +4,15 @@
 #include "records/requestrecord.h"
 #include "util/result.h"
 
+#include "balancer/health.h"
+
 #include <QObject>
 #include <QThread>
 
+#include <atomic>
+
 class BackgroundStore;
+class HealthTracker;
 class NetworkService;
 class SnapshotHolder;
 
@@ -36,10 +41,22 @@ public:
     SnapshotHolder *snapshots() const { return m_snapshots; }
     const EngineOptions &options() const { return m_options; }
     qint64 droppedRecords() const;
+    // Live health of the upstreams (thread-safe reads); null before start().
+    HealthTracker *health() const { return m_health; }
+
+    // Paused: /v1 requests are answered 503 until resumed; the admin API still works.
+    void setPaused(bool paused);
+    bool isPaused() const { return m_paused.load(); }
+    // Moves the listener to another address; the old one keeps serving what
+    // it has in flight. Fails (and keeps the old one) when the new one is taken.
+    Status relisten(const QHostAddress &address, quint16 port);
 
 Q_SIGNALS:
     void stopped();
     void recordsWritten(const QList<RequestRecord> &records);
+    void healthChanged(qint64 upstreamId, HealthState state, const QString &reason);
+    void pausedChanged(bool paused);
+    void listeningOn(const QString &baseUrl);
 
 private:
     Status prepareDatabase();
@@ -56,4 +73,6 @@ private:
     bool m_running = false;
     bool m_stopping = false;
     QString m_generatedToken;
+    HealthTracker *m_health = nullptr;
+    std::atomic<bool> m_paused{false};
 };

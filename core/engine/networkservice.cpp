@@ -20,7 +20,7 @@ NetworkService::~NetworkService()
     m_server = nullptr;
 }
 
-bool NetworkService::start(QString *error)
+bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
 {
     auto conn = DbConnection::open(m_options.database, QStringLiteral("admin"));
     if (!conn) {
@@ -42,6 +42,7 @@ bool NetworkService::start(QString *error)
     m_proxy = new ProxyHandler(context, this);
     m_admin = new AdminApi(conn.take(), m_snapshots, m_health, m_upstreams, this);
     m_router = new RequestRouter(m_proxy, m_admin, m_snapshots, m_options.noAuth, this);
+    m_router->setPauseFlag(paused);
     BackgroundStore *store = m_records;
     m_router->setMetrics(m_metrics.get(), m_health, [store] { return store ? store->droppedRecords() : 0; });
     RequestRouter *router = m_router;
@@ -54,6 +55,29 @@ bool NetworkService::start(QString *error)
     }
     connect(m_server, &HttpServer::becameIdle, this, &NetworkService::checkDrained);
     connect(m_proxy, &ProxyHandler::idle, this, &NetworkService::checkDrained);
+    return true;
+}
+
+bool NetworkService::relisten(const QHostAddress &address, quint16 port, QString *error)
+{
+    RequestRouter *router = m_router;
+    auto *next = new HttpServer(
+        [router](HttpRequest &request, HttpResponder *responder) { router->route(request, responder); },
+        m_options.limits, this);
+    if (!next->listen(address, port)) {
+        *error = next->errorString();
+        delete next;
+        return false;
+    }
+    // The old listener finishes what it has, then goes.
+    HttpServer *old = m_server;
+    m_server = next;
+    connect(m_server, &HttpServer::becameIdle, this, &NetworkService::checkDrained);
+    old->disconnect(this);
+    connect(old, &HttpServer::becameIdle, old, &QObject::deleteLater);
+    old->stopAccepting();
+    m_options.address = address;
+    m_options.port = port;
     return true;
 }
 

@@ -4,6 +4,7 @@
 
 #include <QObject>
 
+#include <atomic>
 #include <memory>
 
 class AdminApi;
@@ -27,7 +28,9 @@ public:
     ~NetworkService() override;
 
     // Run on the network thread.
-    Q_INVOKABLE bool start(QString *error);
+    Q_INVOKABLE bool start(QString *error, const std::atomic<bool> *paused = nullptr);
+    bool relisten(const QHostAddress &address, quint16 port, QString *error);
+    HealthTracker *health() const { return m_health; }
     Q_INVOKABLE void beginStop();
     quint16 port() const;
 

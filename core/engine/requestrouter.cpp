@@ -101,13 +101,12 @@ void RequestRouter::route(HttpRequest &request, HttpResponder *responder)
         m_admin->handle(request, responder);
         return;
     }
-    if (!m_noAuth) {
-        const auto verdict
-            = Authenticator::check(request.headers.value("authorization"), m_snapshots->current()->settings.tokens);
-        if (verdict != Authenticator::Verdict::Accepted) {
-            sendError(responder, 403, Authenticator::message(verdict), QStringLiteral("authentication_error"));
-            return;
-        }
+    if (!authorized(request, responder))
+        return;
+    if (m_paused && m_paused->load()) {
+        sendError(responder, 503, tr("the proxy is paused; resume it from the tray menu"),
+            QStringLiteral("service_unavailable"));
+        return;
     }
     m_proxy->handle(request, responder);
 }

@@ -4,6 +4,7 @@
 
 #include <QObject>
 
+#include <atomic>
 #include <functional>
 
 class AdminApi;
@@ -25,6 +26,8 @@ public:
     // Prometheus at /metrics and /v1/metrics; droppedRecords reads the store's counter.
     void setMetrics(Metrics *metrics, HealthTracker *health, std::function<qint64()> droppedRecords);
     void route(HttpRequest &request, HttpResponder *responder);
+    // While *paused is true, /v1 requests get a 503 that says so.
+    void setPauseFlag(const std::atomic<bool> *paused) { m_paused = paused; }
 
     static bool isLoopbackOrigin(const QByteArray &origin);
 
@@ -39,6 +42,7 @@ private:
     SnapshotHolder *m_snapshots;
     bool m_noAuth;
     Metrics *m_metrics = nullptr;
+    const std::atomic<bool> *m_paused = nullptr;
     HealthTracker *m_health = nullptr;
     std::function<qint64()> m_droppedRecords;
 };

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <QObject>
+
+class QLocalServer;
+
+// One instance per database: the first one listens on a local socket named
+// after the database; a second launch asks it to show itself and exits.
+class SingleInstance : public QObject
+{
+    Q_OBJECT
+public:
+    explicit SingleInstance(const QString &databasePath, QObject *parent = nullptr);
+
+    // True when this process is the first; otherwise the first was asked to
+    // show its window.
+    bool claim();
+    QString serverName() const { return m_name; }
+
+Q_SIGNALS:
+    void activationRequested();
+
+private:
+    QString m_name;
+    QLocalServer *m_server = nullptr;
+};

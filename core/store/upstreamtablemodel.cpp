@@ -1,0 +1,234 @@
+#include "store/upstreamtablemodel.h"
+
+#include "proxy/proxyrules.h"
+#include "store/database.h"
+#include "util/secrets.h"
+
+#include <QSqlError>
+#include <QSqlRecord>
+
+UpstreamTableModel::UpstreamTableModel(QObject *parent, const QSqlDatabase &db) : QSqlTableModel(parent, db)
+{
+    setTable(QStringLiteral("openai_upstreams"));
+    m_base = record().count();
+    setEditStrategy(QSqlTableModel::OnManualSubmit);
+    setFilter(QStringLiteral("deleted_at IS NULL"));
+    // Sorted as the `order` policy walks them.
+    const int order = column("sort_order");
+    setSort(order >= 0 ? order : column("id"), Qt::AscendingOrder);
+    select();
+}
+
+QList<int> UpstreamTableModel::visibleColumns() const
+{
+    QList<int> out;
+    for (const char *f : {"id", "name", "endpoint", "sk", "enabled", "weight", "allow", "deny"})
+        out << column(f);
+    out << m_base;
+    for (const char *f : {"success_count", "failed_count", "last_call_success_time"})
+        out << column(f);
+    out.removeAll(-1);
+    return out;
+}
+
+int UpstreamTableModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : m_base + 1;
+}
+
+qint64 UpstreamTableModel::idAt(int row) const
+{
+    return QSqlTableModel::data(QSqlTableModel::index(row, column("id"))).toLongLong();
+}
+
+int UpstreamTableModel::rowOf(qint64 id) const
+{
+    for (int row = 0; row < rowCount(); ++row)
+        if (idAt(row) == id)
+            return row;
+    return -1;
+}
+
+void UpstreamTableModel::setRevealKeys(bool reveal)
+{
+    m_reveal = reveal;
+    if (rowCount() > 0)
+        Q_EMIT dataChanged(index(0, column("sk")), index(rowCount() - 1, column("sk")));
+}
+
+QVariant UpstreamTableModel::data(const QModelIndex &idx, int role) const
+{
+    if (!idx.isValid() || idx.row() >= rowCount())
+        return QVariant();
+    const int c = idx.column();
+    if (c == m_base) {
+        const UpstreamHealth h = m_health ? m_health(idAt(idx.row())) : UpstreamHealth();
+        if (role == Qt::DisplayRole) {
+            QString text;
+            switch (h.state) {
+            case HealthState::Healthy: text = tr("healthy"); break;
+            case HealthState::RateLimited: text = tr("rate limited"); break;
+            case HealthState::AuthFailed: text = tr("key rejected"); break;
+            case HealthState::CoolingDown: text = tr("resting"); break;
+            case HealthState::HalfOpen: text = tr("probing"); break;
+            }
+            if (h.ttfbEwmaMs >= 0 && h.state == HealthState::Healthy)
+                text += tr(" · %1 ms").arg(qRound(h.ttfbEwmaMs));
+            return text;
+        }
+        if (role == Qt::ToolTipRole && !h.reason.isEmpty())
+            return h.reason;
+        if (role == Qt::UserRole)
+            return int(h.state);
+        return QVariant();
+    }
+    if (c == column("enabled")) {
+        const QVariant v = QSqlTableModel::data(idx, Qt::DisplayRole);
+        if (role == Qt::CheckStateRole)
+            return (v.isNull() || v.toInt() != 0) ? Qt::Checked : Qt::Unchecked;
+        return (role == Qt::DisplayRole || role == Qt::EditRole) ? QVariant() : QSqlTableModel::data(idx, role);
+    }
+    const QVariant value = QSqlTableModel::data(idx, role);
+    if (role == Qt::DisplayRole) {
+        if (c == column("sk"))
+            return m_reveal ? value : QVariant(Secrets::mask(value.toString()));
+        if (c == column("last_call_success_time")) {
+            const QDateTime t = DbTime::parse(value);
+            return t.isValid() ? QVariant(t.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))) : QVariant();
+        }
+        if ((c == column("success_count") || c == column("failed_count")) && value.isNull())
+            return 0;
+    }
+    if (role == Qt::TextAlignmentRole
+        && (c == column("weight") || c == column("success_count") || c == column("failed_count") || c == column("id")))
+        return int(Qt::AlignRight | Qt::AlignVCenter);
+    return value;
+}
+
+QString UpstreamTableModel::validate(int c, const QVariant &value) const
+{
+    if (c == column("endpoint") && !ProxyRules::isValidEndpoint(value.toString().trimmed()))
+        return tr("The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.");
+    if (c == column("sk") && value.toString().trimmed().isEmpty())
+        return tr("The API key must not be empty.");
+    if (c == column("weight")) {
+        bool ok = false;
+        const int w = value.toString().toInt(&ok);
+        if (!ok || w < 0)
+            return tr("The weight must be a whole number, 0 or more.");
+    }
+    return QString();
+}
+
+bool UpstreamTableModel::setData(const QModelIndex &idx, const QVariant &value, int role)
+{
+    if (!idx.isValid() || idx.column() >= m_base)
+        return false;
+    const int c = idx.column();
+    QVariant stored;
+    if (c == column("enabled")) {
+        if (role != Qt::CheckStateRole)
+            return false;
+        stored = value.toInt() == Qt::Checked ? 1 : 0;
+    } else {
+        if (role != Qt::EditRole || !(flags(idx) & Qt::ItemIsEditable))
+            return false;
+        if (const QString problem = validate(c, value); !problem.isEmpty()) {
+            Q_EMIT validationFailed(problem);
+            return false;
+        }
+        if (c == column("weight")) {
+            stored = value.toString().toInt();
+        } else if (c == column("allow") || c == column("deny")) {
+            QStringList items;
+            for (const QString &s : value.toString().split(QLatin1Char(','), Qt::SkipEmptyParts))
+                if (!s.trimmed().isEmpty())
+                    items << s.trimmed();
+            stored = items.join(QLatin1Char(','));
+        } else {
+            stored = value.toString().trimmed();
+        }
+    }
+    const int row = idx.row();
+    // The field and updated_at in one UPDATE. QSqlTableModel asks flags()
+    // whether a field is editable; updated_at is not, for the user.
+    m_writing = true;
+    bool ok = QSqlTableModel::setData(QSqlTableModel::index(row, c), stored, Qt::EditRole);
+    if (ok && column("updated_at") >= 0)
+        ok = QSqlTableModel::setData(QSqlTableModel::index(row, column("updated_at")), DbTime::now(), Qt::EditRole);
+    m_writing = false;
+    ok = ok && submitAll();
+    if (!ok) {
+        const QString message = lastError().text();
+        revertAll();
+        Q_EMIT validationFailed(message.contains(QLatin1String("UNIQUE"))
+                ? tr("Another upstream has the same key and endpoint.")
+                : tr("The change was not saved: %1").arg(message));
+        return false;
+    }
+    Q_EMIT edited();
+    return true;
+}
+
+QVariant UpstreamTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal)
+        return QSqlTableModel::headerData(section, orientation, role);
+    const QString field = section < m_base ? record().fieldName(section) : QStringLiteral("health");
+    if (role == Qt::DisplayRole) {
+        static const QHash<QString, const char *> titles = {
+            {QStringLiteral("id"), QT_TR_NOOP("ID")},
+            {QStringLiteral("name"), QT_TR_NOOP("Name")},
+            {QStringLiteral("endpoint"), QT_TR_NOOP("Endpoint")},
+            {QStringLiteral("sk"), QT_TR_NOOP("API key")},
+            {QStringLiteral("enabled"), QT_TR_NOOP("On")},
+            {QStringLiteral("weight"), QT_TR_NOOP("Weight")},
+            {QStringLiteral("allow"), QT_TR_NOOP("Only models")},
+            {QStringLiteral("deny"), QT_TR_NOOP("Never models")},
+            {QStringLiteral("health"), QT_TR_NOOP("Health")},
+            {QStringLiteral("success_count"), QT_TR_NOOP("OK")},
+            {QStringLiteral("failed_count"), QT_TR_NOOP("Failed")},
+            {QStringLiteral("last_call_success_time"), QT_TR_NOOP("Last success")},
+        };
+        const char *title = titles.value(field);
+        return title ? tr(title) : QVariant(field);
+    }
+    if (role == Qt::ToolTipRole) {
+        if (field == QLatin1String("enabled"))
+            return tr("Disabled upstreams get no requests");
+        if (field == QLatin1String("weight"))
+            return tr("Share of requests with the weighted policy");
+        if (field == QLatin1String("allow"))
+            return tr("Comma-separated models (or /v1/ paths) this key may serve; empty = all. A trailing * matches "
+                      "any suffix.");
+        if (field == QLatin1String("deny"))
+            return tr("Comma-separated models (or /v1/ paths) this key must never serve");
+        if (field == QLatin1String("health"))
+            return tr("Live state: healthy, rate limited, key rejected, resting after failures, or probing");
+    }
+    return QVariant();
+}
+
+Qt::ItemFlags UpstreamTableModel::flags(const QModelIndex &idx) const
+{
+    if (!idx.isValid())
+        return Qt::NoItemFlags;
+    const Qt::ItemFlags base = Qt::ItemIsEnabled | Qt::ItemIsSelectable;
+    if (m_writing)
+        return base | Qt::ItemIsEditable;
+    const int c = idx.column();
+    if (c == column("enabled"))
+        return base | Qt::ItemIsUserCheckable;
+    if (c == column("sk"))
+        return m_reveal ? (base | Qt::ItemIsEditable) : base;
+    if (c == column("name") || c == column("endpoint") || c == column("weight") || c == column("allow")
+        || c == column("deny"))
+        return base | Qt::ItemIsEditable;
+    return base;
+}
+
+void UpstreamTableModel::healthChanged()
+{
+    if (rowCount() > 0)
+        Q_EMIT dataChanged(index(0, m_base), index(rowCount() - 1, m_base));
+}

@@ -1,0 +1,42 @@
+#pragma once
+
+#include "store/upstream.h"
+
+#include <QDialog>
+
+class QCheckBox;
+class QComboBox;
+class QDialogButtonBox;
+class QLabel;
+class QLineEdit;
+class UpstreamClient;
+
+// Asks for a new upstream: name, endpoint (with presets), key; checks the
+// URL and the key as they are typed and can test the key before saving.
+class AddUpstreamDialog : public QDialog
+{
+    Q_OBJECT
+public:
+    explicit AddUpstreamDialog(QWidget *parent = nullptr);
+
+    Upstream upstream() const;
+    // For tests: fill the form.
+    void setValues(const QString &name, const QString &endpoint, const QString &key, bool testFirst);
+
+public Q_SLOTS:
+    void accept() override;
+
+private:
+    QString problem() const;
+    void updateState();
+    void runTest();
+
+    QLineEdit *m_name;
+    QComboBox *m_endpoint;
+    QLineEdit *m_key;
+    QCheckBox *m_test;
+    QLabel *m_message;
+    QDialogButtonBox *m_buttons;
+    UpstreamClient *m_client;
+    bool m_testing = false;
+};

@@ -1,0 +1,75 @@
+#include "managerwindow.h"
+
+#include "engine/engine.h"
+#include "preferences.h"
+#include "records/requestlogmodel.h"
+#include "requestspage.h"
+#include "settingspage.h"
+#include "store/snapshot.h"
+#include "upstreamspage.h"
+
+#include <QCloseEvent>
+#include <QLabel>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTimer>
+
+ManagerWindow::ManagerWindow(Engine *engine, std::shared_ptr<DbConnection> db, RequestLogModel *log, QWidget *parent)
+    : QMainWindow(parent)
+    , m_engine(engine)
+    , m_log(log)
+    , m_tabs(new QTabWidget)
+    , m_upstreams(new UpstreamsPage(engine, db))
+    , m_requests(new RequestsPage(engine, log))
+    , m_settings(new SettingsPage(engine, db))
+    , m_status(new QLabel)
+{
+    setWindowTitle(tr("openai-api-route"));
+    setWindowIcon(QIcon(QStringLiteral(":/icons/openai-api-route.svg")));
+    m_tabs->addTab(m_upstreams, tr("&Upstreams"));
+    m_tabs->addTab(m_requests, tr("&Requests"));
+    m_tabs->addTab(m_settings, tr("&Settings"));
+    setCentralWidget(m_tabs);
+    statusBar()->addWidget(m_status, 1);
+
+    const QByteArray geometry = Preferences::value(Preferences::Key::WindowGeometry).toByteArray();
+    if (geometry.isEmpty() || !restoreGeometry(geometry))
+        resize(1000, 560);
+
+    connect(engine, &Engine::healthChanged, this, &ManagerWindow::updateStatus);
+    connect(engine, &Engine::pausedChanged, this, &ManagerWindow::updateStatus);
+    connect(engine, &Engine::listeningOn, this, &ManagerWindow::updateStatus);
+    connect(engine->snapshots(), &SnapshotHolder::changed, this, &ManagerWindow::updateStatus, Qt::QueuedConnection);
+    auto *timer = new QTimer(this);
+    connect(timer, &QTimer::timeout, this, &ManagerWindow::updateStatus);
+    timer->start(5000);
+    updateStatus();
+}
+
+void ManagerWindow::updateStatus()
+{
+    const auto snapshot = m_engine->snapshots()->current();
+    int enabled = 0;
+    int healthy = 0;
+    for (const Upstream &u : snapshot->upstreams) {
+        if (!u.enabled)
+            continue;
+        ++enabled;
+        if (!m_engine->health() || m_engine->health()->health(u.id).state == HealthState::Healthy)
+            ++healthy;
+    }
+    const QString state = !m_engine->isRunning() ? tr("stopped") : m_engine->isPaused() ? tr("paused") : tr("serving");
+    m_status->setText(tr("%1 on %2 · %3 of %4 upstreams healthy · %5 requests in the last minute")
+                          .arg(state, m_engine->baseUrl())
+                          .arg(healthy)
+                          .arg(enabled)
+                          .arg(m_log->requestsLastMinute()));
+}
+
+void ManagerWindow::closeEvent(QCloseEvent *event)
+{
+    Preferences::setValue(Preferences::Key::WindowGeometry, saveGeometry());
+    if (m_quitOnClose)
+        Q_EMIT quitRequested();
+    event->accept();
+}

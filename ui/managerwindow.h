@@ -1,0 +1,46 @@
+#pragma once
+
+#include <QMainWindow>
+
+#include <memory>
+
+class DbConnection;
+class Engine;
+class QLabel;
+class QTabWidget;
+class RequestLogModel;
+class RequestsPage;
+class SettingsPage;
+class UpstreamsPage;
+
+// The manager: upstreams, live requests, settings, and a status bar.
+class ManagerWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    ManagerWindow(Engine *engine, std::shared_ptr<DbConnection> db, RequestLogModel *log, QWidget *parent = nullptr);
+
+    UpstreamsPage *upstreams() const { return m_upstreams; }
+    RequestsPage *requests() const { return m_requests; }
+    SettingsPage *settings() const { return m_settings; }
+    QTabWidget *tabs() const { return m_tabs; }
+    // Closing hides the window when a tray icon keeps the app; otherwise it quits.
+    void setQuitOnClose(bool quit) { m_quitOnClose = quit; }
+    void updateStatus();
+
+Q_SIGNALS:
+    void quitRequested();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    Engine *m_engine;
+    RequestLogModel *m_log;
+    QTabWidget *m_tabs;
+    UpstreamsPage *m_upstreams;
+    RequestsPage *m_requests;
+    SettingsPage *m_settings;
+    QLabel *m_status;
+    bool m_quitOnClose = false;
+};

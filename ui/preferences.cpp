@@ -1,0 +1,40 @@
+#include "preferences.h"
+
+#include <QSettings>
+
+namespace Preferences {
+
+namespace {
+
+struct Entry
+{
+    const char *name;
+    QVariant fallback;
+};
+
+Entry entry(Key key)
+{
+    switch (key) {
+    case Key::WindowGeometry: return {"window/geometry", QVariant()};
+    case Key::WindowState: return {"window/state", QVariant()};
+    case Key::Language: return {"ui/language", QString()}; // empty: follow the system
+    case Key::RevealKeys: return {"ui/revealKeys", false};
+    case Key::Notifications: return {"ui/notifications", true};
+    }
+    return {"", QVariant()};
+}
+
+} // namespace
+
+QVariant value(Key key)
+{
+    const Entry e = entry(key);
+    return QSettings().value(QLatin1String(e.name), e.fallback);
+}
+
+void setValue(Key key, const QVariant &value)
+{
+    QSettings().setValue(QLatin1String(entry(key).name), value);
+}
+
+} // namespace Preferences

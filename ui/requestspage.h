@@ -1,0 +1,32 @@
+#pragma once
+
+#include <QWidget>
+
+class Engine;
+class QLabel;
+class QLineEdit;
+class QSortFilterProxyModel;
+class QTableView;
+class RequestLogModel;
+
+// The live request log with a filter, and an empty state that says how to
+// point a client at the proxy.
+class RequestsPage : public QWidget
+{
+    Q_OBJECT
+public:
+    RequestsPage(Engine *engine, RequestLogModel *log, QWidget *parent = nullptr);
+
+    QLineEdit *filter() const { return m_filter; }
+    QSortFilterProxyModel *proxy() const { return m_proxy; }
+
+private:
+    void updateEmptyState();
+
+    Engine *m_engine;
+    RequestLogModel *m_log;
+    QSortFilterProxyModel *m_proxy;
+    QLineEdit *m_filter;
+    QTableView *m_view;
+    QLabel *m_empty;
+};

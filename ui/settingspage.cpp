@@ -1,0 +1,186 @@
+#include "settingspage.h"
+
+#include "engine/engine.h"
+#include "preferences.h"
+#include "runtime/autostart.h"
+#include "runtime/listenaddress.h"
+#include "store/configrepository.h"
+#include "store/database.h"
+#include "store/snapshot.h"
+#include "util/secrets.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QComboBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSpinBox>
+
+SettingsPage::SettingsPage(Engine *engine, std::shared_ptr<DbConnection> db, QWidget *parent)
+    : QWidget(parent)
+    , m_engine(engine)
+    , m_db(std::move(db))
+    , m_address(new QLineEdit)
+    , m_addressMessage(new QLabel)
+    , m_token(new QLineEdit)
+    , m_policy(new QComboBox)
+    , m_timeout(new QSpinBox)
+    , m_streamTimeout(new QSpinBox)
+    , m_idleTimeout(new QSpinBox)
+    , m_recordBodies(new QCheckBox(tr("Record request and response bodies")))
+    , m_autostart(new QCheckBox(tr("Start at login")))
+    , m_language(new QComboBox)
+{
+    auto *apply = new QPushButton(tr("&Apply"));
+    apply->setToolTip(tr("Move the proxy to this address; requests in flight finish on the old one"));
+    m_address->setToolTip(tr("HOST:PORT, :PORT for all interfaces, or [::1]:PORT"));
+    connect(apply, &QPushButton::clicked, this, &SettingsPage::applyAddress);
+    connect(m_address, &QLineEdit::returnPressed, this, &SettingsPage::applyAddress);
+    auto *addressRow = new QHBoxLayout;
+    addressRow->addWidget(m_address, 1);
+    addressRow->addWidget(apply);
+    m_addressMessage->setWordWrap(true);
+    m_addressMessage->setVisible(false);
+
+    m_token->setReadOnly(true);
+    m_token->setEchoMode(QLineEdit::Password);
+    m_token->setToolTip(tr("Clients use this as their API key"));
+    QAction *show
+        = m_token->addAction(QIcon::fromTheme(QStringLiteral("view-reveal-symbolic")), QLineEdit::TrailingPosition);
+    show->setCheckable(true);
+    show->setToolTip(tr("Show the token"));
+    connect(show, &QAction::toggled, this,
+        [this](bool on) { m_token->setEchoMode(on ? QLineEdit::Normal : QLineEdit::Password); });
+    auto *copy = new QPushButton(tr("&Copy"));
+    copy->setToolTip(tr("Copy the token to the clipboard"));
+    connect(copy, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(m_token->text()); });
+    auto *regenerate = new QPushButton(tr("&Regenerate…"));
+    regenerate->setToolTip(tr("Make a new random token; clients with the old one are refused"));
+    connect(regenerate, &QPushButton::clicked, this, [this] { regenerateToken(true); });
+    auto *tokenRow = new QHBoxLayout;
+    tokenRow->addWidget(m_token, 1);
+    tokenRow->addWidget(copy);
+    tokenRow->addWidget(regenerate);
+
+    const QList<std::pair<QString, QString>> policies = {{QStringLiteral("order"), tr("In order (first healthy key)")},
+        {QStringLiteral("round_robin"), tr("Round robin")}, {QStringLiteral("random"), tr("Random")},
+        {QStringLiteral("weighted"), tr("Weighted")},
+        {QStringLiteral("least_inflight"), tr("Fewest requests in flight")},
+        {QStringLiteral("lowest_latency"), tr("Lowest latency")}};
+    for (const auto &[value, label] : policies)
+        m_policy->addItem(label, value);
+    m_policy->setToolTip(tr("How the proxy picks the key for each request"));
+    for (QSpinBox *box : {m_timeout, m_streamTimeout, m_idleTimeout}) {
+        box->setRange(1, 3600);
+        box->setSuffix(tr(" s"));
+    }
+    m_timeout->setToolTip(tr("How long to wait for an upstream's response headers before trying the next one"));
+    m_streamTimeout->setToolTip(tr("The same for streamed requests (\"stream\": true)"));
+    m_idleTimeout->setToolTip(tr("How long a response may stay silent before it is ended as failed"));
+    m_recordBodies->setToolTip(tr("Keep the first 64 KiB of each request and answer in the records (off by default)"));
+    m_autostart->setToolTip(tr("Start openai-api-route when you log in"));
+    m_language->addItem(tr("System language"), QString());
+    m_language->addItem(QStringLiteral("English"), QStringLiteral("en"));
+    m_language->addItem(QStringLiteral("简体中文"), QStringLiteral("zh_CN"));
+    m_language->setToolTip(tr("Applies at the next start"));
+
+    auto *form = new QFormLayout(this);
+    // Rows holding a layout get their label (and its shortcut) by hand.
+    auto *addressLabel = new QLabel(tr("Listen &address:"));
+    addressLabel->setBuddy(m_address);
+    auto *tokenLabel = new QLabel(tr("Client &token:"));
+    tokenLabel->setBuddy(m_token);
+    form->addRow(addressLabel, addressRow);
+    form->addRow(QString(), m_addressMessage);
+    form->addRow(tokenLabel, tokenRow);
+    form->addRow(tr("&Policy:"), m_policy);
+    form->addRow(tr("Response &timeout:"), m_timeout);
+    form->addRow(tr("&Stream timeout:"), m_streamTimeout);
+    form->addRow(tr("&Idle timeout:"), m_idleTimeout);
+    form->addRow(QString(), m_recordBodies);
+    form->addRow(QString(), m_autostart);
+    form->addRow(tr("&Language:"), m_language);
+
+    load();
+    connect(m_policy, &QComboBox::currentIndexChanged, this, &SettingsPage::saveSettings);
+    for (QSpinBox *box : {m_timeout, m_streamTimeout, m_idleTimeout})
+        connect(box, &QSpinBox::editingFinished, this, &SettingsPage::saveSettings);
+    connect(m_recordBodies, &QCheckBox::toggled, this, &SettingsPage::saveSettings);
+    connect(m_autostart, &QCheckBox::toggled, this, [this](bool on) {
+        if (!Autostart::setEnabled(on, QCoreApplication::applicationFilePath()))
+            QMessageBox::warning(this, tr("Start at login"), tr("Cannot write %1.").arg(Autostart::entryPath()));
+    });
+    connect(m_language, &QComboBox::currentIndexChanged, this,
+        [this] { Preferences::setValue(Preferences::Key::Language, m_language->currentData()); });
+    connect(m_engine->snapshots(), &SnapshotHolder::changed, this, &SettingsPage::load, Qt::QueuedConnection);
+}
+
+void SettingsPage::load()
+{
+    m_loading = true;
+    const auto snapshot = m_engine->snapshots()->current();
+    const Settings &s = snapshot->settings;
+    if (!m_address->hasFocus())
+        m_address->setText(m_engine->listenAddress());
+    m_token->setText(s.tokens.value(0));
+    m_policy->setCurrentIndex(qMax(0, m_policy->findData(s.policy)));
+    m_timeout->setValue(s.timeoutSec);
+    m_streamTimeout->setValue(s.streamTimeoutSec);
+    m_idleTimeout->setValue(s.idleTimeoutSec);
+    m_recordBodies->setChecked(s.recordBodies);
+    m_autostart->setChecked(Autostart::isEnabled());
+    m_language->setCurrentIndex(qMax(0, m_language->findData(Preferences::value(Preferences::Key::Language))));
+    m_loading = false;
+}
+
+void SettingsPage::applyAddress()
+{
+    const auto parsed = ListenAddress::parse(m_address->text());
+    Status status
+        = parsed ? m_engine->relisten(parsed.value().address, parsed.value().port) : Status::failure(parsed.error());
+    m_addressMessage->setVisible(true);
+    if (!status) {
+        m_addressMessage->setStyleSheet(QStringLiteral("color: #b00020;"));
+        m_addressMessage->setText(status.error());
+        return;
+    }
+    m_addressMessage->setStyleSheet(QString());
+    m_addressMessage->setText(tr("Listening on %1").arg(m_engine->baseUrl()));
+}
+
+void SettingsPage::regenerateToken(bool ask)
+{
+    if (ask
+        && QMessageBox::question(this, tr("Regenerate token"),
+               tr("Make a new token? Every client that uses the current one is refused until you "
+                  "give it the new one."))
+            != QMessageBox::Yes)
+        return;
+    const QString token = Secrets::generateToken();
+    if (!ConfigRepository(m_db->db()).setValue(ConfigKey::authorization, token)) {
+        QMessageBox::warning(this, tr("Regenerate token"), tr("The new token could not be stored."));
+        return;
+    }
+    m_engine->snapshots()->reload(*m_db);
+    load();
+}
+
+void SettingsPage::saveSettings()
+{
+    if (m_loading)
+        return;
+    Settings s = m_engine->snapshots()->current()->settings;
+    s.policy = m_policy->currentData().toString();
+    s.timeoutSec = m_timeout->value();
+    s.streamTimeoutSec = m_streamTimeout->value();
+    s.idleTimeoutSec = m_idleTimeout->value();
+    s.recordBodies = m_recordBodies->isChecked();
+    if (ConfigRepository(m_db->db()).save(s))
+        m_engine->snapshots()->reload(*m_db);
+}

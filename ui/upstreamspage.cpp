@@ -1,0 +1,246 @@
+#include "upstreamspage.h"
+
+#include "addupstreamdialog.h"
+#include "engine/engine.h"
+#include "preferences.h"
+#include "proxy/upstreamclient.h"
+#include "proxy/upstreamprobe.h"
+#include "store/database.h"
+#include "store/snapshot.h"
+#include "store/upstreamrepository.h"
+#include "store/upstreamtablemodel.h"
+
+#include <QApplication>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMessageBox>
+#include <QTableView>
+#include <QTimer>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+UpstreamsPage::UpstreamsPage(Engine *engine, std::shared_ptr<DbConnection> db, QWidget *parent)
+    : QWidget(parent)
+    , m_engine(engine)
+    , m_db(std::move(db))
+    , m_model(new UpstreamTableModel(this, m_db->db()))
+    , m_view(new QTableView)
+    , m_message(new QLabel)
+    , m_empty(new QLabel)
+    , m_refreshTimer(new QTimer(this))
+{
+    m_model->setHealthSource(
+        [engine](qint64 id) { return engine->health() ? engine->health()->health(id) : UpstreamHealth(); });
+    m_model->setRevealKeys(Preferences::value(Preferences::Key::RevealKeys).toBool());
+
+    auto *bar = new QToolBar;
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    QAction *add
+        = bar->addAction(QIcon::fromTheme(QStringLiteral("list-add")), tr("&Add…"), this, &UpstreamsPage::addUpstream);
+    add->setShortcut(QKeySequence::New);
+    add->setToolTip(tr("Add an API key (Ctrl+N)"));
+    QAction *remove = bar->addAction(
+        QIcon::fromTheme(QStringLiteral("list-remove")), tr("&Delete"), this, &UpstreamsPage::deleteSelected);
+    remove->setShortcut(QKeySequence::Delete);
+    remove->setToolTip(tr("Delete the selected upstream (Del)"));
+    QAction *test = bar->addAction(QIcon::fromTheme(QStringLiteral("network-transmit-receive")), tr("&Test key"), this,
+        &UpstreamsPage::testSelected);
+    test->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+    test->setToolTip(tr("Ask the upstream for its models with this key; costs no tokens (Ctrl+T)"));
+    bar->addSeparator();
+    QAction *up
+        = bar->addAction(QIcon::fromTheme(QStringLiteral("go-up")), tr("Move &up"), this, [this] { moveSelected(-1); });
+    up->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Up));
+    up->setToolTip(tr("Try this upstream earlier with the order policy (Ctrl+Up)"));
+    QAction *down = bar->addAction(
+        QIcon::fromTheme(QStringLiteral("go-down")), tr("Move do&wn"), this, [this] { moveSelected(1); });
+    down->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Down));
+    down->setToolTip(tr("Try this upstream later with the order policy (Ctrl+Down)"));
+    bar->addSeparator();
+    QAction *reveal = bar->addAction(QIcon::fromTheme(QStringLiteral("view-reveal-symbolic")), tr("&Reveal keys"));
+    reveal->setCheckable(true);
+    reveal->setChecked(m_model->revealKeys());
+    reveal->setToolTip(tr("Show the API keys in full (and make them editable)"));
+    connect(reveal, &QAction::toggled, this, [this](bool on) {
+        m_model->setRevealKeys(on);
+        Preferences::setValue(Preferences::Key::RevealKeys, on);
+    });
+
+    m_view->setModel(m_model);
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_view->setEditTriggers(
+        QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed | QAbstractItemView::AnyKeyPressed);
+    m_view->setAlternatingRowColors(true);
+    m_view->verticalHeader()->hide();
+    m_view->setTabKeyNavigation(true);
+    QHeaderView *header = m_view->horizontalHeader();
+    const QList<int> visible = m_model->visibleColumns();
+    for (int c = 0; c < m_model->columnCount(); ++c)
+        m_view->setColumnHidden(c, !visible.contains(c));
+    for (int i = 0; i < visible.size(); ++i)
+        header->moveSection(header->visualIndex(visible[i]), i);
+    header->setSectionResizeMode(QHeaderView::Interactive);
+    header->setStretchLastSection(true);
+    m_view->setColumnWidth(m_model->column("id"), 44);
+    m_view->setColumnWidth(m_model->column("name"), 120);
+    m_view->setColumnWidth(m_model->column("endpoint"), 230);
+    m_view->setColumnWidth(m_model->column("sk"), 130);
+    m_view->setColumnWidth(m_model->column("enabled"), 40);
+    m_view->setColumnWidth(m_model->column("weight"), 60);
+    m_view->setColumnWidth(m_model->healthColumn(), 120);
+
+    m_message->setWordWrap(true);
+    m_message->setVisible(false);
+    m_empty->setText(tr("No upstreams yet. Click <b>Add…</b> and paste an API key; every client then uses this "
+                        "proxy's base URL and token instead."));
+    m_empty->setWordWrap(true);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(bar);
+    layout->addWidget(m_message);
+    layout->addWidget(m_empty);
+    layout->addWidget(m_view, 1);
+
+    connect(m_model, &UpstreamTableModel::validationFailed, this, [this](const QString &m) { showMessage(m, true); });
+    connect(m_model, &UpstreamTableModel::edited, this, [this] {
+        showMessage(QString(), false);
+        applyToProxy();
+    });
+    connect(m_engine, &Engine::healthChanged, m_model, &UpstreamTableModel::healthChanged);
+    connect(m_engine->snapshots(), &SnapshotHolder::changed, this, &UpstreamsPage::refresh, Qt::QueuedConnection);
+    // Counters move with every request; a cheap re-read while visible.
+    connect(m_refreshTimer, &QTimer::timeout, this, [this] {
+        if (isVisible())
+            refresh();
+    });
+    m_refreshTimer->start(3000);
+    updateEmptyState();
+}
+
+void UpstreamsPage::refresh()
+{
+    // Never pull the table from under an open editor.
+    QWidget *focus = QApplication::focusWidget();
+    if (focus && m_view->viewport()->isAncestorOf(focus))
+        return;
+    const qint64 selected = selectedId();
+    m_model->select();
+    const int row = m_model->rowOf(selected);
+    if (row >= 0)
+        m_view->selectRow(row);
+    updateEmptyState();
+}
+
+void UpstreamsPage::updateEmptyState()
+{
+    m_empty->setVisible(m_model->rowCount() == 0);
+}
+
+void UpstreamsPage::showMessage(const QString &text, bool error)
+{
+    m_message->setText(text);
+    m_message->setStyleSheet(error ? QStringLiteral("color: #b00020;") : QString());
+    m_message->setVisible(!text.isEmpty());
+}
+
+qint64 UpstreamsPage::selectedId() const
+{
+    const QModelIndexList rows
+        = m_view->selectionModel() ? m_view->selectionModel()->selectedRows() : QModelIndexList();
+    if (!rows.isEmpty())
+        return m_model->idAt(rows.first().row());
+    const QModelIndex current = m_view->currentIndex();
+    return current.isValid() ? m_model->idAt(current.row()) : 0;
+}
+
+void UpstreamsPage::applyToProxy()
+{
+    QString error;
+    if (!m_engine->snapshots()->reload(*m_db, &error))
+        showMessage(tr("The proxy could not reload the upstreams: %1").arg(error), true);
+}
+
+void UpstreamsPage::addUpstream()
+{
+    AddUpstreamDialog dialog(this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const StoreOutcome out = UpstreamRepository(m_db->db()).create(dialog.upstream());
+    if (!out.ok()) {
+        showMessage(out.message, true);
+        return;
+    }
+    applyToProxy();
+    refresh();
+    const int row = m_model->rowOf(out.id);
+    if (row >= 0)
+        m_view->selectRow(row);
+    showMessage(tr("Added upstream %1.").arg(out.id), false);
+}
+
+void UpstreamsPage::deleteSelected()
+{
+    const qint64 id = selectedId();
+    if (id <= 0)
+        return;
+    const auto answer = QMessageBox::question(
+        this, tr("Delete upstream"), tr("Delete upstream %1? Its key is removed from the database.").arg(id));
+    if (answer != QMessageBox::Yes)
+        return;
+    const StoreOutcome out = UpstreamRepository(m_db->db()).remove(id);
+    if (!out.ok())
+        showMessage(out.message, true);
+    applyToProxy();
+    refresh();
+}
+
+void UpstreamsPage::testSelected()
+{
+    const qint64 id = selectedId();
+    const auto u = UpstreamRepository(m_db->db()).get(id);
+    if (!u)
+        return;
+    showMessage(tr("Testing upstream %1…").arg(id), false);
+    auto *client = new UpstreamClient(this);
+    auto *probe = new UpstreamProbe(client, *u, 10000, client);
+    connect(probe, &UpstreamProbe::done, this, [this, client, id](const ProbeResult &r) {
+        client->deleteLater();
+        if (r.ok) {
+            if (m_engine->health())
+                m_engine->health()->reset(id);
+            showMessage(tr("Upstream %1 works: %2 ms, %3 models.").arg(id).arg(r.latencyMs).arg(r.modelCount), false);
+        } else {
+            const QString why = r.status ? tr("HTTP %1: %2").arg(r.status).arg(r.error) : r.error;
+            showMessage(tr("Upstream %1 failed the test: %2").arg(id).arg(why), true);
+        }
+        m_model->healthChanged();
+    });
+    probe->start();
+}
+
+void UpstreamsPage::moveSelected(int delta)
+{
+    const qint64 id = selectedId();
+    const int row = m_model->rowOf(id);
+    const int target = row + delta;
+    if (row < 0 || target < 0 || target >= m_model->rowCount())
+        return;
+    // Renumber in the shown order with the two swapped: robust when every
+    // sort_order is still the default 0.
+    QList<qint64> ids;
+    for (int r = 0; r < m_model->rowCount(); ++r)
+        ids << m_model->idAt(r);
+    ids.swapItemsAt(row, target);
+    UpstreamRepository repo(m_db->db());
+    m_db->db().transaction();
+    for (int i = 0; i < ids.size(); ++i) {
+        UpstreamPatch p;
+        p.sortOrder = (i + 1) * 10;
+        repo.update(ids[i], p);
+    }
+    m_db->db().commit();
+    applyToProxy();
+    refresh();
+    m_view->selectRow(m_model->rowOf(id));
+}
