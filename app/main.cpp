@@ -3,6 +3,7 @@
 
 #include "appcontroller.h"
 #include "engine/engine.h"
+#include "preferences.h"
 #include "runtime/clicommands.h"
 #include "runtime/commandline.h"
 #include "runtime/listenaddress.h"
@@ -11,17 +12,15 @@
 
 #include <QApplication>
 #include <QCoreApplication>
+#include <QLibraryInfo>
+#include <QLocale>
 #include <QTextStream>
+#include <QTranslator>
 
 #include <cstdio>
 #include <memory>
 
 namespace {
-
-QString tr(const char *text)
-{
-    return QCoreApplication::translate("main", text);
-}
 
 bool hasDisplay()
 {
@@ -33,10 +32,26 @@ bool hasDisplay()
 #endif
 }
 
+// The interface language: -lang, else the saved choice, else the system's.
+void installTranslations(QCoreApplication &app, const QString &language)
+{
+    const QLocale locale = language.isEmpty() ? QLocale::system() : QLocale(language);
+    auto *translator = new QTranslator(&app);
+    if (translator->load(locale, QStringLiteral("openai-api-route"), QStringLiteral("_"), QStringLiteral(":/i18n")))
+        QCoreApplication::installTranslator(translator);
+    // Qt's own dialogs (buttons of message boxes), when the system has them.
+    auto *qt = new QTranslator(&app);
+    if (qt->load(
+            locale, QStringLiteral("qtbase"), QStringLiteral("_"), QLibraryInfo::path(QLibraryInfo::TranslationsPath)))
+        QCoreApplication::installTranslator(qt);
+    if (!language.isEmpty())
+        QLocale::setDefault(locale);
+}
+
 int usageError(QTextStream &err, const QString &message)
 {
     err << "openai-api-route: " << message << Qt::endl;
-    err << tr("Run 'openai-api-route -help' for the list of flags.") << Qt::endl;
+    err << QCoreApplication::translate("main", "Run 'openai-api-route -help' for the list of flags.") << Qt::endl;
     return 2;
 }
 
@@ -62,7 +77,8 @@ int main(int argc, char *argv[])
 
     bool headless = cl.noGui || cl.action != CommandLine::Action::Serve;
     if (!headless && !hasDisplay()) {
-        err << tr("No display found; running headless (as with --no-gui).") << Qt::endl;
+        err << QCoreApplication::translate("main", "No display found; running headless (as with --no-gui).")
+            << Qt::endl;
         headless = true;
     }
     qSetMessagePattern(QStringLiteral("%{if-category}%{category}: %{endif}%{message}"));
@@ -73,6 +89,8 @@ int main(int argc, char *argv[])
         app = std::make_unique<QApplication>(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("openai-api-route"));
     QCoreApplication::setApplicationVersion(QStringLiteral(ROUTE_VERSION));
+    installTranslations(*app,
+        cl.language.isEmpty() && !headless ? Preferences::value(Preferences::Key::Language).toString() : cl.language);
 
     const QString dsn = cl.database.isEmpty() ? CliCommands::defaultDatabasePath() : cl.database;
     auto database = DatabaseConfig::fromDsn(dsn);
@@ -100,7 +118,8 @@ int main(int argc, char *argv[])
     // One instance per database: a second launch shows the first one's window.
     SingleInstance instance(database.value().describe());
     if (!instance.claim()) {
-        out << tr("openai-api-route already runs with %1; showing its window.").arg(database.value().describe())
+        out << QCoreApplication::translate("main", "openai-api-route already runs with %1; showing its window.")
+                   .arg(database.value().describe())
             << Qt::endl;
         return 0;
     }
@@ -114,20 +133,24 @@ int main(int argc, char *argv[])
             QCoreApplication::exit(0);
             return;
         }
-        out << tr("stopping: finishing requests in flight…") << Qt::endl;
+        out << QCoreApplication::translate("main", "stopping: finishing requests in flight…") << Qt::endl;
         engine.stop(30000);
     });
     if (Status started = engine.start(); !started) {
         err << "openai-api-route: " << started.error() << Qt::endl;
         return 1;
     }
-    out << tr("database: %1").arg(database.value().describe()) << Qt::endl;
-    out << tr("listening on %1 — base URL %2").arg(engine.listenAddress(), engine.baseUrl()) << Qt::endl;
+    out << QCoreApplication::translate("main", "database: %1").arg(database.value().describe()) << Qt::endl;
+    out << QCoreApplication::translate("main", "listening on %1 — base URL %2")
+               .arg(engine.listenAddress(), engine.baseUrl())
+        << Qt::endl;
     if (!engine.generatedToken().isEmpty() && headless)
-        out << tr("client token (generated now, shown once; use it as the API key): %1").arg(engine.generatedToken())
+        out << QCoreApplication::translate(
+            "main", "client token (generated now, shown once; use it as the API key): %1")
+                   .arg(engine.generatedToken())
             << Qt::endl;
     if (cl.noAuth)
-        out << tr("authentication is off for /v1 (-noauth)") << Qt::endl;
+        out << QCoreApplication::translate("main", "authentication is off for /v1 (-noauth)") << Qt::endl;
 
     QObject::connect(&engine, &Engine::stopped, app.get(), &QCoreApplication::quit);
 

@@ -24,17 +24,24 @@ Entry entry(Key key)
     return {"", QVariant()};
 }
 
+// ~/.config/openai-api-route/openai-api-route.conf, whatever the organization name.
+QSettings settings()
+{
+    return QSettings(QSettings::NativeFormat, QSettings::UserScope, QStringLiteral("openai-api-route"),
+        QStringLiteral("openai-api-route"));
+}
+
 } // namespace
 
 QVariant value(Key key)
 {
     const Entry e = entry(key);
-    return QSettings().value(QLatin1String(e.name), e.fallback);
+    return settings().value(QLatin1String(e.name), e.fallback);
 }
 
 void setValue(Key key, const QVariant &value)
 {
-    QSettings().setValue(QLatin1String(entry(key).name), value);
+    settings().setValue(QLatin1String(entry(key).name), value);
 }
 
 } // namespace Preferences

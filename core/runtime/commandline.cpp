@@ -47,12 +47,14 @@ CommandLine CommandLine::parse(const QStringList &arguments)
         tr("name"));
     const QCommandLineOption test(QStringLiteral("test"),
         tr("Test the key of upstream ID with GET {endpoint}/models (costs no tokens) and exit."), tr("id"));
+    const QCommandLineOption lang(
+        QStringLiteral("lang"), tr("Language of the interface: en or zh_CN (default: the system's)."), tr("code"));
     const QCommandLineOption help(
         QStringList{QStringLiteral("help"), QStringLiteral("h")}, tr("Show this help and exit."));
     const QCommandLineOption version(
         QStringList{QStringLiteral("version"), QStringLiteral("v")}, tr("Show the version and exit."));
     for (const QCommandLineOption &o :
-        {add, addr, database, endpoint, list, noauth, sk, noGui, auth, policy, test, help, version})
+        {add, addr, database, endpoint, list, noauth, sk, noGui, auth, policy, test, lang, help, version})
         parser.addOption(o);
 
     // Qt prints "--flag"; the seed's users know "-flag". Both work.
@@ -86,6 +88,7 @@ CommandLine CommandLine::parse(const QStringList &arguments)
     c.endpoint = parser.value(endpoint).trimmed();
     c.noAuth = parser.isSet(noauth);
     c.noGui = parser.isSet(noGui);
+    c.language = parser.value(lang).trimmed();
     if (parser.isSet(auth))
         c.auth = parser.value(auth);
 

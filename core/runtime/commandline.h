@@ -20,6 +20,7 @@ struct CommandLine
     bool noGui = false;
     std::optional<QString> auth;
     std::optional<QString> policy;
+    QString language; // -lang: en, zh_CN; empty = the saved choice or the system's
     qint64 testId = 0;
     QString error; // for UsageError
     QString helpText;

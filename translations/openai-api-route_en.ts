@@ -1,0 +1,1186 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="en">
+<context>
+    <name>AddUpstreamDialog</name>
+    <message>
+        <source>Test the key before saving</source>
+        <translation>Test the key before saving</translation>
+    </message>
+    <message>
+        <source>Add upstream</source>
+        <translation>Add upstream</translation>
+    </message>
+    <message>
+        <source>optional, e.g. work key</source>
+        <translation>optional, e.g. work key</translation>
+    </message>
+    <message>
+        <source>The base URL of an OpenAI-compatible API; the client's /v1 is replaced by its path</source>
+        <translation>The base URL of an OpenAI-compatible API; the client's /v1 is replaced by its path</translation>
+    </message>
+    <message>
+        <source>The API key of this upstream; it is stored in the local database and never shown to clients</source>
+        <translation>The API key of this upstream; it is stored in the local database and never shown to clients</translation>
+    </message>
+    <message>
+        <source>Show the key</source>
+        <translation>Show the key</translation>
+    </message>
+    <message>
+        <source>Asks GET {endpoint}/models with the key; this costs no tokens</source>
+        <translation>Asks GET {endpoint}/models with the key; this costs no tokens</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>&amp;Name:</translation>
+    </message>
+    <message>
+        <source>&amp;Endpoint:</source>
+        <translation>&amp;Endpoint:</translation>
+    </message>
+    <message>
+        <source>API &amp;key:</source>
+        <translation>API &amp;key:</translation>
+    </message>
+    <message>
+        <source>The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.</source>
+        <translation>The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.</translation>
+    </message>
+    <message>
+        <source>Enter the API key.</source>
+        <translation>Enter the API key.</translation>
+    </message>
+    <message>
+        <source>Testing the key…</source>
+        <translation>Testing the key…</translation>
+    </message>
+    <message>
+        <source>The key works (%1 ms, %2 models).</source>
+        <translation>The key works (%1 ms, %2 models).</translation>
+    </message>
+    <message>
+        <source>HTTP %1: %2</source>
+        <translation>HTTP %1: %2</translation>
+    </message>
+    <message>
+        <source>The test failed: %1</source>
+        <translation>The test failed: %1</translation>
+    </message>
+    <message>
+        <source>Key test failed</source>
+        <translation>Key test failed</translation>
+    </message>
+    <message>
+        <source>The upstream answered: %1
+
+Save it anyway?</source>
+        <translation>The upstream answered: %1
+
+Save it anyway?</translation>
+    </message>
+</context>
+<context>
+    <name>AdminApi</name>
+    <message>
+        <source>use GET or POST on /admin/upstreams</source>
+        <translation>use GET or POST on /admin/upstreams</translation>
+    </message>
+    <message>
+        <source>no upstream with ID %1</source>
+        <translation>no upstream with ID %1</translation>
+    </message>
+    <message>
+        <source>use GET, PUT or DELETE on /admin/upstreams/:id</source>
+        <translation>use GET, PUT or DELETE on /admin/upstreams/:id</translation>
+    </message>
+    <message>
+        <source>use POST on /admin/login</source>
+        <translation>use POST on /admin/login</translation>
+    </message>
+    <message>
+        <source>use GET on /admin/request_records</source>
+        <translation>use GET on /admin/request_records</translation>
+    </message>
+    <message>
+        <source>use GET on /admin/stats</source>
+        <translation>use GET on /admin/stats</translation>
+    </message>
+    <message>
+        <source>use GET or PUT on /admin/config</source>
+        <translation>use GET or PUT on /admin/config</translation>
+    </message>
+    <message>
+        <source>no such admin resource: %1</source>
+        <translation>no such admin resource: %1</translation>
+    </message>
+    <message>
+        <source>the body must be a JSON object</source>
+        <translation>the body must be a JSON object</translation>
+    </message>
+    <message>
+        <source>cannot read the records</source>
+        <translation>cannot read the records</translation>
+    </message>
+    <message>
+        <source>cannot store the settings</source>
+        <translation>cannot store the settings</translation>
+    </message>
+</context>
+<context>
+    <name>AppController</name>
+    <message>
+        <source>No system tray</source>
+        <translation>No system tray</translation>
+    </message>
+    <message>
+        <source>This desktop has no system tray, so openai-api-route shows its window instead. Closing the window quits the proxy.</source>
+        <translation>This desktop has no system tray, so openai-api-route shows its window instead. Closing the window quits the proxy.</translation>
+    </message>
+</context>
+<context>
+    <name>CliCommands</name>
+    <message>
+        <source>cannot read the upstreams: %1</source>
+        <translation>cannot read the upstreams: %1</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>NAME</source>
+        <translation>NAME</translation>
+    </message>
+    <message>
+        <source>ENDPOINT</source>
+        <translation>ENDPOINT</translation>
+    </message>
+    <message>
+        <source>SK</source>
+        <translation>SK</translation>
+    </message>
+    <message>
+        <source>ENABLED</source>
+        <translation>ENABLED</translation>
+    </message>
+    <message>
+        <source>WEIGHT</source>
+        <translation>WEIGHT</translation>
+    </message>
+    <message>
+        <source>SUCCESS</source>
+        <translation>SUCCESS</translation>
+    </message>
+    <message>
+        <source>FAILED</source>
+        <translation>FAILED</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>yes</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>no</translation>
+    </message>
+    <message>
+        <source>(no upstreams; add one with -add -sk KEY -endpoint URL)</source>
+        <translation>(no upstreams; add one with -add -sk KEY -endpoint URL)</translation>
+    </message>
+    <message>
+        <source>cannot store the client token in %1</source>
+        <translation>cannot store the client token in %1</translation>
+    </message>
+    <message>
+        <source>cannot store the policy in %1</source>
+        <translation>cannot store the policy in %1</translation>
+    </message>
+    <message>
+        <source>no upstream with ID %1</source>
+        <translation>no upstream with ID %1</translation>
+    </message>
+    <message>
+        <source>OK: upstream %1 answered in %2 ms, %3 models</source>
+        <translation>OK: upstream %1 answered in %2 ms, %3 models</translation>
+    </message>
+    <message>
+        <source>FAILED: upstream %1: %2</source>
+        <translation>FAILED: upstream %1: %2</translation>
+    </message>
+</context>
+<context>
+    <name>CommandLine</name>
+    <message>
+        <source>One local OpenAI-compatible base URL in front of all your API keys.</source>
+        <translation>One local OpenAI-compatible base URL in front of all your API keys.</translation>
+    </message>
+    <message>
+        <source>Add an upstream from -sk and -endpoint, print its ID and exit.</source>
+        <translation>Add an upstream from -sk and -endpoint, print its ID and exit.</translation>
+    </message>
+    <message>
+        <source>Listen address: HOST:PORT, :PORT (all interfaces) or [::1]:PORT; port 0 picks a free one.</source>
+        <translation>Listen address: HOST:PORT, :PORT (all interfaces) or [::1]:PORT; port 0 picks a free one.</translation>
+    </message>
+    <message>
+        <source>address</source>
+        <translation>address</translation>
+    </message>
+    <message>
+        <source>SQLite database file, created if missing, or postgresql://user:pass@host:port/db (default: db.sqlite in the app-data folder).</source>
+        <translation>SQLite database file, created if missing, or postgresql://user:pass@host:port/db (default: db.sqlite in the app-data folder).</translation>
+    </message>
+    <message>
+        <source>dsn</source>
+        <translation>dsn</translation>
+    </message>
+    <message>
+        <source>Upstream base URL for -add.</source>
+        <translation>Upstream base URL for -add.</translation>
+    </message>
+    <message>
+        <source>url</source>
+        <translation>url</translation>
+    </message>
+    <message>
+        <source>List the upstreams (keys masked) and exit.</source>
+        <translation>List the upstreams (keys masked) and exit.</translation>
+    </message>
+    <message>
+        <source>Do not check the Authorization header of /v1 requests (the admin API still does).</source>
+        <translation>Do not check the Authorization header of /v1 requests (the admin API still does).</translation>
+    </message>
+    <message>
+        <source>Upstream API key for -add (sk-xxxxx).</source>
+        <translation>Upstream API key for -add (sk-xxxxx).</translation>
+    </message>
+    <message>
+        <source>key</source>
+        <translation>key</translation>
+    </message>
+    <message>
+        <source>Run the proxy without window or tray icon.</source>
+        <translation>Run the proxy without window or tray icon.</translation>
+    </message>
+    <message>
+        <source>Set the client token(s), comma-separated, store them in the database and go on.</source>
+        <translation>Set the client token(s), comma-separated, store them in the database and go on.</translation>
+    </message>
+    <message>
+        <source>tokens</source>
+        <translation>tokens</translation>
+    </message>
+    <message>
+        <source>Balancing policy, stored in the database: %1.</source>
+        <translation>Balancing policy, stored in the database: %1.</translation>
+    </message>
+    <message>
+        <source>name</source>
+        <translation>name</translation>
+    </message>
+    <message>
+        <source>Test the key of upstream ID with GET {endpoint}/models (costs no tokens) and exit.</source>
+        <translation>Test the key of upstream ID with GET {endpoint}/models (costs no tokens) and exit.</translation>
+    </message>
+    <message>
+        <source>id</source>
+        <translation>id</translation>
+    </message>
+    <message>
+        <source>Show this help and exit.</source>
+        <translation>Show this help and exit.</translation>
+    </message>
+    <message>
+        <source>Show the version and exit.</source>
+        <translation>Show the version and exit.</translation>
+    </message>
+    <message>
+        <source>
+Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtime failure, 2 usage error.
+</source>
+        <translation>
+Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtime failure, 2 usage error.
+</translation>
+    </message>
+    <message>
+        <source>unexpected argument '%1'</source>
+        <translation>unexpected argument '%1'</translation>
+    </message>
+    <message>
+        <source>unknown policy '%1'; use one of: %2</source>
+        <translation>unknown policy '%1'; use one of: %2</translation>
+    </message>
+    <message>
+        <source>-test needs an upstream ID (see -list)</source>
+        <translation>-test needs an upstream ID (see -list)</translation>
+    </message>
+    <message>
+        <source>-add and -list cannot be used together</source>
+        <translation>-add and -list cannot be used together</translation>
+    </message>
+    <message>
+        <source>-add needs -sk KEY</source>
+        <translation>-add needs -sk KEY</translation>
+    </message>
+    <message>
+        <source>-endpoint must be an http:// or https:// URL, got '%1'</source>
+        <translation>-endpoint must be an http:// or https:// URL, got '%1'</translation>
+    </message>
+    <message>
+        <source>-auth needs at least one token</source>
+        <translation>-auth needs at least one token</translation>
+    </message>
+    <message>
+        <source>Language of the interface: en or zh_CN (default: the system's).</source>
+        <translation>Language of the interface: en or zh_CN (default: the system's).</translation>
+    </message>
+    <message>
+        <source>code</source>
+        <translation>code</translation>
+    </message>
+</context>
+<context>
+    <name>Engine</name>
+    <message>
+        <source>cannot store the client token in %1</source>
+        <translation>cannot store the client token in %1</translation>
+    </message>
+    <message>
+        <source>cannot read the upstreams from %1: %2</source>
+        <translation>cannot read the upstreams from %1: %2</translation>
+    </message>
+    <message>
+        <source>cannot open database %1 for records</source>
+        <translation>cannot open database %1 for records</translation>
+    </message>
+    <message>
+        <source>cannot listen on %1: %2</source>
+        <translation>cannot listen on %1: %2</translation>
+    </message>
+    <message>
+        <source>the proxy is not running</source>
+        <translation>the proxy is not running</translation>
+    </message>
+</context>
+<context>
+    <name>HealthTracker</name>
+    <message>
+        <source>every upstream answered 429: the proxy's IP or account is throttled</source>
+        <translation>every upstream answered 429: the proxy's IP or account is throttled</translation>
+    </message>
+</context>
+<context>
+    <name>HttpServer</name>
+    <message>
+        <source>address already in use</source>
+        <translation>address already in use</translation>
+    </message>
+    <message>
+        <source>permission denied</source>
+        <translation>permission denied</translation>
+    </message>
+</context>
+<context>
+    <name>ManagerWindow</name>
+    <message>
+        <source>openai-api-route</source>
+        <translation>openai-api-route</translation>
+    </message>
+    <message>
+        <source>&amp;Upstreams</source>
+        <translation>&amp;Upstreams</translation>
+    </message>
+    <message>
+        <source>&amp;Requests</source>
+        <translation>&amp;Requests</translation>
+    </message>
+    <message>
+        <source>&amp;Settings</source>
+        <translation>&amp;Settings</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>stopped</translation>
+    </message>
+    <message>
+        <source>paused</source>
+        <translation>paused</translation>
+    </message>
+    <message>
+        <source>serving</source>
+        <translation>serving</translation>
+    </message>
+    <message>
+        <source>%1 on %2 · %3 of %4 upstreams healthy · %5 requests in the last minute</source>
+        <translation>%1 on %2 · %3 of %4 upstreams healthy · %5 requests in the last minute</translation>
+    </message>
+</context>
+<context>
+    <name>ProxyExchange</name>
+    <message>
+        <source>no upstream is configured; add one with -add or the admin API</source>
+        <translation>no upstream is configured; add one with -add or the admin API</translation>
+    </message>
+    <message>
+        <source>no enabled upstream is allowed to serve model '%1'</source>
+        <translation>no enabled upstream is allowed to serve model '%1'</translation>
+    </message>
+    <message>
+        <source>no enabled upstream is available</source>
+        <translation>no enabled upstream is available</translation>
+    </message>
+    <message>
+        <source>all upstreams failed</source>
+        <translation>all upstreams failed</translation>
+    </message>
+    <message>
+        <source>all upstreams failed; last error: %1</source>
+        <translation>all upstreams failed; last error: %1</translation>
+    </message>
+    <message>
+        <source>invalid endpoint %1</source>
+        <translation>invalid endpoint %1</translation>
+    </message>
+    <message>
+        <source>no response headers within %1 s</source>
+        <translation>no response headers within %1 s</translation>
+    </message>
+    <message>
+        <source>stream stalled</source>
+        <translation>stream stalled</translation>
+    </message>
+    <message>
+        <source>upstream sent nothing for %1 s</source>
+        <translation>upstream sent nothing for %1 s</translation>
+    </message>
+    <message>
+        <source>client closed the connection</source>
+        <translation>client closed the connection</translation>
+    </message>
+</context>
+<context>
+    <name>QObject</name>
+    <message>
+        <source>%1 must be an integer ≥ %2</source>
+        <translation>%1 must be an integer ≥ %2</translation>
+    </message>
+    <message>
+        <source>%1 must be an array of strings</source>
+        <translation>%1 must be an array of strings</translation>
+    </message>
+    <message>
+        <source>%1 must be an array of strings without commas</source>
+        <translation>%1 must be an array of strings without commas</translation>
+    </message>
+    <message>
+        <source>%1 must be a string</source>
+        <translation>%1 must be a string</translation>
+    </message>
+    <message>
+        <source>Enabled must be true or false</source>
+        <translation>Enabled must be true or false</translation>
+    </message>
+    <message>
+        <source>SK must not be empty</source>
+        <translation>SK must not be empty</translation>
+    </message>
+    <message>
+        <source>Endpoint must not be empty</source>
+        <translation>Endpoint must not be empty</translation>
+    </message>
+    <message>
+        <source>Endpoint must be an http:// or https:// URL, got '%1'</source>
+        <translation>Endpoint must be an http:// or https:// URL, got '%1'</translation>
+    </message>
+    <message>
+        <source>Policy must be one of: %1</source>
+        <translation>Policy must be one of: %1</translation>
+    </message>
+    <message>
+        <source>RecordBodies must be true or false</source>
+        <translation>RecordBodies must be true or false</translation>
+    </message>
+    <message>
+        <source>invalid listen address '%1': expected HOST:PORT or :PORT</source>
+        <translation>invalid listen address '%1': expected HOST:PORT or :PORT</translation>
+    </message>
+    <message>
+        <source>invalid port in listen address '%1'</source>
+        <translation>invalid port in listen address '%1'</translation>
+    </message>
+    <message>
+        <source>invalid listen address '%1': write IPv6 addresses as [ADDR]:PORT</source>
+        <translation>invalid listen address '%1': write IPv6 addresses as [ADDR]:PORT</translation>
+    </message>
+    <message>
+        <source>invalid host in listen address '%1': use an IP address</source>
+        <translation>invalid host in listen address '%1': use an IP address</translation>
+    </message>
+    <message>
+        <source>invalid PostgreSQL address: %1</source>
+        <translation>invalid PostgreSQL address: %1</translation>
+    </message>
+    <message>
+        <source>empty database path</source>
+        <translation>empty database path</translation>
+    </message>
+    <message>
+        <source>the PostgreSQL driver (QPSQL) is not installed</source>
+        <translation>the PostgreSQL driver (QPSQL) is not installed</translation>
+    </message>
+    <message>
+        <source>cannot open database %1: %2</source>
+        <translation>cannot open database %1: %2</translation>
+    </message>
+    <message>
+        <source>cannot create folder %1</source>
+        <translation>cannot create folder %1</translation>
+    </message>
+    <message>
+        <source>the SQLite driver (QSQLITE) is not installed</source>
+        <translation>the SQLite driver (QSQLITE) is not installed</translation>
+    </message>
+    <message>
+        <source>cannot read database %1: %2</source>
+        <translation>cannot read database %1: %2</translation>
+    </message>
+    <message>
+        <source>database migration %1 failed: %2</source>
+        <translation>database migration %1 failed: %2</translation>
+    </message>
+    <message>
+        <source>an upstream with this SK and Endpoint exists already (ID %1)</source>
+        <translation>an upstream with this SK and Endpoint exists already (ID %1)</translation>
+    </message>
+    <message>
+        <source>no upstream with ID %1</source>
+        <translation>no upstream with ID %1</translation>
+    </message>
+</context>
+<context>
+    <name>RequestLogModel</name>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 ms</translation>
+    </message>
+    <message>
+        <source>Attempts (upstream:result): %1</source>
+        <translation>Attempts (upstream:result): %1</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <source>Client</source>
+        <translation>Client</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>Method</translation>
+    </message>
+    <message>
+        <source>Path</source>
+        <translation>Path</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Model</translation>
+    </message>
+    <message>
+        <source>Upstream</source>
+        <translation>Upstream</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>First byte</source>
+        <translation>First byte</translation>
+    </message>
+    <message>
+        <source>Duration</source>
+        <translation>Duration</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>Tokens</translation>
+    </message>
+    <message>
+        <source>Outcome</source>
+        <translation>Outcome</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>Error</translation>
+    </message>
+</context>
+<context>
+    <name>RequestRouter</name>
+    <message>
+        <source>not found: %1; the API is under /v1/</source>
+        <translation>not found: %1; the API is under /v1/</translation>
+    </message>
+    <message>
+        <source>cross-origin requests are refused while authentication is off (-noauth)</source>
+        <translation>cross-origin requests are refused while authentication is off (-noauth)</translation>
+    </message>
+    <message>
+        <source>the proxy is paused; resume it from the tray menu</source>
+        <translation>the proxy is paused; resume it from the tray menu</translation>
+    </message>
+</context>
+<context>
+    <name>RequestsPage</name>
+    <message>
+        <source>Filter: model, path, status, upstream, error…</source>
+        <translation>Filter: model, path, status, upstream, error…</translation>
+    </message>
+    <message>
+        <source>Shows only the requests that contain this text in any column</source>
+        <translation>Shows only the requests that contain this text in any column</translation>
+    </message>
+    <message>
+        <source>No requests yet. Point a client at the proxy:&lt;br&gt;&lt;code&gt;export OPENAI_BASE_URL=%1&lt;br&gt;export OPENAI_API_KEY=&amp;lt;the token from the Settings tab&amp;gt;&lt;/code&gt;</source>
+        <translation>No requests yet. Point a client at the proxy:&lt;br&gt;&lt;code&gt;export OPENAI_BASE_URL=%1&lt;br&gt;export OPENAI_API_KEY=&amp;lt;the token from the Settings tab&amp;gt;&lt;/code&gt;</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsPage</name>
+    <message>
+        <source>Record request and response bodies</source>
+        <translation>Record request and response bodies</translation>
+    </message>
+    <message>
+        <source>Start at login</source>
+        <translation>Start at login</translation>
+    </message>
+    <message>
+        <source>&amp;Apply</source>
+        <translation>&amp;Apply</translation>
+    </message>
+    <message>
+        <source>Move the proxy to this address; requests in flight finish on the old one</source>
+        <translation>Move the proxy to this address; requests in flight finish on the old one</translation>
+    </message>
+    <message>
+        <source>HOST:PORT, :PORT for all interfaces, or [::1]:PORT</source>
+        <translation>HOST:PORT, :PORT for all interfaces, or [::1]:PORT</translation>
+    </message>
+    <message>
+        <source>Clients use this as their API key</source>
+        <translation>Clients use this as their API key</translation>
+    </message>
+    <message>
+        <source>Show the token</source>
+        <translation>Show the token</translation>
+    </message>
+    <message>
+        <source>&amp;Copy</source>
+        <translation>&amp;Copy</translation>
+    </message>
+    <message>
+        <source>Copy the token to the clipboard</source>
+        <translation>Copy the token to the clipboard</translation>
+    </message>
+    <message>
+        <source>&amp;Regenerate…</source>
+        <translation>&amp;Regenerate…</translation>
+    </message>
+    <message>
+        <source>Make a new random token; clients with the old one are refused</source>
+        <translation>Make a new random token; clients with the old one are refused</translation>
+    </message>
+    <message>
+        <source>In order (first healthy key)</source>
+        <translation>In order (first healthy key)</translation>
+    </message>
+    <message>
+        <source>Round robin</source>
+        <translation>Round robin</translation>
+    </message>
+    <message>
+        <source>Random</source>
+        <translation>Random</translation>
+    </message>
+    <message>
+        <source>Weighted</source>
+        <translation>Weighted</translation>
+    </message>
+    <message>
+        <source>Fewest requests in flight</source>
+        <translation>Fewest requests in flight</translation>
+    </message>
+    <message>
+        <source>Lowest latency</source>
+        <translation>Lowest latency</translation>
+    </message>
+    <message>
+        <source>How the proxy picks the key for each request</source>
+        <translation>How the proxy picks the key for each request</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> s</translation>
+    </message>
+    <message>
+        <source>How long to wait for an upstream's response headers before trying the next one</source>
+        <translation>How long to wait for an upstream's response headers before trying the next one</translation>
+    </message>
+    <message>
+        <source>The same for streamed requests ("stream": true)</source>
+        <translation>The same for streamed requests ("stream": true)</translation>
+    </message>
+    <message>
+        <source>How long a response may stay silent before it is ended as failed</source>
+        <translation>How long a response may stay silent before it is ended as failed</translation>
+    </message>
+    <message>
+        <source>Keep the first 64 KiB of each request and answer in the records (off by default)</source>
+        <translation>Keep the first 64 KiB of each request and answer in the records (off by default)</translation>
+    </message>
+    <message>
+        <source>Start openai-api-route when you log in</source>
+        <translation>Start openai-api-route when you log in</translation>
+    </message>
+    <message>
+        <source>System language</source>
+        <translation>System language</translation>
+    </message>
+    <message>
+        <source>Applies at the next start</source>
+        <translation>Applies at the next start</translation>
+    </message>
+    <message>
+        <source>Listen &amp;address:</source>
+        <translation>Listen &amp;address:</translation>
+    </message>
+    <message>
+        <source>Client &amp;token:</source>
+        <translation>Client &amp;token:</translation>
+    </message>
+    <message>
+        <source>&amp;Policy:</source>
+        <translation>&amp;Policy:</translation>
+    </message>
+    <message>
+        <source>Response &amp;timeout:</source>
+        <translation>Response &amp;timeout:</translation>
+    </message>
+    <message>
+        <source>&amp;Stream timeout:</source>
+        <translation>&amp;Stream timeout:</translation>
+    </message>
+    <message>
+        <source>&amp;Idle timeout:</source>
+        <translation>&amp;Idle timeout:</translation>
+    </message>
+    <message>
+        <source>&amp;Language:</source>
+        <translation>&amp;Language:</translation>
+    </message>
+    <message>
+        <source>Cannot write %1.</source>
+        <translation>Cannot write %1.</translation>
+    </message>
+    <message>
+        <source>Listening on %1</source>
+        <translation>Listening on %1</translation>
+    </message>
+    <message>
+        <source>Regenerate token</source>
+        <translation>Regenerate token</translation>
+    </message>
+    <message>
+        <source>Make a new token? Every client that uses the current one is refused until you give it the new one.</source>
+        <translation>Make a new token? Every client that uses the current one is refused until you give it the new one.</translation>
+    </message>
+    <message>
+        <source>The new token could not be stored.</source>
+        <translation>The new token could not be stored.</translation>
+    </message>
+</context>
+<context>
+    <name>TrayController</name>
+    <message>
+        <source>&amp;Open manager</source>
+        <translation>&amp;Open manager</translation>
+    </message>
+    <message>
+        <source>Upstreams, requests and settings</source>
+        <translation>Upstreams, requests and settings</translation>
+    </message>
+    <message>
+        <source>Copy &amp;base URL</source>
+        <translation>Copy &amp;base URL</translation>
+    </message>
+    <message>
+        <source>Paste it into your client's "base URL" or "API host" setting</source>
+        <translation>Paste it into your client's "base URL" or "API host" setting</translation>
+    </message>
+    <message>
+        <source>Copy &amp;token</source>
+        <translation>Copy &amp;token</translation>
+    </message>
+    <message>
+        <source>Paste it into your client's "API key" setting</source>
+        <translation>Paste it into your client's "API key" setting</translation>
+    </message>
+    <message>
+        <source>Copy &amp;environment snippet</source>
+        <translation>Copy &amp;environment snippet</translation>
+    </message>
+    <message>
+        <source>OPENAI_BASE_URL and OPENAI_API_KEY for a shell</source>
+        <translation>OPENAI_BASE_URL and OPENAI_API_KEY for a shell</translation>
+    </message>
+    <message>
+        <source>&amp;Pause proxy</source>
+        <translation>&amp;Pause proxy</translation>
+    </message>
+    <message>
+        <source>While paused, clients get an error and no key is used</source>
+        <translation>While paused, clients get an error and no key is used</translation>
+    </message>
+    <message>
+        <source>Start at &amp;login</source>
+        <translation>Start at &amp;login</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Quit</translation>
+    </message>
+    <message>
+        <source>serving</source>
+        <translation>serving</translation>
+    </message>
+    <message>
+        <source>some upstreams are down</source>
+        <translation>some upstreams are down</translation>
+    </message>
+    <message>
+        <source>all upstreams are down</source>
+        <translation>all upstreams are down</translation>
+    </message>
+    <message>
+        <source>paused</source>
+        <translation>paused</translation>
+    </message>
+    <message>
+        <source>openai-api-route — %1
+%2
+%3 requests in the last minute</source>
+        <translation>openai-api-route — %1
+%2
+%3 requests in the last minute</translation>
+    </message>
+    <message>
+        <source>All upstreams are down</source>
+        <translation>All upstreams are down</translation>
+    </message>
+    <message>
+        <source>No key is answering; requests fail until one recovers.</source>
+        <translation>No key is answering; requests fail until one recovers.</translation>
+    </message>
+    <message>
+        <source>Upstream %1 is back</source>
+        <translation>Upstream %1 is back</translation>
+    </message>
+    <message>
+        <source>It answers again.</source>
+        <translation>It answers again.</translation>
+    </message>
+    <message>
+        <source>Key of upstream %1 rejected</source>
+        <translation>Key of upstream %1 rejected</translation>
+    </message>
+    <message>
+        <source>The upstream refused the key (%1). Check or replace it in the manager.</source>
+        <translation>The upstream refused the key (%1). Check or replace it in the manager.</translation>
+    </message>
+    <message>
+        <source>Upstream %1 is down</source>
+        <translation>Upstream %1 is down</translation>
+    </message>
+    <message>
+        <source>It failed several times (%1); other keys take its requests.</source>
+        <translation>It failed several times (%1); other keys take its requests.</translation>
+    </message>
+</context>
+<context>
+    <name>UpstreamCall</name>
+    <message>
+        <source>the upstream's response headers are too large</source>
+        <translation>the upstream's response headers are too large</translation>
+    </message>
+    <message>
+        <source>the upstream did not answer with HTTP/1.x</source>
+        <translation>the upstream did not answer with HTTP/1.x</translation>
+    </message>
+    <message>
+        <source>the upstream sent a malformed chunk</source>
+        <translation>the upstream sent a malformed chunk</translation>
+    </message>
+    <message>
+        <source>the upstream closed the connection mid-response</source>
+        <translation>the upstream closed the connection mid-response</translation>
+    </message>
+    <message>
+        <source>the upstream closed the connection without an answer</source>
+        <translation>the upstream closed the connection without an answer</translation>
+    </message>
+</context>
+<context>
+    <name>UpstreamProbe</name>
+    <message>
+        <source>no answer within %1 s</source>
+        <translation>no answer within %1 s</translation>
+    </message>
+    <message>
+        <source>invalid endpoint %1</source>
+        <translation>invalid endpoint %1</translation>
+    </message>
+    <message>
+        <source>HTTP %1</source>
+        <translation>HTTP %1</translation>
+    </message>
+</context>
+<context>
+    <name>UpstreamTableModel</name>
+    <message>
+        <source>healthy</source>
+        <translation>healthy</translation>
+    </message>
+    <message>
+        <source>rate limited</source>
+        <translation>rate limited</translation>
+    </message>
+    <message>
+        <source>key rejected</source>
+        <translation>key rejected</translation>
+    </message>
+    <message>
+        <source>resting</source>
+        <translation>resting</translation>
+    </message>
+    <message>
+        <source>probing</source>
+        <translation>probing</translation>
+    </message>
+    <message>
+        <source> · %1 ms</source>
+        <translation> · %1 ms</translation>
+    </message>
+    <message>
+        <source>The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.</source>
+        <translation>The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.</translation>
+    </message>
+    <message>
+        <source>The API key must not be empty.</source>
+        <translation>The API key must not be empty.</translation>
+    </message>
+    <message>
+        <source>The weight must be a whole number, 0 or more.</source>
+        <translation>The weight must be a whole number, 0 or more.</translation>
+    </message>
+    <message>
+        <source>Another upstream has the same key and endpoint.</source>
+        <translation>Another upstream has the same key and endpoint.</translation>
+    </message>
+    <message>
+        <source>The change was not saved: %1</source>
+        <translation>The change was not saved: %1</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Endpoint</source>
+        <translation>Endpoint</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API key</translation>
+    </message>
+    <message>
+        <source>On</source>
+        <translation>On</translation>
+    </message>
+    <message>
+        <source>Weight</source>
+        <translation>Weight</translation>
+    </message>
+    <message>
+        <source>Only models</source>
+        <translation>Only models</translation>
+    </message>
+    <message>
+        <source>Never models</source>
+        <translation>Never models</translation>
+    </message>
+    <message>
+        <source>Health</source>
+        <translation>Health</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Failed</translation>
+    </message>
+    <message>
+        <source>Last success</source>
+        <translation>Last success</translation>
+    </message>
+    <message>
+        <source>Disabled upstreams get no requests</source>
+        <translation>Disabled upstreams get no requests</translation>
+    </message>
+    <message>
+        <source>Share of requests with the weighted policy</source>
+        <translation>Share of requests with the weighted policy</translation>
+    </message>
+    <message>
+        <source>Comma-separated models (or /v1/ paths) this key may serve; empty = all. A trailing * matches any suffix.</source>
+        <translation>Comma-separated models (or /v1/ paths) this key may serve; empty = all. A trailing * matches any suffix.</translation>
+    </message>
+    <message>
+        <source>Comma-separated models (or /v1/ paths) this key must never serve</source>
+        <translation>Comma-separated models (or /v1/ paths) this key must never serve</translation>
+    </message>
+    <message>
+        <source>Live state: healthy, rate limited, key rejected, resting after failures, or probing</source>
+        <translation>Live state: healthy, rate limited, key rejected, resting after failures, or probing</translation>
+    </message>
+</context>
+<context>
+    <name>UpstreamsPage</name>
+    <message>
+        <source>&amp;Add…</source>
+        <translation>&amp;Add…</translation>
+    </message>
+    <message>
+        <source>Add an API key (Ctrl+N)</source>
+        <translation>Add an API key (Ctrl+N)</translation>
+    </message>
+    <message>
+        <source>&amp;Delete</source>
+        <translation>&amp;Delete</translation>
+    </message>
+    <message>
+        <source>Delete the selected upstream (Del)</source>
+        <translation>Delete the selected upstream (Del)</translation>
+    </message>
+    <message>
+        <source>&amp;Test key</source>
+        <translation>&amp;Test key</translation>
+    </message>
+    <message>
+        <source>Ask the upstream for its models with this key; costs no tokens (Ctrl+T)</source>
+        <translation>Ask the upstream for its models with this key; costs no tokens (Ctrl+T)</translation>
+    </message>
+    <message>
+        <source>Move &amp;up</source>
+        <translation>Move &amp;up</translation>
+    </message>
+    <message>
+        <source>Try this upstream earlier with the order policy (Ctrl+Up)</source>
+        <translation>Try this upstream earlier with the order policy (Ctrl+Up)</translation>
+    </message>
+    <message>
+        <source>Move do&amp;wn</source>
+        <translation>Move do&amp;wn</translation>
+    </message>
+    <message>
+        <source>Try this upstream later with the order policy (Ctrl+Down)</source>
+        <translation>Try this upstream later with the order policy (Ctrl+Down)</translation>
+    </message>
+    <message>
+        <source>&amp;Reveal keys</source>
+        <translation>&amp;Reveal keys</translation>
+    </message>
+    <message>
+        <source>Show the API keys in full (and make them editable)</source>
+        <translation>Show the API keys in full (and make them editable)</translation>
+    </message>
+    <message>
+        <source>No upstreams yet. Click &lt;b&gt;Add…&lt;/b&gt; and paste an API key; every client then uses this proxy's base URL and token instead.</source>
+        <translation>No upstreams yet. Click &lt;b&gt;Add…&lt;/b&gt; and paste an API key; every client then uses this proxy's base URL and token instead.</translation>
+    </message>
+    <message>
+        <source>The proxy could not reload the upstreams: %1</source>
+        <translation>The proxy could not reload the upstreams: %1</translation>
+    </message>
+    <message>
+        <source>Added upstream %1.</source>
+        <translation>Added upstream %1.</translation>
+    </message>
+    <message>
+        <source>Delete upstream</source>
+        <translation>Delete upstream</translation>
+    </message>
+    <message>
+        <source>Delete upstream %1? Its key is removed from the database.</source>
+        <translation>Delete upstream %1? Its key is removed from the database.</translation>
+    </message>
+    <message>
+        <source>Testing upstream %1…</source>
+        <translation>Testing upstream %1…</translation>
+    </message>
+    <message>
+        <source>Upstream %1 works: %2 ms, %3 models.</source>
+        <translation>Upstream %1 works: %2 ms, %3 models.</translation>
+    </message>
+    <message>
+        <source>HTTP %1: %2</source>
+        <translation>HTTP %1: %2</translation>
+    </message>
+    <message>
+        <source>Upstream %1 failed the test: %2</source>
+        <translation>Upstream %1 failed the test: %2</translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <source>Run 'openai-api-route -help' for the list of flags.</source>
+        <translation>Run 'openai-api-route -help' for the list of flags.</translation>
+    </message>
+    <message>
+        <source>No display found; running headless (as with --no-gui).</source>
+        <translation>No display found; running headless (as with --no-gui).</translation>
+    </message>
+    <message>
+        <source>openai-api-route already runs with %1; showing its window.</source>
+        <translation>openai-api-route already runs with %1; showing its window.</translation>
+    </message>
+    <message>
+        <source>stopping: finishing requests in flight…</source>
+        <translation>stopping: finishing requests in flight…</translation>
+    </message>
+    <message>
+        <source>database: %1</source>
+        <translation>database: %1</translation>
+    </message>
+    <message>
+        <source>listening on %1 — base URL %2</source>
+        <translation>listening on %1 — base URL %2</translation>
+    </message>
+    <message>
+        <source>client token (generated now, shown once; use it as the API key): %1</source>
+        <translation>client token (generated now, shown once; use it as the API key): %1</translation>
+    </message>
+    <message>
+        <source>authentication is off for /v1 (-noauth)</source>
+        <translation>authentication is off for /v1 (-noauth)</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,1186 @@
+<?xml version='1.0' encoding='utf-8'?>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>AddUpstreamDialog</name>
+    <message>
+        <source>Test the key before saving</source>
+        <translation>保存前测试密钥</translation>
+    </message>
+    <message>
+        <source>Add upstream</source>
+        <translation>添加上游</translation>
+    </message>
+    <message>
+        <source>optional, e.g. work key</source>
+        <translation>可选,例如:工作密钥</translation>
+    </message>
+    <message>
+        <source>The base URL of an OpenAI-compatible API; the client's /v1 is replaced by its path</source>
+        <translation>OpenAI 兼容 API 的基地址;客户端的 /v1 会被替换为它的路径</translation>
+    </message>
+    <message>
+        <source>The API key of this upstream; it is stored in the local database and never shown to clients</source>
+        <translation>此上游的 API 密钥;保存在本地数据库中,不会显示给客户端</translation>
+    </message>
+    <message>
+        <source>Show the key</source>
+        <translation>显示密钥</translation>
+    </message>
+    <message>
+        <source>Asks GET {endpoint}/models with the key; this costs no tokens</source>
+        <translation>用该密钥请求 GET {endpoint}/models;不消耗 token</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>名称(&amp;N):</translation>
+    </message>
+    <message>
+        <source>&amp;Endpoint:</source>
+        <translation>地址(&amp;E):</translation>
+    </message>
+    <message>
+        <source>API &amp;key:</source>
+        <translation>API 密钥(&amp;K):</translation>
+    </message>
+    <message>
+        <source>The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.</source>
+        <translation>地址必须是 http:// 或 https:// 开头的 URL,例如 https://api.openai.com/v1。</translation>
+    </message>
+    <message>
+        <source>Enter the API key.</source>
+        <translation>请输入 API 密钥。</translation>
+    </message>
+    <message>
+        <source>Testing the key…</source>
+        <translation>正在测试密钥…</translation>
+    </message>
+    <message>
+        <source>The key works (%1 ms, %2 models).</source>
+        <translation>密钥可用(%1 毫秒,%2 个模型)。</translation>
+    </message>
+    <message>
+        <source>HTTP %1: %2</source>
+        <translation>HTTP %1: %2</translation>
+    </message>
+    <message>
+        <source>The test failed: %1</source>
+        <translation>测试失败:%1</translation>
+    </message>
+    <message>
+        <source>Key test failed</source>
+        <translation>密钥测试失败</translation>
+    </message>
+    <message>
+        <source>The upstream answered: %1
+
+Save it anyway?</source>
+        <translation>上游返回:%1
+
+仍然保存吗?</translation>
+    </message>
+</context>
+<context>
+    <name>AdminApi</name>
+    <message>
+        <source>use GET or POST on /admin/upstreams</source>
+        <translation>use GET or POST on /admin/upstreams</translation>
+    </message>
+    <message>
+        <source>no upstream with ID %1</source>
+        <translation>no upstream with ID %1</translation>
+    </message>
+    <message>
+        <source>use GET, PUT or DELETE on /admin/upstreams/:id</source>
+        <translation>use GET, PUT or DELETE on /admin/upstreams/:id</translation>
+    </message>
+    <message>
+        <source>use POST on /admin/login</source>
+        <translation>use POST on /admin/login</translation>
+    </message>
+    <message>
+        <source>use GET on /admin/request_records</source>
+        <translation>use GET on /admin/request_records</translation>
+    </message>
+    <message>
+        <source>use GET on /admin/stats</source>
+        <translation>use GET on /admin/stats</translation>
+    </message>
+    <message>
+        <source>use GET or PUT on /admin/config</source>
+        <translation>use GET or PUT on /admin/config</translation>
+    </message>
+    <message>
+        <source>no such admin resource: %1</source>
+        <translation>no such admin resource: %1</translation>
+    </message>
+    <message>
+        <source>the body must be a JSON object</source>
+        <translation>the body must be a JSON object</translation>
+    </message>
+    <message>
+        <source>cannot read the records</source>
+        <translation>cannot read the records</translation>
+    </message>
+    <message>
+        <source>cannot store the settings</source>
+        <translation>cannot store the settings</translation>
+    </message>
+</context>
+<context>
+    <name>AppController</name>
+    <message>
+        <source>No system tray</source>
+        <translation>没有系统托盘</translation>
+    </message>
+    <message>
+        <source>This desktop has no system tray, so openai-api-route shows its window instead. Closing the window quits the proxy.</source>
+        <translation>当前桌面没有系统托盘,因此 openai-api-route 改为显示窗口。关闭窗口将退出代理。</translation>
+    </message>
+</context>
+<context>
+    <name>CliCommands</name>
+    <message>
+        <source>cannot read the upstreams: %1</source>
+        <translation>无法读取上游:%1</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>NAME</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>ENDPOINT</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>SK</source>
+        <translation>SK</translation>
+    </message>
+    <message>
+        <source>ENABLED</source>
+        <translation>启用</translation>
+    </message>
+    <message>
+        <source>WEIGHT</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <source>SUCCESS</source>
+        <translation>成功</translation>
+    </message>
+    <message>
+        <source>FAILED</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>(no upstreams; add one with -add -sk KEY -endpoint URL)</source>
+        <translation>(没有上游;用 -add -sk 密钥 -endpoint 地址 添加一个)</translation>
+    </message>
+    <message>
+        <source>cannot store the client token in %1</source>
+        <translation>无法把客户端令牌保存到 %1</translation>
+    </message>
+    <message>
+        <source>cannot store the policy in %1</source>
+        <translation>无法把策略保存到 %1</translation>
+    </message>
+    <message>
+        <source>no upstream with ID %1</source>
+        <translation>no upstream with ID %1</translation>
+    </message>
+    <message>
+        <source>OK: upstream %1 answered in %2 ms, %3 models</source>
+        <translation>正常:上游 %1 在 %2 毫秒内响应,%3 个模型</translation>
+    </message>
+    <message>
+        <source>FAILED: upstream %1: %2</source>
+        <translation>失败:上游 %1:%2</translation>
+    </message>
+</context>
+<context>
+    <name>CommandLine</name>
+    <message>
+        <source>One local OpenAI-compatible base URL in front of all your API keys.</source>
+        <translation>用一个本地 OpenAI 兼容地址统一代理你的所有 API 密钥。</translation>
+    </message>
+    <message>
+        <source>Add an upstream from -sk and -endpoint, print its ID and exit.</source>
+        <translation>用 -sk 和 -endpoint 添加一个上游,打印其 ID 后退出。</translation>
+    </message>
+    <message>
+        <source>Listen address: HOST:PORT, :PORT (all interfaces) or [::1]:PORT; port 0 picks a free one.</source>
+        <translation>监听地址:主机:端口、:端口(所有网卡)或 [::1]:端口;端口 0 表示任选空闲端口。</translation>
+    </message>
+    <message>
+        <source>address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>SQLite database file, created if missing, or postgresql://user:pass@host:port/db (default: db.sqlite in the app-data folder).</source>
+        <translation>SQLite 数据库文件(不存在则创建),或 postgresql://用户:密码@主机:端口/库(默认:应用数据目录下的 db.sqlite)。</translation>
+    </message>
+    <message>
+        <source>dsn</source>
+        <translation>dsn</translation>
+    </message>
+    <message>
+        <source>Upstream base URL for -add.</source>
+        <translation>-add 使用的上游基地址。</translation>
+    </message>
+    <message>
+        <source>url</source>
+        <translation>url</translation>
+    </message>
+    <message>
+        <source>List the upstreams (keys masked) and exit.</source>
+        <translation>列出所有上游(密钥已遮盖)后退出。</translation>
+    </message>
+    <message>
+        <source>Do not check the Authorization header of /v1 requests (the admin API still does).</source>
+        <translation>不检查 /v1 请求的 Authorization 头(管理 API 仍然检查)。</translation>
+    </message>
+    <message>
+        <source>Upstream API key for -add (sk-xxxxx).</source>
+        <translation>-add 使用的上游 API 密钥(sk-xxxxx)。</translation>
+    </message>
+    <message>
+        <source>key</source>
+        <translation>密钥</translation>
+    </message>
+    <message>
+        <source>Run the proxy without window or tray icon.</source>
+        <translation>不显示窗口和托盘图标,仅运行代理。</translation>
+    </message>
+    <message>
+        <source>Set the client token(s), comma-separated, store them in the database and go on.</source>
+        <translation>设置客户端令牌(逗号分隔),保存到数据库后继续运行。</translation>
+    </message>
+    <message>
+        <source>tokens</source>
+        <translation>令牌</translation>
+    </message>
+    <message>
+        <source>Balancing policy, stored in the database: %1.</source>
+        <translation>负载均衡策略,保存在数据库中:%1。</translation>
+    </message>
+    <message>
+        <source>name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Test the key of upstream ID with GET {endpoint}/models (costs no tokens) and exit.</source>
+        <translation>用 GET {endpoint}/models 测试 ID 对应上游的密钥(不消耗 token)后退出。</translation>
+    </message>
+    <message>
+        <source>id</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>Show this help and exit.</source>
+        <translation>显示本帮助后退出。</translation>
+    </message>
+    <message>
+        <source>Show the version and exit.</source>
+        <translation>显示版本后退出。</translation>
+    </message>
+    <message>
+        <source>
+Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtime failure, 2 usage error.
+</source>
+        <translation>
+所有参数也可用双横线(--addr)。退出码:0 成功,1 运行失败,2 用法错误。
+</translation>
+    </message>
+    <message>
+        <source>unexpected argument '%1'</source>
+        <translation>多余的参数 '%1'</translation>
+    </message>
+    <message>
+        <source>unknown policy '%1'; use one of: %2</source>
+        <translation>未知策略 '%1';可选:%2</translation>
+    </message>
+    <message>
+        <source>-test needs an upstream ID (see -list)</source>
+        <translation>-test 需要一个上游 ID(见 -list)</translation>
+    </message>
+    <message>
+        <source>-add and -list cannot be used together</source>
+        <translation>-add 和 -list 不能同时使用</translation>
+    </message>
+    <message>
+        <source>-add needs -sk KEY</source>
+        <translation>-add 需要 -sk 密钥</translation>
+    </message>
+    <message>
+        <source>-endpoint must be an http:// or https:// URL, got '%1'</source>
+        <translation>-endpoint 必须是 http:// 或 https:// 开头的 URL,收到 '%1'</translation>
+    </message>
+    <message>
+        <source>-auth needs at least one token</source>
+        <translation>-auth 至少需要一个令牌</translation>
+    </message>
+    <message>
+        <source>Language of the interface: en or zh_CN (default: the system's).</source>
+        <translation>界面语言:en 或 zh_CN(默认跟随系统)。</translation>
+    </message>
+    <message>
+        <source>code</source>
+        <translation>代码</translation>
+    </message>
+</context>
+<context>
+    <name>Engine</name>
+    <message>
+        <source>cannot store the client token in %1</source>
+        <translation>无法把客户端令牌保存到 %1</translation>
+    </message>
+    <message>
+        <source>cannot read the upstreams from %1: %2</source>
+        <translation>无法从 %1 读取上游:%2</translation>
+    </message>
+    <message>
+        <source>cannot open database %1 for records</source>
+        <translation>无法打开用于记录的数据库 %1</translation>
+    </message>
+    <message>
+        <source>cannot listen on %1: %2</source>
+        <translation>无法监听 %1:%2</translation>
+    </message>
+    <message>
+        <source>the proxy is not running</source>
+        <translation>代理未在运行</translation>
+    </message>
+</context>
+<context>
+    <name>HealthTracker</name>
+    <message>
+        <source>every upstream answered 429: the proxy's IP or account is throttled</source>
+        <translation>所有上游都返回 429:代理的 IP 或账号被限流</translation>
+    </message>
+</context>
+<context>
+    <name>HttpServer</name>
+    <message>
+        <source>address already in use</source>
+        <translation>地址已被占用</translation>
+    </message>
+    <message>
+        <source>permission denied</source>
+        <translation>权限不足</translation>
+    </message>
+</context>
+<context>
+    <name>ManagerWindow</name>
+    <message>
+        <source>openai-api-route</source>
+        <translation>openai-api-route</translation>
+    </message>
+    <message>
+        <source>&amp;Upstreams</source>
+        <translation>上游(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Requests</source>
+        <translation>请求(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Settings</source>
+        <translation>设置(&amp;S)</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <source>serving</source>
+        <translation>服务中</translation>
+    </message>
+    <message>
+        <source>%1 on %2 · %3 of %4 upstreams healthy · %5 requests in the last minute</source>
+        <translation>%1,地址 %2 · %4 个上游中 %3 个健康 · 最近一分钟 %5 个请求</translation>
+    </message>
+</context>
+<context>
+    <name>ProxyExchange</name>
+    <message>
+        <source>no upstream is configured; add one with -add or the admin API</source>
+        <translation>no upstream is configured; add one with -add or the admin API</translation>
+    </message>
+    <message>
+        <source>no enabled upstream is allowed to serve model '%1'</source>
+        <translation>no enabled upstream is allowed to serve model '%1'</translation>
+    </message>
+    <message>
+        <source>no enabled upstream is available</source>
+        <translation>no enabled upstream is available</translation>
+    </message>
+    <message>
+        <source>all upstreams failed</source>
+        <translation>all upstreams failed</translation>
+    </message>
+    <message>
+        <source>all upstreams failed; last error: %1</source>
+        <translation>all upstreams failed; last error: %1</translation>
+    </message>
+    <message>
+        <source>invalid endpoint %1</source>
+        <translation>无效的地址 %1</translation>
+    </message>
+    <message>
+        <source>no response headers within %1 s</source>
+        <translation>%1 秒内没有收到响应头</translation>
+    </message>
+    <message>
+        <source>stream stalled</source>
+        <translation>流已停滞</translation>
+    </message>
+    <message>
+        <source>upstream sent nothing for %1 s</source>
+        <translation>上游 %1 秒内没有发送任何数据</translation>
+    </message>
+    <message>
+        <source>client closed the connection</source>
+        <translation>客户端关闭了连接</translation>
+    </message>
+</context>
+<context>
+    <name>QObject</name>
+    <message>
+        <source>%1 must be an integer ≥ %2</source>
+        <translation>%1 must be an integer ≥ %2</translation>
+    </message>
+    <message>
+        <source>%1 must be an array of strings</source>
+        <translation>%1 must be an array of strings</translation>
+    </message>
+    <message>
+        <source>%1 must be an array of strings without commas</source>
+        <translation>%1 must be an array of strings without commas</translation>
+    </message>
+    <message>
+        <source>%1 must be a string</source>
+        <translation>%1 must be a string</translation>
+    </message>
+    <message>
+        <source>Enabled must be true or false</source>
+        <translation>Enabled must be true or false</translation>
+    </message>
+    <message>
+        <source>SK must not be empty</source>
+        <translation>SK must not be empty</translation>
+    </message>
+    <message>
+        <source>Endpoint must not be empty</source>
+        <translation>Endpoint must not be empty</translation>
+    </message>
+    <message>
+        <source>Endpoint must be an http:// or https:// URL, got '%1'</source>
+        <translation>Endpoint must be an http:// or https:// URL, got '%1'</translation>
+    </message>
+    <message>
+        <source>Policy must be one of: %1</source>
+        <translation>Policy must be one of: %1</translation>
+    </message>
+    <message>
+        <source>RecordBodies must be true or false</source>
+        <translation>RecordBodies must be true or false</translation>
+    </message>
+    <message>
+        <source>invalid listen address '%1': expected HOST:PORT or :PORT</source>
+        <translation>无效的监听地址 '%1':应为 主机:端口 或 :端口</translation>
+    </message>
+    <message>
+        <source>invalid port in listen address '%1'</source>
+        <translation>监听地址 '%1' 中的端口无效</translation>
+    </message>
+    <message>
+        <source>invalid listen address '%1': write IPv6 addresses as [ADDR]:PORT</source>
+        <translation>无效的监听地址 '%1':IPv6 地址请写成 [地址]:端口</translation>
+    </message>
+    <message>
+        <source>invalid host in listen address '%1': use an IP address</source>
+        <translation>监听地址 '%1' 中的主机无效:请使用 IP 地址</translation>
+    </message>
+    <message>
+        <source>invalid PostgreSQL address: %1</source>
+        <translation>无效的 PostgreSQL 地址:%1</translation>
+    </message>
+    <message>
+        <source>empty database path</source>
+        <translation>数据库路径为空</translation>
+    </message>
+    <message>
+        <source>the PostgreSQL driver (QPSQL) is not installed</source>
+        <translation>未安装 PostgreSQL 驱动(QPSQL)</translation>
+    </message>
+    <message>
+        <source>cannot open database %1: %2</source>
+        <translation>无法打开数据库 %1:%2</translation>
+    </message>
+    <message>
+        <source>cannot create folder %1</source>
+        <translation>无法创建目录 %1</translation>
+    </message>
+    <message>
+        <source>the SQLite driver (QSQLITE) is not installed</source>
+        <translation>未安装 SQLite 驱动(QSQLITE)</translation>
+    </message>
+    <message>
+        <source>cannot read database %1: %2</source>
+        <translation>无法读取数据库 %1:%2</translation>
+    </message>
+    <message>
+        <source>database migration %1 failed: %2</source>
+        <translation>数据库迁移 %1 失败:%2</translation>
+    </message>
+    <message>
+        <source>an upstream with this SK and Endpoint exists already (ID %1)</source>
+        <translation>an upstream with this SK and Endpoint exists already (ID %1)</translation>
+    </message>
+    <message>
+        <source>no upstream with ID %1</source>
+        <translation>no upstream with ID %1</translation>
+    </message>
+</context>
+<context>
+    <name>RequestLogModel</name>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 ms</translation>
+    </message>
+    <message>
+        <source>Attempts (upstream:result): %1</source>
+        <translation>尝试记录(上游:结果):%1</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Client</source>
+        <translation>客户端</translation>
+    </message>
+    <message>
+        <source>Method</source>
+        <translation>方法</translation>
+    </message>
+    <message>
+        <source>Path</source>
+        <translation>路径</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Upstream</source>
+        <translation>上游</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>First byte</source>
+        <translation>首字节</translation>
+    </message>
+    <message>
+        <source>Duration</source>
+        <translation>耗时</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>Token 数</translation>
+    </message>
+    <message>
+        <source>Outcome</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>错误</translation>
+    </message>
+</context>
+<context>
+    <name>RequestRouter</name>
+    <message>
+        <source>not found: %1; the API is under /v1/</source>
+        <translation>not found: %1; the API is under /v1/</translation>
+    </message>
+    <message>
+        <source>cross-origin requests are refused while authentication is off (-noauth)</source>
+        <translation>cross-origin requests are refused while authentication is off (-noauth)</translation>
+    </message>
+    <message>
+        <source>the proxy is paused; resume it from the tray menu</source>
+        <translation>the proxy is paused; resume it from the tray menu</translation>
+    </message>
+</context>
+<context>
+    <name>RequestsPage</name>
+    <message>
+        <source>Filter: model, path, status, upstream, error…</source>
+        <translation>筛选:模型、路径、状态、上游、错误…</translation>
+    </message>
+    <message>
+        <source>Shows only the requests that contain this text in any column</source>
+        <translation>只显示任一列包含此文本的请求</translation>
+    </message>
+    <message>
+        <source>No requests yet. Point a client at the proxy:&lt;br&gt;&lt;code&gt;export OPENAI_BASE_URL=%1&lt;br&gt;export OPENAI_API_KEY=&amp;lt;the token from the Settings tab&amp;gt;&lt;/code&gt;</source>
+        <translation>还没有请求。把客户端指向本代理:&lt;br&gt;&lt;code&gt;export OPENAI_BASE_URL=%1&lt;br&gt;export OPENAI_API_KEY=&amp;lt;“设置”页中的令牌&amp;gt;&lt;/code&gt;</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsPage</name>
+    <message>
+        <source>Record request and response bodies</source>
+        <translation>记录请求和响应内容</translation>
+    </message>
+    <message>
+        <source>Start at login</source>
+        <translation>登录时启动</translation>
+    </message>
+    <message>
+        <source>&amp;Apply</source>
+        <translation>应用(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Move the proxy to this address; requests in flight finish on the old one</source>
+        <translation>把代理移到此地址;进行中的请求在旧地址上完成</translation>
+    </message>
+    <message>
+        <source>HOST:PORT, :PORT for all interfaces, or [::1]:PORT</source>
+        <translation>主机:端口、:端口(所有网卡)或 [::1]:端口</translation>
+    </message>
+    <message>
+        <source>Clients use this as their API key</source>
+        <translation>客户端把它当作 API 密钥使用</translation>
+    </message>
+    <message>
+        <source>Show the token</source>
+        <translation>显示令牌</translation>
+    </message>
+    <message>
+        <source>&amp;Copy</source>
+        <translation>复制(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Copy the token to the clipboard</source>
+        <translation>把令牌复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>&amp;Regenerate…</source>
+        <translation>重新生成(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Make a new random token; clients with the old one are refused</source>
+        <translation>生成新的随机令牌;使用旧令牌的客户端将被拒绝</translation>
+    </message>
+    <message>
+        <source>In order (first healthy key)</source>
+        <translation>按顺序(第一个健康的密钥)</translation>
+    </message>
+    <message>
+        <source>Round robin</source>
+        <translation>轮询</translation>
+    </message>
+    <message>
+        <source>Random</source>
+        <translation>随机</translation>
+    </message>
+    <message>
+        <source>Weighted</source>
+        <translation>按权重</translation>
+    </message>
+    <message>
+        <source>Fewest requests in flight</source>
+        <translation>进行中请求最少</translation>
+    </message>
+    <message>
+        <source>Lowest latency</source>
+        <translation>延迟最低</translation>
+    </message>
+    <message>
+        <source>How the proxy picks the key for each request</source>
+        <translation>代理为每个请求选择密钥的方式</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>How long to wait for an upstream's response headers before trying the next one</source>
+        <translation>等待上游响应头的时长,超时后尝试下一个上游</translation>
+    </message>
+    <message>
+        <source>The same for streamed requests ("stream": true)</source>
+        <translation>流式请求("stream": true)的同类超时</translation>
+    </message>
+    <message>
+        <source>How long a response may stay silent before it is ended as failed</source>
+        <translation>响应在多长时间没有数据后被判定失败并结束</translation>
+    </message>
+    <message>
+        <source>Keep the first 64 KiB of each request and answer in the records (off by default)</source>
+        <translation>在记录中保存每个请求和回答的前 64 KiB(默认关闭)</translation>
+    </message>
+    <message>
+        <source>Start openai-api-route when you log in</source>
+        <translation>登录时启动 openai-api-route</translation>
+    </message>
+    <message>
+        <source>System language</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>Applies at the next start</source>
+        <translation>下次启动时生效</translation>
+    </message>
+    <message>
+        <source>Listen &amp;address:</source>
+        <translation>监听地址(&amp;A):</translation>
+    </message>
+    <message>
+        <source>Client &amp;token:</source>
+        <translation>客户端令牌(&amp;T):</translation>
+    </message>
+    <message>
+        <source>&amp;Policy:</source>
+        <translation>策略(&amp;P):</translation>
+    </message>
+    <message>
+        <source>Response &amp;timeout:</source>
+        <translation>响应超时(&amp;T):</translation>
+    </message>
+    <message>
+        <source>&amp;Stream timeout:</source>
+        <translation>流式超时(&amp;S):</translation>
+    </message>
+    <message>
+        <source>&amp;Idle timeout:</source>
+        <translation>空闲超时(&amp;I):</translation>
+    </message>
+    <message>
+        <source>&amp;Language:</source>
+        <translation>语言(&amp;L):</translation>
+    </message>
+    <message>
+        <source>Cannot write %1.</source>
+        <translation>无法写入 %1。</translation>
+    </message>
+    <message>
+        <source>Listening on %1</source>
+        <translation>正在监听 %1</translation>
+    </message>
+    <message>
+        <source>Regenerate token</source>
+        <translation>重新生成令牌</translation>
+    </message>
+    <message>
+        <source>Make a new token? Every client that uses the current one is refused until you give it the new one.</source>
+        <translation>生成新令牌吗?使用当前令牌的客户端在换成新令牌前都会被拒绝。</translation>
+    </message>
+    <message>
+        <source>The new token could not be stored.</source>
+        <translation>无法保存新令牌。</translation>
+    </message>
+</context>
+<context>
+    <name>TrayController</name>
+    <message>
+        <source>&amp;Open manager</source>
+        <translation>打开管理器(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Upstreams, requests and settings</source>
+        <translation>上游、请求和设置</translation>
+    </message>
+    <message>
+        <source>Copy &amp;base URL</source>
+        <translation>复制基地址(&amp;B)</translation>
+    </message>
+    <message>
+        <source>Paste it into your client's "base URL" or "API host" setting</source>
+        <translation>粘贴到客户端的“基地址”或“API 主机”设置中</translation>
+    </message>
+    <message>
+        <source>Copy &amp;token</source>
+        <translation>复制令牌(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Paste it into your client's "API key" setting</source>
+        <translation>粘贴到客户端的“API 密钥”设置中</translation>
+    </message>
+    <message>
+        <source>Copy &amp;environment snippet</source>
+        <translation>复制环境变量片段(&amp;E)</translation>
+    </message>
+    <message>
+        <source>OPENAI_BASE_URL and OPENAI_API_KEY for a shell</source>
+        <translation>用于终端的 OPENAI_BASE_URL 和 OPENAI_API_KEY</translation>
+    </message>
+    <message>
+        <source>&amp;Pause proxy</source>
+        <translation>暂停代理(&amp;P)</translation>
+    </message>
+    <message>
+        <source>While paused, clients get an error and no key is used</source>
+        <translation>暂停期间客户端会收到错误,不使用任何密钥</translation>
+    </message>
+    <message>
+        <source>Start at &amp;login</source>
+        <translation>登录时启动(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>serving</source>
+        <translation>服务中</translation>
+    </message>
+    <message>
+        <source>some upstreams are down</source>
+        <translation>部分上游不可用</translation>
+    </message>
+    <message>
+        <source>all upstreams are down</source>
+        <translation>所有上游都不可用</translation>
+    </message>
+    <message>
+        <source>paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <source>openai-api-route — %1
+%2
+%3 requests in the last minute</source>
+        <translation>openai-api-route — %1
+%2
+最近一分钟 %3 个请求</translation>
+    </message>
+    <message>
+        <source>All upstreams are down</source>
+        <translation>所有上游都不可用</translation>
+    </message>
+    <message>
+        <source>No key is answering; requests fail until one recovers.</source>
+        <translation>没有密钥可用;在恢复之前请求都会失败。</translation>
+    </message>
+    <message>
+        <source>Upstream %1 is back</source>
+        <translation>上游 %1 已恢复</translation>
+    </message>
+    <message>
+        <source>It answers again.</source>
+        <translation>它又能正常响应了。</translation>
+    </message>
+    <message>
+        <source>Key of upstream %1 rejected</source>
+        <translation>上游 %1 的密钥被拒绝</translation>
+    </message>
+    <message>
+        <source>The upstream refused the key (%1). Check or replace it in the manager.</source>
+        <translation>上游拒绝了该密钥(%1)。请在管理器中检查或更换。</translation>
+    </message>
+    <message>
+        <source>Upstream %1 is down</source>
+        <translation>上游 %1 不可用</translation>
+    </message>
+    <message>
+        <source>It failed several times (%1); other keys take its requests.</source>
+        <translation>它连续失败多次(%1);其他密钥会接管它的请求。</translation>
+    </message>
+</context>
+<context>
+    <name>UpstreamCall</name>
+    <message>
+        <source>the upstream's response headers are too large</source>
+        <translation>上游的响应头过大</translation>
+    </message>
+    <message>
+        <source>the upstream did not answer with HTTP/1.x</source>
+        <translation>上游没有用 HTTP/1.x 响应</translation>
+    </message>
+    <message>
+        <source>the upstream sent a malformed chunk</source>
+        <translation>上游发送了格式错误的分块</translation>
+    </message>
+    <message>
+        <source>the upstream closed the connection mid-response</source>
+        <translation>上游在响应中途关闭了连接</translation>
+    </message>
+    <message>
+        <source>the upstream closed the connection without an answer</source>
+        <translation>上游没有响应就关闭了连接</translation>
+    </message>
+</context>
+<context>
+    <name>UpstreamProbe</name>
+    <message>
+        <source>no answer within %1 s</source>
+        <translation>%1 秒内没有响应</translation>
+    </message>
+    <message>
+        <source>invalid endpoint %1</source>
+        <translation>无效的地址 %1</translation>
+    </message>
+    <message>
+        <source>HTTP %1</source>
+        <translation>HTTP %1</translation>
+    </message>
+</context>
+<context>
+    <name>UpstreamTableModel</name>
+    <message>
+        <source>healthy</source>
+        <translation>健康</translation>
+    </message>
+    <message>
+        <source>rate limited</source>
+        <translation>限流中</translation>
+    </message>
+    <message>
+        <source>key rejected</source>
+        <translation>密钥被拒</translation>
+    </message>
+    <message>
+        <source>resting</source>
+        <translation>冷却中</translation>
+    </message>
+    <message>
+        <source>probing</source>
+        <translation>探测中</translation>
+    </message>
+    <message>
+        <source> · %1 ms</source>
+        <translation> · %1 ms</translation>
+    </message>
+    <message>
+        <source>The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.</source>
+        <translation>地址必须是 http:// 或 https:// 开头的 URL,例如 https://api.openai.com/v1。</translation>
+    </message>
+    <message>
+        <source>The API key must not be empty.</source>
+        <translation>API 密钥不能为空。</translation>
+    </message>
+    <message>
+        <source>The weight must be a whole number, 0 or more.</source>
+        <translation>权重必须是大于等于 0 的整数。</translation>
+    </message>
+    <message>
+        <source>Another upstream has the same key and endpoint.</source>
+        <translation>已有另一个上游使用相同的密钥和地址。</translation>
+    </message>
+    <message>
+        <source>The change was not saved: %1</source>
+        <translation>修改未保存:%1</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Endpoint</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>On</source>
+        <translation>启用</translation>
+    </message>
+    <message>
+        <source>Weight</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <source>Only models</source>
+        <translation>仅限模型</translation>
+    </message>
+    <message>
+        <source>Never models</source>
+        <translation>排除模型</translation>
+    </message>
+    <message>
+        <source>Health</source>
+        <translation>健康状态</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Last success</source>
+        <translation>最近成功</translation>
+    </message>
+    <message>
+        <source>Disabled upstreams get no requests</source>
+        <translation>停用的上游不会收到请求</translation>
+    </message>
+    <message>
+        <source>Share of requests with the weighted policy</source>
+        <translation>按权重策略时分到的请求比例</translation>
+    </message>
+    <message>
+        <source>Comma-separated models (or /v1/ paths) this key may serve; empty = all. A trailing * matches any suffix.</source>
+        <translation>此密钥可服务的模型(或 /v1/ 路径),逗号分隔;留空表示全部。末尾的 * 匹配任意后缀。</translation>
+    </message>
+    <message>
+        <source>Comma-separated models (or /v1/ paths) this key must never serve</source>
+        <translation>此密钥绝不服务的模型(或 /v1/ 路径),逗号分隔</translation>
+    </message>
+    <message>
+        <source>Live state: healthy, rate limited, key rejected, resting after failures, or probing</source>
+        <translation>实时状态:健康、限流中、密钥被拒、失败后冷却中或探测中</translation>
+    </message>
+</context>
+<context>
+    <name>UpstreamsPage</name>
+    <message>
+        <source>&amp;Add…</source>
+        <translation>添加(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>Add an API key (Ctrl+N)</source>
+        <translation>添加一个 API 密钥(Ctrl+N)</translation>
+    </message>
+    <message>
+        <source>&amp;Delete</source>
+        <translation>删除(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Delete the selected upstream (Del)</source>
+        <translation>删除选中的上游(Del)</translation>
+    </message>
+    <message>
+        <source>&amp;Test key</source>
+        <translation>测试密钥(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Ask the upstream for its models with this key; costs no tokens (Ctrl+T)</source>
+        <translation>用此密钥向上游查询模型列表;不消耗 token(Ctrl+T)</translation>
+    </message>
+    <message>
+        <source>Move &amp;up</source>
+        <translation>上移(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Try this upstream earlier with the order policy (Ctrl+Up)</source>
+        <translation>按顺序策略时更早尝试此上游(Ctrl+Up)</translation>
+    </message>
+    <message>
+        <source>Move do&amp;wn</source>
+        <translation>下移(&amp;W)</translation>
+    </message>
+    <message>
+        <source>Try this upstream later with the order policy (Ctrl+Down)</source>
+        <translation>按顺序策略时更晚尝试此上游(Ctrl+Down)</translation>
+    </message>
+    <message>
+        <source>&amp;Reveal keys</source>
+        <translation>显示密钥(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Show the API keys in full (and make them editable)</source>
+        <translation>完整显示 API 密钥(并允许编辑)</translation>
+    </message>
+    <message>
+        <source>No upstreams yet. Click &lt;b&gt;Add…&lt;/b&gt; and paste an API key; every client then uses this proxy's base URL and token instead.</source>
+        <translation>还没有上游。点击&lt;b&gt;添加…&lt;/b&gt;并粘贴一个 API 密钥;之后所有客户端改用本代理的基地址和令牌。</translation>
+    </message>
+    <message>
+        <source>The proxy could not reload the upstreams: %1</source>
+        <translation>代理无法重新加载上游:%1</translation>
+    </message>
+    <message>
+        <source>Added upstream %1.</source>
+        <translation>已添加上游 %1。</translation>
+    </message>
+    <message>
+        <source>Delete upstream</source>
+        <translation>删除上游</translation>
+    </message>
+    <message>
+        <source>Delete upstream %1? Its key is removed from the database.</source>
+        <translation>删除上游 %1 吗?它的密钥会从数据库中移除。</translation>
+    </message>
+    <message>
+        <source>Testing upstream %1…</source>
+        <translation>正在测试上游 %1…</translation>
+    </message>
+    <message>
+        <source>Upstream %1 works: %2 ms, %3 models.</source>
+        <translation>上游 %1 可用:%2 毫秒,%3 个模型。</translation>
+    </message>
+    <message>
+        <source>HTTP %1: %2</source>
+        <translation>HTTP %1: %2</translation>
+    </message>
+    <message>
+        <source>Upstream %1 failed the test: %2</source>
+        <translation>上游 %1 测试失败:%2</translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <source>Run 'openai-api-route -help' for the list of flags.</source>
+        <translation>运行 openai-api-route -help 查看所有参数。</translation>
+    </message>
+    <message>
+        <source>No display found; running headless (as with --no-gui).</source>
+        <translation>没有找到显示器;以无界面模式运行(同 --no-gui)。</translation>
+    </message>
+    <message>
+        <source>openai-api-route already runs with %1; showing its window.</source>
+        <translation>openai-api-route 已在使用 %1 运行;正在显示它的窗口。</translation>
+    </message>
+    <message>
+        <source>stopping: finishing requests in flight…</source>
+        <translation>正在停止:等待进行中的请求完成…</translation>
+    </message>
+    <message>
+        <source>database: %1</source>
+        <translation>数据库:%1</translation>
+    </message>
+    <message>
+        <source>listening on %1 — base URL %2</source>
+        <translation>正在监听 %1 — 基地址 %2</translation>
+    </message>
+    <message>
+        <source>client token (generated now, shown once; use it as the API key): %1</source>
+        <translation>客户端令牌(刚刚生成,只显示这一次;把它当作 API 密钥使用):%1</translation>
+    </message>
+    <message>
+        <source>authentication is off for /v1 (-noauth)</source>
+        <translation>/v1 的身份验证已关闭(-noauth)</translation>
+    </message>
+</context>
+</TS>
