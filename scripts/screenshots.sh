@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Screenshots of the desktop app under Xvfb with a tray host (trayer):
+# the manager with upstreams, the tray menu, the add dialog, the request log
+# with traffic, and the Chinese UI. Output: docs/screenshots/*.png
+# Everything runs on 127.0.0.1, is bounded by `timeout`, and is stopped by PID.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh --gui-tools
+command -v xdotool >/dev/null || { sudo_cmd=(); [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo); "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends xdotool; }
+scripts/build.sh >/dev/null
+
+bin=$PWD/${BUILD_DIR:-build}/app/openai-api-route
+out=$PWD/docs/screenshots
+mkdir -p "$out"
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+display=:$((90 + RANDOM % 9))
+timeout 300 Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 & pids+=($!)
+export DISPLAY=$display XDG_RUNTIME_DIR=$work HOME=$work
+sleep 1
+timeout 300 trayer --edge top --align right --widthtype request --height 28 --transparent false --tint 0x303030 >/dev/null 2>&1 & pids+=($!)
+sleep 1
+
+# A fake upstream: python's http.server answering chat completions.
+cat >"$work/fake.py" <<'PY'
+import http.server, json, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        body = json.dumps({"choices": [{"message": {"content": "hi"}}], "usage": {"prompt_tokens": 9, "completion_tokens": 3, "total_tokens": 12}}).encode()
+        self.send_response(200); self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    do_GET = do_POST
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+PY
+fake_port=$((20000 + RANDOM % 20000))
+timeout 300 python3 "$work/fake.py" "$fake_port" & pids+=($!)
+
+shoot() { # name, language, x of the Requests tab, x of the Settings tab
+    local name=$1 lang=$2 requests_x=$3 settings_x=$4 db=$work/$1.sqlite port=$((40000 + RANDOM % 20000))
+    "$bin" -database "$db" -add -sk sk-proj-7Hq2examplekey4Fz9 -endpoint "http://127.0.0.1:$fake_port/v1" >/dev/null
+    "$bin" -database "$db" -add -sk sk-or-v1-examplekey00c0ffee -endpoint http://127.0.0.1:9/v1 >/dev/null
+    "$bin" -database "$db" -add -sk sk-ds-examplekey0000beef -endpoint "http://127.0.0.1:$fake_port/v1/" >/dev/null
+    timeout 120 "$bin" -database "$db" -addr "127.0.0.1:$port" -auth demo-token -lang "$lang" >/dev/null 2>&1 & pids+=($!)
+    sleep 2
+    for i in $(seq 1 12); do
+        curl -s -o /dev/null -H "Authorization: Bearer demo-token" -d "{\"model\":\"gpt-4o-mini\",\"n\":$i}" "http://127.0.0.1:$port/v1/chat/completions" || true
+    done
+    import -window root -crop 32x32+1248+0 "$out/$name-tray.png"
+    timeout 10 "$bin" -database "$db" -lang "$lang" >/dev/null   # a second launch opens the manager
+    sleep 1
+    xdotool search --sync --onlyvisible --name '^openai-api-route$' windowmove 0 0 || true
+    sleep 1
+    import -window root -crop 1000x560+0+0 "$out/$name-upstreams.png"
+    xdotool mousemove "$requests_x" 13 click 1; sleep 1
+    import -window root -crop 1000x560+0+0 "$out/$name-requests.png"
+    xdotool mousemove "$settings_x" 13 click 1; sleep 1
+    import -window root -crop 1000x560+0+0 "$out/$name-settings.png"
+    xdotool mousemove 44 13 click 1; sleep 0.5
+    xdotool mousemove 40 49 click 1; sleep 1.5
+    import -window root "$out/$name-add-dialog.png"
+    xdotool key Escape; sleep 0.5
+    xdotool mousemove 1268 13 click 3; sleep 1
+    import -window root -crop 420x320+860+0 "$out/$name-tray-menu.png"
+    xdotool key Escape; sleep 0.3
+    kill "${pids[-1]}" 2>/dev/null || true
+    sleep 1
+}
+
+shoot en en 128 204
+shoot zh zh_CN 98 165
+rm -f "$out"/*-tray.png
+ls -1 "$out"

@@ -1,0 +1,18 @@
+# Fails when a translation file has unfinished or empty entries.
+# Usage: cmake -DTS_FILE=path -P check_translations.cmake
+file(READ "${TS_FILE}" content)
+string(FIND "${content}" "type=\"unfinished\"" unfinished)
+if(NOT unfinished EQUAL -1)
+    message(FATAL_ERROR "${TS_FILE} has unfinished translations")
+endif()
+string(REGEX MATCHALL "<translation></translation>|<translation/>" empty "${content}")
+list(LENGTH empty empty_count)
+if(empty_count GREATER 0)
+    message(FATAL_ERROR "${TS_FILE} has ${empty_count} empty translations")
+endif()
+string(REGEX MATCHALL "<message>" messages "${content}")
+list(LENGTH messages message_count)
+if(message_count LESS 100)
+    message(FATAL_ERROR "${TS_FILE} has only ${message_count} messages: was lupdate run?")
+endif()
+message(STATUS "${TS_FILE}: ${message_count} messages, all translated")
