@@ -115,9 +115,10 @@ int main(int argc, char *argv[])
     options.port = listen.port;
     options.noAuth = cl.noAuth;
 
-    // One instance per database: a second launch shows the first one's window.
+    // One desktop instance per database: a second launch shows the first
+    // one's window. Headless instances may share a database.
     SingleInstance instance(database.value().describe());
-    if (!instance.claim()) {
+    if (!headless && !instance.claim()) {
         out << QCoreApplication::translate("main", "openai-api-route already runs with %1; showing its window.")
                    .arg(database.value().describe())
             << Qt::endl;

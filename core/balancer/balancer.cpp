@@ -41,7 +41,10 @@ QList<Upstream> Balancer::candidates(const Snapshot &snapshot, const RequestTrai
         else
             resting << u;
     }
-    orderByPolicy(snapshot.settings.policy, available);
+    {
+        QMutexLocker lock(&m_mutex);
+        orderByPolicy(snapshot.settings.policy, available);
+    }
     if (m_health && !resting.isEmpty()) {
         std::stable_sort(resting.begin(), resting.end(), [this](const Upstream &a, const Upstream &b) {
             return m_health->health(a.id).untilMs < m_health->health(b.id).untilMs;

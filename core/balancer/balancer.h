@@ -3,6 +3,7 @@
 #include "store/snapshot.h"
 
 #include <QList>
+#include <QMutex>
 #include <QRandomGenerator>
 #include <QString>
 
@@ -15,7 +16,7 @@ struct RequestTraits
     QString path; // the client's path, e.g. /v1/chat/completions
 };
 
-// Turns the snapshot into the ordered list of upstreams to try for one
+// Thread-safe. Turns the snapshot into the ordered list of upstreams to try for one
 // request: the available ones in the policy's order, then those cooling
 // down, soonest first, as a last resort (a request is never refused only
 // because every key had a bad minute).
@@ -39,6 +40,7 @@ private:
     void weightedOrder(QList<Upstream> &list);
 
     HealthTracker *m_health;
+    QMutex m_mutex; // several network workers share one balancer
     quint64 m_turn = 0;
     QRandomGenerator m_rng;
 };

@@ -1,14 +1,13 @@
 #include "engine/networkservice.h"
 
-#include "admin/adminapi.h"
 #include "balancer/balancer.h"
 #include "balancer/health.h"
-#include "engine/requestrouter.h"
+#include "engine/networkworker.h"
 #include "http/httpserver.h"
 #include "metrics/metrics.h"
-#include "proxy/proxyhandler.h"
-#include "proxy/upstreamclient.h"
-#include "store/backgroundstore.h"
+#include "util/logging.h"
+
+#include <QThread>
 
 NetworkService::NetworkService(const EngineOptions &options, SnapshotHolder *snapshots, BackgroundStore *records)
     : m_options(options), m_snapshots(snapshots), m_records(records)
@@ -16,66 +15,94 @@ NetworkService::NetworkService(const EngineOptions &options, SnapshotHolder *sna
 
 NetworkService::~NetworkService()
 {
-    delete m_server; // connections first: they reference responders the proxy watches
-    m_server = nullptr;
+    delete m_listener;
+    m_listener = nullptr;
+    stopWorkers();
+}
+
+void NetworkService::stopWorkers()
+{
+    for (QThread *t : std::as_const(m_threads)) {
+        t->quit();
+        t->wait();
+        delete t;
+    }
+    m_threads.clear();
+    m_workers.clear(); // deleted on their threads when those finished
 }
 
 bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
 {
-    auto conn = DbConnection::open(m_options.database, QStringLiteral("admin"));
-    if (!conn) {
-        *error = conn.error();
-        return false;
-    }
-    m_upstreams = new UpstreamClient(this);
-    ProxyContext context;
-    context.snapshots = m_snapshots;
-    context.upstreams = m_upstreams;
     m_health = new HealthTracker(m_options.health, this);
     m_balancer = std::make_unique<Balancer>(m_health);
-    context.balancer = m_balancer.get();
-    context.health = m_health;
     m_metrics = std::make_unique<Metrics>();
-    context.metrics = m_metrics.get();
-    context.records = m_records;
-    context.writeHighWater = m_options.limits.writeHighWater;
-    m_proxy = new ProxyHandler(context, this);
-    m_admin = new AdminApi(conn.take(), m_snapshots, m_health, m_upstreams, this);
-    m_router = new RequestRouter(m_proxy, m_admin, m_snapshots, m_options.noAuth, this);
-    m_router->setPauseFlag(paused);
-    BackgroundStore *store = m_records;
-    m_router->setMetrics(m_metrics.get(), m_health, [store] { return store ? store->droppedRecords() : 0; });
-    RequestRouter *router = m_router;
-    m_server = new HttpServer(
-        [router](HttpRequest &request, HttpResponder *responder) { router->route(request, responder); },
-        m_options.limits, this);
-    if (!m_server->listen(m_options.address, m_options.port)) {
-        *error = m_server->errorString();
+    SharedServices shared;
+    shared.snapshots = m_snapshots;
+    shared.records = m_records;
+    shared.health = m_health;
+    shared.balancer = m_balancer.get();
+    shared.metrics = m_metrics.get();
+    shared.paused = paused;
+    shared.totalInFlight = [this] { return inFlight(); };
+
+    const int count = m_options.workers > 0 ? m_options.workers : qBound(1, QThread::idealThreadCount(), 8);
+    for (int i = 0; i < count; ++i) {
+        auto *thread = new QThread;
+        thread->setObjectName(QStringLiteral("route-worker-%1").arg(i));
+        auto *worker = new NetworkWorker(m_options, shared);
+        worker->moveToThread(thread);
+        connect(thread, &QThread::finished, worker, &QObject::deleteLater);
+        connect(worker, &NetworkWorker::idle, this, &NetworkService::checkDrained, Qt::QueuedConnection);
+        thread->start();
+        m_threads << thread;
+        m_workers << worker;
+        bool ok = false;
+        QMetaObject::invokeMethod(
+            worker, [&] { ok = worker->setup(error); }, Qt::BlockingQueuedConnection);
+        if (!ok)
+            return false;
+    }
+    m_listener = makeListener();
+    if (!m_listener->listen(m_options.address, m_options.port)) {
+        *error = m_listener->errorString();
         return false;
     }
-    connect(m_server, &HttpServer::becameIdle, this, &NetworkService::checkDrained);
-    connect(m_proxy, &ProxyHandler::idle, this, &NetworkService::checkDrained);
+    qCDebug(lcEngine) << "serving with" << count << "network workers";
     return true;
+}
+
+HttpServer *NetworkService::makeListener()
+{
+    // The listener serves nobody itself: its handler is never reached.
+    auto *listener = new HttpServer([](HttpRequest &, HttpResponder *) {}, m_options.limits, this);
+    listener->setDispatcher([this](qintptr descriptor) { dispatch(descriptor); });
+    return listener;
+}
+
+void NetworkService::dispatch(qintptr descriptor)
+{
+    // The worker with the fewest open connections; ties go round.
+    NetworkWorker *best = nullptr;
+    for (int i = 0; i < m_workers.size(); ++i) {
+        NetworkWorker *w = m_workers[(m_next + i) % m_workers.size()];
+        if (!best || w->openConnections() < best->openConnections())
+            best = w;
+    }
+    m_next = (m_next + 1) % int(m_workers.size());
+    QMetaObject::invokeMethod(
+        best, [best, descriptor] { best->adopt(descriptor); }, Qt::QueuedConnection);
 }
 
 bool NetworkService::relisten(const QHostAddress &address, quint16 port, QString *error)
 {
-    RequestRouter *router = m_router;
-    auto *next = new HttpServer(
-        [router](HttpRequest &request, HttpResponder *responder) { router->route(request, responder); },
-        m_options.limits, this);
+    HttpServer *next = makeListener();
     if (!next->listen(address, port)) {
         *error = next->errorString();
         delete next;
         return false;
     }
-    // The old listener finishes what it has, then goes.
-    HttpServer *old = m_server;
-    m_server = next;
-    connect(m_server, &HttpServer::becameIdle, this, &NetworkService::checkDrained);
-    old->disconnect(this);
-    connect(old, &HttpServer::becameIdle, old, &QObject::deleteLater);
-    old->stopAccepting();
+    delete m_listener; // connections live in the workers and go on
+    m_listener = next;
     m_options.address = address;
     m_options.port = port;
     return true;
@@ -83,14 +110,24 @@ bool NetworkService::relisten(const QHostAddress &address, quint16 port, QString
 
 quint16 NetworkService::port() const
 {
-    return m_server ? m_server->serverPort() : 0;
+    return m_listener ? m_listener->serverPort() : 0;
+}
+
+int NetworkService::inFlight() const
+{
+    int n = 0;
+    for (const NetworkWorker *w : m_workers)
+        n += w->inFlight();
+    return n;
 }
 
 void NetworkService::beginStop()
 {
     m_stopping = true;
-    if (m_server)
-        m_server->stopAccepting();
+    if (m_listener)
+        m_listener->stopAccepting();
+    for (NetworkWorker *w : std::as_const(m_workers))
+        QMetaObject::invokeMethod(w, &NetworkWorker::beginStop, Qt::QueuedConnection);
     checkDrained();
 }
 
@@ -98,8 +135,8 @@ void NetworkService::checkDrained()
 {
     if (!m_stopping)
         return;
-    const bool serverIdle = !m_server || m_server->openConnections() == 0;
-    const bool proxyIdle = !m_proxy || m_proxy->inFlight() == 0;
-    if (serverIdle && proxyIdle)
-        Q_EMIT drained();
+    for (const NetworkWorker *w : std::as_const(m_workers))
+        if (w->openConnections() > 0 || w->inFlight() > 0)
+            return;
+    Q_EMIT drained();
 }

@@ -2,24 +2,24 @@
 
 #include "engine/engineoptions.h"
 
+#include <QList>
 #include <QObject>
 
 #include <atomic>
 #include <memory>
 
-class AdminApi;
+class BackgroundStore;
 class Balancer;
 class HealthTracker;
-class Metrics;
-class BackgroundStore;
 class HttpServer;
-class UpstreamClient;
-class ProxyHandler;
-class RequestRouter;
+class Metrics;
+class NetworkWorker;
+class QThread;
 class SnapshotHolder;
 
-// Everything that serves HTTP, created and run on the network thread so the
-// GUI thread never waits for a client or an upstream.
+// Everything that serves HTTP, off the GUI thread: a listener on the network
+// thread that hands each accepted connection to one of several workers, each
+// on its own thread (one per core).
 class NetworkService : public QObject
 {
     Q_OBJECT
@@ -29,27 +29,30 @@ public:
 
     // Run on the network thread.
     Q_INVOKABLE bool start(QString *error, const std::atomic<bool> *paused = nullptr);
-    bool relisten(const QHostAddress &address, quint16 port, QString *error);
-    HealthTracker *health() const { return m_health; }
     Q_INVOKABLE void beginStop();
+    bool relisten(const QHostAddress &address, quint16 port, QString *error);
     quint16 port() const;
+    HealthTracker *health() const { return m_health; }
+    int inFlight() const;
 
 Q_SIGNALS:
     void drained();
 
 private:
+    HttpServer *makeListener();
+    void dispatch(qintptr descriptor);
     void checkDrained();
+    void stopWorkers();
 
     EngineOptions m_options;
     SnapshotHolder *m_snapshots;
     BackgroundStore *m_records;
-    UpstreamClient *m_upstreams = nullptr;
     HealthTracker *m_health = nullptr;
     std::unique_ptr<Balancer> m_balancer;
     std::unique_ptr<Metrics> m_metrics;
-    ProxyHandler *m_proxy = nullptr;
-    AdminApi *m_admin = nullptr;
-    RequestRouter *m_router = nullptr;
-    HttpServer *m_server = nullptr;
+    HttpServer *m_listener = nullptr;
+    QList<QThread *> m_threads;
+    QList<NetworkWorker *> m_workers;
+    int m_next = 0;
     bool m_stopping = false;
 };

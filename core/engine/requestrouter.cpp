@@ -27,8 +27,10 @@ bool RequestRouter::isLoopbackOrigin(const QByteArray &origin)
     return !address.isNull() && address.isLoopback();
 }
 
-void RequestRouter::setMetrics(Metrics *metrics, HealthTracker *health, std::function<qint64()> droppedRecords)
+void RequestRouter::setMetrics(
+    Metrics *metrics, HealthTracker *health, std::function<qint64()> droppedRecords, std::function<int()> inFlight)
 {
+    m_inFlight = std::move(inFlight);
     m_metrics = metrics;
     m_health = health;
     m_droppedRecords = std::move(droppedRecords);
@@ -52,7 +54,7 @@ void RequestRouter::sendMetrics(HttpResponder *responder)
     h.append("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     const QByteArray body
         = m_metrics->render(*m_snapshots->current(), m_health ? m_health->all() : QHash<qint64, UpstreamHealth>(),
-            m_proxy->inFlight(), m_droppedRecords ? m_droppedRecords() : 0);
+            m_inFlight ? m_inFlight() : m_proxy->inFlight(), m_droppedRecords ? m_droppedRecords() : 0);
     responder->send(200, h, body);
 }
 

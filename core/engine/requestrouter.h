@@ -24,7 +24,8 @@ public:
         ProxyHandler *proxy, AdminApi *admin, SnapshotHolder *snapshots, bool noAuth, QObject *parent = nullptr);
 
     // Prometheus at /metrics and /v1/metrics; droppedRecords reads the store's counter.
-    void setMetrics(Metrics *metrics, HealthTracker *health, std::function<qint64()> droppedRecords);
+    void setMetrics(
+        Metrics *metrics, HealthTracker *health, std::function<qint64()> droppedRecords, std::function<int()> inFlight);
     void route(HttpRequest &request, HttpResponder *responder);
     // While *paused is true, /v1 requests get a 503 that says so.
     void setPauseFlag(const std::atomic<bool> *paused) { m_paused = paused; }
@@ -45,4 +46,5 @@ private:
     const std::atomic<bool> *m_paused = nullptr;
     HealthTracker *m_health = nullptr;
     std::function<qint64()> m_droppedRecords;
+    std::function<int()> m_inFlight;
 };

@@ -5,11 +5,22 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 
-HttpServer::HttpServer(HttpHandler handler, const HttpLimits &limits, QObject *parent)
-    : QObject(parent), m_handler(std::move(handler)), m_limits(limits), m_server(new QTcpServer(this))
+// Hands each accepted descriptor to its HttpServer before Qt wraps it in a socket.
+class DescriptorServer : public QTcpServer
 {
-    connect(m_server, &QTcpServer::newConnection, this, &HttpServer::onNewConnection);
-}
+public:
+    explicit DescriptorServer(HttpServer *owner) : QTcpServer(owner), m_owner(owner) { }
+
+protected:
+    void incomingConnection(qintptr descriptor) override { m_owner->onIncoming(descriptor); }
+
+private:
+    HttpServer *m_owner;
+};
+
+HttpServer::HttpServer(HttpHandler handler, const HttpLimits &limits, QObject *parent)
+    : QObject(parent), m_handler(std::move(handler)), m_limits(limits), m_server(new DescriptorServer(this))
+{ }
 
 HttpServer::~HttpServer()
 {
@@ -43,24 +54,42 @@ bool HttpServer::isListening() const
     return m_server->isListening();
 }
 
-void HttpServer::onNewConnection()
+void HttpServer::onIncoming(qintptr descriptor)
 {
-    while (QTcpSocket *socket = m_server->nextPendingConnection()) {
-        if (m_stopping) {
-            socket->abort();
-            socket->deleteLater();
-            continue;
-        }
-        auto *connection = new HttpConnection(socket, m_limits, m_handler, this);
-        m_connections.insert(connection);
-        // When stopping, "idle" means every connection closed: a response is
-        // only delivered once its socket has flushed, which ends in closed().
-        connect(connection, &HttpConnection::closed, this, [this, connection] {
-            m_connections.remove(connection);
-            if (m_stopping && m_connections.isEmpty())
-                Q_EMIT becameIdle();
-        });
+    if (m_dispatcher && !m_stopping) {
+        m_dispatcher(descriptor);
+        return;
     }
+    adopt(descriptor);
+}
+
+void HttpServer::adopt(qintptr descriptor)
+{
+    auto *socket = new QTcpSocket;
+    if (!socket->setSocketDescriptor(descriptor)) {
+        delete socket;
+        return;
+    }
+    serve(socket);
+}
+
+void HttpServer::serve(QTcpSocket *socket)
+{
+    if (m_stopping) {
+        socket->abort();
+        socket->deleteLater();
+        return;
+    }
+    auto *connection = new HttpConnection(socket, m_limits, m_handler, this);
+    m_connections.insert(connection);
+    // When stopping, "idle" means every connection closed: a response is
+    // only delivered once its socket has flushed, which ends in closed().
+    connect(connection, &HttpConnection::closed, this, [this, connection] {
+        m_connections.remove(connection);
+        Q_EMIT connectionClosed();
+        if (m_stopping && m_connections.isEmpty())
+            Q_EMIT becameIdle();
+    });
 }
 
 void HttpServer::stopAccepting()

@@ -7,7 +7,11 @@
 #include <QObject>
 #include <QSet>
 
-class QTcpServer;
+#include <functional>
+
+class QTcpSocket;
+
+class DescriptorServer;
 
 // A small HTTP/1.1 server on QTcpServer. Our own rather than QHttpServer 6.4,
 // which buffers whole responses, has no body limit, no timeouts, no
@@ -20,6 +24,11 @@ public:
     ~HttpServer() override;
 
     bool listen(const QHostAddress &address, quint16 port);
+    // With a dispatcher, accepted sockets go to it (e.g. to a worker thread)
+    // instead of being served here.
+    void setDispatcher(std::function<void(qintptr)> dispatcher) { m_dispatcher = std::move(dispatcher); }
+    // Serves a socket accepted elsewhere, on this object's thread.
+    void adopt(qintptr descriptor);
     QString errorString() const { return m_error; }
     quint16 serverPort() const;
     QHostAddress serverAddress() const;
@@ -34,13 +43,17 @@ public:
 
 Q_SIGNALS:
     void becameIdle(); // after stopAccepting(): the last connection has closed
+    void connectionClosed();
 
 private:
-    void onNewConnection();
+    friend class DescriptorServer;
+    void onIncoming(qintptr descriptor);
+    void serve(QTcpSocket *socket);
 
     HttpHandler m_handler;
     HttpLimits m_limits;
-    QTcpServer *m_server;
+    std::function<void(qintptr)> m_dispatcher;
+    DescriptorServer *m_server;
     QSet<HttpConnection *> m_connections;
     QString m_error;
     bool m_stopping = false;

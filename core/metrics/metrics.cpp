@@ -56,6 +56,7 @@ QString Metrics::boundedModel(const QString &model)
 
 void Metrics::requestFinished(const RequestRecord &r)
 {
+    QMutexLocker lock(&m_mutex);
     const QString upstream = QString::number(r.upstreamId);
     const QString model = boundedModel(r.model.left(80));
     ++m_requests[upstream + QLatin1Char('|') + QString::fromLatin1(statusClass(r.status)) + QLatin1Char('|') + model];
@@ -79,6 +80,7 @@ void Metrics::requestFinished(const RequestRecord &r)
 QByteArray Metrics::render(
     const Snapshot &snapshot, const QHash<qint64, UpstreamHealth> &health, int inFlight, qint64 droppedRecords) const
 {
+    QMutexLocker lock(&m_mutex);
     QByteArray out;
     out.reserve(8192);
     header(out, "openai_route_build_info", "gauge", "Version of openai-api-route.");

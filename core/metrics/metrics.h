@@ -5,14 +5,15 @@
 #include "store/snapshot.h"
 
 #include <QHash>
+#include <QMutex>
 #include <QSet>
 #include <QString>
 
 #include <array>
 #include <functional>
 
-// Prometheus counters of the proxy, in the text exposition format. Updated
-// and rendered on the network thread only, so plain integers suffice.
+// Prometheus counters of the proxy, in the text exposition format. Shared by
+// the network workers behind one mutex (one short lock per request).
 // Label values are bounded: upstream ids, status classes, and at most
 // maxModels model names (the rest are "other").
 class Metrics
@@ -37,6 +38,7 @@ private:
     };
     QString boundedModel(const QString &model);
 
+    mutable QMutex m_mutex;
     QSet<QString> m_models;
     QHash<QString, quint64> m_requests; // "upstream|class|model"
     QHash<QString, quint64> m_attempts; // "upstream|result"

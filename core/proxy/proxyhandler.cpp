@@ -6,10 +6,11 @@ ProxyHandler::ProxyHandler(const ProxyContext &context, QObject *parent) : QObje
 void ProxyHandler::handle(HttpRequest &request, HttpResponder *responder)
 {
     auto *exchange = new ProxyExchange(request, responder, m_context, this);
-    ++m_inFlight;
+    Q_EMIT inFlightChanged(++m_inFlight);
     connect(exchange, &ProxyExchange::finished, this, [this, exchange] {
         exchange->deleteLater();
-        if (--m_inFlight == 0)
+        Q_EMIT inFlightChanged(--m_inFlight);
+        if (m_inFlight == 0)
             Q_EMIT idle();
     });
     exchange->start();

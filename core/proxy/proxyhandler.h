@@ -17,6 +17,7 @@ public:
 
 Q_SIGNALS:
     void idle();
+    void inFlightChanged(int inFlight);
 
 private:
     ProxyContext m_context;

@@ -1,0 +1,66 @@
+#pragma once
+
+#include "engine/engineoptions.h"
+
+#include <QObject>
+
+#include <atomic>
+#include <functional>
+
+class AdminApi;
+class Balancer;
+class BackgroundStore;
+class HealthTracker;
+class HttpServer;
+class Metrics;
+class ProxyHandler;
+class RequestRouter;
+class SnapshotHolder;
+class UpstreamClient;
+
+// What every worker shares (each piece is thread-safe on its own).
+struct SharedServices
+{
+    SnapshotHolder *snapshots = nullptr;
+    BackgroundStore *records = nullptr;
+    HealthTracker *health = nullptr;
+    Balancer *balancer = nullptr;
+    Metrics *metrics = nullptr;
+    const std::atomic<bool> *paused = nullptr;
+    std::function<int()> totalInFlight;
+};
+
+// One thread's share of the clients: it serves the connections the listener
+// hands it, from request parsing to upstream and back, with its own upstream
+// connection pool and database connection. Several run side by side, so the
+// proxy uses every core.
+class NetworkWorker : public QObject
+{
+    Q_OBJECT
+public:
+    NetworkWorker(const EngineOptions &options, const SharedServices &shared);
+    ~NetworkWorker() override;
+
+    // Run on the worker's thread.
+    bool setup(QString *error);
+    void adopt(qintptr descriptor);
+    void beginStop();
+
+    // Readable from any thread.
+    int openConnections() const { return m_open.load(); }
+    int inFlight() const { return m_inFlight.load(); }
+
+Q_SIGNALS:
+    void idle(); // open connections or requests in flight dropped to zero
+
+private:
+    EngineOptions m_options;
+    SharedServices m_shared;
+    UpstreamClient *m_upstreams = nullptr;
+    ProxyHandler *m_proxy = nullptr;
+    AdminApi *m_admin = nullptr;
+    RequestRouter *m_router = nullptr;
+    HttpServer *m_connections = nullptr;
+    std::atomic<int> m_open{0};
+    std::atomic<int> m_inFlight{0};
+};
