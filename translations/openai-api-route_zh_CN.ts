@@ -556,6 +556,14 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
         <source>no upstream with ID %1</source>
         <translation>no upstream with ID %1</translation>
     </message>
+    <message>
+        <source>WebhookURL must be an http:// or https:// URL, or empty to turn alerts off</source>
+        <translation>WebhookURL must be an http:// or https:// URL, or empty to turn alerts off</translation>
+    </message>
+    <message>
+        <source>WebhookFormat must be one of: generic, feishu, matrix</source>
+        <translation>WebhookFormat must be one of: generic, feishu, matrix</translation>
+    </message>
 </context>
 <context>
     <name>RequestLogModel</name>
@@ -1146,6 +1154,21 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     <message>
         <source>Upstream %1 failed the test: %2</source>
         <translation>上游 %1 测试失败:%2</translation>
+    </message>
+</context>
+<context>
+    <name>WebhookNotifier</name>
+    <message>
+        <source>openai-api-route: upstream %1 (%2, key %3) is down: %4</source>
+        <translation>openai-api-route:上游 %1(%2,密钥 %3)不可用:%4</translation>
+    </message>
+    <message>
+        <source>openai-api-route: upstream %1 (%2, key %3) answers again</source>
+        <translation>openai-api-route:上游 %1(%2,密钥 %3)已恢复</translation>
+    </message>
+    <message>
+        <source>openai-api-route: all %1 upstreams are down</source>
+        <translation>openai-api-route:全部 %1 个上游都不可用</translation>
     </message>
 </context>
 <context>

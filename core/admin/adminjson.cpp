@@ -4,6 +4,7 @@
 #include "store/database.h"
 
 #include <QJsonArray>
+#include <QUrl>
 
 namespace AdminJson {
 
@@ -134,6 +135,8 @@ QJsonObject fromSettings(const Settings &s)
         {QStringLiteral("RecordBodies"), s.recordBodies},
         {QStringLiteral("RecordRetentionDays"), s.recordRetentionDays},
         {QStringLiteral("RecordMaxRows"), s.recordMaxRows},
+        {QStringLiteral("WebhookURL"), s.webhookUrl},
+        {QStringLiteral("WebhookFormat"), s.webhookFormat},
     };
 }
 
@@ -207,6 +210,25 @@ std::variant<Settings, ApiError> applySettings(const QJsonObject &o, Settings s)
         s.recordMaxRows = *v;
     if (!error.isEmpty())
         return badRequest(error);
+    const QJsonValue webhook = o.value(QLatin1String("WebhookURL"));
+    if (!webhook.isUndefined()) {
+        const QString url = webhook.toString().trimmed();
+        if (!webhook.isString() || (!url.isEmpty() && !ProxyRules::isValidEndpoint(url) && !QUrl(url).isValid()))
+            return badRequest(
+                QObject::tr("WebhookURL must be an http:// or https:// URL, or empty to turn alerts off"));
+        const QUrl parsed(url);
+        if (!url.isEmpty() && parsed.scheme() != QLatin1String("http") && parsed.scheme() != QLatin1String("https"))
+            return badRequest(
+                QObject::tr("WebhookURL must be an http:// or https:// URL, or empty to turn alerts off"));
+        s.webhookUrl = url;
+    }
+    const QJsonValue format = o.value(QLatin1String("WebhookFormat"));
+    if (!format.isUndefined()) {
+        static const QStringList formats{QStringLiteral("generic"), QStringLiteral("feishu"), QStringLiteral("matrix")};
+        if (!format.isString() || !formats.contains(format.toString()))
+            return badRequest(QObject::tr("WebhookFormat must be one of: generic, feishu, matrix"));
+        s.webhookFormat = format.toString();
+    }
     const QJsonValue bodies = o.value(QLatin1String("RecordBodies"));
     if (!bodies.isUndefined()) {
         if (!bodies.isBool())

@@ -1,5 +1,6 @@
 #include "engine/networkservice.h"
 
+#include "alerts/webhooknotifier.h"
 #include "balancer/balancer.h"
 #include "balancer/health.h"
 #include "engine/networkworker.h"
@@ -36,6 +37,9 @@ bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
     m_health = new HealthTracker(m_options.health, this);
     m_balancer = std::make_unique<Balancer>(m_health);
     m_metrics = std::make_unique<Metrics>();
+    auto *alerts = new WebhookNotifier(m_snapshots, m_health, this);
+    // Health changes come from the workers' threads; alerts are sent from here.
+    connect(m_health, &HealthTracker::stateChanged, alerts, &WebhookNotifier::onHealthChanged, Qt::QueuedConnection);
     SharedServices shared;
     shared.snapshots = m_snapshots;
     shared.records = m_records;

@@ -38,6 +38,10 @@ std::optional<Settings> ConfigRepository::load(QString *error) const
             s.recordRetentionDays = number;
         } else if (key == QLatin1String(ConfigKey::recordMaxRows) && isNumber && number >= 0) {
             s.recordMaxRows = number;
+        } else if (key == QLatin1String(ConfigKey::webhookUrl)) {
+            s.webhookUrl = value.trimmed();
+        } else if (key == QLatin1String(ConfigKey::webhookFormat) && !value.trimmed().isEmpty()) {
+            s.webhookFormat = value.trimmed();
         } else if (key == QLatin1String(ConfigKey::recordBodies)) {
             s.recordBodies = value == QLatin1String("1") || value == QLatin1String("true");
         }
@@ -92,7 +96,8 @@ bool ConfigRepository::save(const Settings &s)
         && setValue(ConfigKey::idleTimeout, QString::number(s.idleTimeoutSec))
         && setValue(ConfigKey::recordBodies, s.recordBodies ? QStringLiteral("1") : QStringLiteral("0"))
         && setValue(ConfigKey::recordRetentionDays, QString::number(s.recordRetentionDays))
-        && setValue(ConfigKey::recordMaxRows, QString::number(s.recordMaxRows));
+        && setValue(ConfigKey::recordMaxRows, QString::number(s.recordMaxRows))
+        && setValue(ConfigKey::webhookUrl, s.webhookUrl) && setValue(ConfigKey::webhookFormat, s.webhookFormat);
     if (!ok) {
         m_db.rollback();
         return false;

@@ -15,6 +15,8 @@ struct Settings
     bool recordBodies = false;
     int recordRetentionDays = 30; // records older than this are pruned
     int recordMaxRows = 1000000; // and beyond this many
+    QString webhookUrl; // outbound alerts; empty = off
+    QString webhookFormat = QStringLiteral("generic"); // generic, feishu, matrix
 
     static QStringList knownPolicies();
 };
@@ -29,4 +31,6 @@ inline constexpr const char idleTimeout[] = "idle_timeout";
 inline constexpr const char recordBodies[] = "record_bodies";
 inline constexpr const char recordRetentionDays[] = "record_retention_days";
 inline constexpr const char recordMaxRows[] = "record_max_rows";
+inline constexpr const char webhookUrl[] = "webhook_url";
+inline constexpr const char webhookFormat[] = "webhook_format";
 } // namespace ConfigKey

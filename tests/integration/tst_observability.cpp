@@ -1,8 +1,10 @@
 // Records, token accounting, Prometheus metrics, stats, and secrets in logs.
+#include "alerts/webhooknotifier.h"
 #include "fakeupstream.h"
 #include "rawhttp.h"
 #include "store/database.h"
 #include "store/recordrepository.h"
+#include "store/settings.h"
 #include "testengine.h"
 
 #include <QJsonArray>
@@ -212,6 +214,54 @@ private Q_SLOTS:
         QCOMPARE(a.value(QLatin1String("Errors")).toInt(), 0);
         QCOMPARE(a.value(QLatin1String("PromptTokens")).toInt(), 40);
         QVERIFY(a.contains(QLatin1String("TTFBP95Ms")));
+    }
+
+    void webhookWhenAKeyDiesAndAllAreDown()
+    {
+        FakeUpstream hook;
+        hook.setBehavior(Behavior::json(200, "{}"));
+        m_env->setSetting(ConfigKey::webhookUrl, hook.baseUrl(QStringLiteral("/hook")));
+        m_a->setBehavior(Behavior::json(500, "{}"));
+        m_b->setBehavior(Behavior::json(503, "{}"));
+        for (int i = 0; i < 3; ++i)
+            call("POST", "/v1/chat/completions", "{}");
+        QTRY_VERIFY_WITH_TIMEOUT(hook.requestCount() >= 3, 5000);
+        QStringList events;
+        for (const FakeUpstream::Request &r : hook.requests()) {
+            QCOMPARE(r.method, QByteArray("POST"));
+            QCOMPARE(r.target, QByteArray("/hook"));
+            QVERIFY2(
+                !r.body.contains("sk-secret-a-000000") && !r.body.contains("sk-secret-b-000000"), r.body.constData());
+            events << QJsonDocument::fromJson(r.body).object().value(QLatin1String("event")).toString();
+        }
+        QVERIFY2(events.contains(QStringLiteral("upstream_down")), qPrintable(events.join(QLatin1Char(','))));
+        QVERIFY(events.contains(QStringLiteral("all_down")));
+        const QJsonObject first = QJsonDocument::fromJson(hook.requests().first().body).object();
+        QVERIFY(first.value(QLatin1String("upstream"))
+                    .toObject()
+                    .value(QLatin1String("key"))
+                    .toString()
+                    .contains(QChar(0x2026)));
+    }
+
+    void webhookBodyShapes()
+    {
+        const QJsonObject details{{QStringLiteral("state"), QStringLiteral("cooling_down")}};
+        QCOMPARE(QJsonDocument::fromJson(WebhookNotifier::body(QStringLiteral("feishu"),
+                                             QStringLiteral("upstream_down"), QStringLiteral("t"), details))
+                     .object(),
+            (QJsonObject{{QStringLiteral("msg_type"), QStringLiteral("text")},
+                {QStringLiteral("content"), QJsonObject{{QStringLiteral("text"), QStringLiteral("t")}}}}));
+        QCOMPARE(QJsonDocument::fromJson(WebhookNotifier::body(QStringLiteral("matrix"),
+                                             QStringLiteral("upstream_down"), QStringLiteral("t"), details))
+                     .object(),
+            (QJsonObject{
+                {QStringLiteral("msgtype"), QStringLiteral("m.text")}, {QStringLiteral("body"), QStringLiteral("t")}}));
+        const QJsonObject generic = QJsonDocument::fromJson(
+            WebhookNotifier::body(QStringLiteral("generic"), QStringLiteral("all_down"), QStringLiteral("t"), details))
+                                        .object();
+        QCOMPARE(generic.value(QLatin1String("event")).toString(), QStringLiteral("all_down"));
+        QCOMPARE(generic.value(QLatin1String("state")).toString(), QStringLiteral("cooling_down"));
     }
 
     void lockedDatabaseNeverSlowsRequests()

@@ -15,6 +15,8 @@ KEEP_ENGLISH = {
     'cross-origin requests are refused while authentication is off (-noauth)',
     'the proxy is paused; resume it from the tray menu', 'openai-api-route', 'ID', 'SK', 'HTTP %1', 'HTTP %1: %2',
     'OK', '%1 ms', ' · %1 ms', 'dsn', 'url',
+    'WebhookURL must be an http:// or https:// URL, or empty to turn alerts off',
+    'WebhookFormat must be one of: generic, feishu, matrix',
 }
 ZH = {
 'Test the key before saving': '保存前测试密钥',
@@ -197,6 +199,9 @@ ZH = {
 'Upstream %1 failed the test: %2': '上游 %1 测试失败:%2',
 "Language of the interface: en or zh_CN (default: the system's).": '界面语言:en 或 zh_CN(默认跟随系统)。',
 'code': '代码',
+'openai-api-route: upstream %1 (%2, key %3) is down: %4': 'openai-api-route:上游 %1(%2,密钥 %3)不可用:%4',
+'openai-api-route: upstream %1 (%2, key %3) answers again': 'openai-api-route:上游 %1(%2,密钥 %3)已恢复',
+'openai-api-route: all %1 upstreams are down': 'openai-api-route:全部 %1 个上游都不可用',
 "Run 'openai-api-route -help' for the list of flags.": '运行 openai-api-route -help 查看所有参数。',
 'No display found; running headless (as with --no-gui).': '没有找到显示器;以无界面模式运行(同 --no-gui)。',
 'openai-api-route already runs with %1; showing its window.': 'openai-api-route 已在使用 %1 运行;正在显示它的窗口。',
