@@ -1,0 +1,26 @@
+// route-fake-upstream: the test suite's fake OpenAI upstream as a program,
+// for the benchmark. Answers chat completions with a small JSON body, or with
+// 20 SSE events 50 ms apart when the request asks for "stream": true.
+#include "fakeupstream.h"
+
+#include <QCoreApplication>
+#include <QTextStream>
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    FakeUpstream upstream;
+    upstream.setScript([](const FakeUpstream::Request &r) {
+        if (r.body.contains("\"stream\":true")) {
+            QList<QByteArray> events;
+            for (int i = 0; i < 20; ++i)
+                events << "data: {\"choices\":[{\"delta\":{\"content\":\"t" + QByteArray::number(i) + "\"}}]}\n\n";
+            events << "data: [DONE]\n\n";
+            return FakeUpstream::Behavior::sse(events, 50);
+        }
+        return FakeUpstream::Behavior::json(200,
+            R"({"id":"chatcmpl-b","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Hello there, five words."},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":6,"total_tokens":18}})");
+    });
+    QTextStream(stdout) << "listening on 127.0.0.1:" << upstream.port() << Qt::endl;
+    return app.exec();
+}
