@@ -99,6 +99,7 @@ QJsonObject fromRecord(const RequestRecord &r)
         {QStringLiteral("ID"), r.id},
         {QStringLiteral("CreatedAt"), timeValue(r.createdAt)},
         {QStringLiteral("IP"), r.clientIp},
+        {QStringLiteral("ClientToken"), r.clientTokenId},
         {QStringLiteral("Method"), r.method},
         {QStringLiteral("Path"), r.path},
         {QStringLiteral("Model"), r.model},

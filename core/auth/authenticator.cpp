@@ -4,16 +4,19 @@
 
 namespace Authenticator {
 
-Verdict check(const QByteArray &authorizationHeader, const QStringList &tokens)
+Verdict check(const QByteArray &authorizationHeader, const QStringList &tokens, int *matchedToken)
 {
     if (!authorizationHeader.startsWith("Bearer"))
         return Verdict::NotBearer;
     const QByteArray presented = authorizationHeader.mid(6).trimmed();
-    bool matched = false;
+    int matched = 0;
     // Every token is compared, so the time does not tell which one matched.
-    for (const QString &token : tokens)
-        matched |= Secrets::constantTimeEquals(presented, token.toUtf8());
-    return matched && !presented.isEmpty() ? Verdict::Accepted : Verdict::WrongToken;
+    for (int i = 0; i < tokens.size(); ++i)
+        if (Secrets::constantTimeEquals(presented, tokens[i].toUtf8()))
+            matched = i + 1;
+    if (matchedToken)
+        *matchedToken = matched;
+    return matched > 0 && !presented.isEmpty() ? Verdict::Accepted : Verdict::WrongToken;
 }
 
 QString message(Verdict verdict)

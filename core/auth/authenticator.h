@@ -9,7 +9,9 @@ namespace Authenticator {
 
 enum class Verdict { Accepted, NotBearer, WrongToken };
 
-Verdict check(const QByteArray &authorizationHeader, const QStringList &tokens);
+// matchedToken, when given, receives the 1-based position of the accepted
+// token (records name a client by it, never by the token itself).
+Verdict check(const QByteArray &authorizationHeader, const QStringList &tokens, int *matchedToken = nullptr);
 // The seed's exact texts.
 QString message(Verdict verdict);
 

@@ -36,12 +36,12 @@ void RequestRouter::setMetrics(
     m_droppedRecords = std::move(droppedRecords);
 }
 
-bool RequestRouter::authorized(const HttpRequest &request, HttpResponder *responder)
+bool RequestRouter::authorized(HttpRequest &request, HttpResponder *responder)
 {
     if (m_noAuth)
         return true;
-    const auto verdict
-        = Authenticator::check(request.headers.value("authorization"), m_snapshots->current()->settings.tokens);
+    const auto verdict = Authenticator::check(
+        request.headers.value("authorization"), m_snapshots->current()->settings.tokens, &request.clientTokenId);
     if (verdict == Authenticator::Verdict::Accepted)
         return true;
     sendError(responder, 403, Authenticator::message(verdict), QStringLiteral("authentication_error"));

@@ -35,7 +35,7 @@ public:
 private:
     void answerPreflight(const HttpRequest &request, HttpResponder *responder);
     void sendError(HttpResponder *responder, int status, const QString &message, const QString &type);
-    bool authorized(const HttpRequest &request, HttpResponder *responder);
+    bool authorized(HttpRequest &request, HttpResponder *responder);
     void sendMetrics(HttpResponder *responder);
 
     ProxyHandler *m_proxy;

@@ -16,6 +16,7 @@ struct HttpRequest
     HttpHeaders headers;
     QByteArray body;
     QHostAddress peer;
+    int clientTokenId = 0; // which client token was accepted (1-based); 0 = none needed
 
     bool isHead() const { return method == "HEAD"; }
 };

@@ -11,6 +11,10 @@
 #include "records/recordsink.h"
 #include "util/logging.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
 namespace {
 
 constexpr qint64 maxKeptErrorBytes = 256 * 1024;
@@ -63,6 +67,7 @@ void ProxyExchange::start()
 
     m_record.createdAt = QDateTime::currentDateTimeUtc();
     m_record.clientIp = m_request.peer.toString();
+    m_record.clientTokenId = m_request.clientTokenId;
     m_record.method = QString::fromLatin1(m_request.method);
     m_record.path = QString::fromUtf8(m_request.path);
     m_record.model = traits.model.left(200);
@@ -182,6 +187,7 @@ void ProxyExchange::commit(int status)
     }
     const QByteArray type = headers.value("content-type");
     m_scanUsage = type.contains("json") || type.contains("event-stream");
+    m_eventStream = type.contains("event-stream");
     m_responder->begin(status, headers, length, reason);
     m_idleTimer.start(m_snapshot->settings.idleTimeoutSec * 1000);
 }
@@ -193,10 +199,37 @@ void ProxyExchange::forward(const QByteArray &chunk)
     m_record.responseBytes += chunk.size();
     if (m_scanUsage)
         m_usage.feed(chunk);
-    if (m_snapshot->settings.recordBodies && m_record.response.size() < maxRecordedBodyBytes)
-        m_record.response += QString::fromUtf8(chunk.left(maxRecordedBodyBytes));
+    if (m_snapshot->settings.recordBodies) {
+        if (m_eventStream)
+            collectDeltas(chunk);
+        else if (m_record.response.size() < maxRecordedBodyBytes)
+            m_record.response += QString::fromUtf8(chunk.left(maxRecordedBodyBytes));
+    }
     if (m_responder)
         m_responder->write(chunk);
+}
+
+void ProxyExchange::collectDeltas(const QByteArray &chunk)
+{
+    m_partialLine += chunk;
+    qsizetype start = 0;
+    for (qsizetype eol = m_partialLine.indexOf('\n'); eol >= 0; eol = m_partialLine.indexOf('\n', start)) {
+        const QByteArray line = m_partialLine.mid(start, eol - start).trimmed();
+        start = eol + 1;
+        if (!line.startsWith("data:") || m_assistantText.size() >= maxRecordedBodyBytes)
+            continue;
+        const QJsonObject event = QJsonDocument::fromJson(line.mid(5).trimmed()).object();
+        const QJsonObject delta = event.value(QLatin1String("choices"))
+                                      .toArray()
+                                      .first()
+                                      .toObject()
+                                      .value(QLatin1String("delta"))
+                                      .toObject();
+        m_assistantText += delta.value(QLatin1String("content")).toString();
+    }
+    m_partialLine.remove(0, start);
+    if (m_partialLine.size() > maxRecordedBodyBytes)
+        m_partialLine.clear(); // not an event stream after all
 }
 
 void ProxyExchange::onReadyRead()
@@ -375,6 +408,8 @@ void ProxyExchange::finish(const QString &outcome, const QString &error)
         m_record.error = error;
     m_record.durationMs = m_clock.elapsed();
     m_record.attemptLog = m_attemptLog.join(QLatin1Char(' '));
+    if (m_eventStream && m_snapshot && m_snapshot->settings.recordBodies)
+        m_record.response = m_assistantText;
     if (m_scanUsage) {
         const TokenUsage usage = m_usage.result();
         m_record.promptTokens = usage.prompt;

@@ -73,6 +73,8 @@ private:
     void finish(const QString &outcome, const QString &error = QString());
     void dropCall();
     void forward(const QByteArray &chunk);
+    // With body recording on: the assistant's text from the stream's deltas.
+    void collectDeltas(const QByteArray &chunk);
 
     HttpRequest m_request;
     QPointer<HttpResponder> m_responder;
@@ -94,6 +96,9 @@ private:
     qint64 m_lastRetryAfterMs = -1;
     QList<qint64> m_tried;
     bool m_scanUsage = false;
+    bool m_eventStream = false;
+    QByteArray m_partialLine; // of an event stream, when bodies are recorded
+    QString m_assistantText;
     UsageScanner m_usage;
     std::optional<StoredResponse> m_lastError;
     RequestRecord m_record;

@@ -10,6 +10,7 @@ struct RequestRecord
     qint64 id = 0;
     QDateTime createdAt;
     QString clientIp;
+    int clientTokenId = 0; // 1-based position of the client token; 0 = -noauth
     QString method;
     QString path;
     QString model;

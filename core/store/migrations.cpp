@@ -126,10 +126,17 @@ bool addRecordColumns(Migrator &m)
         && m.exec(QStringLiteral("CREATE INDEX IF NOT EXISTS idx_records_created_at ON records(created_at)"));
 }
 
+// Version 4: which client token (its position, never the token) sent a request.
+bool addRecordClientToken(Migrator &m)
+{
+    return m.addColumns(
+        QStringLiteral("records"), {{"client_token", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"}});
+}
+
 using Step = std::function<bool(Migrator &)>;
 const std::vector<Step> &steps()
 {
-    static const std::vector<Step> all = {createGormTables, addUpstreamColumns, addRecordColumns};
+    static const std::vector<Step> all = {createGormTables, addUpstreamColumns, addRecordColumns, addRecordClientToken};
     return all;
 }
 

@@ -20,8 +20,8 @@ bool RecordRepository::insert(const QList<RequestRecord> &records, QString *erro
     q.prepare(QStringLiteral(
         "INSERT INTO records (upstream_id, created_at, ip, body, response, elapsed_time, status, method, path, model, "
         "stream, ttfb_ms, duration_ms, attempts, attempt_log, request_bytes, response_bytes, prompt_tokens, "
-        "completion_tokens, total_tokens, outcome, error, user_agent) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        "completion_tokens, total_tokens, outcome, error, user_agent, client_token) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     for (const RequestRecord &r : records) {
         q.addBindValue(r.upstreamId);
         q.addBindValue(DbTime::format(r.createdAt));
@@ -46,6 +46,7 @@ bool RecordRepository::insert(const QList<RequestRecord> &records, QString *erro
         q.addBindValue(notNull(r.outcome));
         q.addBindValue(notNull(r.error));
         q.addBindValue(notNull(r.userAgent));
+        q.addBindValue(r.clientTokenId);
         if (!q.exec()) {
             if (error)
                 *error = q.lastError().text();
@@ -70,7 +71,7 @@ std::optional<QList<RequestRecord>> RecordRepository::recent(const RecordFilter 
         "SELECT id, created_at, ip, method, path, model, stream, COALESCE(upstream_id, 0), COALESCE(status, 0), "
         "ttfb_ms, "
         "duration_ms, COALESCE(elapsed_time, 0), attempts, attempt_log, request_bytes, response_bytes, prompt_tokens, "
-        "completion_tokens, total_tokens, outcome, error, user_agent, body, response "
+        "completion_tokens, total_tokens, outcome, error, user_agent, body, response, client_token "
         "FROM records WHERE (? = 0 OR id < ?) AND (? = 0 OR upstream_id = ?) AND (? = 0 OR status = ?) "
         "AND (? = '' OR model = ?) ORDER BY id DESC LIMIT ?"));
     q.addBindValue(f.beforeId);
@@ -112,6 +113,7 @@ std::optional<QList<RequestRecord>> RecordRepository::recent(const RecordFilter 
         r.userAgent = q.value(21).toString();
         r.body = q.value(22).toString();
         r.response = q.value(23).toString();
+        r.clientTokenId = q.value(24).toInt();
         out << r;
     }
     return out;

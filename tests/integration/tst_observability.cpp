@@ -132,6 +132,22 @@ private Q_SLOTS:
         QCOMPARE(r.value(QLatin1String("Stream")).toBool(), true);
     }
 
+    void bodiesAndTheAssistantTextWhenAskedFor()
+    {
+        m_env->setSetting(ConfigKey::recordBodies, QStringLiteral("1"));
+        const QList<QByteArray> events{"data: {\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\n",
+            "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n",
+            "data: {\"choices\":[{\"delta\":{\"content\":\"lo!\"}}]}\n\n", "data: [DONE]\n\n"};
+        m_a->setBehavior(Behavior::sse(events, 10));
+        QVERIFY(call("POST", "/v1/chat/completions",
+            R"({"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]})")
+                    .complete);
+        const QJsonObject r = records(1).first().toObject();
+        QCOMPARE(r.value(QLatin1String("Response")).toString(), QStringLiteral("Hello!"));
+        QVERIFY(r.value(QLatin1String("Body")).toString().contains(QStringLiteral("\"content\":\"hi\"")));
+        QCOMPARE(r.value(QLatin1String("ClientToken")).toInt(), 1);
+    }
+
     void outcomesOfFailoverCutAndAbort()
     {
         m_a->setBehavior(Behavior::json(503, "{}"));

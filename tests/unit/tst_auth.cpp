@@ -32,6 +32,17 @@ private Q_SLOTS:
         QCOMPARE(Authenticator::check("Bearer x", {}), V::WrongToken);
     }
 
+    void tellsWhichTokenMatched()
+    {
+        int which = -1;
+        QCOMPARE(Authenticator::check("Bearer beta", {QStringLiteral("alpha"), QStringLiteral("beta")}, &which),
+            Authenticator::Verdict::Accepted);
+        QCOMPARE(which, 2);
+        QCOMPARE(
+            Authenticator::check("Bearer nope", {QStringLiteral("alpha")}, &which), Authenticator::Verdict::WrongToken);
+        QCOMPARE(which, 0);
+    }
+
     void constantTimeEquality()
     {
         QVERIFY(Secrets::constantTimeEquals("abc", "abc"));
