@@ -11,6 +11,8 @@
 #include "records/recordsink.h"
 #include "util/logging.h"
 
+#include <QTimerEvent>
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -45,10 +47,6 @@ ProxyExchange::ProxyExchange(
     : QObject(parent), m_request(std::move(request)), m_responder(responder), m_context(context)
 {
     m_clock.start();
-    m_headerTimer.setSingleShot(true);
-    m_idleTimer.setSingleShot(true);
-    connect(&m_headerTimer, &QTimer::timeout, this, &ProxyExchange::onHeaderTimeout);
-    connect(&m_idleTimer, &QTimer::timeout, this, &ProxyExchange::onIdleTimeout);
     connect(responder, &HttpResponder::clientGone, this, &ProxyExchange::onClientGone);
     connect(responder, &HttpResponder::drained, this, &ProxyExchange::relay);
 }
@@ -142,7 +140,8 @@ void ProxyExchange::sendAttempt(const Upstream &upstream)
         timeoutSec = upstream.streamTimeoutSec;
     else if (!m_stream && upstream.timeoutSec > 0)
         timeoutSec = upstream.timeoutSec;
-    m_headerTimer.start(timeoutSec * 1000);
+    m_headerTimeoutMs = timeoutSec * 1000;
+    m_headerTimer.start(m_headerTimeoutMs, this);
     call->start();
 }
 
@@ -157,7 +156,7 @@ void ProxyExchange::onHeaders()
         m_collectingError = true;
         m_lastError = StoredResponse{
             status, m_call->reason(), ProxyRules::clientResponseHeaders(m_call->headers().pairs(), m_current.sk), {}};
-        m_idleTimer.start(m_snapshot->settings.idleTimeoutSec * 1000);
+        armIdleTimer();
         return;
     }
     commit(status);
@@ -189,7 +188,7 @@ void ProxyExchange::commit(int status)
     m_scanUsage = type.contains("json") || type.contains("event-stream");
     m_eventStream = type.contains("event-stream");
     m_responder->begin(status, headers, length, reason);
-    m_idleTimer.start(m_snapshot->settings.idleTimeoutSec * 1000);
+    armIdleTimer();
 }
 
 void ProxyExchange::forward(const QByteArray &chunk)
@@ -238,7 +237,7 @@ void ProxyExchange::onReadyRead()
         return;
     if (m_collectingError) {
         m_lastError->body += m_call->readAll();
-        m_idleTimer.start();
+        m_lastActivityMs = m_clock.elapsed();
         if (m_lastError->body.size() > maxKeptErrorBytes)
             keepErrorResponse();
         return;
@@ -256,7 +255,7 @@ void ProxyExchange::relay()
     if (m_call->bytesAvailable() == 0 || m_responder->bufferedBytes() >= m_context.writeHighWater)
         return;
     forward(m_call->readAll());
-    m_idleTimer.start();
+    m_lastActivityMs = m_clock.elapsed();
 }
 
 void ProxyExchange::onCallFinished()
@@ -348,11 +347,36 @@ void ProxyExchange::reportAttempt(int failureClass, const QString &reason, qint6
     health->failed(m_current.id, cls, reason, HealthTracker::nowMs(), retryAfterMs);
 }
 
+void ProxyExchange::armIdleTimer()
+{
+    m_idleTimeoutMs = m_snapshot->settings.idleTimeoutSec * 1000;
+    m_lastActivityMs = m_clock.elapsed();
+    m_idleTimer.start(m_idleTimeoutMs, this);
+}
+
+// Activity only moves m_lastActivityMs; the idle timer re-arms itself for
+// the rest of the gap, so a stream of many small events costs no timer work.
+void ProxyExchange::timerEvent(QTimerEvent *event)
+{
+    if (event->timerId() == m_headerTimer.timerId()) {
+        m_headerTimer.stop();
+        onHeaderTimeout();
+    } else if (event->timerId() == m_idleTimer.timerId()) {
+        const qint64 remaining = m_idleTimeoutMs - (m_clock.elapsed() - m_lastActivityMs);
+        if (remaining > 0) {
+            m_idleTimer.start(int(remaining), this);
+            return;
+        }
+        m_idleTimer.stop();
+        onIdleTimeout();
+    }
+}
+
 void ProxyExchange::onHeaderTimeout()
 {
     if (m_committed || !m_call)
         return;
-    failAttempt(tr("no response headers within %1 s").arg(m_headerTimer.interval() / 1000), transport);
+    failAttempt(tr("no response headers within %1 s").arg(m_headerTimeoutMs / 1000), transport);
 }
 
 void ProxyExchange::onIdleTimeout()
@@ -370,7 +394,7 @@ void ProxyExchange::onIdleTimeout()
     dropCall();
     if (m_responder)
         m_responder->abort();
-    finish(QStringLiteral("stalled"), tr("upstream sent nothing for %1 s").arg(m_idleTimer.interval() / 1000));
+    finish(QStringLiteral("stalled"), tr("upstream sent nothing for %1 s").arg(m_idleTimeoutMs / 1000));
 }
 
 void ProxyExchange::onClientGone()

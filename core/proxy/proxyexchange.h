@@ -5,10 +5,10 @@
 #include "records/usagescanner.h"
 #include "store/snapshot.h"
 
+#include <QBasicTimer>
 #include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
-#include <QTimer>
 
 class HttpResponder;
 class Balancer;
@@ -46,6 +46,9 @@ public:
 Q_SIGNALS:
     void finished();
 
+protected:
+    void timerEvent(QTimerEvent *event) override;
+
 private:
     struct StoredResponse
     {
@@ -60,6 +63,7 @@ private:
     void onHeaders();
     void onReadyRead();
     void onCallFinished();
+    void armIdleTimer();
     void onHeaderTimeout();
     void onIdleTimeout();
     void onClientGone();
@@ -84,8 +88,11 @@ private:
     int m_next = 0;
     Upstream m_current;
     QPointer<UpstreamCall> m_call;
-    QTimer m_headerTimer;
-    QTimer m_idleTimer;
+    QBasicTimer m_headerTimer;
+    QBasicTimer m_idleTimer;
+    int m_headerTimeoutMs = 0;
+    int m_idleTimeoutMs = 0;
+    qint64 m_lastActivityMs = 0;
     QElapsedTimer m_clock;
     bool m_stream = false;
     bool m_committed = false;

@@ -142,7 +142,7 @@ QString multipartField(const QByteArray &contentType, const QByteArray &body, co
         const qsizetype headEnd = body.indexOf("\r\n\r\n", pos);
         if (headEnd < 0)
             return QString();
-        const qsizetype next = body.indexOf("\r\n" + delimiter, headEnd);
+        const qsizetype next = body.indexOf(QByteArray("\r\n" + delimiter), headEnd);
         if (next < 0)
             return QString();
         const QByteArray partHead = body.mid(pos, headEnd - pos);

@@ -39,7 +39,6 @@ void UpstreamCall::start()
 void UpstreamCall::attach(QTcpSocket *socket)
 {
     m_socket = socket;
-    socket->setParent(this);
     // Past this many unread bytes Qt stops reading the kernel socket: TCP
     // then slows the upstream down instead of our memory filling up.
     socket->setReadBufferSize(maxBufferedBytes);

@@ -75,14 +75,14 @@ QTcpSocket *UpstreamClient::acquire(const QUrl &url, bool *reused)
 QTcpSocket *UpstreamClient::connectNew(const QUrl &url)
 {
     if (url.scheme() == QLatin1String("https")) {
-        auto *ssl = new QSslSocket;
+        auto *ssl = new QSslSocket(this);
         QSslConfiguration config = ssl->sslConfiguration();
         config.setAllowedNextProtocols({QByteArrayLiteral("http/1.1")});
         ssl->setSslConfiguration(config);
         ssl->connectToHostEncrypted(url.host(), quint16(url.port(443)));
         return ssl;
     }
-    auto *socket = new QTcpSocket;
+    auto *socket = new QTcpSocket(this);
     socket->connectToHost(url.host(), quint16(url.port(80)));
     return socket;
 }
@@ -94,7 +94,6 @@ void UpstreamClient::release(const QString &key, QTcpSocket *socket)
         socket->deleteLater();
         return;
     }
-    socket->setParent(this);
     list.append(socket);
     // An idle connection that the upstream closes, or that says anything at
     // all, is of no further use.

@@ -5,7 +5,7 @@ namespace {
 // The integer after "key": within `text` from `from`, or -1.
 int numberAfter(const QByteArray &text, qsizetype from, const char *key)
 {
-    const QByteArray quoted = QByteArray("\"") + key + "\"";
+    const QByteArray quoted = QByteArray("\"").append(key).append("\"");
     qsizetype at = text.indexOf(quoted, from);
     if (at < 0)
         return -1;

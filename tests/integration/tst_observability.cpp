@@ -301,8 +301,8 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(m_env->engine()->droppedRecords() + records(1).size() >= 30, 5000);
         QVERIFY(m_env->engine()->droppedRecords() > 0);
         QVERIFY(call("GET", "/metrics")
-                    .body.contains(
-                        "openai_route_records_dropped_total " + QByteArray::number(m_env->engine()->droppedRecords())));
+                    .body.contains(QByteArray("openai_route_records_dropped_total "
+                        + QByteArray::number(m_env->engine()->droppedRecords()))));
     }
 };
 
