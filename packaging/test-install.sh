@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the .deb, checks it with lintian, installs it with apt, uses it, and
 # removes it again. Needs root (or sudo) and a Debian/Ubuntu system.
-#   packaging/test-install.sh            (build dir: build-deb)
+#   packaging/test-install.sh            (build dir: build-deb, or $BUILD_DIR)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sudo_cmd=()
