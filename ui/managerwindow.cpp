@@ -48,21 +48,12 @@ ManagerWindow::ManagerWindow(Engine *engine, std::shared_ptr<DbConnection> db, R
 
 void ManagerWindow::updateStatus()
 {
-    const auto snapshot = m_engine->snapshots()->current();
-    int enabled = 0;
-    int healthy = 0;
-    for (const Upstream &u : snapshot->upstreams) {
-        if (!u.enabled)
-            continue;
-        ++enabled;
-        if (!m_engine->health() || m_engine->health()->health(u.id).state == HealthState::Healthy)
-            ++healthy;
-    }
+    const Engine::Availability available = m_engine->availability();
     const QString state = !m_engine->isRunning() ? tr("stopped") : m_engine->isPaused() ? tr("paused") : tr("serving");
     m_status->setText(tr("%1 on %2 · %3 of %4 upstreams healthy · %5 requests in the last minute")
                           .arg(state, m_engine->baseUrl())
-                          .arg(healthy)
-                          .arg(enabled)
+                          .arg(available.healthy)
+                          .arg(available.enabled)
                           .arg(m_log->requestsLastMinute()));
 }
 

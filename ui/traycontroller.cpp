@@ -139,16 +139,9 @@ QString TrayController::toolTip() const
 
 void TrayController::updateState()
 {
-    const auto snapshot = m_engine->snapshots()->current();
-    int enabled = 0;
-    int healthy = 0;
-    for (const Upstream &u : snapshot->upstreams) {
-        if (!u.enabled)
-            continue;
-        ++enabled;
-        if (!m_engine->health() || m_engine->health()->health(u.id).state == HealthState::Healthy)
-            ++healthy;
-    }
+    const Engine::Availability available = m_engine->availability();
+    const int enabled = available.enabled;
+    const int healthy = available.healthy;
     State next = State::Serving;
     if (m_engine->isPaused())
         next = State::Paused;

@@ -158,6 +158,19 @@ QString Engine::baseUrl() const
     return QStringLiteral("http://%1:%2/v1").arg(host).arg(m_port);
 }
 
+Engine::Availability Engine::availability() const
+{
+    Availability a;
+    for (const Upstream &u : m_snapshots->current()->upstreams) {
+        if (!u.enabled)
+            continue;
+        ++a.enabled;
+        if (!m_health || m_health->health(u.id).state == HealthState::Healthy)
+            ++a.healthy;
+    }
+    return a;
+}
+
 void Engine::setPaused(bool paused)
 {
     if (m_paused.exchange(paused) != paused)

@@ -44,6 +44,14 @@ public:
     // Live health of the upstreams (thread-safe reads); null before start().
     HealthTracker *health() const { return m_health; }
 
+    // How many enabled upstreams there are, and how many of them are healthy.
+    struct Availability
+    {
+        int enabled = 0;
+        int healthy = 0;
+    };
+    Availability availability() const;
+
     // Paused: /v1 requests are answered 503 until resumed; the admin API still works.
     void setPaused(bool paused);
     bool isPaused() const { return m_paused.load(); }

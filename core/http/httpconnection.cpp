@@ -173,7 +173,7 @@ bool HttpConnection::parseHead()
             return false;
         }
         m_chunked = true;
-        m_chunkState = ChunkState::Size;
+        m_chunks = ChunkedDecoder(m_limits.maxBodyBytes, m_limits.maxHeaderBytes);
     } else {
         QByteArray lengthValue;
         for (const auto &[name, value] : m_request.headers) {
@@ -236,70 +236,16 @@ bool HttpConnection::readBody()
 
 bool HttpConnection::readChunkedBody()
 {
-    for (;;) {
-        switch (m_chunkState) {
-        case ChunkState::Size: {
-            const qsizetype eol = m_in.indexOf("\r\n");
-            if (eol < 0) {
-                if (m_in.size() > 1024)
-                    fail(400, "malformed chunk size");
-                return false;
-            }
-            QByteArray sizeField = m_in.left(eol);
-            m_in.remove(0, eol + 2);
-            const qsizetype ext = sizeField.indexOf(';');
-            if (ext >= 0)
-                sizeField.truncate(ext);
-            bool ok = false;
-            const qint64 size = sizeField.trimmed().toLongLong(&ok, 16);
-            if (!ok || size < 0 || sizeField.trimmed().size() > 15) {
-                fail(400, "malformed chunk size");
-                return false;
-            }
-            if (m_request.body.size() + size > m_limits.maxBodyBytes) {
-                fail(413,
-                    "request body is larger than the limit of " + QByteArray::number(m_limits.maxBodyBytes) + " bytes");
-                return false;
-            }
-            m_chunkRemaining = size;
-            m_chunkState = size == 0 ? ChunkState::Trailer : ChunkState::Data;
-            break;
-        }
-        case ChunkState::Data: {
-            if (m_in.isEmpty())
-                return false;
-            const qint64 take = qMin<qint64>(m_chunkRemaining, m_in.size());
-            m_request.body.append(m_in.constData(), take);
-            m_in.remove(0, take);
-            m_chunkRemaining -= take;
-            if (m_chunkRemaining == 0)
-                m_chunkState = ChunkState::DataEnd;
-            break;
-        }
-        case ChunkState::DataEnd:
-            if (m_in.size() < 2)
-                return false;
-            if (!m_in.startsWith("\r\n")) {
-                fail(400, "malformed chunk");
-                return false;
-            }
-            m_in.remove(0, 2);
-            m_chunkState = ChunkState::Size;
-            break;
-        case ChunkState::Trailer: {
-            const qsizetype eol = m_in.indexOf("\r\n");
-            if (eol < 0) {
-                if (m_in.size() > m_limits.maxHeaderBytes)
-                    fail(431, "request trailers are too large");
-                return false;
-            }
-            m_in.remove(0, eol + 2);
-            if (eol == 0)
-                return true; // the empty line after the trailers
-            break;
-        }
-        }
+    switch (m_chunks.decode(m_in, m_request.body)) {
+    case ChunkedDecoder::Result::NeedMore: return false;
+    case ChunkedDecoder::Result::Done: return true;
+    case ChunkedDecoder::Result::Malformed: fail(400, "malformed chunk"); return false;
+    case ChunkedDecoder::Result::TooLarge:
+        fail(413, "request body is larger than the limit of " + QByteArray::number(m_limits.maxBodyBytes) + " bytes");
+        return false;
+    case ChunkedDecoder::Result::TrailerTooLarge: fail(431, "request trailers are too large"); return false;
     }
+    return false;
 }
 
 void HttpConnection::dispatch()

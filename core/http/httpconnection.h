@@ -1,5 +1,6 @@
 #pragma once
 
+#include "http/chunkeddecoder.h"
 #include "http/httplimits.h"
 #include "http/httprequest.h"
 
@@ -36,7 +37,6 @@ Q_SIGNALS:
 private:
     friend class HttpResponder;
     enum class State { ReadingHead, ReadingBody, Dispatched, Closed };
-    enum class ChunkState { Size, Data, DataEnd, Trailer };
 
     void onReadyRead();
     void onDisconnected();
@@ -60,8 +60,7 @@ private:
     HttpRequest m_request;
     qint64 m_contentLength = 0;
     bool m_chunked = false;
-    ChunkState m_chunkState = ChunkState::Size;
-    qint64 m_chunkRemaining = 0;
+    ChunkedDecoder m_chunks;
     bool m_keepAlive = true;
     bool m_closeWhenIdle = false;
     QPointer<HttpResponder> m_responder;

@@ -201,57 +201,16 @@ bool UpstreamCall::parseBody()
         m_received += take;
         return m_remaining == 0;
     }
-    case Framing::Chunked:
-        for (;;) {
-            switch (m_chunkState) {
-            case ChunkState::Size: {
-                const qsizetype eol = m_in.indexOf("\r\n");
-                if (eol < 0)
-                    return false;
-                QByteArray field = m_in.left(eol);
-                const qsizetype ext = field.indexOf(';');
-                if (ext >= 0)
-                    field.truncate(ext);
-                bool ok = false;
-                const qint64 size = field.trimmed().toLongLong(&ok, 16);
-                if (!ok || size < 0) {
-                    fail(Failure::Protocol, tr("the upstream sent a malformed chunk"));
-                    return false;
-                }
-                m_in.remove(0, eol + 2);
-                m_remaining = size;
-                m_chunkState = size == 0 ? ChunkState::Trailer : ChunkState::Data;
-                break;
-            }
-            case ChunkState::Data: {
-                if (m_in.isEmpty())
-                    return false;
-                const qint64 take = qMin<qint64>(m_remaining, m_in.size());
-                m_body.append(m_in.constData(), take);
-                m_in.remove(0, take);
-                m_remaining -= take;
-                m_received += take;
-                if (m_remaining == 0)
-                    m_chunkState = ChunkState::DataEnd;
-                break;
-            }
-            case ChunkState::DataEnd:
-                if (m_in.size() < 2)
-                    return false;
-                m_in.remove(0, 2);
-                m_chunkState = ChunkState::Size;
-                break;
-            case ChunkState::Trailer: {
-                const qsizetype eol = m_in.indexOf("\r\n");
-                if (eol < 0)
-                    return false;
-                m_in.remove(0, eol + 2);
-                if (eol == 0)
-                    return true;
-                break;
-            }
-            }
-        }
+    case Framing::Chunked: {
+        const qint64 before = m_chunks.decodedBytes();
+        const ChunkedDecoder::Result r = m_chunks.decode(m_in, m_body);
+        m_received += m_chunks.decodedBytes() - before;
+        if (r == ChunkedDecoder::Result::Done)
+            return true;
+        if (r != ChunkedDecoder::Result::NeedMore)
+            fail(Failure::Protocol, tr("the upstream sent a malformed chunk"));
+        return false;
+    }
     }
     return false;
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "http/chunkeddecoder.h"
 #include "http/httpheaders.h"
 
 #include <QObject>
@@ -55,7 +56,6 @@ Q_SIGNALS:
 private:
     enum class State { Idle, Sending, Head, Body, Done };
     enum class Framing { None, Length, Chunked, UntilClose };
-    enum class ChunkState { Size, Data, DataEnd, Trailer };
 
     void attach(QTcpSocket *socket);
     void detach();
@@ -88,7 +88,7 @@ private:
     Framing m_framing = Framing::None;
     qint64 m_remaining = 0;
     qint64 m_received = 0;
-    ChunkState m_chunkState = ChunkState::Size;
+    ChunkedDecoder m_chunks;
     Failure m_failure = Failure::None;
     QString m_errorString;
     bool m_processQueued = false;

@@ -1,0 +1,53 @@
+#include "http/chunkeddecoder.h"
+
+#include <QTest>
+
+class TestChunked : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void wholeAndByteByByte()
+    {
+        const QByteArray wire
+            = "4;ext=1\r\nWiki\r\n5\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nX-Trailer: 1\r\n\r\nNEXT";
+        {
+            ChunkedDecoder d;
+            QByteArray in = wire;
+            QByteArray out;
+            QCOMPARE(d.decode(in, out), ChunkedDecoder::Result::Done);
+            QCOMPARE(out, QByteArray("Wikipedia in\r\n\r\nchunks."));
+            QCOMPARE(in, QByteArray("NEXT")); // the next message stays
+            QCOMPARE(d.decodedBytes(), 23);
+        }
+        ChunkedDecoder d;
+        QByteArray in;
+        QByteArray out;
+        ChunkedDecoder::Result r = ChunkedDecoder::Result::NeedMore;
+        for (char c : wire) {
+            in += c;
+            r = d.decode(in, out);
+            if (r != ChunkedDecoder::Result::NeedMore)
+                break;
+        }
+        QCOMPARE(r, ChunkedDecoder::Result::Done);
+        QCOMPARE(out, QByteArray("Wikipedia in\r\n\r\nchunks."));
+    }
+
+    void errors()
+    {
+        QByteArray out;
+        QByteArray bad = "zz\r\n";
+        QCOMPARE(ChunkedDecoder().decode(bad, out), ChunkedDecoder::Result::Malformed);
+        QByteArray noCrlf = "3\r\nabcXY";
+        QCOMPARE(ChunkedDecoder().decode(noCrlf, out), ChunkedDecoder::Result::Malformed);
+        QByteArray big = "11\r\n";
+        QCOMPARE(ChunkedDecoder(16).decode(big, out), ChunkedDecoder::Result::TooLarge);
+        QByteArray trailer = "0\r\n" + QByteArray(100, 'x');
+        QCOMPARE(ChunkedDecoder(-1, 64).decode(trailer, out), ChunkedDecoder::Result::TrailerTooLarge);
+        QByteArray endless(2000, '1');
+        QCOMPARE(ChunkedDecoder().decode(endless, out), ChunkedDecoder::Result::Malformed);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestChunked)
+#include "tst_chunked.moc"
