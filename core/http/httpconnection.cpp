@@ -270,12 +270,10 @@ void HttpConnection::responseDone(bool keepAlive)
     m_request = HttpRequest();
     if (!keepAlive || m_closeWhenIdle) {
         close();
-        Q_EMIT requestFinished();
         return;
     }
     m_state = State::ReadingHead;
     armTimer(m_limits.keepAliveTimeoutMs);
-    Q_EMIT requestFinished();
     // Pipelined bytes may be waiting; parse them after the current call
     // stack unwinds, so a handler that answers at once does not recurse.
     if (!m_in.isEmpty() || m_socket->bytesAvailable() > 0)

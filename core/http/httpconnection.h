@@ -25,14 +25,12 @@ public:
     HttpConnection(QTcpSocket *socket, const HttpLimits &limits, HttpHandler handler, QObject *parent);
     ~HttpConnection() override;
 
-    bool isBusy() const { return m_state == State::Dispatched; }
     // Closes the connection now if it waits for a request; otherwise after
     // the current response.
     void closeWhenIdle();
 
 Q_SIGNALS:
     void closed();
-    void requestFinished();
 
 private:
     friend class HttpResponder;

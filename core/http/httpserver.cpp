@@ -82,13 +82,11 @@ void HttpServer::serve(QTcpSocket *socket)
     }
     auto *connection = new HttpConnection(socket, m_limits, m_handler, this);
     m_connections.insert(connection);
-    // When stopping, "idle" means every connection closed: a response is
-    // only delivered once its socket has flushed, which ends in closed().
+    // A response is only delivered once its socket has flushed, which ends
+    // in closed(): a graceful stop waits for these, not for the last response.
     connect(connection, &HttpConnection::closed, this, [this, connection] {
         m_connections.remove(connection);
         Q_EMIT connectionClosed();
-        if (m_stopping && m_connections.isEmpty())
-            Q_EMIT becameIdle();
     });
 }
 
@@ -99,16 +97,6 @@ void HttpServer::stopAccepting()
     const auto connections = m_connections;
     for (HttpConnection *c : connections)
         c->closeWhenIdle();
-    if (m_connections.isEmpty())
-        QMetaObject::invokeMethod(this, &HttpServer::becameIdle, Qt::QueuedConnection);
-}
-
-int HttpServer::busyConnections() const
-{
-    int busy = 0;
-    for (const HttpConnection *c : m_connections)
-        busy += c->isBusy() ? 1 : 0;
-    return busy;
 }
 
 void HttpServer::closeAll()

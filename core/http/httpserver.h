@@ -37,12 +37,10 @@ public:
     // Graceful stop: no new connections; idle keep-alive ones close now, busy
     // ones after their response.
     void stopAccepting();
-    int busyConnections() const;
     int openConnections() const { return int(m_connections.size()); }
     void closeAll();
 
 Q_SIGNALS:
-    void becameIdle(); // after stopAccepting(): the last connection has closed
     void connectionClosed();
 
 private:
