@@ -4,6 +4,7 @@
 
 #include <QAtomicInteger>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QSqlError>
@@ -65,9 +66,15 @@ Result<std::shared_ptr<DbConnection>> DbConnection::open(
         return conn;
     }
 
+    // The file holds API keys: a new folder and a new file are for the owner
+    // only (SQLite gives the -wal and -shm files the same mode).
     const QFileInfo file(config.path);
-    if (!file.dir().exists() && !QDir().mkpath(file.absolutePath()))
-        return R::failure(QObject::tr("cannot create folder %1").arg(file.absolutePath()));
+    const bool created = !file.exists();
+    if (!file.dir().exists()) {
+        if (!QDir().mkpath(file.absolutePath()))
+            return R::failure(QObject::tr("cannot create folder %1").arg(file.absolutePath()));
+        QFile::setPermissions(file.absolutePath(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    }
     conn->m_db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), conn->m_name);
     if (!conn->m_db.isValid())
         return R::failure(QObject::tr("the SQLite driver (QSQLITE) is not installed"));
@@ -81,6 +88,8 @@ Result<std::shared_ptr<DbConnection>> DbConnection::open(
     if (!q.exec(QStringLiteral("PRAGMA journal_mode=WAL")))
         return R::failure(QObject::tr("cannot read database %1: %2").arg(config.path, q.lastError().text()));
     q.exec(QStringLiteral("PRAGMA synchronous=NORMAL"));
+    if (created)
+        QFile::setPermissions(config.path, QFile::ReadOwner | QFile::WriteOwner);
     return conn;
 }
 

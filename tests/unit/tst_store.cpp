@@ -231,6 +231,22 @@ private Q_SLOTS:
         QCOMPARE(again.tokens, QStringList{QStringLiteral("t3")});
     }
 
+    void newDatabasesAreForTheOwnerOnly()
+    {
+        QTemporaryDir dir;
+        DatabaseConfig c;
+        c.path = dir.filePath(QStringLiteral("private/db.sqlite"));
+        auto conn = DbConnection::open(c, QStringLiteral("perm"));
+        QVERIFY(conn);
+        QVERIFY(Migrations::run(*conn.value()).ok());
+        const QFile::Permissions others = QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther;
+        QCOMPARE(QFile::permissions(c.path) & others, QFile::Permissions());
+        QCOMPARE(QFile::permissions(dir.filePath(QStringLiteral("private"))) & (others | QFile::ExeOther),
+            QFile::Permissions());
+        QVERIFY(QFile::exists(c.path + QStringLiteral("-wal")));
+        QCOMPARE(QFile::permissions(c.path + QStringLiteral("-wal")) & others, QFile::Permissions());
+    }
+
     void notADatabaseIsAClearError()
     {
         QTemporaryDir dir;
