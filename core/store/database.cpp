@@ -63,6 +63,8 @@ Result<std::shared_ptr<DbConnection>> DbConnection::open(
         if (!conn->m_db.open())
             return R::failure(
                 QObject::tr("cannot open database %1: %2").arg(config.describe(), conn->m_db.lastError().text()));
+        // "relation already exists, skipping" and the like are not for the user.
+        QSqlQuery(conn->m_db).exec(QStringLiteral("SET client_min_messages TO warning"));
         return conn;
     }
 
