@@ -78,7 +78,13 @@ int main(int argc, char *argv[])
     const CommandLine cl = CommandLine::parse(arguments);
     switch (cl.action) {
     case CommandLine::Action::UsageError: return usageError(err, cl.error);
-    case CommandLine::Action::Help: out << cl.helpText; return 0;
+    case CommandLine::Action::Help: {
+        // Translations need an application object; the help is parsed again under them.
+        QCoreApplication helpApp(argc, argv);
+        installTranslations(helpApp, cl.language);
+        out << CommandLine::parse(arguments).helpText;
+        return 0;
+    }
     case CommandLine::Action::Version:
         out << "openai-api-route " << ROUTE_VERSION << " (Qt " << qVersion() << ")" << Qt::endl;
         return 0;

@@ -3,6 +3,7 @@
 #include "engine/engine.h"
 #include "records/requestlogmodel.h"
 
+#include <QColor>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -10,11 +11,33 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+namespace {
+
+// Failures stand out: 5xx and no answer in red, 4xx in amber.
+class StatusColours : public QSortFilterProxyModel
+{
+public:
+    using QSortFilterProxyModel::QSortFilterProxyModel;
+    QVariant data(const QModelIndex &index, int role) const override
+    {
+        if (role == Qt::ForegroundRole && index.column() == RequestLogModel::Status) {
+            const int status = QSortFilterProxyModel::data(index, Qt::UserRole).toInt();
+            if (status >= 500 || status == 0)
+                return QColor(0xc6, 0x28, 0x28);
+            if (status >= 400)
+                return QColor(0xb2, 0x6a, 0x00);
+        }
+        return QSortFilterProxyModel::data(index, role);
+    }
+};
+
+} // namespace
+
 RequestsPage::RequestsPage(Engine *engine, RequestLogModel *log, QWidget *parent)
     : QWidget(parent)
     , m_engine(engine)
     , m_log(log)
-    , m_proxy(new QSortFilterProxyModel(this))
+    , m_proxy(new StatusColours(this))
     , m_filter(new QLineEdit)
     , m_view(new QTableView)
     , m_empty(new QLabel)

@@ -6,6 +6,7 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QRegularExpression>
 
 namespace {
 
@@ -58,10 +59,11 @@ CommandLine CommandLine::parse(const QStringList &arguments)
         parser.addOption(o);
 
     // Qt prints "--flag"; the seed's users know "-flag". Both work.
-    c.helpText = parser.helpText()
-                     .replace(QStringLiteral("<executable_name>"), QStringLiteral("openai-api-route"))
-                     .replace(QStringLiteral("  --"), QStringLiteral("   -"))
-                     .replace(QStringLiteral(", --"), QStringLiteral(",  -"))
+    c.helpText
+        = parser.helpText()
+              .replace(QRegularExpression(QStringLiteral("^(\\S+): \\S+")), QStringLiteral("\\1: openai-api-route"))
+              .replace(QStringLiteral("  --"), QStringLiteral("   -"))
+              .replace(QStringLiteral(", --"), QStringLiteral(",  -"))
         + tr("\nEvery flag also works with two dashes (--addr). Exit status: 0 success, 1 runtime failure, 2 usage "
              "error.\n");
     if (!parser.parse(arguments)) {
@@ -74,6 +76,7 @@ CommandLine CommandLine::parse(const QStringList &arguments)
         c.error = tr("unexpected argument '%1'").arg(parser.positionalArguments().first());
         return c;
     }
+    c.language = parser.value(lang).trimmed();
     if (parser.isSet(help)) {
         c.action = Action::Help;
         return c;
@@ -88,7 +91,6 @@ CommandLine CommandLine::parse(const QStringList &arguments)
     c.endpoint = parser.value(endpoint).trimmed();
     c.noAuth = parser.isSet(noauth);
     c.noGui = parser.isSet(noGui);
-    c.language = parser.value(lang).trimmed();
     if (parser.isSet(auth))
         c.auth = parser.value(auth);
 
