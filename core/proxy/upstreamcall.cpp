@@ -101,7 +101,14 @@ void UpstreamCall::process()
     while (m_state != State::Done) {
         if (m_body.size() < maxBufferedBytes && m_socket && m_socket->bytesAvailable() > 0) {
             m_gotBytes = true;
-            m_in += m_socket->read(maxBufferedBytes);
+            // Sized by what is there: read(256 KiB) would allocate (and
+            // mmap/munmap) 256 KiB for every small packet.
+            const qint64 room = maxBufferedBytes - m_body.size();
+            const QByteArray data = m_socket->read(qMin(m_socket->bytesAvailable(), room));
+            if (m_in.isEmpty())
+                m_in = data;
+            else
+                m_in += data;
         }
         if (m_state == State::Head) {
             if (!parseHead())
