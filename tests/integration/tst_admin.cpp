@@ -17,16 +17,7 @@ class TestAdmin : public QObject
     RawResponse call(const QByteArray &method, const QByteArray &path, const QByteArray &body = {},
         const QByteArray &auth = TestEngine::bearer())
     {
-        RawRequest r;
-        r.method = method;
-        r.target = path;
-        if (!auth.isEmpty())
-            r.headers.append("Authorization", auth);
-        if (!body.isEmpty()) {
-            r.headers.append("Content-Type", "application/json");
-            r.body = body;
-        }
-        return rawHttp(m_env->port(), r);
+        return m_env->call(method, path, body, auth);
     }
 
     static QJsonDocument json(const RawResponse &r) { return QJsonDocument::fromJson(r.body); }

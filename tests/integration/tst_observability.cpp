@@ -44,15 +44,7 @@ class TestObservability : public QObject
 
     RawResponse call(const QByteArray &method, const QByteArray &target, const QByteArray &body = {})
     {
-        RawRequest r;
-        r.method = method;
-        r.target = target;
-        r.headers.append("Authorization", TestEngine::bearer());
-        if (!body.isEmpty()) {
-            r.headers.append("Content-Type", "application/json");
-            r.body = body;
-        }
-        return rawHttp(m_env->port(), r);
+        return m_env->call(method, target, body);
     }
 
     QJsonArray records(int expected)

@@ -24,26 +24,9 @@ class TestProxy : public QObject
     std::unique_ptr<FakeUpstream> m_a;
     std::unique_ptr<FakeUpstream> m_b;
 
-    RawResponse post(const QByteArray &path, const QByteArray &json, int timeoutMs = 10000)
-    {
-        RawRequest r;
-        r.method = "POST";
-        r.target = path;
-        r.headers.append("Authorization", TestEngine::bearer());
-        r.headers.append("Content-Type", "application/json");
-        r.body = json;
-        r.timeoutMs = timeoutMs;
-        return rawHttp(m_env->port(), r);
-    }
+    RawResponse post(const QByteArray &path, const QByteArray &json) { return m_env->call("POST", path, json); }
 
-    static QList<QByteArray> sseEvents(int n)
-    {
-        QList<QByteArray> events;
-        for (int i = 0; i < n; ++i)
-            events << "data: {\"choices\":[{\"delta\":{\"content\":\"t" + QByteArray::number(i) + "\"}}]}\n\n";
-        events << "data: [DONE]\n\n";
-        return events;
-    }
+    static QList<QByteArray> sseEvents(int n) { return Behavior::chatEvents(n); }
 
     static QByteArray randomBytes(int size)
     {

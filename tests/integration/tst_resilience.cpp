@@ -46,25 +46,10 @@ class TestResilience : public QObject
 
     RawResponse post(const QByteArray &json, int timeoutMs = 15000)
     {
-        RawRequest r;
-        r.method = "POST";
-        r.target = "/v1/chat/completions";
-        r.headers.append("Authorization", TestEngine::bearer());
-        r.headers.append("Content-Type", "application/json");
-        r.body = json;
-        r.timeoutMs = timeoutMs;
-        return rawHttp(m_env->port(), r);
+        return m_env->call("POST", "/v1/chat/completions", json, TestEngine::bearer(), timeoutMs);
     }
 
-    static QList<QByteArray> events(int n, bool done = true)
-    {
-        QList<QByteArray> out;
-        for (int i = 0; i < n; ++i)
-            out << "data: {\"choices\":[{\"delta\":{\"content\":\"" + QByteArray::number(i) + "\"}}]}\n\n";
-        if (done)
-            out << "data: [DONE]\n\n";
-        return out;
-    }
+    static QList<QByteArray> events(int n, bool done = true) { return Behavior::chatEvents(n, done); }
 
     void twoUpstreams(const std::function<void(Upstream &)> &editA = {})
     {

@@ -24,6 +24,16 @@ FakeUpstream::Behavior FakeUpstream::Behavior::sse(const QList<QByteArray> &even
     return b;
 }
 
+QList<QByteArray> FakeUpstream::Behavior::chatEvents(int n, bool done)
+{
+    QList<QByteArray> events;
+    for (int i = 0; i < n; ++i)
+        events << "data: {\"choices\":[{\"delta\":{\"content\":\"t" + QByteArray::number(i) + "\"}}]}\n\n";
+    if (done)
+        events << "data: [DONE]\n\n";
+    return events;
+}
+
 FakeUpstream::Behavior FakeUpstream::Behavior::of(Kind kind)
 {
     Behavior b;

@@ -44,6 +44,8 @@ public:
         static Behavior json(int status, const QByteArray &body);
         static Behavior sse(const QList<QByteArray> &events, int intervalMs);
         static Behavior of(Kind kind);
+        // n chat-completion delta events, then "data: [DONE]" unless done is false.
+        static QList<QByteArray> chatEvents(int n, bool done = true);
     };
 
     using Script = std::function<Behavior(const Request &)>;

@@ -25,6 +25,22 @@ TestEngine::~TestEngine()
     m_engine.reset();
 }
 
+RawResponse TestEngine::call(const QByteArray &method, const QByteArray &target, const QByteArray &body,
+    const QByteArray &authorization, int timeoutMs) const
+{
+    RawRequest r;
+    r.method = method;
+    r.target = target;
+    if (!authorization.isEmpty())
+        r.headers.append("Authorization", authorization);
+    if (!body.isEmpty()) {
+        r.headers.append("Content-Type", "application/json");
+        r.body = body;
+    }
+    r.timeoutMs = timeoutMs;
+    return rawHttp(port(), r);
+}
+
 bool TestEngine::start()
 {
     const Status s = m_engine->start();

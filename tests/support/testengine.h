@@ -1,6 +1,7 @@
 #pragma once
 
 #include "engine/engine.h"
+#include "rawhttp.h"
 #include "store/upstream.h"
 
 #include <QTemporaryDir>
@@ -23,6 +24,11 @@ public:
     QString databasePath() const { return m_options.database.path; }
     static QByteArray token() { return "test-token"; }
     static QByteArray bearer() { return "Bearer test-token"; }
+
+    // A request to this engine, as JSON when there is a body, with the
+    // token unless `authorization` says otherwise (empty: no header).
+    RawResponse call(const QByteArray &method, const QByteArray &target, const QByteArray &body = {},
+        const QByteArray &authorization = bearer(), int timeoutMs = 15000) const;
 
     // Adds directly in the database and refreshes the proxy's view.
     qint64 addUpstream(const QString &endpoint, const QString &sk, const std::function<void(Upstream &)> &edit = {});
