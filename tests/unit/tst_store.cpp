@@ -24,6 +24,13 @@ class TestStore : public QObject
         return conn ? conn.take() : nullptr;
     }
 
+    // A database at the latest schema version; null when opening or migrating failed.
+    std::shared_ptr<DbConnection> openMigrated(const QTemporaryDir &dir)
+    {
+        auto conn = openIn(dir);
+        return conn && Migrations::run(*conn).ok() ? conn : nullptr;
+    }
+
     static void exec(DbConnection &conn, const QString &sql)
     {
         QSqlQuery q(conn.db());
@@ -113,8 +120,8 @@ private Q_SLOTS:
     void handInsertedRowWorks()
     {
         QTemporaryDir dir;
-        auto conn = openIn(dir);
-        QVERIFY(Migrations::run(*conn).ok());
+        auto conn = openMigrated(dir);
+        QVERIFY(conn);
         exec(*conn,
             QStringLiteral("INSERT INTO openai_upstreams (sk, endpoint) VALUES ('sk-hand', 'http://127.0.0.1:1/v1')"));
         const auto list = UpstreamRepository(conn->db()).list();
@@ -129,8 +136,8 @@ private Q_SLOTS:
     void createUpdateDelete()
     {
         QTemporaryDir dir;
-        auto conn = openIn(dir);
-        QVERIFY(Migrations::run(*conn).ok());
+        auto conn = openMigrated(dir);
+        QVERIFY(conn);
         UpstreamRepository repo(conn->db());
         Upstream u;
         u.sk = QStringLiteral("sk-a");
@@ -166,8 +173,8 @@ private Q_SLOTS:
     void countersAndRecords()
     {
         QTemporaryDir dir;
-        auto conn = openIn(dir);
-        QVERIFY(Migrations::run(*conn).ok());
+        auto conn = openMigrated(dir);
+        QVERIFY(conn);
         UpstreamRepository repo(conn->db());
         Upstream u;
         u.sk = QStringLiteral("sk-a");
@@ -213,8 +220,8 @@ private Q_SLOTS:
     void settingsRoundTrip()
     {
         QTemporaryDir dir;
-        auto conn = openIn(dir);
-        QVERIFY(Migrations::run(*conn).ok());
+        auto conn = openMigrated(dir);
+        QVERIFY(conn);
         ConfigRepository repo(conn->db());
         QVERIFY(repo.setValue(ConfigKey::authorization, QStringLiteral("t1, t2")));
         Settings s = *repo.load();
