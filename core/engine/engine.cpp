@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include "engine/epolldispatcher.h"
 #include "engine/networkservice.h"
 #include "store/backgroundstore.h"
 #include "store/configrepository.h"
@@ -8,6 +9,7 @@
 #include "util/logging.h"
 #include "util/secrets.h"
 
+#include <QAbstractEventDispatcher>
 #include <QTimer>
 
 Engine::Engine(const EngineOptions &options, QObject *parent)
@@ -71,6 +73,9 @@ Status Engine::start()
     m_network->moveToThread(&m_networkThread);
     connect(&m_networkThread, &QThread::finished, m_network, &QObject::deleteLater);
     connect(m_network, &NetworkService::drained, this, &Engine::finishStop);
+    if (!m_networkThread.eventDispatcher())
+        if (QAbstractEventDispatcher *dispatcher = createNetworkEventDispatcher())
+            m_networkThread.setEventDispatcher(dispatcher);
     m_networkThread.start();
     bool listening = false;
     QString error;

@@ -3,11 +3,13 @@
 #include "alerts/webhooknotifier.h"
 #include "balancer/balancer.h"
 #include "balancer/health.h"
+#include "engine/epolldispatcher.h"
 #include "engine/networkworker.h"
 #include "http/httpserver.h"
 #include "metrics/metrics.h"
 #include "util/logging.h"
 
+#include <QAbstractEventDispatcher>
 #include <QThread>
 
 NetworkService::NetworkService(const EngineOptions &options, SnapshotHolder *snapshots, BackgroundStore *records)
@@ -53,6 +55,8 @@ bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
     for (int i = 0; i < count; ++i) {
         auto *thread = new QThread;
         thread->setObjectName(QStringLiteral("route-worker-%1").arg(i));
+        if (QAbstractEventDispatcher *dispatcher = createNetworkEventDispatcher())
+            thread->setEventDispatcher(dispatcher);
         auto *worker = new NetworkWorker(m_options, shared);
         worker->moveToThread(thread);
         connect(thread, &QThread::finished, worker, &QObject::deleteLater);

@@ -45,13 +45,14 @@ bool NetworkWorker::setup(QString *error)
     m_connections = new HttpServer(
         [router](HttpRequest &request, HttpResponder *responder) { router->route(request, responder); },
         m_options.limits, this);
+    // idle() crosses threads: only worth it while the service waits to stop.
     connect(m_connections, &HttpServer::connectionClosed, this, [this] {
-        if (--m_open == 0)
+        if (--m_open == 0 && m_stopping)
             Q_EMIT idle();
     });
     connect(m_proxy, &ProxyHandler::inFlightChanged, this, [this](int n) {
         m_inFlight = n;
-        if (n == 0)
+        if (n == 0 && m_stopping)
             Q_EMIT idle();
     });
     return true;
@@ -68,6 +69,7 @@ void NetworkWorker::adopt(qintptr descriptor)
 
 void NetworkWorker::beginStop()
 {
+    m_stopping = true;
     m_connections->stopAccepting();
     Q_EMIT idle();
 }

@@ -63,4 +63,5 @@ private:
     HttpServer *m_connections = nullptr;
     std::atomic<int> m_open{0};
     std::atomic<int> m_inFlight{0};
+    bool m_stopping = false; // worker thread only
 };

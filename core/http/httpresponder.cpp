@@ -124,6 +124,7 @@ void HttpResponder::write(const QByteArray &data)
     } else {
         writeRaw(data);
     }
+    flushNow();
 }
 
 void HttpResponder::end()
@@ -132,6 +133,7 @@ void HttpResponder::end()
         return;
     if (m_chunked)
         writeRaw("0\r\n\r\n");
+    flushNow();
     m_finished = true;
     if (m_connection)
         m_connection->responseDone(m_keepAlive);
@@ -159,6 +161,15 @@ void HttpResponder::markClientGone()
     m_clientGone = true;
     if (!m_finished)
         Q_EMIT clientGone();
+}
+
+void HttpResponder::flushNow()
+{
+    // Straight to the kernel instead of on the next turn of the event loop:
+    // one write call, no write notifier switched on and off, and the bytes
+    // (a streamed event above all) leave at once.
+    if (!m_clientGone && m_socket && m_socket->bytesToWrite() > 0)
+        m_socket->flush();
 }
 
 void HttpResponder::writeRaw(const QByteArray &data)

@@ -59,6 +59,7 @@ private:
 
     void attach(QTcpSocket *socket);
     void detach();
+    void sendRequest();
     void onReadyRead();
     void onDisconnected();
     void onError();

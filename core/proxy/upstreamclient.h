@@ -2,6 +2,8 @@
 
 #include "http/httpheaders.h"
 
+#include <QBasicTimer>
+#include <QDeadlineTimer>
 #include <QHash>
 #include <QList>
 #include <QObject>
@@ -29,6 +31,10 @@ public:
     int idleConnections() const;
     static constexpr int maxIdlePerHost = 64;
     static constexpr int idleTimeoutMs = 60 * 1000;
+    static constexpr int sweepIntervalMs = 5 * 1000;
+
+protected:
+    void timerEvent(QTimerEvent *event) override;
 
 private:
     friend class UpstreamCall;
@@ -39,5 +45,11 @@ private:
     void release(const QString &key, QTcpSocket *socket);
     void forget(QTcpSocket *socket);
 
-    QHash<QString, QList<QTcpSocket *>> m_idle;
+    struct IdleSocket
+    {
+        QTcpSocket *socket;
+        QDeadlineTimer expiry;
+    };
+    QHash<QString, QList<IdleSocket>> m_idle;
+    QBasicTimer m_sweep;
 };
