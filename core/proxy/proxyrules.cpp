@@ -1,7 +1,7 @@
 #include "proxy/proxyrules.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
-#include <QJsonObject>
 
 #include <algorithm>
 
@@ -155,6 +155,151 @@ QString multipartField(const QByteArray &contentType, const QByteArray &body, co
 
 } // namespace
 
+namespace {
+
+// Reads `model` and `stream` from the top level of a JSON object without
+// building a document: a request body can be megabytes of messages, and the
+// proxy needs two fields. Nested values are skipped by bracket depth (strings
+// and escapes respected), not validated: the upstream judges the JSON. Like
+// a JSON parser, a repeated key counts with its last value.
+class TopLevelScanner
+{
+public:
+    explicit TopLevelScanner(QByteArrayView json) : m_p(json.begin()), m_end(json.end()) { }
+
+    bool scan(BodyTraits *out)
+    {
+        skipSpace();
+        if (!consume('{'))
+            return false;
+        skipSpace();
+        if (consume('}'))
+            return true;
+        for (;;) {
+            skipSpace();
+            QByteArrayView rawKey;
+            bool keyEscaped = false;
+            if (!readString(&rawKey, &keyEscaped))
+                return false;
+            const QByteArray key = keyEscaped ? unescape(rawKey) : rawKey.toByteArray();
+            skipSpace();
+            if (!consume(':'))
+                return false;
+            skipSpace();
+            if (key == "model" && peek() == '"') {
+                QByteArrayView raw;
+                bool escaped = false;
+                if (!readString(&raw, &escaped))
+                    return false;
+                out->model = QString::fromUtf8(escaped ? unescape(raw) : raw.toByteArray());
+            } else if (key == "model" || key == "stream") {
+                const char *start = m_p;
+                if (!skipValue())
+                    return false;
+                const QByteArrayView literal(start, m_p - start);
+                if (key == "model")
+                    out->model.clear(); // not a string: as if absent
+                else
+                    out->stream = literal == "true";
+            } else if (!skipValue()) {
+                return false;
+            }
+            skipSpace();
+            if (consume(','))
+                continue;
+            if (!consume('}'))
+                return false;
+            skipSpace();
+            return m_p == m_end;
+        }
+    }
+
+private:
+    char peek() const { return m_p < m_end ? *m_p : '\0'; }
+    bool consume(char c)
+    {
+        if (peek() != c)
+            return false;
+        ++m_p;
+        return true;
+    }
+    void skipSpace()
+    {
+        while (m_p < m_end && (*m_p == ' ' || *m_p == '\n' || *m_p == '\r' || *m_p == '\t'))
+            ++m_p;
+    }
+
+    // At an opening quote: the raw contents up to the closing one.
+    bool readString(QByteArrayView *raw, bool *escaped)
+    {
+        if (!consume('"'))
+            return false;
+        const char *start = m_p;
+        *escaped = false;
+        while (m_p < m_end) {
+            const char c = *m_p;
+            if (c == '"') {
+                *raw = QByteArrayView(start, m_p - start);
+                ++m_p;
+                return true;
+            }
+            if (c == '\\') {
+                *escaped = true;
+                ++m_p;
+            }
+            ++m_p;
+        }
+        return false;
+    }
+
+    bool skipValue()
+    {
+        const char c = peek();
+        if (c == '"') {
+            QByteArrayView raw;
+            bool escaped = false;
+            return readString(&raw, &escaped);
+        }
+        if (c == '{' || c == '[') {
+            int depth = 0;
+            while (m_p < m_end) {
+                const char d = *m_p;
+                if (d == '"') {
+                    QByteArrayView raw;
+                    bool escaped = false;
+                    if (!readString(&raw, &escaped))
+                        return false;
+                    continue;
+                }
+                ++m_p;
+                if (d == '{' || d == '[')
+                    ++depth;
+                else if ((d == '}' || d == ']') && --depth == 0)
+                    return true;
+            }
+            return false;
+        }
+        // number, true, false, null
+        const char *start = m_p;
+        while (m_p < m_end && *m_p != ',' && *m_p != '}' && *m_p != ']' && *m_p != ' ' && *m_p != '\n' && *m_p != '\r'
+            && *m_p != '\t')
+            ++m_p;
+        return m_p > start;
+    }
+
+    // Escapes are rare in the two fields we read: the JSON parser decodes them.
+    static QByteArray unescape(QByteArrayView raw)
+    {
+        const QJsonDocument doc = QJsonDocument::fromJson("[\"" + raw.toByteArray() + "\"]");
+        return doc.isArray() ? doc.array().at(0).toString().toUtf8() : QByteArray();
+    }
+
+    const char *m_p;
+    const char *m_end;
+};
+
+} // namespace
+
 BodyTraits inspectBody(const QByteArray &contentType, const QByteArray &body)
 {
     BodyTraits traits;
@@ -171,12 +316,9 @@ BodyTraits inspectBody(const QByteArray &contentType, const QByteArray &body)
     const bool looksJson = type.contains("json") || (first != body.cend() && *first == '{');
     if (!looksJson)
         return traits;
-    const QJsonDocument doc = QJsonDocument::fromJson(body);
-    if (!doc.isObject())
-        return traits;
-    const QJsonObject o = doc.object();
-    traits.model = o.value(QLatin1String("model")).toString();
-    traits.stream = o.value(QLatin1String("stream")).toBool(false);
+    TopLevelScanner scanner(body);
+    if (!scanner.scan(&traits))
+        return BodyTraits();
     return traits;
 }
 

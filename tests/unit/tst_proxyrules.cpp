@@ -118,6 +118,43 @@ private Q_SLOTS:
         QVERIFY(t.model.isEmpty());
     }
 
+    void inspectJsonReadsOnlyTheTopLevel()
+    {
+        // A model or stream inside the messages is not the request's.
+        auto t = ProxyRules::inspectBody("application/json",
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"say \\\"}\\\" "
+            "{\\\"model\\\":\\\"x\\\"}\",\"model\":\"inner\","
+            "\"stream\":true}],\"tools\":{\"a\":[1,2,{\"b\":\"]}\"}]},\"model\" : \"gpt-4o-mini\" "
+            ",\n\t\"stream\":false}");
+        QCOMPARE(t.model, QStringLiteral("gpt-4o-mini"));
+        QVERIFY(!t.stream);
+        // Escapes in the value and in keys, unicode, repeated keys (the last counts).
+        t = ProxyRules::inspectBody("application/json",
+            "{\"model\":\"first\",\"m\\u006fdel\":\"caf\\u00e9\\\"x\\\"\",\"stream\":true,\"temperature\":0.5,\"n\":"
+            "null}");
+        QCOMPARE(t.model, QString::fromUtf8("caf\xc3\xa9\"x\""));
+        QVERIFY(t.stream);
+        // Not a string / not a boolean: as a JSON parser would read them.
+        t = ProxyRules::inspectBody("application/json", "{\"model\":42,\"stream\":\"true\"}");
+        QVERIFY(t.model.isEmpty());
+        QVERIFY(!t.stream);
+        // Broken or truncated bodies give nothing.
+        for (const char *bad :
+            {"{\"model\":\"x\"", "{\"model\":\"x\",}", "{\"model\" \"x\"}", "{\"model\":\"x\"} trailing",
+                "[{\"model\":\"x\"}]", "{\"messages\":[1,2}", "{\"model\":\"unterminated}"}) {
+            t = ProxyRules::inspectBody("application/json", bad);
+            QVERIFY2(t.model.isEmpty() && !t.stream, bad);
+        }
+        // A large body costs a pass over its bytes, nothing more.
+        QByteArray big = "{\"messages\":[";
+        for (int i = 0; i < 20000; ++i)
+            big += "{\"role\":\"user\",\"content\":\"lorem [ipsum] {dolor} \\\"sit\\\" amet\"},";
+        big += "{}],\"stream\":true,\"model\":\"big\"}";
+        t = ProxyRules::inspectBody("application/json", big);
+        QCOMPARE(t.model, QStringLiteral("big"));
+        QVERIFY(t.stream);
+    }
+
     void inspectMultipart()
     {
         const QByteArray body = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n"
