@@ -112,8 +112,8 @@ void WebhookNotifier::send(
 void WebhookNotifier::post(const QByteArray &payload, int attempt)
 {
     const QString url = m_snapshots->current()->settings.webhookUrl;
-    const QUrl target(url);
-    if (!target.isValid() || (target.scheme() != QLatin1String("http") && target.scheme() != QLatin1String("https")))
+    const UpstreamTarget target = UpstreamTarget::fromUrl(QUrl(url));
+    if (!target.isValid())
         return;
     HttpHeaders headers;
     headers.append("Content-Type", "application/json");

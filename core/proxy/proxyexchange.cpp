@@ -122,13 +122,13 @@ void ProxyExchange::sendAttempt(const Upstream &upstream)
     m_tried << upstream.id;
     m_attemptOpen = true;
     m_context.health->attemptStarted(upstream.id, HealthTracker::nowMs());
-    const QUrl url = ProxyRules::upstreamUrl(upstream.endpoint, m_request.path, m_request.query);
-    if (url.isEmpty()) {
+    const UpstreamTarget target = ProxyRules::upstreamTarget(upstream.endpoint, m_request.path, m_request.query);
+    if (!target.isValid()) {
         failAttempt(tr("invalid endpoint %1").arg(upstream.endpoint), transport);
         return;
     }
     UpstreamCall *call = m_context.upstreams->send(
-        url, m_request.method, ProxyRules::upstreamRequestHeaders(m_request.headers, upstream.sk), m_request.body);
+        target, m_request.method, ProxyRules::upstreamRequestHeaders(m_request.headers, upstream.sk), m_request.body);
     m_call = call;
     connect(call, &UpstreamCall::headersReceived, this, &ProxyExchange::onHeaders);
     connect(call, &UpstreamCall::readyRead, this, &ProxyExchange::onReadyRead);

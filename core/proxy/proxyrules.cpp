@@ -1,5 +1,6 @@
 #include "proxy/proxyrules.h"
 
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 
@@ -14,19 +15,60 @@ bool isValidEndpoint(const QString &endpoint)
         && !url.host().isEmpty() && !url.hasQuery() && !url.hasFragment();
 }
 
+namespace {
+
+struct ParsedEndpoint
+{
+    std::shared_ptr<const UpstreamOrigin> origin; // null: not a valid endpoint
+    QByteArray basePath; // encoded, without a trailing slash
+};
+
+ParsedEndpoint parseEndpoint(const QString &endpoint)
+{
+    ParsedEndpoint parsed;
+    if (!isValidEndpoint(endpoint))
+        return parsed;
+    const UpstreamTarget base = UpstreamTarget::fromUrl(QUrl(endpoint));
+    parsed.origin = base.origin;
+    parsed.basePath = base.pathAndQuery;
+    while (parsed.basePath.endsWith('/'))
+        parsed.basePath.chop(1);
+    return parsed;
+}
+
+} // namespace
+
+UpstreamTarget upstreamTarget(const QString &endpoint, const QByteArray &clientPath, const QByteArray &query)
+{
+    // Per thread, so no lock; bounded, since endpoints can be edited at will.
+    thread_local QHash<QString, ParsedEndpoint> cache;
+    auto it = cache.constFind(endpoint);
+    if (it == cache.cend()) {
+        if (cache.size() >= 256)
+            cache.clear();
+        it = cache.insert(endpoint, parseEndpoint(endpoint));
+    }
+    UpstreamTarget target;
+    if (!it->origin)
+        return target;
+    target.origin = it->origin;
+    // The client's path starts with /v1; the rest is appended unchanged.
+    const QByteArrayView rest = clientPath.size() > 3 ? QByteArrayView(clientPath).sliced(3) : QByteArrayView();
+    target.pathAndQuery.reserve(it->basePath.size() + rest.size() + query.size() + 2);
+    target.pathAndQuery += it->basePath;
+    target.pathAndQuery += rest;
+    if (target.pathAndQuery.isEmpty())
+        target.pathAndQuery = "/";
+    if (!query.isEmpty()) {
+        target.pathAndQuery += '?';
+        target.pathAndQuery += query;
+    }
+    return target;
+}
+
 QUrl upstreamUrl(const QString &endpoint, const QByteArray &clientPath, const QByteArray &query)
 {
-    if (!isValidEndpoint(endpoint))
-        return QUrl();
-    QByteArray base = QUrl(endpoint).toEncoded();
-    while (base.endsWith('/'))
-        base.chop(1);
-    // The client's path starts with /v1; the rest is appended unchanged.
-    QByteArray rest = clientPath.mid(3);
-    QByteArray full = base + rest;
-    if (!query.isEmpty())
-        full += '?' + query;
-    return QUrl::fromEncoded(full, QUrl::TolerantMode);
+    return upstreamTarget(endpoint, clientPath, query).toUrl();
 }
 
 qint64 retryAfterMs(const QByteArray &value, const QDateTime &now)

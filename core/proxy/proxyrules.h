@@ -1,6 +1,7 @@
 #pragma once
 
 #include "http/httpheaders.h"
+#include "proxy/upstreamtarget.h"
 
 #include <QByteArray>
 #include <QDateTime>
@@ -11,7 +12,10 @@
 namespace ProxyRules {
 
 // /v1/REST?QUERY on ENDPOINT (whose own path replaces the client's /v1).
-// Empty URL when the endpoint is not an http(s) URL.
+// Invalid when the endpoint is not an http(s) URL. Endpoints are parsed once
+// per thread and remembered.
+UpstreamTarget upstreamTarget(const QString &endpoint, const QByteArray &clientPath, const QByteArray &query);
+// The same as a URL (empty when invalid).
 QUrl upstreamUrl(const QString &endpoint, const QByteArray &clientPath, const QByteArray &query);
 
 bool isHopByHop(QByteArrayView name);

@@ -10,11 +10,11 @@ namespace {
 constexpr int maxHeadBytes = 64 * 1024;
 }
 
-UpstreamCall::UpstreamCall(UpstreamClient *client, const QUrl &url, const QByteArray &method, QByteArray requestBytes)
+UpstreamCall::UpstreamCall(UpstreamClient *client, std::shared_ptr<const UpstreamOrigin> origin,
+    const QByteArray &method, QByteArray requestBytes)
     : QObject(client)
     , m_client(client)
-    , m_url(url)
-    , m_key(UpstreamClient::poolKey(url))
+    , m_origin(std::move(origin))
     , m_head(method == "HEAD")
     , m_request(std::move(requestBytes))
 { }
@@ -29,7 +29,7 @@ void UpstreamCall::start()
     if (!m_client)
         return;
     bool reused = false;
-    QTcpSocket *socket = m_client->acquire(m_url, &reused);
+    QTcpSocket *socket = m_client->acquire(*m_origin, &reused);
     m_reused = reused;
     attach(socket);
     m_state = State::Head;
@@ -234,7 +234,7 @@ void UpstreamCall::complete()
         const bool reusable = m_keepAlive && m_in.isEmpty() && socket->bytesAvailable() == 0
             && socket->state() == QAbstractSocket::ConnectedState && m_client;
         if (reusable) {
-            m_client->release(m_key, socket);
+            m_client->release(m_origin->poolKey, socket);
         } else {
             socket->abort();
             socket->deleteLater();
@@ -262,7 +262,7 @@ void UpstreamCall::retryOnFreshConnection()
     m_retried = true;
     m_reused = false;
     m_in.clear();
-    attach(m_client->connectNew(m_url));
+    attach(m_client->connectNew(*m_origin));
     sendRequest();
 }
 

@@ -2,10 +2,10 @@
 
 #include "http/chunkeddecoder.h"
 #include "http/httpheaders.h"
+#include "proxy/upstreamtarget.h"
 
 #include <QObject>
 #include <QPointer>
-#include <QUrl>
 
 class QTcpSocket;
 class UpstreamClient;
@@ -25,7 +25,8 @@ public:
         Protocol, // not HTTP/1.x as we know it
     };
 
-    UpstreamCall(UpstreamClient *client, const QUrl &url, const QByteArray &method, QByteArray requestBytes);
+    UpstreamCall(UpstreamClient *client, std::shared_ptr<const UpstreamOrigin> origin, const QByteArray &method,
+        QByteArray requestBytes);
     ~UpstreamCall() override;
 
     void start();
@@ -71,8 +72,7 @@ private:
     void retryOnFreshConnection();
 
     QPointer<UpstreamClient> m_client;
-    QUrl m_url;
-    QString m_key;
+    std::shared_ptr<const UpstreamOrigin> m_origin;
     bool m_head;
     QByteArray m_request;
     QPointer<QTcpSocket> m_socket;

@@ -20,43 +20,24 @@ UpstreamClient::~UpstreamClient()
             delete idle.socket;
 }
 
-QString UpstreamClient::poolKey(const QUrl &url)
-{
-    const bool tls = url.scheme() == QLatin1String("https");
-    return url.scheme() + QStringLiteral("://") + url.host() + QLatin1Char(':')
-        + QString::number(url.port(tls ? 443 : 80));
-}
-
 UpstreamCall *UpstreamClient::send(
-    const QUrl &url, const QByteArray &method, const HttpHeaders &headers, const QByteArray &body)
+    const UpstreamTarget &target, const QByteArray &method, const HttpHeaders &headers, const QByteArray &body)
 {
-    const bool tls = url.scheme() == QLatin1String("https");
-    const int defaultPort = tls ? 443 : 80;
-    QByteArray host = url.host(QUrl::FullyEncoded).toUtf8();
-    if (host.contains(':'))
-        host = '[' + host + ']';
-    if (url.port(defaultPort) != defaultPort)
-        host += ':' + QByteArray::number(url.port());
-    QByteArray target = url.toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority | QUrl::RemoveFragment);
-    if (target.isEmpty())
-        target = "/";
-
     QByteArray request;
     request.reserve(256 + body.size());
-    request += method + ' ' + target + " HTTP/1.1\r\nHost: " + host + "\r\n";
+    request += method + ' ' + target.pathAndQuery + " HTTP/1.1\r\nHost: " + target.origin->hostHeader + "\r\n";
     for (const auto &[name, value] : headers)
         request += name + ": " + value + "\r\n";
     if (!body.isEmpty() || method == "POST" || method == "PUT" || method == "PATCH")
         request += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
     request += "\r\n";
     request += body;
-    return new UpstreamCall(this, url, method, std::move(request));
+    return new UpstreamCall(this, target.origin, method, std::move(request));
 }
 
-QTcpSocket *UpstreamClient::acquire(const QUrl &url, bool *reused)
+QTcpSocket *UpstreamClient::acquire(const UpstreamOrigin &origin, bool *reused)
 {
-    const QString key = poolKey(url);
-    auto it = m_idle.find(key);
+    auto it = m_idle.find(origin.poolKey);
     while (it != m_idle.end() && !it->isEmpty()) {
         QTcpSocket *socket = it->takeLast().socket; // the most recent is the least likely to be stale
         socket->disconnect(this);
@@ -67,18 +48,18 @@ QTcpSocket *UpstreamClient::acquire(const QUrl &url, bool *reused)
         socket->deleteLater();
     }
     *reused = false;
-    return connectNew(url);
+    return connectNew(origin);
 }
 
-QTcpSocket *UpstreamClient::connectNew(const QUrl &url)
+QTcpSocket *UpstreamClient::connectNew(const UpstreamOrigin &origin)
 {
-    if (url.scheme() == QLatin1String("https")) {
+    if (origin.tls) {
         auto *ssl = new QSslSocket(this);
         QSslConfiguration config = ssl->sslConfiguration();
         config.setAllowedNextProtocols({QByteArrayLiteral("http/1.1")});
         ssl->setSslConfiguration(config);
         connect(ssl, &QTcpSocket::connected, ssl, [ssl] { ssl->setSocketOption(QAbstractSocket::LowDelayOption, 1); });
-        ssl->connectToHostEncrypted(url.host(), quint16(url.port(443)));
+        ssl->connectToHostEncrypted(origin.host, origin.port);
         return ssl;
     }
     auto *socket = new QTcpSocket(this);
@@ -86,7 +67,7 @@ QTcpSocket *UpstreamClient::connectNew(const QUrl &url)
     // once per connection, not per request.
     connect(socket, &QTcpSocket::connected, socket,
         [socket] { socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); });
-    socket->connectToHost(url.host(), quint16(url.port(80)));
+    socket->connectToHost(origin.host, origin.port);
     return socket;
 }
 

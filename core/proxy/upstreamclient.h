@@ -1,13 +1,13 @@
 #pragma once
 
 #include "http/httpheaders.h"
+#include "proxy/upstreamtarget.h"
 
 #include <QBasicTimer>
 #include <QDeadlineTimer>
 #include <QHash>
 #include <QList>
 #include <QObject>
-#include <QUrl>
 
 class QTcpSocket;
 class UpstreamCall;
@@ -26,7 +26,8 @@ public:
 
     // Starts a request; the call reports through its signals. The caller
     // owns the call (deleteLater when done).
-    UpstreamCall *send(const QUrl &url, const QByteArray &method, const HttpHeaders &headers, const QByteArray &body);
+    UpstreamCall *send(
+        const UpstreamTarget &target, const QByteArray &method, const HttpHeaders &headers, const QByteArray &body);
 
     int idleConnections() const;
     static constexpr int maxIdlePerHost = 512;
@@ -38,10 +39,9 @@ protected:
 
 private:
     friend class UpstreamCall;
-    static QString poolKey(const QUrl &url);
     // An idle connection to the same scheme/host/port, or a new one.
-    QTcpSocket *acquire(const QUrl &url, bool *reused);
-    QTcpSocket *connectNew(const QUrl &url);
+    QTcpSocket *acquire(const UpstreamOrigin &origin, bool *reused);
+    QTcpSocket *connectNew(const UpstreamOrigin &origin);
     void release(const QString &key, QTcpSocket *socket);
     void forget(QTcpSocket *socket);
 

@@ -24,8 +24,8 @@ UpstreamProbe::UpstreamProbe(UpstreamClient *client, const Upstream &upstream, i
 void UpstreamProbe::start()
 {
     m_startedMs = HealthTracker::nowMs();
-    const QUrl url = ProxyRules::upstreamUrl(m_upstream.endpoint, "/v1/models", {});
-    if (url.isEmpty()) {
+    const UpstreamTarget target = ProxyRules::upstreamTarget(m_upstream.endpoint, "/v1/models", {});
+    if (!target.isValid()) {
         ProbeResult r;
         r.error = tr("invalid endpoint %1").arg(m_upstream.endpoint);
         QMetaObject::invokeMethod(
@@ -34,7 +34,7 @@ void UpstreamProbe::start()
     }
     HttpHeaders headers;
     headers.append("Accept", "application/json");
-    m_call = m_client->send(url, "GET", ProxyRules::upstreamRequestHeaders(headers, m_upstream.sk), {});
+    m_call = m_client->send(target, "GET", ProxyRules::upstreamRequestHeaders(headers, m_upstream.sk), {});
     connect(m_call, &UpstreamCall::finished, this, &UpstreamProbe::onFinished);
     m_timer.start();
     m_call->start();
