@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ ccache pkg-config
-          qt6-base-dev libqt6sql6-sqlite libqt6svg6 qt6-tools-dev qt6-l10n-tools qt6-tools-dev-tools
+          qt6-base-dev libqt6sql6-sqlite libsqlite3-dev libqt6svg6 qt6-tools-dev qt6-l10n-tools qt6-tools-dev-tools
           libgl-dev libssl3 ca-certificates clang-format)
 if [[ "${1:-}" == "--gui-tools" ]]; then
     packages+=(xvfb xauth imagemagick trayer fonts-noto-cjk)

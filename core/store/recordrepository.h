@@ -45,5 +45,7 @@ public:
     int prune(int maxAgeDays, qint64 maxRows);
 
 private:
+    bool insertRows(const QList<RequestRecord> &records, QString *error);
+
     QSqlDatabase m_db;
 };
