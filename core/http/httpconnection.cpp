@@ -15,7 +15,7 @@ bool isTokenChar(char c)
         || c == '_' || c == '`' || c == '|' || c == '~';
 }
 
-bool isToken(const QByteArray &s)
+bool isToken(QByteArrayView s)
 {
     if (s.isEmpty())
         return false;
@@ -120,16 +120,19 @@ bool HttpConnection::parseHead()
     const QByteArray head = m_in.left(end);
     m_in.remove(0, end + 4);
 
-    const QList<QByteArray> lines = head.split('\n');
-    const QList<QByteArray> requestLine = lines.first().trimmed().split(' ');
-    if (requestLine.size() != 3 || !isToken(requestLine[0]) || requestLine[1].isEmpty()) {
+    const qsizetype firstEnd = head.indexOf('\n');
+    QByteArrayView requestLine = QByteArrayView(head).first(firstEnd < 0 ? head.size() : firstEnd).trimmed();
+    const qsizetype sp1 = requestLine.indexOf(' ');
+    const qsizetype sp2 = sp1 < 0 ? -1 : requestLine.indexOf(' ', sp1 + 1);
+    if (sp1 <= 0 || sp2 < 0 || requestLine.indexOf(' ', sp2 + 1) >= 0 || sp2 == sp1 + 1
+        || !isToken(requestLine.first(sp1))) {
         fail(400, "malformed request line");
         return false;
     }
     m_request = HttpRequest();
-    m_request.method = requestLine[0];
-    m_request.target = requestLine[1];
-    const QByteArray &version = requestLine[2];
+    m_request.method = requestLine.first(sp1).toByteArray();
+    m_request.target = requestLine.sliced(sp1 + 1, sp2 - sp1 - 1).toByteArray();
+    const QByteArrayView version = requestLine.sliced(sp2 + 1);
     if (version == "HTTP/1.1")
         m_request.versionMinor = 1;
     else if (version == "HTTP/1.0")
@@ -152,16 +155,18 @@ bool HttpConnection::parseHead()
     m_request.path = q < 0 ? target : target.left(q);
     m_request.query = q < 0 ? QByteArray() : target.mid(q + 1);
 
-    for (qsizetype i = 1; i < lines.size(); ++i) {
-        QByteArray line = lines[i];
-        if (line.endsWith('\r'))
-            line.chop(1);
-        const qsizetype colon = line.indexOf(':');
-        if (colon <= 0 || line.startsWith(' ') || line.startsWith('\t') || !isToken(line.left(colon))) {
-            fail(400, "malformed header line");
-            return false;
-        }
-        m_request.headers.append(line.left(colon), line.mid(colon + 1).trimmed());
+    m_request.headers.reserve(16);
+    const bool wellFormed = firstEnd < 0
+        || HttpHeaders::forEachLine(QByteArrayView(head).sliced(firstEnd + 1), [this](QByteArrayView line) {
+               const qsizetype colon = line.indexOf(':');
+               if (colon <= 0 || line.startsWith(' ') || line.startsWith('\t') || !isToken(line.first(colon)))
+                   return false;
+               m_request.headers.appendCopy(line.first(colon), line.sliced(colon + 1).trimmed());
+               return true;
+           });
+    if (!wellFormed) {
+        fail(400, "malformed header line");
+        return false;
     }
 
     m_chunked = false;

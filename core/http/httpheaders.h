@@ -14,6 +14,11 @@ public:
     using Pair = std::pair<QByteArray, QByteArray>;
 
     void append(const QByteArray &name, const QByteArray &value) { m_pairs.append({name, value}); }
+    void appendCopy(QByteArrayView name, QByteArrayView value)
+    {
+        m_pairs.append({name.toByteArray(), value.toByteArray()});
+    }
+    void reserve(qsizetype n) { m_pairs.reserve(n); }
     void set(const QByteArray &name, const QByteArray &value);
     void remove(QByteArrayView name);
     QByteArray value(QByteArrayView name) const;
@@ -28,6 +33,23 @@ public:
     qsizetype size() const { return m_pairs.size(); }
 
     static bool nameEquals(QByteArrayView a, QByteArrayView b);
+
+    // Calls f(line) for each line of a header block, without its CR LF (or
+    // bare LF); stops early when f returns false. Views, no copies.
+    template <typename F>
+    static bool forEachLine(QByteArrayView block, F &&f)
+    {
+        while (!block.isEmpty()) {
+            qsizetype end = block.indexOf('\n');
+            QByteArrayView line = end < 0 ? block : block.first(end);
+            block = end < 0 ? QByteArrayView() : block.sliced(end + 1);
+            if (line.endsWith('\r'))
+                line.chop(1);
+            if (!f(line))
+                return false;
+        }
+        return true;
+    }
 
 private:
     QList<Pair> m_pairs;

@@ -76,6 +76,7 @@ private:
     void finishWithError(int status, const QString &message, const QString &type, const QString &code);
     void finish(const QString &outcome, const QString &error = QString());
     void dropCall();
+    void logLine() const;
     void forward(const QByteArray &chunk);
     // With body recording on: the assistant's text from the stream's deltas.
     void collectDeltas(const QByteArray &chunk);

@@ -142,33 +142,37 @@ bool UpstreamCall::parseHead()
             fail(Failure::Protocol, tr("the upstream's response headers are too large"));
         return false;
     }
-    const QList<QByteArray> lines = m_in.left(end).split('\n');
-    const QByteArray statusLine = lines.first().trimmed();
+    const QByteArrayView head = QByteArrayView(m_in).first(end);
+    const qsizetype firstEnd = head.indexOf('\n');
+    const QByteArrayView statusLine = head.first(firstEnd < 0 ? head.size() : firstEnd).trimmed();
     const qsizetype sp1 = statusLine.indexOf(' ');
-    const QByteArray version = statusLine.left(sp1);
-    const qsizetype sp2 = statusLine.indexOf(' ', sp1 + 1);
+    const QByteArrayView version = sp1 < 0 ? statusLine : statusLine.first(sp1);
+    const qsizetype sp2 = sp1 < 0 ? -1 : statusLine.indexOf(' ', sp1 + 1);
     bool ok = false;
-    const int status = statusLine.mid(sp1 + 1, sp2 < 0 ? -1 : sp2 - sp1 - 1).toInt(&ok);
+    const int status
+        = sp1 < 0 ? 0 : statusLine.sliced(sp1 + 1, (sp2 < 0 ? statusLine.size() : sp2) - sp1 - 1).toInt(&ok);
     if (sp1 < 0 || !version.startsWith("HTTP/1.") || !ok || status < 100 || status > 999) {
         fail(Failure::Protocol, tr("the upstream did not answer with HTTP/1.x"));
         return false;
     }
-    m_in.remove(0, end + 4);
-    if (status >= 100 && status < 200 && status != 101)
+    if (status >= 100 && status < 200 && status != 101) {
+        m_in.remove(0, end + 4);
         return true; // interim response (100 Continue): the real one follows
+    }
 
     m_status = status;
-    m_reason = sp2 < 0 ? QByteArray() : statusLine.mid(sp2 + 1);
-    for (qsizetype i = 1; i < lines.size(); ++i) {
-        QByteArray line = lines[i];
-        if (line.endsWith('\r'))
-            line.chop(1);
-        const qsizetype colon = line.indexOf(':');
-        if (colon <= 0)
-            continue;
-        m_headers.append(line.left(colon).trimmed(), line.mid(colon + 1).trimmed());
+    m_reason = sp2 < 0 ? QByteArray() : statusLine.sliced(sp2 + 1).toByteArray();
+    m_headers.reserve(16);
+    if (firstEnd >= 0) {
+        HttpHeaders::forEachLine(head.sliced(firstEnd + 1), [this](QByteArrayView line) {
+            const qsizetype colon = line.indexOf(':');
+            if (colon > 0)
+                m_headers.appendCopy(line.first(colon).trimmed(), line.sliced(colon + 1).trimmed());
+            return true;
+        });
     }
     const bool http10 = version == "HTTP/1.0";
+    m_in.remove(0, end + 4);
     m_keepAlive = http10 ? m_headers.hasToken("connection", "keep-alive") : !m_headers.hasToken("connection", "close");
     const QByteArray te = m_headers.value("transfer-encoding");
     bool lengthOk = false;
