@@ -29,6 +29,9 @@ HttpServer::~HttpServer()
 
 bool HttpServer::listen(const QHostAddress &address, quint16 port)
 {
+    // Qt's default of 50 drops the SYNs of a burst of new clients, which
+    // then wait a full second to retry (the kernel caps it at somaxconn).
+    m_server->setListenBacklogSize(listenBacklog);
     if (m_server->listen(address, port))
         return true;
     m_error = m_server->errorString();

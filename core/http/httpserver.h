@@ -24,6 +24,7 @@ public:
     ~HttpServer() override;
 
     bool listen(const QHostAddress &address, quint16 port);
+    static constexpr int listenBacklog = 1024;
     // With a dispatcher, accepted sockets go to it (e.g. to a worker thread)
     // instead of being served here.
     void setDispatcher(std::function<void(qintptr)> dispatcher) { m_dispatcher = std::move(dispatcher); }
