@@ -15,5 +15,5 @@ struct EngineOptions
     bool noAuth = false;
     HttpLimits limits;
     HealthTuning health;
-    int workers = 0; // network worker threads; 0 = one per core (at most 8)
+    int workers = 0; // network worker threads; 0 = two per core (2 to 16)
 };
