@@ -92,9 +92,10 @@ qint64 retryAfterMs(const QByteArray &value, const QDateTime &now)
 
 bool isHopByHop(QByteArrayView name)
 {
-    static const char *const names[] = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+    // Views, so the lengths are known at compile time and compared first.
+    static constexpr QByteArrayView names[] = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
         "proxy-connection", "te", "trailer", "trailers", "transfer-encoding", "upgrade"};
-    for (const char *n : names)
+    for (QByteArrayView n : names)
         if (HttpHeaders::nameEquals(name, n))
             return true;
     return false;

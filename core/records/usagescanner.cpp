@@ -3,13 +3,13 @@
 namespace {
 
 // The integer after "key": within `text` from `from`, or -1.
-int numberAfter(const QByteArray &text, qsizetype from, const char *key)
+// QUOTED_KEY includes its quotes: no string is built per lookup.
+int numberAfter(const QByteArray &text, qsizetype from, QByteArrayView quotedKey)
 {
-    const QByteArray quoted = QByteArray("\"").append(key).append("\"");
-    qsizetype at = text.indexOf(quoted, from);
+    qsizetype at = text.indexOf(quotedKey, from);
     if (at < 0)
         return -1;
-    at += quoted.size();
+    at += quotedKey.size();
     while (at < text.size() && (text[at] == ' ' || text[at] == ':' || text[at] == '\t'))
         ++at;
     qint64 value = 0;
@@ -41,9 +41,9 @@ TokenUsage UsageScanner::scan(const QByteArray &text)
     const qsizetype at = text.lastIndexOf("\"usage\"");
     if (at < 0)
         return u;
-    const int prompt = numberAfter(text, at, "prompt_tokens");
-    const int completion = numberAfter(text, at, "completion_tokens");
-    const int total = numberAfter(text, at, "total_tokens");
+    const int prompt = numberAfter(text, at, "\"prompt_tokens\"");
+    const int completion = numberAfter(text, at, "\"completion_tokens\"");
+    const int total = numberAfter(text, at, "\"total_tokens\"");
     if (prompt < 0 && completion < 0 && total < 0)
         return u; // "usage": null in the chunks before the last
     u.found = true;

@@ -7,6 +7,7 @@
 #include <QSqlQuery>
 
 #include <algorithm>
+#include <array>
 
 #include <sqlite3.h>
 
@@ -49,6 +50,7 @@ public:
             return false;
         sqlite3_reset(m_stmt);
         m_index = 0;
+        m_textCount = 0;
         integer(r.upstreamId);
         text(DbTime::format(r.createdAt));
         text(r.clientIp);
@@ -79,17 +81,21 @@ public:
 
 private:
     void integer(qint64 v) { sqlite3_bind_int64(m_stmt, ++m_index, v); }
-    // Empty rather than NULL, as notNull() does for the Qt path.
+    // Empty rather than NULL, as notNull() does for the Qt path. The bytes
+    // are kept until the next row, so SQLite need not copy them.
     void text(const QString &v)
     {
-        const QByteArray utf8 = v.toUtf8();
-        sqlite3_bind_text(m_stmt, ++m_index, utf8.constData(), int(utf8.size()), SQLITE_TRANSIENT);
+        m_texts[m_textCount] = v.toUtf8();
+        const QByteArray &utf8 = m_texts[m_textCount++];
+        sqlite3_bind_text(m_stmt, ++m_index, utf8.constData(), int(utf8.size()), SQLITE_STATIC);
     }
 
     sqlite3 *m_db;
     sqlite3_stmt *m_stmt = nullptr;
     bool m_ok = false;
     int m_index = 0;
+    std::array<QByteArray, 12> m_texts;
+    int m_textCount = 0;
 };
 
 } // namespace
