@@ -42,9 +42,8 @@ void UpstreamCall::attach(QTcpSocket *socket)
     // Past this many unread bytes Qt stops reading the kernel socket: TCP
     // then slows the upstream down instead of our memory filling up.
     socket->setReadBufferSize(maxBufferedBytes);
-    connect(socket, &QTcpSocket::readyRead, this, &UpstreamCall::onReadyRead);
-    connect(socket, &QTcpSocket::disconnected, this, &UpstreamCall::onDisconnected);
-    connect(socket, &QAbstractSocket::errorOccurred, this, &UpstreamCall::onError);
+    if (m_client)
+        m_client->setOwner(socket, this);
 }
 
 void UpstreamCall::sendRequest()
@@ -60,7 +59,8 @@ void UpstreamCall::detach()
 {
     if (!m_socket)
         return;
-    m_socket->disconnect(this);
+    if (m_client)
+        m_client->setOwner(m_socket, nullptr);
     m_socket = nullptr;
 }
 
@@ -70,8 +70,12 @@ void UpstreamCall::abort()
         return;
     QTcpSocket *socket = m_socket;
     detach();
-    socket->abort();
-    socket->deleteLater();
+    if (m_client) {
+        m_client->discard(socket);
+    } else {
+        socket->abort();
+        socket->deleteLater();
+    }
 }
 
 QByteArray UpstreamCall::readAll()
@@ -239,6 +243,8 @@ void UpstreamCall::complete()
             && socket->state() == QAbstractSocket::ConnectedState && m_client;
         if (reusable) {
             m_client->release(m_origin->poolKey, socket);
+        } else if (m_client) {
+            m_client->discard(socket);
         } else {
             socket->abort();
             socket->deleteLater();

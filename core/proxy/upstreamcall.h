@@ -55,6 +55,7 @@ Q_SIGNALS:
     void finished();
 
 private:
+    friend class UpstreamClient;
     enum class State { Idle, Sending, Head, Body, Done };
     enum class Framing { None, Length, Chunked, UntilClose };
 

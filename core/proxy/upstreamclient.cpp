@@ -40,12 +40,11 @@ QTcpSocket *UpstreamClient::acquire(const UpstreamOrigin &origin, bool *reused)
     auto it = m_idle.find(origin.poolKey);
     while (it != m_idle.end() && !it->isEmpty()) {
         QTcpSocket *socket = it->takeLast().socket; // the most recent is the least likely to be stale
-        socket->disconnect(this);
         if (socket->state() == QAbstractSocket::ConnectedState && socket->bytesAvailable() == 0) {
             *reused = true;
             return socket;
         }
-        socket->deleteLater();
+        discard(socket);
     }
     *reused = false;
     return connectNew(origin);
@@ -58,32 +57,79 @@ QTcpSocket *UpstreamClient::connectNew(const UpstreamOrigin &origin)
         QSslConfiguration config = ssl->sslConfiguration();
         config.setAllowedNextProtocols({QByteArrayLiteral("http/1.1")});
         ssl->setSslConfiguration(config);
-        connect(ssl, &QTcpSocket::connected, ssl, [ssl] { ssl->setSocketOption(QAbstractSocket::LowDelayOption, 1); });
+        wire(ssl);
         ssl->connectToHostEncrypted(origin.host, origin.port);
         return ssl;
     }
     auto *socket = new QTcpSocket(this);
+    wire(socket);
+    socket->connectToHost(origin.host, origin.port);
+    return socket;
+}
+
+void UpstreamClient::wire(QTcpSocket *socket)
+{
+    // Connected once for the connection's life and routed to whichever call
+    // owns it now: connecting and disconnecting signals per request cost
+    // more than the rest of handing a pooled connection over.
+    connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
+    connect(socket, &QTcpSocket::disconnected, this, [this, socket] { onDisconnected(socket); });
+    connect(socket, &QAbstractSocket::errorOccurred, this, [this, socket] { onError(socket); });
     // Nagle plus delayed ACK adds ~40 ms to every small relayed write. Set
     // once per connection, not per request.
     connect(socket, &QTcpSocket::connected, socket,
         [socket] { socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); });
-    socket->connectToHost(origin.host, origin.port);
-    return socket;
+}
+
+void UpstreamClient::setOwner(QTcpSocket *socket, UpstreamCall *call)
+{
+    if (call)
+        m_owners.insert(socket, call);
+    else
+        m_owners.remove(socket);
+}
+
+// An idle connection that the upstream closes, or that says anything at
+// all, is of no further use.
+void UpstreamClient::onReadyRead(QTcpSocket *socket)
+{
+    if (UpstreamCall *call = m_owners.value(socket))
+        call->onReadyRead();
+    else
+        forget(socket);
+}
+
+void UpstreamClient::onDisconnected(QTcpSocket *socket)
+{
+    if (UpstreamCall *call = m_owners.value(socket))
+        call->onDisconnected();
+    else
+        forget(socket);
+}
+
+void UpstreamClient::onError(QTcpSocket *socket)
+{
+    if (UpstreamCall *call = m_owners.value(socket))
+        call->onError();
+}
+
+void UpstreamClient::discard(QTcpSocket *socket)
+{
+    m_owners.remove(socket);
+    socket->disconnect(this);
+    socket->abort();
+    socket->deleteLater();
 }
 
 void UpstreamClient::release(const QString &key, QTcpSocket *socket)
 {
     QList<IdleSocket> &list = m_idle[key];
     if (list.size() >= maxIdlePerHost || socket->state() != QAbstractSocket::ConnectedState) {
-        socket->deleteLater();
+        discard(socket);
         return;
     }
+    m_owners.remove(socket);
     list.append({socket, QDeadlineTimer(idleTimeoutMs, Qt::CoarseTimer)});
-    // An idle connection that the upstream closes, or that says anything at
-    // all, is of no further use.
-    auto drop = [this, socket] { forget(socket); };
-    connect(socket, &QTcpSocket::disconnected, this, drop);
-    connect(socket, &QTcpSocket::readyRead, this, drop);
     // One sweep for the whole pool instead of a timer per idle connection.
     if (!m_sweep.isActive())
         m_sweep.start(sweepIntervalMs, this);
@@ -98,10 +144,7 @@ void UpstreamClient::timerEvent(QTimerEvent *event)
         for (qsizetype i = list.size() - 1; i >= 0; --i) {
             if (!list[i].expiry.hasExpired())
                 continue;
-            QTcpSocket *socket = list.takeAt(i).socket;
-            socket->disconnect(this);
-            socket->abort();
-            socket->deleteLater();
+            discard(list.takeAt(i).socket);
         }
         any = any || !list.isEmpty();
     }
@@ -119,9 +162,7 @@ void UpstreamClient::forget(QTcpSocket *socket)
             break;
         }
     }
-    socket->disconnect(this);
-    socket->abort();
-    socket->deleteLater();
+    discard(socket);
 }
 
 int UpstreamClient::idleConnections() const

@@ -43,7 +43,15 @@ private:
     QTcpSocket *acquire(const UpstreamOrigin &origin, bool *reused);
     QTcpSocket *connectNew(const UpstreamOrigin &origin);
     void release(const QString &key, QTcpSocket *socket);
+    // Closes and deletes a connection that is not in the pool.
+    void discard(QTcpSocket *socket);
     void forget(QTcpSocket *socket);
+    // The call a connection's signals go to; none while it is idle.
+    void setOwner(QTcpSocket *socket, UpstreamCall *call);
+    void wire(QTcpSocket *socket);
+    void onReadyRead(QTcpSocket *socket);
+    void onDisconnected(QTcpSocket *socket);
+    void onError(QTcpSocket *socket);
 
     struct IdleSocket
     {
@@ -51,5 +59,6 @@ private:
         QDeadlineTimer expiry;
     };
     QHash<QString, QList<IdleSocket>> m_idle;
+    QHash<QTcpSocket *, UpstreamCall *> m_owners;
     QBasicTimer m_sweep;
 };
