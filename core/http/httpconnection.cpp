@@ -4,7 +4,7 @@
 #include "http/httpresponder.h"
 #include "util/logging.h"
 
-#include <QTcpSocket>
+#include "http/clientsocket.h"
 
 namespace {
 
@@ -43,17 +43,15 @@ bool parseLength(const QByteArray &s, qint64 *out)
 
 } // namespace
 
-HttpConnection::HttpConnection(QTcpSocket *socket, const HttpLimits &limits, HttpHandler handler, QObject *parent)
+HttpConnection::HttpConnection(ClientSocket *socket, const HttpLimits &limits, HttpHandler handler, QObject *parent)
     : QObject(parent), m_socket(socket), m_limits(limits), m_handler(std::move(handler))
 {
     socket->setParent(this);
-    // Nagle plus delayed ACK adds ~40 ms to every small relayed write.
-    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &HttpConnection::onTimeout);
-    connect(socket, &QTcpSocket::readyRead, this, &HttpConnection::onReadyRead);
-    connect(socket, &QTcpSocket::disconnected, this, &HttpConnection::onDisconnected);
-    connect(socket, &QTcpSocket::bytesWritten, this, [this] {
+    connect(socket, &ClientSocket::readyRead, this, &HttpConnection::onReadyRead);
+    connect(socket, &ClientSocket::disconnected, this, &HttpConnection::onDisconnected);
+    connect(socket, &ClientSocket::bytesWritten, this, [this] {
         if (m_responder && m_socket->bytesToWrite() <= m_limits.writeLowWater)
             Q_EMIT m_responder->drained();
     });

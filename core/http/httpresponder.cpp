@@ -2,7 +2,7 @@
 
 #include "http/httpconnection.h"
 
-#include <QTcpSocket>
+#include "http/clientsocket.h"
 
 namespace {
 
@@ -20,7 +20,7 @@ bool isFramingHeader(QByteArrayView name)
 } // namespace
 
 HttpResponder::HttpResponder(
-    HttpConnection *connection, QTcpSocket *socket, bool headRequest, int versionMinor, bool keepAlive)
+    HttpConnection *connection, ClientSocket *socket, bool headRequest, int versionMinor, bool keepAlive)
     : QObject(connection)
     , m_connection(connection)
     , m_socket(socket)
@@ -174,7 +174,7 @@ void HttpResponder::flushNow()
 
 void HttpResponder::writeRaw(const QByteArray &data)
 {
-    if (m_clientGone || !m_socket || m_socket->state() != QAbstractSocket::ConnectedState)
+    if (m_clientGone || !m_socket || !m_socket->isConnected())
         return;
     m_socket->write(data);
 }

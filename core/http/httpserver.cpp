@@ -1,9 +1,11 @@
 #include "http/httpserver.h"
 
+#include "http/clientsocket.h"
 #include "util/logging.h"
 
 #include <QTcpServer>
-#include <QTcpSocket>
+
+#include <fcntl.h>
 
 // Hands each accepted descriptor to its HttpServer before Qt wraps it in a socket.
 class DescriptorServer : public QTcpServer
@@ -68,15 +70,15 @@ void HttpServer::onIncoming(qintptr descriptor)
 
 void HttpServer::adopt(qintptr descriptor)
 {
-    auto *socket = new QTcpSocket;
-    if (!socket->setSocketDescriptor(descriptor)) {
-        delete socket;
+    // Qt accepts non-blocking; a descriptor from elsewhere is made so, and
+    // one that is not open is refused.
+    const int flags = ::fcntl(int(descriptor), F_GETFL);
+    if (flags < 0 || ::fcntl(int(descriptor), F_SETFL, flags | O_NONBLOCK) < 0)
         return;
-    }
-    serve(socket);
+    serve(new ClientSocket(descriptor));
 }
 
-void HttpServer::serve(QTcpSocket *socket)
+void HttpServer::serve(ClientSocket *socket)
 {
     if (m_stopping) {
         socket->abort();

@@ -9,7 +9,7 @@
 
 #include <functional>
 
-class QTcpSocket;
+class ClientSocket;
 
 class DescriptorServer;
 
@@ -47,7 +47,7 @@ Q_SIGNALS:
 private:
     friend class DescriptorServer;
     void onIncoming(qintptr descriptor);
-    void serve(QTcpSocket *socket);
+    void serve(ClientSocket *socket);
 
     HttpHandler m_handler;
     HttpLimits m_limits;
