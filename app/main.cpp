@@ -9,6 +9,7 @@
 #include "runtime/listenaddress.h"
 #include "runtime/signalwatcher.h"
 #include "runtime/singleinstance.h"
+#include "util/logging.h"
 
 #include <QApplication>
 #include <QCoreApplication>
@@ -98,6 +99,7 @@ int main(int argc, char *argv[])
         headless = true;
     }
     qSetMessagePattern(QStringLiteral("%{if-category}%{category}: %{endif}%{message}"));
+    RequestLog::installBatching();
     std::unique_ptr<QCoreApplication> app;
     if (headless)
         app = std::make_unique<QCoreApplication>(argc, argv);
@@ -183,5 +185,7 @@ int main(int argc, char *argv[])
             return 1;
         }
     }
-    return app->exec();
+    const int status = app->exec();
+    RequestLog::flush();
+    return status;
 }

@@ -10,3 +10,13 @@ Q_DECLARE_LOGGING_CATEGORY(lcStore)
 Q_DECLARE_LOGGING_CATEGORY(lcAdmin)
 Q_DECLARE_LOGGING_CATEGORY(lcRecords)
 Q_DECLARE_LOGGING_CATEGORY(lcRequests)
+
+namespace RequestLog {
+// Installs a message handler that writes the one-line-per-request messages
+// (route.requests at info level) in batches: at most every 100 ms, or at
+// 16 KiB, instead of one write call per request on the request path.
+// Anything else is written at once, after the batch, so the order holds.
+void installBatching();
+// Writes the batch now (also called at exit).
+void flush();
+} // namespace RequestLog
