@@ -30,7 +30,7 @@ public:
         const UpstreamTarget &target, const QByteArray &method, const HttpHeaders &headers, const QByteArray &body);
 
     int idleConnections() const;
-    static constexpr int maxIdlePerHost = 512;
+    static constexpr int maxIdlePerHost = 64;
     static constexpr int idleTimeoutMs = 60 * 1000;
     static constexpr int sweepIntervalMs = 5 * 1000;
 

@@ -40,6 +40,7 @@ Q_SIGNALS:
 
 private:
     void checkForChanges();
+    void releaseFreedMemoryOnce();
     QString fingerprint();
 
     DatabaseConfig m_config;
@@ -52,4 +53,5 @@ private:
     QMutex m_mutex;
     QList<RequestRecord> m_queue;
     std::atomic<qint64> m_dropped{0};
+    bool m_memoryReleased = true; // store thread only
 };
