@@ -4,7 +4,7 @@
 #include "http/httpresponder.h"
 #include "util/logging.h"
 
-#include "http/clientsocket.h"
+#include "http/tcpstream.h"
 
 namespace {
 
@@ -43,15 +43,15 @@ bool parseLength(const QByteArray &s, qint64 *out)
 
 } // namespace
 
-HttpConnection::HttpConnection(ClientSocket *socket, const HttpLimits &limits, HttpHandler handler, QObject *parent)
+HttpConnection::HttpConnection(TcpStream *socket, const HttpLimits &limits, HttpHandler handler, QObject *parent)
     : QObject(parent), m_socket(socket), m_limits(limits), m_handler(std::move(handler))
 {
     socket->setParent(this);
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &HttpConnection::onTimeout);
-    connect(socket, &ClientSocket::readyRead, this, &HttpConnection::onReadyRead);
-    connect(socket, &ClientSocket::disconnected, this, &HttpConnection::onDisconnected);
-    connect(socket, &ClientSocket::bytesWritten, this, [this] {
+    connect(socket, &TcpStream::readyRead, this, &HttpConnection::onReadyRead);
+    connect(socket, &TcpStream::disconnected, this, &HttpConnection::onDisconnected);
+    connect(socket, &TcpStream::bytesWritten, this, [this] {
         if (m_responder && m_socket->bytesToWrite() <= m_limits.writeLowWater)
             Q_EMIT m_responder->drained();
     });

@@ -11,7 +11,7 @@
 #include <functional>
 
 class HttpResponder;
-class ClientSocket;
+class TcpStream;
 
 using HttpHandler = std::function<void(HttpRequest &, HttpResponder *)>;
 
@@ -22,7 +22,7 @@ class HttpConnection : public QObject
 {
     Q_OBJECT
 public:
-    HttpConnection(ClientSocket *socket, const HttpLimits &limits, HttpHandler handler, QObject *parent);
+    HttpConnection(TcpStream *socket, const HttpLimits &limits, HttpHandler handler, QObject *parent);
     ~HttpConnection() override;
 
     // Closes the connection now if it waits for a request; otherwise after
@@ -49,7 +49,7 @@ private:
     void close();
     void armTimer(int ms);
 
-    ClientSocket *m_socket;
+    TcpStream *m_socket;
     HttpLimits m_limits;
     HttpHandler m_handler;
     QTimer m_timer;

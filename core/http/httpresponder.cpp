@@ -2,7 +2,7 @@
 
 #include "http/httpconnection.h"
 
-#include "http/clientsocket.h"
+#include "http/tcpstream.h"
 
 namespace {
 
@@ -20,7 +20,7 @@ bool isFramingHeader(QByteArrayView name)
 } // namespace
 
 HttpResponder::HttpResponder(
-    HttpConnection *connection, ClientSocket *socket, bool headRequest, int versionMinor, bool keepAlive)
+    HttpConnection *connection, TcpStream *socket, bool headRequest, int versionMinor, bool keepAlive)
     : QObject(connection)
     , m_connection(connection)
     , m_socket(socket)

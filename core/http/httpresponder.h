@@ -6,7 +6,7 @@
 #include <QPointer>
 
 class HttpConnection;
-class ClientSocket;
+class TcpStream;
 
 // Writes one response to a client: all at once, or streamed (chunked on
 // HTTP/1.1 when the length is unknown). Owned by its connection; handlers
@@ -15,7 +15,7 @@ class HttpResponder : public QObject
 {
     Q_OBJECT
 public:
-    HttpResponder(HttpConnection *connection, ClientSocket *socket, bool headRequest, int versionMinor, bool keepAlive);
+    HttpResponder(HttpConnection *connection, TcpStream *socket, bool headRequest, int versionMinor, bool keepAlive);
 
     // Headers added to whatever response follows (CORS).
     void setDefaultHeaders(const HttpHeaders &headers) { m_defaults = headers; }
@@ -52,7 +52,7 @@ private:
 
     HttpHeaders m_defaults;
     QPointer<HttpConnection> m_connection;
-    QPointer<ClientSocket> m_socket;
+    QPointer<TcpStream> m_socket;
     bool m_head;
     int m_versionMinor;
     bool m_keepAlive;

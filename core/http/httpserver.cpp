@@ -1,6 +1,6 @@
 #include "http/httpserver.h"
 
-#include "http/clientsocket.h"
+#include "http/tcpstream.h"
 #include "util/logging.h"
 
 #include <QTcpServer>
@@ -75,10 +75,10 @@ void HttpServer::adopt(qintptr descriptor)
     const int flags = ::fcntl(int(descriptor), F_GETFL);
     if (flags < 0 || ::fcntl(int(descriptor), F_SETFL, flags | O_NONBLOCK) < 0)
         return;
-    serve(new ClientSocket(descriptor));
+    serve(new TcpStream(descriptor));
 }
 
-void HttpServer::serve(ClientSocket *socket)
+void HttpServer::serve(TcpStream *socket)
 {
     if (m_stopping) {
         socket->abort();

@@ -9,7 +9,7 @@
 
 #include <functional>
 
-class ClientSocket;
+class TcpStream;
 
 class DescriptorServer;
 
@@ -47,7 +47,7 @@ Q_SIGNALS:
 private:
     friend class DescriptorServer;
     void onIncoming(qintptr descriptor);
-    void serve(ClientSocket *socket);
+    void serve(TcpStream *socket);
 
     HttpHandler m_handler;
     HttpLimits m_limits;
