@@ -3,8 +3,7 @@
 #include "proxy/upstreamclient.h"
 #include "util/logging.h"
 
-#include <QSslSocket>
-#include <QTcpSocket>
+#include "http/bytestream.h"
 
 namespace {
 constexpr int maxHeadBytes = 64 * 1024;
@@ -29,19 +28,19 @@ void UpstreamCall::start()
     if (!m_client)
         return;
     bool reused = false;
-    QTcpSocket *socket = m_client->acquire(*m_origin, &reused);
+    ByteStream *socket = m_client->acquire(*m_origin, &reused);
     m_reused = reused;
     attach(socket);
     m_state = State::Head;
     sendRequest();
 }
 
-void UpstreamCall::attach(QTcpSocket *socket)
+void UpstreamCall::attach(ByteStream *socket)
 {
     m_socket = socket;
     // Past this many unread bytes Qt stops reading the kernel socket: TCP
     // then slows the upstream down instead of our memory filling up.
-    socket->setReadBufferSize(maxBufferedBytes);
+    socket->setReadBufferLimit(maxBufferedBytes);
     if (m_client)
         m_client->setOwner(socket, this);
 }
@@ -51,7 +50,7 @@ void UpstreamCall::sendRequest()
     m_socket->write(m_request);
     // Out now rather than on the next turn of the event loop: saves switching
     // the write notifier on and off, and a wait, per request.
-    if (m_socket->state() == QAbstractSocket::ConnectedState)
+    if (m_socket->isConnected())
         m_socket->flush();
 }
 
@@ -68,7 +67,7 @@ void UpstreamCall::abort()
 {
     if (!m_socket)
         return;
-    QTcpSocket *socket = m_socket;
+    ByteStream *socket = m_socket;
     detach();
     if (m_client) {
         m_client->discard(socket);
@@ -236,11 +235,11 @@ bool UpstreamCall::parseBody()
 void UpstreamCall::complete()
 {
     m_state = State::Done;
-    QTcpSocket *socket = m_socket;
+    ByteStream *socket = m_socket;
     detach();
     if (socket) {
-        const bool reusable = m_keepAlive && m_in.isEmpty() && socket->bytesAvailable() == 0
-            && socket->state() == QAbstractSocket::ConnectedState && m_client;
+        const bool reusable
+            = m_keepAlive && m_in.isEmpty() && socket->bytesAvailable() == 0 && socket->isConnected() && m_client;
         if (reusable) {
             m_client->release(m_origin->poolKey, socket);
         } else if (m_client) {
@@ -311,25 +310,20 @@ void UpstreamCall::onError()
 {
     if (!m_socket || m_state == State::Done)
         return;
-    const QAbstractSocket::SocketError error = m_socket->error();
-    if (error == QAbstractSocket::RemoteHostClosedError)
+    const ByteStream::Error error = m_socket->error();
+    if (error == ByteStream::Error::RemoteClosed)
         return; // handled by onDisconnected, which sees the buffered bytes
     const QString text = m_socket->errorString();
     switch (error) {
-    case QAbstractSocket::ConnectionRefusedError:
-    case QAbstractSocket::HostNotFoundError:
-    case QAbstractSocket::NetworkError:
-    case QAbstractSocket::SocketAccessError:
-    case QAbstractSocket::SocketResourceError:
-    case QAbstractSocket::UnsupportedSocketOperationError:
-        if (!m_gotBytes && m_state == State::Head && m_socket->state() != QAbstractSocket::ConnectedState) {
+    case ByteStream::Error::HostNotFound:
+    case ByteStream::Error::ConnectionRefused:
+    case ByteStream::Error::Network:
+        if (!m_gotBytes && m_state == State::Head && !m_socket->isConnected()) {
             fail(Failure::Connect, text);
             return;
         }
         break;
-    case QAbstractSocket::SslHandshakeFailedError:
-    case QAbstractSocket::SslInternalError:
-    case QAbstractSocket::SslInvalidUserDataError: fail(Failure::Tls, text); return;
+    case ByteStream::Error::Tls: fail(Failure::Tls, text); return;
     default: break;
     }
     if (m_state == State::Head && !m_gotBytes && m_reused && !m_retried && m_client) {

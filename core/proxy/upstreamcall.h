@@ -7,7 +7,7 @@
 #include <QObject>
 #include <QPointer>
 
-class QTcpSocket;
+class ByteStream;
 class UpstreamClient;
 
 // One request to an upstream and its response, parsed as it arrives. Body
@@ -59,7 +59,7 @@ private:
     enum class State { Idle, Sending, Head, Body, Done };
     enum class Framing { None, Length, Chunked, UntilClose };
 
-    void attach(QTcpSocket *socket);
+    void attach(ByteStream *socket);
     void detach();
     void sendRequest();
     void onReadyRead();
@@ -76,7 +76,7 @@ private:
     std::shared_ptr<const UpstreamOrigin> m_origin;
     bool m_head;
     QByteArray m_request;
-    QPointer<QTcpSocket> m_socket;
+    QPointer<ByteStream> m_socket;
     bool m_reused = false;
     bool m_retried = false;
     bool m_gotBytes = false;

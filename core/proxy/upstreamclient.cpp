@@ -3,9 +3,9 @@
 #include "proxy/upstreamcall.h"
 #include "util/logging.h"
 
-#include <QSslConfiguration>
-#include <QSslSocket>
-#include <QTcpSocket>
+#include "http/tcpstream.h"
+#include "proxy/tlsstream.h"
+
 #include <QTimerEvent>
 
 #include <algorithm>
@@ -35,12 +35,12 @@ UpstreamCall *UpstreamClient::send(
     return new UpstreamCall(this, target.origin, method, std::move(request));
 }
 
-QTcpSocket *UpstreamClient::acquire(const UpstreamOrigin &origin, bool *reused)
+ByteStream *UpstreamClient::acquire(const UpstreamOrigin &origin, bool *reused)
 {
     auto it = m_idle.find(origin.poolKey);
     while (it != m_idle.end() && !it->isEmpty()) {
-        QTcpSocket *socket = it->takeLast().socket; // the most recent is the least likely to be stale
-        if (socket->state() == QAbstractSocket::ConnectedState && socket->bytesAvailable() == 0) {
+        ByteStream *socket = it->takeLast().socket; // the most recent is the least likely to be stale
+        if (socket->isConnected() && socket->bytesAvailable() == 0) {
             *reused = true;
             return socket;
         }
@@ -50,38 +50,31 @@ QTcpSocket *UpstreamClient::acquire(const UpstreamOrigin &origin, bool *reused)
     return connectNew(origin);
 }
 
-QTcpSocket *UpstreamClient::connectNew(const UpstreamOrigin &origin)
+ByteStream *UpstreamClient::connectNew(const UpstreamOrigin &origin)
 {
     if (origin.tls) {
-        auto *ssl = new QSslSocket(this);
-        QSslConfiguration config = ssl->sslConfiguration();
-        config.setAllowedNextProtocols({QByteArrayLiteral("http/1.1")});
-        ssl->setSslConfiguration(config);
-        wire(ssl);
-        ssl->connectToHostEncrypted(origin.host, origin.port);
-        return ssl;
+        auto *tls = new TlsStream(this);
+        wire(tls);
+        tls->connectToHost(origin.host, origin.port);
+        return tls;
     }
-    auto *socket = new QTcpSocket(this);
-    wire(socket);
-    socket->connectToHost(origin.host, origin.port);
-    return socket;
+    auto *tcp = new TcpStream(this);
+    wire(tcp);
+    tcp->connectToHost(origin.host, origin.port);
+    return tcp;
 }
 
-void UpstreamClient::wire(QTcpSocket *socket)
+void UpstreamClient::wire(ByteStream *socket)
 {
     // Connected once for the connection's life and routed to whichever call
     // owns it now: connecting and disconnecting signals per request cost
     // more than the rest of handing a pooled connection over.
-    connect(socket, &QTcpSocket::readyRead, this, [this, socket] { onReadyRead(socket); });
-    connect(socket, &QTcpSocket::disconnected, this, [this, socket] { onDisconnected(socket); });
-    connect(socket, &QAbstractSocket::errorOccurred, this, [this, socket] { onError(socket); });
-    // Nagle plus delayed ACK adds ~40 ms to every small relayed write. Set
-    // once per connection, not per request.
-    connect(socket, &QTcpSocket::connected, socket,
-        [socket] { socket->setSocketOption(QAbstractSocket::LowDelayOption, 1); });
+    connect(socket, &ByteStream::readyRead, this, [this, socket] { onReadyRead(socket); });
+    connect(socket, &ByteStream::disconnected, this, [this, socket] { onDisconnected(socket); });
+    connect(socket, &ByteStream::errorOccurred, this, [this, socket] { onError(socket); });
 }
 
-void UpstreamClient::setOwner(QTcpSocket *socket, UpstreamCall *call)
+void UpstreamClient::setOwner(ByteStream *socket, UpstreamCall *call)
 {
     if (call)
         m_owners.insert(socket, call);
@@ -91,7 +84,7 @@ void UpstreamClient::setOwner(QTcpSocket *socket, UpstreamCall *call)
 
 // An idle connection that the upstream closes, or that says anything at
 // all, is of no further use.
-void UpstreamClient::onReadyRead(QTcpSocket *socket)
+void UpstreamClient::onReadyRead(ByteStream *socket)
 {
     if (UpstreamCall *call = m_owners.value(socket))
         call->onReadyRead();
@@ -99,7 +92,7 @@ void UpstreamClient::onReadyRead(QTcpSocket *socket)
         forget(socket);
 }
 
-void UpstreamClient::onDisconnected(QTcpSocket *socket)
+void UpstreamClient::onDisconnected(ByteStream *socket)
 {
     if (UpstreamCall *call = m_owners.value(socket))
         call->onDisconnected();
@@ -107,13 +100,13 @@ void UpstreamClient::onDisconnected(QTcpSocket *socket)
         forget(socket);
 }
 
-void UpstreamClient::onError(QTcpSocket *socket)
+void UpstreamClient::onError(ByteStream *socket)
 {
     if (UpstreamCall *call = m_owners.value(socket))
         call->onError();
 }
 
-void UpstreamClient::discard(QTcpSocket *socket)
+void UpstreamClient::discard(ByteStream *socket)
 {
     m_owners.remove(socket);
     socket->disconnect(this);
@@ -121,10 +114,10 @@ void UpstreamClient::discard(QTcpSocket *socket)
     socket->deleteLater();
 }
 
-void UpstreamClient::release(const QString &key, QTcpSocket *socket)
+void UpstreamClient::release(const QString &key, ByteStream *socket)
 {
     QList<IdleSocket> &list = m_idle[key];
-    if (list.size() >= maxIdlePerHost || socket->state() != QAbstractSocket::ConnectedState) {
+    if (list.size() >= maxIdlePerHost || !socket->isConnected()) {
         discard(socket);
         return;
     }
@@ -152,7 +145,7 @@ void UpstreamClient::timerEvent(QTimerEvent *event)
         m_sweep.stop();
 }
 
-void UpstreamClient::forget(QTcpSocket *socket)
+void UpstreamClient::forget(ByteStream *socket)
 {
     for (auto &list : m_idle) {
         const auto it = std::find_if(

@@ -9,7 +9,7 @@
 #include <QList>
 #include <QObject>
 
-class QTcpSocket;
+class ByteStream;
 class UpstreamCall;
 
 // The upstream side of the proxy: HTTP/1.1 over TCP or TLS with a keep-alive
@@ -40,25 +40,25 @@ protected:
 private:
     friend class UpstreamCall;
     // An idle connection to the same scheme/host/port, or a new one.
-    QTcpSocket *acquire(const UpstreamOrigin &origin, bool *reused);
-    QTcpSocket *connectNew(const UpstreamOrigin &origin);
-    void release(const QString &key, QTcpSocket *socket);
+    ByteStream *acquire(const UpstreamOrigin &origin, bool *reused);
+    ByteStream *connectNew(const UpstreamOrigin &origin);
+    void release(const QString &key, ByteStream *socket);
     // Closes and deletes a connection that is not in the pool.
-    void discard(QTcpSocket *socket);
-    void forget(QTcpSocket *socket);
+    void discard(ByteStream *socket);
+    void forget(ByteStream *socket);
     // The call a connection's signals go to; none while it is idle.
-    void setOwner(QTcpSocket *socket, UpstreamCall *call);
-    void wire(QTcpSocket *socket);
-    void onReadyRead(QTcpSocket *socket);
-    void onDisconnected(QTcpSocket *socket);
-    void onError(QTcpSocket *socket);
+    void setOwner(ByteStream *socket, UpstreamCall *call);
+    void wire(ByteStream *socket);
+    void onReadyRead(ByteStream *socket);
+    void onDisconnected(ByteStream *socket);
+    void onError(ByteStream *socket);
 
     struct IdleSocket
     {
-        QTcpSocket *socket;
+        ByteStream *socket;
         QDeadlineTimer expiry;
     };
     QHash<QString, QList<IdleSocket>> m_idle;
-    QHash<QTcpSocket *, UpstreamCall *> m_owners;
+    QHash<ByteStream *, UpstreamCall *> m_owners;
     QBasicTimer m_sweep;
 };

@@ -1,0 +1,31 @@
+#pragma once
+
+#include "http/bytestream.h"
+
+class QSslSocket;
+
+// An HTTPS upstream connection: QSslSocket (certificates checked against the
+// system store, SNI, ALPN http/1.1) behind the ByteStream interface.
+class TlsStream : public ByteStream
+{
+    Q_OBJECT
+public:
+    explicit TlsStream(QObject *parent = nullptr);
+
+    void connectToHost(const QString &host, quint16 port);
+
+    bool isConnected() const override;
+    qint64 bytesAvailable() const override;
+    QByteArray read(qint64 maxSize) override;
+    void write(const QByteArray &data) override;
+    void flush() override;
+    qint64 bytesToWrite() const override;
+    void setReadBufferLimit(qint64 bytes) override;
+    void disconnectFromHost() override;
+    void abort() override;
+
+private:
+    void onError();
+
+    QSslSocket *m_socket;
+};
