@@ -107,10 +107,9 @@ void UpstreamCall::process()
     while (m_state != State::Done) {
         if (m_body.size() < maxBufferedBytes && m_socket && m_socket->bytesAvailable() > 0) {
             m_gotBytes = true;
-            // Sized by what is there: read(256 KiB) would allocate (and
-            // mmap/munmap) 256 KiB for every small packet.
-            const qint64 room = maxBufferedBytes - m_body.size();
-            const QByteArray data = m_socket->read(qMin(m_socket->bytesAvailable(), room));
+            // All that is there, taken over without a copy: the stream holds
+            // at most maxBufferedBytes itself, so the bound stays (twice it).
+            const QByteArray data = m_socket->readAll();
             if (m_in.isEmpty())
                 m_in = data;
             else

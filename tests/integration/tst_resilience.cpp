@@ -265,7 +265,15 @@ private Q_SLOTS:
         const qint64 before = rssKiB();
         QTest::qWait(1500); // not reading
         const qint64 during = rssKiB();
-        QVERIFY2(during - before < 24 * 1024, qPrintable(QStringLiteral("RSS grew by %1 KiB").arg(during - before)));
+#if defined(__SANITIZE_ADDRESS__)
+        // ASan keeps freed blocks in quarantine, so RSS counts what flowed
+        // through, not what is held; the bound still catches buffering the
+        // whole 96 MB flood. (A normal build grows by ~2 MiB here.)
+        constexpr qint64 budgetKiB = 64 * 1024;
+#else
+        constexpr qint64 budgetKiB = 24 * 1024;
+#endif
+        QVERIFY2(during - before < budgetKiB, qPrintable(QStringLiteral("RSS grew by %1 KiB").arg(during - before)));
         // Then everything arrives, intact.
         qint64 received = 0;
         QByteArray head;
