@@ -35,14 +35,25 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"model":"bench","messages":[{"role":"user","content":"Say hello in five words."}]}'
 LUA
 
+cpu_ticks() { awk '{print $14 + $15}' /proc/"$route_pid"/stat 2>/dev/null || echo 0; }
+
 measure() { # name url
-    local line
-    line=$(wrk -t2 -c64 -d"${seconds}s" -s "$work/post.lua" "$2/v1/chat/completions" | awk '/Requests\/sec/{rps=$2} /Latency/{lat=$2} END{print rps, lat}')
+    local out line
+    out=$(wrk -t2 -c64 -d"${seconds}s" -s "$work/post.lua" "$2/v1/chat/completions")
+    line=$(awk '/Requests\/sec/{rps=$2} /Latency/{lat=$2} END{print rps, lat}' <<<"$out")
     printf '%-8s %10s req/s   mean latency %s\n' "$1" ${line}
+    requests=$(awk '/requests in/{print $1}' <<<"$out")
 }
 echo "wrk -t2 -c64 -d${seconds}s, small JSON chat completion"
 measure direct "http://127.0.0.1:$fake_port"
+before=$(cpu_ticks)
 measure proxy "http://127.0.0.1:$port"
+after=$(cpu_ticks)
+# CPU time per request repeats from run to run far better than req/s on a
+# shared machine: the figure to compare changes by.
+if [[ "${requests:-0}" -gt 0 ]]; then
+    echo "proxy CPU per request: $(( (after - before) * 1000000 / $(getconf CLK_TCK) / requests )) µs (user + system, all threads)"
+fi
 
 # One stream: the events must arrive as spaced as the upstream sent them.
 start=$(date +%s%N)
