@@ -30,6 +30,45 @@ sqlite3 *sqliteHandle(const QSqlDatabase &db)
     return *static_cast<sqlite3 *const *>(handle.constData());
 }
 
+// The values of one row in insertSql's column order, handed to BINDER's
+// integer() and text(): one list for both ways of inserting.
+template <typename Binder>
+void bindRecord(const RequestRecord &r, Binder &b)
+{
+    b.integer(r.upstreamId);
+    b.text(DbTime::format(r.createdAt));
+    b.text(r.clientIp);
+    b.text(r.body);
+    b.text(r.response);
+    b.integer(r.durationMs * 1000000); // the Go tool's time.Duration, in ns
+    b.integer(r.status);
+    b.text(r.method);
+    b.text(r.path);
+    b.text(r.model);
+    b.integer(r.stream ? 1 : 0);
+    b.integer(r.ttfbMs);
+    b.integer(r.durationMs);
+    b.integer(r.attempts);
+    b.text(r.attemptLog);
+    b.integer(r.requestBytes);
+    b.integer(r.responseBytes);
+    b.integer(r.promptTokens);
+    b.integer(r.completionTokens);
+    b.integer(r.totalTokens);
+    b.text(r.outcome);
+    b.text(r.error);
+    b.text(r.userAgent);
+    b.integer(r.clientTokenId);
+}
+
+// Binds through QSqlQuery, for databases other than SQLite.
+struct QueryBinder
+{
+    QSqlQuery &query;
+    void integer(qint64 v) { query.addBindValue(v); }
+    void text(const QString &v) { query.addBindValue(notNull(v)); }
+};
+
 // Binds through SQLite itself: QSqlResult spends ~2 µs on every bound value
 // (it names each placeholder with QString::arg), 24 per record, on the thread
 // that shares the cores with the proxy.
@@ -51,35 +90,11 @@ public:
         sqlite3_reset(m_stmt);
         m_index = 0;
         m_textCount = 0;
-        integer(r.upstreamId);
-        text(DbTime::format(r.createdAt));
-        text(r.clientIp);
-        text(r.body);
-        text(r.response);
-        integer(r.durationMs * 1000000); // the Go tool's time.Duration, in ns
-        integer(r.status);
-        text(r.method);
-        text(r.path);
-        text(r.model);
-        integer(r.stream ? 1 : 0);
-        integer(r.ttfbMs);
-        integer(r.durationMs);
-        integer(r.attempts);
-        text(r.attemptLog);
-        integer(r.requestBytes);
-        integer(r.responseBytes);
-        integer(r.promptTokens);
-        integer(r.completionTokens);
-        integer(r.totalTokens);
-        text(r.outcome);
-        text(r.error);
-        text(r.userAgent);
-        integer(r.clientTokenId);
+        bindRecord(r, *this);
         return sqlite3_step(m_stmt) == SQLITE_DONE;
     }
     QString error() const { return QString::fromUtf8(sqlite3_errmsg(m_db)); }
 
-private:
     void integer(qint64 v) { sqlite3_bind_int64(m_stmt, ++m_index, v); }
     // Empty rather than NULL, as notNull() does for the Qt path. The bytes
     // are kept until the next row, so SQLite need not copy them.
@@ -90,6 +105,7 @@ private:
         sqlite3_bind_text(m_stmt, ++m_index, utf8.constData(), int(utf8.size()), SQLITE_STATIC);
     }
 
+private:
     sqlite3 *m_db;
     sqlite3_stmt *m_stmt = nullptr;
     bool m_ok = false;
@@ -134,31 +150,9 @@ bool RecordRepository::insertRows(const QList<RequestRecord> &records, QString *
     }
     QSqlQuery q(m_db);
     q.prepare(QLatin1String(insertSql));
+    QueryBinder binder{q};
     for (const RequestRecord &r : records) {
-        q.addBindValue(r.upstreamId);
-        q.addBindValue(DbTime::format(r.createdAt));
-        q.addBindValue(notNull(r.clientIp));
-        q.addBindValue(notNull(r.body));
-        q.addBindValue(notNull(r.response));
-        q.addBindValue(r.durationMs * 1000000); // the Go tool's time.Duration, in ns
-        q.addBindValue(r.status);
-        q.addBindValue(notNull(r.method));
-        q.addBindValue(notNull(r.path));
-        q.addBindValue(notNull(r.model));
-        q.addBindValue(r.stream ? 1 : 0);
-        q.addBindValue(r.ttfbMs);
-        q.addBindValue(r.durationMs);
-        q.addBindValue(r.attempts);
-        q.addBindValue(notNull(r.attemptLog));
-        q.addBindValue(r.requestBytes);
-        q.addBindValue(r.responseBytes);
-        q.addBindValue(r.promptTokens);
-        q.addBindValue(r.completionTokens);
-        q.addBindValue(r.totalTokens);
-        q.addBindValue(notNull(r.outcome));
-        q.addBindValue(notNull(r.error));
-        q.addBindValue(notNull(r.userAgent));
-        q.addBindValue(r.clientTokenId);
+        bindRecord(r, binder);
         if (!q.exec()) {
             if (error)
                 *error = q.lastError().text();
