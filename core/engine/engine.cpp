@@ -9,7 +9,6 @@
 #include "util/logging.h"
 #include "util/secrets.h"
 
-#include <QAbstractEventDispatcher>
 #include <QTimer>
 
 Engine::Engine(const EngineOptions &options, QObject *parent)
@@ -73,9 +72,7 @@ Status Engine::start()
     m_network->moveToThread(&m_networkThread);
     connect(&m_networkThread, &QThread::finished, m_network, &QObject::deleteLater);
     connect(m_network, &NetworkService::drained, this, &Engine::finishStop);
-    if (!m_networkThread.eventDispatcher())
-        if (QAbstractEventDispatcher *dispatcher = createNetworkEventDispatcher())
-            m_networkThread.setEventDispatcher(dispatcher);
+    useNetworkEventDispatcher(&m_networkThread);
     m_networkThread.start();
     bool listening = false;
     QString error;

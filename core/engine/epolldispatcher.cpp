@@ -1,6 +1,15 @@
 #include "engine/epolldispatcher.h"
 
 #include <QAbstractEventDispatcher>
+#include <QThread>
+
+void useNetworkEventDispatcher(QThread *thread)
+{
+    if (thread->eventDispatcher())
+        return;
+    if (QAbstractEventDispatcher *dispatcher = createNetworkEventDispatcher())
+        thread->setEventDispatcher(dispatcher);
+}
 
 #ifdef Q_OS_LINUX
 

@@ -1,6 +1,7 @@
 #pragma once
 
 class QAbstractEventDispatcher;
+class QThread;
 
 // An event dispatcher for the network threads built on epoll, or nullptr
 // where there is none (the thread then keeps Qt's default dispatcher).
@@ -11,3 +12,7 @@ class QAbstractEventDispatcher;
 // the thread on every turn. With epoll a turn costs what is ready, and
 // notifier changes within one turn cost nothing until the next wait.
 QAbstractEventDispatcher *createNetworkEventDispatcher();
+
+// Puts THREAD (not started yet, without a dispatcher) on the network
+// dispatcher where there is one.
+void useNetworkEventDispatcher(QThread *thread);

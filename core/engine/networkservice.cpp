@@ -9,7 +9,6 @@
 #include "metrics/metrics.h"
 #include "util/logging.h"
 
-#include <QAbstractEventDispatcher>
 #include <QThread>
 
 NetworkService::NetworkService(const EngineOptions &options, SnapshotHolder *snapshots, BackgroundStore *records)
@@ -59,8 +58,7 @@ bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
     for (int i = 0; i < count; ++i) {
         auto *thread = new QThread;
         thread->setObjectName(QStringLiteral("route-worker-%1").arg(i));
-        if (QAbstractEventDispatcher *dispatcher = createNetworkEventDispatcher())
-            thread->setEventDispatcher(dispatcher);
+        useNetworkEventDispatcher(thread);
         auto *worker = new NetworkWorker(m_options, shared);
         worker->moveToThread(thread);
         connect(thread, &QThread::finished, worker, &QObject::deleteLater);

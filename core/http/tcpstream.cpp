@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -158,14 +157,7 @@ void TcpStream::onConnectDone()
     if (::getsockopt(m_fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0)
         error = errno;
     if (error != 0) {
-        // Notifiers first: this runs inside the write notifier's signal.
-        for (QSocketNotifier *notifier : {m_readNotifier, m_writeNotifier}) {
-            notifier->setEnabled(false);
-            notifier->deleteLater();
-        }
-        m_readNotifier = m_writeNotifier = nullptr;
-        ::close(m_fd);
-        m_fd = -1;
+        closeNow();
         if (!m_addresses.isEmpty()) {
             connectNext();
             return;

@@ -23,9 +23,12 @@ private Q_SLOTS:
     void abortWhileConnectingIsSilent();
 
 private:
-    // The server side of the last connection made to SERVER.
-    static QTcpSocket *accept(QTcpServer &server)
+    // Connects STREAM to SERVER; the server's end, or null when it failed.
+    static QTcpSocket *connectTo(QTcpServer &server, TcpStream &stream)
     {
+        stream.connectToHost(QStringLiteral("127.0.0.1"), server.serverPort());
+        if (!QTest::qWaitFor([&] { return stream.isConnected(); }, 5000))
+            return nullptr;
         if (!server.hasPendingConnections() && !server.waitForNewConnection(5000))
             return nullptr;
         return server.nextPendingConnection();
@@ -44,7 +47,8 @@ void TestTcpStream::connectsWritesQueuedBytesAndReads()
     stream.write("in two pieces");
     QTRY_COMPARE(connected.count(), 1);
     QVERIFY(stream.isConnected());
-    QTcpSocket *peer = accept(server);
+    QVERIFY(server.hasPendingConnections() || server.waitForNewConnection(5000));
+    QTcpSocket *peer = server.nextPendingConnection();
     QVERIFY(peer);
     QByteArray got;
     QTRY_VERIFY((got += peer->readAll()).size() >= 44);
@@ -106,10 +110,7 @@ void TestTcpStream::readLimitHoldsBackTheRest()
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     TcpStream stream;
     stream.setReadBufferLimit(64 * 1024);
-    QSignalSpy connected(&stream, &ByteStream::connected);
-    stream.connectToHost(QStringLiteral("127.0.0.1"), server.serverPort());
-    QTRY_COMPARE(connected.count(), 1);
-    QTcpSocket *peer = accept(server);
+    QTcpSocket *peer = connectTo(server, stream);
     QVERIFY(peer);
     const QByteArray payload(4 * 1024 * 1024, 'x');
     peer->write(payload);
@@ -126,10 +127,7 @@ void TestTcpStream::peerCloseComesAfterItsData()
     QTcpServer server;
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
     TcpStream stream;
-    QSignalSpy connected(&stream, &ByteStream::connected);
-    stream.connectToHost(QStringLiteral("127.0.0.1"), server.serverPort());
-    QTRY_COMPARE(connected.count(), 1);
-    QTcpSocket *peer = accept(server);
+    QTcpSocket *peer = connectTo(server, stream);
     QVERIFY(peer);
     QByteArray seenAtClose;
     connect(&stream, &ByteStream::disconnected, this, [&] { seenAtClose = stream.readAll(); });
