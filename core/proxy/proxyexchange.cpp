@@ -75,7 +75,7 @@ void ProxyExchange::start()
     if (m_snapshot->settings.recordBodies)
         m_record.body = QString::fromUtf8(m_request.body.left(maxRecordedBodyBytes));
 
-    const RequestTraits requestTraits{traits.model, QString::fromUtf8(m_request.path)};
+    const RequestTraits requestTraits{traits.model, m_record.path};
     m_candidates = m_context.balancer->candidates(*m_snapshot, requestTraits);
     if (m_candidates.isEmpty()) {
         QString message;
