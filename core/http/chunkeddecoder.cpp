@@ -1,38 +1,86 @@
 #include "http/chunkeddecoder.h"
 
+#include "util/bytes.h"
+
+#include <utility>
+
+namespace {
+
+// The hex size of a chunk-size line; extensions (after ';') mean nothing to
+// us. -1 when it is not a size.
+qint64 parseChunkSize(QByteArrayView line)
+{
+    const qsizetype extension = Bytes::indexOf(line, ';');
+    if (extension >= 0)
+        line = line.first(extension);
+    line = line.trimmed();
+    if (line.isEmpty() || line.size() > 15)
+        return -1;
+    qint64 size = 0;
+    for (const char c : line) {
+        int digit = 0;
+        if (c >= '0' && c <= '9')
+            digit = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            digit = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            digit = c - 'A' + 10;
+        else
+            return -1;
+        size = size * 16 + digit;
+    }
+    return size;
+}
+
+} // namespace
+
 ChunkedDecoder::Result ChunkedDecoder::decode(QByteArray &in, QByteArray &out)
 {
+    // Reads at an offset and drops what it consumed once, on the way out.
+    qsizetype pos = 0;
+    const auto leave = [&in, &pos](Result result) {
+        if (pos > 0)
+            in.remove(0, pos);
+        return result;
+    };
     for (;;) {
         switch (m_state) {
         case State::Size: {
-            const qsizetype eol = in.indexOf("\r\n");
+            const qsizetype eol = Bytes::indexOf(in, "\r\n", pos);
             if (eol < 0)
-                return in.size() > 1024 ? Result::Malformed : Result::NeedMore;
-            QByteArray field = in.left(eol);
-            const qsizetype ext = field.indexOf(';');
-            if (ext >= 0)
-                field.truncate(ext); // chunk extensions mean nothing to us
-            field = field.trimmed();
-            bool ok = false;
-            const qint64 size = field.toLongLong(&ok, 16);
-            if (!ok || size < 0 || field.size() > 15)
-                return Result::Malformed;
+                return leave(in.size() - pos > 1024 ? Result::Malformed : Result::NeedMore);
+            const qint64 size = parseChunkSize(QByteArrayView(in).sliced(pos, eol - pos));
+            if (size < 0)
+                return leave(Result::Malformed);
             if (m_maxBody >= 0 && m_decoded + size > m_maxBody)
-                return Result::TooLarge;
-            in.remove(0, eol + 2);
+                return leave(Result::TooLarge);
+            pos = eol + 2;
             m_remaining = size;
             m_state = size == 0 ? State::Trailer : State::Data;
+            if (size > 0 && out.isEmpty() && pos + size + 2 == in.size() && in.endsWith("\r\n")) {
+                // Exactly one chunk, the usual shape of a streamed event:
+                // its bytes are handed over without a copy.
+                out = std::exchange(in, QByteArray());
+                out.remove(0, pos);
+                out.chop(2);
+                m_decoded += size;
+                m_remaining = 0;
+                m_state = State::Size;
+                return Result::NeedMore;
+            }
             break;
         }
         case State::Data: {
-            if (in.isEmpty())
-                return Result::NeedMore;
-            const qint64 take = qMin<qint64>(m_remaining, in.size());
-            if (take == in.size() && out.isEmpty())
-                out = in; // the common case: one whole chunk, no copy
+            const qint64 take = qMin<qint64>(m_remaining, in.size() - pos);
+            if (take == 0)
+                return leave(Result::NeedMore);
+            if (pos == 0 && take == in.size() && out.isEmpty())
+                out = std::exchange(in, QByteArray()); // a chunk's rest, whole: no copy
             else
-                out.append(in.constData(), take);
-            in.remove(0, take);
+                out.append(in.constData() + pos, take);
+            pos += take;
+            if (in.isEmpty())
+                pos = 0;
             m_remaining -= take;
             m_decoded += take;
             if (m_remaining == 0)
@@ -40,20 +88,21 @@ ChunkedDecoder::Result ChunkedDecoder::decode(QByteArray &in, QByteArray &out)
             break;
         }
         case State::DataEnd:
-            if (in.size() < 2)
-                return Result::NeedMore;
-            if (!in.startsWith("\r\n"))
-                return Result::Malformed;
-            in.remove(0, 2);
+            if (in.size() - pos < 2)
+                return leave(Result::NeedMore);
+            if (in.at(pos) != '\r' || in.at(pos + 1) != '\n')
+                return leave(Result::Malformed);
+            pos += 2;
             m_state = State::Size;
             break;
         case State::Trailer: {
-            const qsizetype eol = in.indexOf("\r\n");
+            const qsizetype eol = Bytes::indexOf(in, "\r\n", pos);
             if (eol < 0)
-                return in.size() > m_maxTrailer ? Result::TrailerTooLarge : Result::NeedMore;
-            in.remove(0, eol + 2);
-            if (eol == 0)
-                return Result::Done; // the empty line after the trailers
+                return leave(in.size() - pos > m_maxTrailer ? Result::TrailerTooLarge : Result::NeedMore);
+            const bool emptyLine = eol == pos;
+            pos = eol + 2;
+            if (emptyLine)
+                return leave(Result::Done); // the empty line after the trailers
             break;
         }
         }

@@ -2,6 +2,7 @@
 
 #include "http/errorbody.h"
 #include "http/httpresponder.h"
+#include "util/bytes.h"
 #include "util/logging.h"
 
 #include "http/tcpstream.h"
@@ -105,7 +106,7 @@ bool HttpConnection::parseHead()
     // RFC 9112 2.2: ignore empty lines before a request line.
     while (m_in.startsWith("\r\n"))
         m_in.remove(0, 2);
-    const qsizetype end = m_in.indexOf("\r\n\r\n");
+    const qsizetype end = Bytes::indexOf(m_in, "\r\n\r\n");
     if (end < 0) {
         if (m_in.size() > m_limits.maxHeaderBytes)
             fail(431, "request headers are too large");
@@ -115,14 +116,15 @@ bool HttpConnection::parseHead()
         fail(431, "request headers are too large");
         return false;
     }
-    const QByteArray head = m_in.left(end);
-    m_in.remove(0, end + 4);
+    // Parsed in place; the head leaves m_in once all of it is copied out.
+    const QByteArrayView head = QByteArrayView(m_in).first(end);
+    const qsizetype headBytes = end + 4;
 
-    const qsizetype firstEnd = head.indexOf('\n');
-    QByteArrayView requestLine = QByteArrayView(head).first(firstEnd < 0 ? head.size() : firstEnd).trimmed();
-    const qsizetype sp1 = requestLine.indexOf(' ');
-    const qsizetype sp2 = sp1 < 0 ? -1 : requestLine.indexOf(' ', sp1 + 1);
-    if (sp1 <= 0 || sp2 < 0 || requestLine.indexOf(' ', sp2 + 1) >= 0 || sp2 == sp1 + 1
+    const qsizetype firstEnd = Bytes::indexOf(head, '\n');
+    QByteArrayView requestLine = head.first(firstEnd < 0 ? head.size() : firstEnd).trimmed();
+    const qsizetype sp1 = Bytes::indexOf(requestLine, ' ');
+    const qsizetype sp2 = sp1 < 0 ? -1 : Bytes::indexOf(requestLine, ' ', sp1 + 1);
+    if (sp1 <= 0 || sp2 < 0 || Bytes::indexOf(requestLine, ' ', sp2 + 1) >= 0 || sp2 == sp1 + 1
         || !isToken(requestLine.first(sp1))) {
         fail(400, "malformed request line");
         return false;
@@ -154,14 +156,14 @@ bool HttpConnection::parseHead()
     m_request.query = q < 0 ? QByteArray() : target.mid(q + 1);
 
     m_request.headers.reserve(16);
-    const bool wellFormed = firstEnd < 0
-        || HttpHeaders::forEachLine(QByteArrayView(head).sliced(firstEnd + 1), [this](QByteArrayView line) {
-               const qsizetype colon = line.indexOf(':');
-               if (colon <= 0 || line.startsWith(' ') || line.startsWith('\t') || !isToken(line.first(colon)))
-                   return false;
-               m_request.headers.appendCopy(line.first(colon), line.sliced(colon + 1).trimmed());
-               return true;
-           });
+    const bool wellFormed
+        = firstEnd < 0 || HttpHeaders::forEachLine(head.sliced(firstEnd + 1), [this](QByteArrayView line) {
+              const qsizetype colon = Bytes::indexOf(line, ':');
+              if (colon <= 0 || line.startsWith(' ') || line.startsWith('\t') || !isToken(line.first(colon)))
+                  return false;
+              m_request.headers.appendCopy(line.first(colon), line.sliced(colon + 1).trimmed());
+              return true;
+          });
     if (!wellFormed) {
         fail(400, "malformed header line");
         return false;
@@ -209,10 +211,11 @@ bool HttpConnection::parseHead()
             return false;
         }
         // curl waits a second for this before it sends a large body.
-        const bool bodyPending = m_chunked || m_contentLength > m_in.size();
+        const bool bodyPending = m_chunked || m_contentLength > m_in.size() - headBytes;
         if (bodyPending && m_request.versionMinor >= 1)
             m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
     }
+    m_in.remove(0, headBytes);
     if (m_contentLength > 0)
         m_request.body.reserve(m_contentLength);
     m_state = State::ReadingBody;

@@ -1,10 +1,5 @@
 #include "http/httpheaders.h"
 
-bool HttpHeaders::nameEquals(QByteArrayView a, QByteArrayView b)
-{
-    return a.size() == b.size() && a.compare(b, Qt::CaseInsensitive) == 0;
-}
-
 void HttpHeaders::set(const QByteArray &name, const QByteArray &value)
 {
     remove(name);
@@ -37,9 +32,13 @@ bool HttpHeaders::hasToken(QByteArrayView name, QByteArrayView token) const
     for (const Pair &p : m_pairs) {
         if (!nameEquals(p.first, name))
             continue;
-        for (const QByteArray &part : p.second.split(','))
-            if (nameEquals(part.trimmed(), token))
+        QByteArrayView rest = p.second;
+        while (!rest.isEmpty()) {
+            const qsizetype comma = Bytes::indexOf(rest, ',');
+            if (nameEquals((comma < 0 ? rest : rest.first(comma)).trimmed(), token))
                 return true;
+            rest = comma < 0 ? QByteArrayView() : rest.sliced(comma + 1);
+        }
     }
     return false;
 }

@@ -4,6 +4,8 @@
 #include <QByteArrayView>
 #include <QList>
 
+#include "util/bytes.h"
+
 #include <utility>
 
 // An ordered header list with case-insensitive lookup; duplicates are kept
@@ -32,7 +34,16 @@ public:
     bool isEmpty() const { return m_pairs.isEmpty(); }
     qsizetype size() const { return m_pairs.size(); }
 
-    static bool nameEquals(QByteArrayView a, QByteArrayView b);
+    // ASCII case-insensitive, inline: lookups run a dozen times per request.
+    static bool nameEquals(QByteArrayView a, QByteArrayView b)
+    {
+        if (a.size() != b.size())
+            return false;
+        for (qsizetype i = 0; i < a.size(); ++i)
+            if (lower(a[i]) != lower(b[i]))
+                return false;
+        return true;
+    }
 
     // Calls f(line) for each line of a header block, without its CR LF (or
     // bare LF); stops early when f returns false. Views, no copies.
@@ -40,7 +51,7 @@ public:
     static bool forEachLine(QByteArrayView block, F &&f)
     {
         while (!block.isEmpty()) {
-            qsizetype end = block.indexOf('\n');
+            const qsizetype end = Bytes::indexOf(block, '\n');
             QByteArrayView line = end < 0 ? block : block.first(end);
             block = end < 0 ? QByteArrayView() : block.sliced(end + 1);
             if (line.endsWith('\r'))
@@ -52,5 +63,7 @@ public:
     }
 
 private:
+    static char lower(char c) { return c >= 'A' && c <= 'Z' ? char(c + ('a' - 'A')) : c; }
+
     QList<Pair> m_pairs;
 };

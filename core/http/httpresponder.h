@@ -48,6 +48,7 @@ private:
     friend class HttpConnection;
     void markClientGone();
     void writeRaw(const QByteArray &data);
+    void writeChunk(const QByteArray &data);
     void flushNow();
 
     HttpHeaders m_defaults;

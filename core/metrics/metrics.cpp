@@ -9,11 +9,11 @@ QByteArray escape(const QString &value)
     return v;
 }
 
-QByteArray statusClass(int status)
+QByteArray statusClass(int hundreds)
 {
-    if (status <= 0)
+    if (hundreds <= 0)
         return "none";
-    return QByteArray::number(status / 100) + "xx";
+    return QByteArray::number(hundreds) + "xx";
 }
 
 void header(QByteArray &out, const char *name, const char *type, const char *help)
@@ -57,24 +57,24 @@ QString Metrics::boundedModel(const QString &model)
 void Metrics::requestFinished(const RequestRecord &r)
 {
     QMutexLocker lock(&m_mutex);
-    const QString upstream = QString::number(r.upstreamId);
-    const QString model = boundedModel(r.model.left(80));
-    ++m_requests[upstream + QLatin1Char('|') + QString::fromLatin1(statusClass(r.status)) + QLatin1Char('|') + model];
+    const int hundreds = r.status > 0 ? r.status / 100 : 0;
+    ++m_requests[RequestKey{r.upstreamId, hundreds, boundedModel(r.model.left(80))}];
     ++m_outcomes[r.outcome.isEmpty() ? QStringLiteral("unknown") : r.outcome];
     for (qint64 id : r.failedUpstreams)
-        ++m_attempts[QString::number(id) + QStringLiteral("|failed")];
+        ++m_attempts[id].failed;
     if (r.upstreamSucceeded)
-        ++m_attempts[upstream + QStringLiteral("|ok")];
+        ++m_attempts[r.upstreamId].ok;
     if (r.attempts > 1)
         m_failovers += quint64(r.attempts - 1);
     if (r.upstreamId > 0 && r.status > 0) {
         m_ttfb[r.upstreamId].observe(double(r.ttfbMs));
         m_duration[r.upstreamId].observe(double(r.durationMs));
     }
-    if (r.promptTokens > 0)
-        m_tokens[upstream + QStringLiteral("|prompt")] += quint64(r.promptTokens);
-    if (r.completionTokens > 0)
-        m_tokens[upstream + QStringLiteral("|completion")] += quint64(r.completionTokens);
+    if (r.promptTokens > 0 || r.completionTokens > 0) {
+        TokenCounts &tokens = m_tokens[r.upstreamId];
+        tokens.prompt += quint64(qMax(0, r.promptTokens));
+        tokens.completion += quint64(qMax(0, r.completionTokens));
+    }
 }
 
 QByteArray Metrics::render(
@@ -89,9 +89,10 @@ QByteArray Metrics::render(
     header(out, "openai_route_requests_total", "counter",
         "Client requests by answering upstream (0 = none), status class and model.");
     for (auto it = m_requests.cbegin(); it != m_requests.cend(); ++it) {
-        const QStringList k = it.key().split(QLatin1Char('|'));
-        out += "openai_route_requests_total{upstream=\"" + escape(k[0]) + "\",status=\"" + escape(k[1]) + "\",model=\""
-            + escape(k[2]) + "\"} " + QByteArray::number(it.value()) + '\n';
+        const RequestKey &k = it.key();
+        out += "openai_route_requests_total{upstream=\"" + QByteArray::number(k.upstream) + "\",status=\""
+            + statusClass(k.statusClass) + "\",model=\"" + escape(k.model) + "\"} " + QByteArray::number(it.value())
+            + '\n';
     }
     header(out, "openai_route_request_outcomes_total", "counter",
         "Client requests by how they ended (complete, failed, cut_upstream, stalled, aborted_by_client).");
@@ -99,18 +100,22 @@ QByteArray Metrics::render(
         out += "openai_route_request_outcomes_total{outcome=\"" + escape(it.key()) + "\"} "
             + QByteArray::number(it.value()) + '\n';
     header(out, "openai_route_upstream_attempts_total", "counter", "Attempts on upstreams by result.");
+    const auto counter
+        = [&out](const char *name, qint64 upstream, const char *label, const char *value, quint64 count) {
+              if (count > 0)
+                  out += QByteArray(name) + "{upstream=\"" + QByteArray::number(upstream) + "\"," + label + "=\""
+                      + value + "\"} " + QByteArray::number(count) + '\n';
+          };
     for (auto it = m_attempts.cbegin(); it != m_attempts.cend(); ++it) {
-        const QStringList k = it.key().split(QLatin1Char('|'));
-        out += "openai_route_upstream_attempts_total{upstream=\"" + escape(k[0]) + "\",result=\"" + escape(k[1])
-            + "\"} " + QByteArray::number(it.value()) + '\n';
+        counter("openai_route_upstream_attempts_total", it.key(), "result", "ok", it.value().ok);
+        counter("openai_route_upstream_attempts_total", it.key(), "result", "failed", it.value().failed);
     }
     header(out, "openai_route_failovers_total", "counter", "Attempts beyond the first one of a request.");
     out += "openai_route_failovers_total " + QByteArray::number(m_failovers) + '\n';
     header(out, "openai_route_tokens_total", "counter", "Tokens reported by upstreams in usage.");
     for (auto it = m_tokens.cbegin(); it != m_tokens.cend(); ++it) {
-        const QStringList k = it.key().split(QLatin1Char('|'));
-        out += "openai_route_tokens_total{upstream=\"" + escape(k[0]) + "\",kind=\"" + escape(k[1]) + "\"} "
-            + QByteArray::number(it.value()) + '\n';
+        counter("openai_route_tokens_total", it.key(), "kind", "prompt", it.value().prompt);
+        counter("openai_route_tokens_total", it.key(), "kind", "completion", it.value().completion);
     }
     header(out, "openai_route_ttfb_seconds", "histogram",
         "Time from the client's request to the upstream's response headers.");

@@ -38,12 +38,38 @@ private:
     };
     QString boundedModel(const QString &model);
 
+    // Typed keys: a request used to build and hash five label strings.
+    struct RequestKey
+    {
+        qint64 upstream;
+        int statusClass; // 0: no status
+        QString model;
+        bool operator==(const RequestKey &o) const
+        {
+            return upstream == o.upstream && statusClass == o.statusClass && model == o.model;
+        }
+        friend size_t qHash(const RequestKey &k, size_t seed = 0)
+        {
+            return qHashMulti(seed, k.upstream, k.statusClass, k.model);
+        }
+    };
+    struct AttemptCounts
+    {
+        quint64 ok = 0;
+        quint64 failed = 0;
+    };
+    struct TokenCounts
+    {
+        quint64 prompt = 0;
+        quint64 completion = 0;
+    };
+
     mutable QMutex m_mutex;
     QSet<QString> m_models;
-    QHash<QString, quint64> m_requests; // "upstream|class|model"
-    QHash<QString, quint64> m_attempts; // "upstream|result"
-    QHash<QString, quint64> m_tokens; // "upstream|kind"
-    QHash<QString, quint64> m_outcomes; // "outcome"
+    QHash<RequestKey, quint64> m_requests;
+    QHash<qint64, AttemptCounts> m_attempts;
+    QHash<qint64, TokenCounts> m_tokens;
+    QHash<QString, quint64> m_outcomes;
     QHash<qint64, Histogram> m_ttfb;
     QHash<qint64, Histogram> m_duration;
     quint64 m_failovers = 0;

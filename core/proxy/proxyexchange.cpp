@@ -9,6 +9,7 @@
 #include "proxy/upstreamcall.h"
 #include "proxy/upstreamclient.h"
 #include "records/recordsink.h"
+#include "util/bytes.h"
 #include "util/logging.h"
 
 #include <QTimerEvent>
@@ -185,8 +186,8 @@ void ProxyExchange::commit(int status)
         length = m_lastError->body.size();
     }
     const QByteArray type = headers.value("content-type");
-    m_scanUsage = type.contains("json") || type.contains("event-stream");
-    m_eventStream = type.contains("event-stream");
+    m_eventStream = Bytes::contains(type, "event-stream");
+    m_scanUsage = m_eventStream || Bytes::contains(type, "json");
     m_responder->begin(status, headers, length, reason);
     armIdleTimer();
 }

@@ -1,5 +1,7 @@
 #include "proxy/proxyrules.h"
 
+#include "util/bytes.h"
+
 #include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -115,6 +117,8 @@ bool namedByConnection(const QList<QByteArray> &connectionTokens, QByteArrayView
 QList<QByteArray> connectionTokens(const QByteArray &connectionValue)
 {
     QList<QByteArray> out;
+    if (connectionValue.isEmpty())
+        return out; // the usual case, without a list built and thrown away
     for (const QByteArray &t : connectionValue.split(','))
         if (!t.trimmed().isEmpty())
             out << t.trimmed();
@@ -155,7 +159,7 @@ HttpHeaders clientResponseHeaders(const QList<std::pair<QByteArray, QByteArray>>
     for (const auto &[name, value] : upstream) {
         if (isHopByHop(name) || namedByConnection(named, name) || HttpHeaders::nameEquals(name, "content-length"))
             continue;
-        if (key.size() >= 8 && value.contains(key))
+        if (key.size() >= 8 && Bytes::contains(value, key))
             continue;
         out.append(name, value);
     }
@@ -224,7 +228,9 @@ public:
             bool keyEscaped = false;
             if (!readString(&rawKey, &keyEscaped))
                 return false;
-            const QByteArray key = keyEscaped ? unescape(rawKey) : rawKey.toByteArray();
+            // A view unless escaped: keys are compared, never kept.
+            const QByteArray unescapedKey = keyEscaped ? unescape(rawKey) : QByteArray();
+            const QByteArrayView key = keyEscaped ? QByteArrayView(unescapedKey) : rawKey;
             skipSpace();
             if (!consume(':'))
                 return false;
@@ -348,15 +354,16 @@ BodyTraits inspectBody(const QByteArray &contentType, const QByteArray &body)
     BodyTraits traits;
     if (body.isEmpty())
         return traits;
-    const QByteArray type = contentType.toLower();
-    if (type.startsWith("multipart/form-data")) {
+    constexpr QByteArrayView multipart("multipart/form-data");
+    if (contentType.size() >= multipart.size()
+        && HttpHeaders::nameEquals(QByteArrayView(contentType).first(multipart.size()), multipart)) {
         traits.model = multipartField(contentType, body, "model");
         return traits;
     }
     // JSON is the default: clients (curl -d) do not always label it.
     const auto first = std::find_if(
         body.cbegin(), body.cend(), [](char c) { return c != ' ' && c != '\n' && c != '\r' && c != '\t'; });
-    const bool looksJson = type.contains("json") || (first != body.cend() && *first == '{');
+    const bool looksJson = (first != body.cend() && *first == '{') || Bytes::contains(contentType.toLower(), "json");
     if (!looksJson)
         return traits;
     TopLevelScanner scanner(body);

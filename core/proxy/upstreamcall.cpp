@@ -1,6 +1,7 @@
 #include "proxy/upstreamcall.h"
 
 #include "proxy/upstreamclient.h"
+#include "util/bytes.h"
 #include "util/logging.h"
 
 #include "http/bytestream.h"
@@ -138,18 +139,18 @@ void UpstreamCall::process()
 
 bool UpstreamCall::parseHead()
 {
-    const qsizetype end = m_in.indexOf("\r\n\r\n");
+    const qsizetype end = Bytes::indexOf(m_in, "\r\n\r\n");
     if (end < 0) {
         if (m_in.size() > maxHeadBytes)
             fail(Failure::Protocol, tr("the upstream's response headers are too large"));
         return false;
     }
     const QByteArrayView head = QByteArrayView(m_in).first(end);
-    const qsizetype firstEnd = head.indexOf('\n');
+    const qsizetype firstEnd = Bytes::indexOf(head, '\n');
     const QByteArrayView statusLine = head.first(firstEnd < 0 ? head.size() : firstEnd).trimmed();
-    const qsizetype sp1 = statusLine.indexOf(' ');
+    const qsizetype sp1 = Bytes::indexOf(statusLine, ' ');
     const QByteArrayView version = sp1 < 0 ? statusLine : statusLine.first(sp1);
-    const qsizetype sp2 = sp1 < 0 ? -1 : statusLine.indexOf(' ', sp1 + 1);
+    const qsizetype sp2 = sp1 < 0 ? -1 : Bytes::indexOf(statusLine, ' ', sp1 + 1);
     bool ok = false;
     const int status
         = sp1 < 0 ? 0 : statusLine.sliced(sp1 + 1, (sp2 < 0 ? statusLine.size() : sp2) - sp1 - 1).toInt(&ok);
@@ -167,7 +168,7 @@ bool UpstreamCall::parseHead()
     m_headers.reserve(16);
     if (firstEnd >= 0) {
         HttpHeaders::forEachLine(head.sliced(firstEnd + 1), [this](QByteArrayView line) {
-            const qsizetype colon = line.indexOf(':');
+            const qsizetype colon = Bytes::indexOf(line, ':');
             if (colon > 0)
                 m_headers.appendCopy(line.first(colon).trimmed(), line.sliced(colon + 1).trimmed());
             return true;
@@ -181,7 +182,7 @@ bool UpstreamCall::parseHead()
     const qint64 length = m_headers.value("content-length").trimmed().toLongLong(&lengthOk);
     if (m_head || status == 204 || status == 304) {
         m_framing = Framing::None;
-    } else if (!te.isEmpty() && te.toLower().contains("chunked")) {
+    } else if (m_headers.hasToken("transfer-encoding", "chunked")) {
         m_framing = Framing::Chunked;
     } else if (lengthOk && length >= 0) {
         m_framing = Framing::Length;

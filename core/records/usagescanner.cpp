@@ -1,12 +1,14 @@
 #include "records/usagescanner.h"
 
+#include "util/bytes.h"
+
 namespace {
 
 // The integer after "key": within `text` from `from`, or -1.
 // QUOTED_KEY includes its quotes: no string is built per lookup.
 int numberAfter(const QByteArray &text, qsizetype from, QByteArrayView quotedKey)
 {
-    qsizetype at = text.indexOf(quotedKey, from);
+    qsizetype at = Bytes::indexOf(text, quotedKey, from);
     if (at < 0)
         return -1;
     at += quotedKey.size();
@@ -38,7 +40,16 @@ void UsageScanner::feed(const QByteArray &chunk)
 TokenUsage UsageScanner::scan(const QByteArray &text)
 {
     TokenUsage u;
-    const qsizetype at = text.lastIndexOf("\"usage\"");
+    // `usage` sits within the last few hundred bytes when it is there at
+    // all: look there first, and through the rest only when it is not.
+    constexpr QByteArrayView key("\"usage\"");
+    constexpr qsizetype window = 2048;
+    const qsizetype windowStart = qMax<qsizetype>(0, text.size() - window);
+    qsizetype at = Bytes::lastIndexOf(QByteArrayView(text).sliced(windowStart), key);
+    if (at >= 0)
+        at += windowStart;
+    else if (windowStart > 0)
+        at = Bytes::lastIndexOf(QByteArrayView(text).first(windowStart + key.size() - 1), key);
     if (at < 0)
         return u;
     const int prompt = numberAfter(text, at, "\"prompt_tokens\"");

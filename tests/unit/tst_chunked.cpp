@@ -33,6 +33,37 @@ private Q_SLOTS:
         QCOMPARE(out, QByteArray("Wikipedia in\r\n\r\nchunks."));
     }
 
+    // A stream arrives one chunk per read; each must come out whole, in order,
+    // whether it is alone in the buffer (handed over) or shares it (copied).
+    void chunkPerRead()
+    {
+        ChunkedDecoder d;
+        QByteArray out;
+        QByteArray in = "19\r\ndata: {\"n\":1}\n\n0123456789\r\n";
+        QCOMPARE(d.decode(in, out), ChunkedDecoder::Result::NeedMore);
+        QCOMPARE(out, QByteArray("data: {\"n\":1}\n\n0123456789"));
+        QVERIFY(in.isEmpty());
+        out.clear();
+        in = "b\r\ndata: two\n\n\r\n0\r\n\r\n";
+        QCOMPARE(d.decode(in, out), ChunkedDecoder::Result::Done);
+        QCOMPARE(out, QByteArray("data: two\n\n"));
+        QCOMPARE(d.decodedBytes(), 36);
+
+        // The size line alone, then the data in two reads, then its CR LF.
+        ChunkedDecoder split;
+        out.clear();
+        in = "5\r\n";
+        QCOMPARE(split.decode(in, out), ChunkedDecoder::Result::NeedMore);
+        in += "ab";
+        QCOMPARE(split.decode(in, out), ChunkedDecoder::Result::NeedMore);
+        in += "cde";
+        QCOMPARE(split.decode(in, out), ChunkedDecoder::Result::NeedMore);
+        in += "\r\n0\r\n\r\n";
+        QCOMPARE(split.decode(in, out), ChunkedDecoder::Result::Done);
+        QCOMPARE(out, QByteArray("abcde"));
+        QVERIFY(in.isEmpty());
+    }
+
     void errors()
     {
         QByteArray out;
@@ -44,6 +75,10 @@ private Q_SLOTS:
         QCOMPARE(ChunkedDecoder(16).decode(big, out), ChunkedDecoder::Result::TooLarge);
         QByteArray trailer = "0\r\n" + QByteArray(100, 'x');
         QCOMPARE(ChunkedDecoder(-1, 64).decode(trailer, out), ChunkedDecoder::Result::TrailerTooLarge);
+        QByteArray signedSize = "-1\r\n";
+        QCOMPARE(ChunkedDecoder().decode(signedSize, out), ChunkedDecoder::Result::Malformed);
+        QByteArray noSize = ";ext\r\n";
+        QCOMPARE(ChunkedDecoder().decode(noSize, out), ChunkedDecoder::Result::Malformed);
         QByteArray endless(2000, '1');
         QCOMPARE(ChunkedDecoder().decode(endless, out), ChunkedDecoder::Result::Malformed);
     }

@@ -187,6 +187,20 @@ private Q_SLOTS:
         s.feed(R"(data: {"usage":{"prompt_tokens":9,)");
         s.feed(R"("completion_tokens":8,"total_tokens":17}})");
         QCOMPARE(s.result().total, 17);
+
+        // Far from the end (the near window holds none), and across the
+        // window's edge: the last `usage` still counts.
+        const QByteArray usage = "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2}";
+        const QByteArray far = "{" + usage + ",\"pad\":\"" + QByteArray(6000, 'x') + "\"}";
+        QCOMPARE(UsageScanner::scan(far).total, 5);
+        for (int inside = 0; inside <= 7; ++inside) {
+            // `inside` bytes of the last key lie within the last 2048 bytes.
+            const QByteArray earlier = "{\"usage\":{\"total_tokens\":1},\"pad\":\"" + QByteArray(3000, 'x') + "\",";
+            const QByteArray last = "\"usage\":{\"total_tokens\":7}";
+            const QByteArray text = earlier + last + QByteArray(2048 + 6 - inside - last.size(), ' ') + "}";
+            QCOMPARE(text.size() - text.lastIndexOf("\"usage\""), 2048 + 7 - inside);
+            QCOMPARE(UsageScanner::scan(text).total, 7);
+        }
     }
 
     void retryAfter()
