@@ -460,7 +460,7 @@ void ProxyExchange::logLine() const
         + QString::number(m_record.durationMs) + QLatin1String("ms ") + m_record.outcome;
     if (m_record.attempts > 1)
         line += QLatin1String(" attempts=") + QString::number(m_record.attempts);
-    qCInfo(lcRequests, "%ls", qUtf16Printable(line));
+    RequestLog::info(line);
 }
 
 void ProxyExchange::dropCall()

@@ -82,6 +82,16 @@ void installBatching()
     qAddPostRoutine(flush);
 }
 
+void info(const QString &line)
+{
+    if (!g_previous) { // batching is not installed: whatever handler there is decides
+        qCInfo(lcRequests, "%ls", qUtf16Printable(line));
+        return;
+    }
+    const QMessageLogContext context(nullptr, 0, nullptr, lcRequests().categoryName());
+    handleMessage(QtInfoMsg, context, line);
+}
+
 void flush()
 {
     QByteArray batch;

@@ -19,4 +19,7 @@ namespace RequestLog {
 void installBatching();
 // Writes the batch now (also called at exit).
 void flush();
+// One route.requests line at info level, as qCInfo would write it, minus
+// the printf formatting qCInfo goes through. The caller checks the level.
+void info(const QString &line);
 } // namespace RequestLog

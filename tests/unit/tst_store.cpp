@@ -281,6 +281,29 @@ private Q_SLOTS:
         QCOMPARE(DbTime::parse(DbTime::format(t)), t);
     }
 
+    // format() computes the calendar by hand; Qt's own formatting is the
+    // reference, across leap days, century rules, before 1970, any zone.
+    void formatMatchesQt()
+    {
+        const auto reference
+            = [](const QDateTime &t) { return t.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz+00:00")); };
+        const QDateTime start(QDate(1899, 12, 30), QTime(23, 59, 59, 999), Qt::UTC);
+        qint64 ms = start.toMSecsSinceEpoch();
+        for (int i = 0; i < 20000; ++i) {
+            ms += 3 * 24 * 3600 * 1000LL + 3723007; // 3 days, 1 h 2 min 3.007 s
+            const QDateTime t = QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC);
+            QCOMPARE(DbTime::format(t), reference(t));
+        }
+        for (const QDate &d : {QDate(2000, 2, 29), QDate(1900, 3, 1), QDate(2100, 2, 28), QDate(1970, 1, 1),
+                 QDate(1969, 12, 31), QDate(2024, 12, 31), QDate(9999, 12, 31)}) {
+            const QDateTime t(d, QTime(0, 0, 0, 1), Qt::UTC);
+            QCOMPARE(DbTime::format(t), reference(t));
+        }
+        const QDateTime local(QDate(2026, 7, 1), QTime(12, 0), Qt::OffsetFromUTC, 8 * 3600);
+        QCOMPARE(DbTime::format(local), QStringLiteral("2026-07-01 04:00:00.000+00:00"));
+        QVERIFY(DbTime::format(QDateTime()).isNull());
+    }
+
     // The seed invites editing the table directly; a running proxy sees it.
     void outsideEditsAreSeenWithinTwoSeconds()
     {
