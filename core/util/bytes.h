@@ -7,7 +7,7 @@
 // Searches on the request path. Qt 6.4's QByteArrayView::indexOf goes through
 // a general search with ~200 instructions of setup per call, even for one
 // character; a request header block needs a dozen of them. These go straight
-// to the C library's memchr/memmem.
+// to the C library's memchr.
 namespace Bytes {
 
 inline qsizetype indexOf(QByteArrayView hay, char c, qsizetype from = 0)
@@ -22,14 +22,29 @@ inline qsizetype indexOf(QByteArrayView hay, QByteArrayView needle, qsizetype fr
 {
     if (from < 0 || from > hay.size())
         return -1;
-    if (needle.isEmpty())
+    const qsizetype n = needle.size();
+    if (n == 0)
         return from;
-    const void *at = ::memmem(hay.data() + from, size_t(hay.size() - from), needle.data(), size_t(needle.size()));
-    return at ? static_cast<const char *>(at) - hay.data() : -1;
+    if (n > hay.size() - from)
+        return -1;
+    // memchr for one byte of the needle, then a compare: on texts of a few
+    // hundred bytes this beats memmem, whose setup alone costs more. A
+    // leading quote (a JSON key) is too common a byte to search for.
+    const qsizetype anchor = n > 1 && needle[0] == '"' ? 1 : 0;
+    const char *const base = hay.data();
+    const char *const last = base + hay.size() - n + anchor; // the last place the anchor can be
+    for (const char *p = base + from + anchor; p <= last; ++p) {
+        p = static_cast<const char *>(std::memchr(p, static_cast<unsigned char>(needle[anchor]), size_t(last - p + 1)));
+        if (!p)
+            return -1;
+        if (std::memcmp(p - anchor, needle.data(), size_t(n)) == 0)
+            return p - anchor - base;
+    }
+    return -1;
 }
 
-// The last occurrence, by forward searches: memmem is fast enough that a
-// pass over the whole text beats Qt's backward search by far.
+// The last occurrence, by forward searches: still far cheaper than Qt's
+// backward search, which hashes every byte.
 inline qsizetype lastIndexOf(QByteArrayView hay, QByteArrayView needle)
 {
     qsizetype last = -1;

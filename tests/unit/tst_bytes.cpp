@@ -1,0 +1,55 @@
+#include "util/bytes.h"
+
+#include <QByteArray>
+#include <QRandomGenerator>
+#include <QTest>
+
+// Bytes:: replaces QByteArray's searches on the request path; Qt's own
+// searches are the reference, on texts full of near misses.
+class TestBytes : public QObject
+{
+    Q_OBJECT
+private Q_SLOTS:
+    void edges()
+    {
+        const QByteArray head = "GET / HTTP/1.1\r\nHost: x\r\n\r\nbody";
+        QCOMPARE(Bytes::indexOf(head, "\r\n\r\n"), head.indexOf("\r\n\r\n"));
+        QCOMPARE(Bytes::indexOf(head, "body"), head.size() - 4); // at the very end
+        QCOMPARE(Bytes::indexOf(head, "body!"), -1); // runs past the end
+        QCOMPARE(Bytes::indexOf("ab", "abc"), -1); // longer than the text
+        QCOMPARE(Bytes::indexOf(head, "", 3), 3);
+        QCOMPARE(Bytes::indexOf(head, "GET", head.size() + 1), -1);
+        QCOMPARE(Bytes::indexOf(head, "GET", -1), -1);
+        QCOMPARE(Bytes::indexOf(head, 'H', 5), head.indexOf('H', 5));
+        QCOMPARE(Bytes::indexOf(head, 'H', head.size()), -1);
+        QCOMPARE(Bytes::indexOf(QByteArrayView(), 'x'), -1);
+        const QByteArray json = "{\"a\":\"\\\"usage\",\"usage\":1,\"usage\":2}";
+        QCOMPARE(Bytes::indexOf(json, "\"usage\""), json.indexOf("\"usage\""));
+        QCOMPARE(Bytes::lastIndexOf(json, "\"usage\""), json.lastIndexOf("\"usage\""));
+        QCOMPARE(Bytes::indexOf("\"", "\""), 0); // a quote alone is anchored on itself
+        QCOMPARE(Bytes::lastIndexOf("aaaa", "aa"), 2); // overlapping
+        QVERIFY(Bytes::contains("text/event-stream; charset=utf-8", "event-stream"));
+        QVERIFY(!Bytes::contains("application/json", "event-stream"));
+    }
+
+    void matchesQt()
+    {
+        QRandomGenerator random(42);
+        const char alphabet[] = "\"\r\nua";
+        for (int round = 0; round < 3000; ++round) {
+            QByteArray text(int(random.bounded(0, 60)), Qt::Uninitialized);
+            for (char &c : text)
+                c = alphabet[random.bounded(5)];
+            QByteArray needle(int(random.bounded(1, 5)), Qt::Uninitialized);
+            for (char &c : needle)
+                c = alphabet[random.bounded(5)];
+            const qsizetype from = random.bounded(0, int(text.size()) + 1);
+            QCOMPARE(Bytes::indexOf(text, needle, from), text.indexOf(needle, from));
+            QCOMPARE(Bytes::lastIndexOf(text, needle), text.lastIndexOf(needle));
+            QCOMPARE(Bytes::indexOf(text, needle[0], from), text.indexOf(needle[0], from));
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestBytes)
+#include "tst_bytes.moc"
