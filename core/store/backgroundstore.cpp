@@ -11,6 +11,11 @@
 #include <malloc.h>
 #endif
 
+#ifdef __linux__
+#include <pthread.h>
+#include <sched.h>
+#endif
+
 namespace {
 constexpr int flushIntervalMs = 250;
 // Outside edits must be live within 2 s; checking is one cheap pragma.
@@ -34,8 +39,21 @@ void BackgroundStore::submit(RequestRecord record)
     m_queue.append(std::move(record));
 }
 
+void BackgroundStore::yieldToRequests()
+{
+#if defined(__linux__) && defined(SCHED_BATCH)
+    // The batches of record writes get their fair share of CPU, but a waking
+    // store thread no longer preempts a network thread in the middle of a
+    // stream event: on two cores that showed as delayed events.
+    sched_param param{};
+    if (pthread_setschedparam(pthread_self(), SCHED_BATCH, &param) != 0)
+        qCDebug(lcStore) << "SCHED_BATCH not available for the store thread";
+#endif
+}
+
 bool BackgroundStore::open()
 {
+    yieldToRequests();
     // A short busy timeout: a locked database delays records, never requests.
     auto conn = DbConnection::open(m_config, QStringLiteral("background"), 1000);
     if (!conn) {

@@ -40,6 +40,7 @@ Q_SIGNALS:
 
 private:
     void checkForChanges();
+    static void yieldToRequests();
     void releaseFreedMemoryOnce();
     QString fingerprint();
 
