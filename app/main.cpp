@@ -98,7 +98,6 @@ int main(int argc, char *argv[])
             << Qt::endl;
         headless = true;
     }
-    qSetMessagePattern(QStringLiteral("%{if-category}%{category}: %{endif}%{message}"));
     RequestLog::installBatching();
     std::unique_ptr<QCoreApplication> app;
     if (headless)

@@ -7,6 +7,11 @@
 
 #include "http/tcpstream.h"
 
+#include <QTimerEvent>
+
+#include <chrono>
+#include <climits>
+
 namespace {
 
 bool isTokenChar(char c)
@@ -48,8 +53,6 @@ HttpConnection::HttpConnection(TcpStream *socket, const HttpLimits &limits, Http
     : QObject(parent), m_socket(socket), m_limits(limits), m_handler(std::move(handler))
 {
     socket->setParent(this);
-    m_timer.setSingleShot(true);
-    connect(&m_timer, &QTimer::timeout, this, &HttpConnection::onTimeout);
     connect(socket, &TcpStream::readyRead, this, &HttpConnection::onReadyRead);
     connect(socket, &TcpStream::disconnected, this, &HttpConnection::onDisconnected);
     connect(socket, &TcpStream::bytesWritten, this, [this] {
@@ -68,9 +71,48 @@ void HttpConnection::closeWhenIdle()
         close();
 }
 
+qint64 HttpConnection::nowMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// Every request moves the deadline twice (headers due, then keep-alive);
+// restarting a timer each time cost four timer registrations per request.
+// The deadline moves in a field, and the timer, when it fires, re-arms
+// itself for whatever is left.
 void HttpConnection::armTimer(int ms)
 {
-    m_timer.start(ms);
+    const qint64 due = nowMs() + ms;
+    m_deadlineMs = due;
+    if (!m_timer.isActive() || m_timerDueMs > due) {
+        m_timer.start(ms, this);
+        m_timerDueMs = due;
+    }
+}
+
+void HttpConnection::disarmTimer()
+{
+    m_deadlineMs = -1; // the timer may still fire once, and then stops
+}
+
+void HttpConnection::timerEvent(QTimerEvent *event)
+{
+    if (event->timerId() != m_timer.timerId()) {
+        QObject::timerEvent(event);
+        return;
+    }
+    m_timer.stop();
+    if (m_deadlineMs < 0)
+        return;
+    const qint64 left = m_deadlineMs - nowMs();
+    if (left > 0) {
+        m_timer.start(int(qMin<qint64>(left, INT_MAX)), this);
+        m_timerDueMs = m_deadlineMs;
+        return;
+    }
+    m_deadlineMs = -1;
+    onTimeout();
 }
 
 void HttpConnection::onReadyRead()
@@ -256,9 +298,12 @@ bool HttpConnection::readChunkedBody()
 
 void HttpConnection::dispatch()
 {
-    m_timer.stop();
+    disarmTimer(); // the handler takes its time; its own timeouts apply
     m_state = State::Dispatched;
     m_request.peer = m_socket->peerAddress();
+    if (m_peerText.isNull())
+        m_peerText = m_request.peer.toString(); // once: a kept-alive connection serves many requests
+    m_request.peerText = m_peerText;
     auto *responder = new HttpResponder(
         this, m_socket, m_request.isHead(), m_request.versionMinor, m_keepAlive && !m_closeWhenIdle);
     m_responder = responder;
@@ -302,6 +347,7 @@ void HttpConnection::close()
     if (m_state == State::Closed)
         return;
     m_state = State::Closed;
+    disarmTimer();
     m_timer.stop();
     // Flushes what is queued (the end of a stream, an error reply), then closes.
     m_socket->disconnectFromHost();
@@ -320,6 +366,7 @@ void HttpConnection::onTimeout()
 void HttpConnection::onDisconnected()
 {
     m_state = State::Closed;
+    disarmTimer();
     m_timer.stop();
     if (m_responder)
         m_responder->markClientGone();

@@ -4,9 +4,9 @@
 #include "http/httplimits.h"
 #include "http/httprequest.h"
 
+#include <QBasicTimer>
 #include <QObject>
 #include <QPointer>
-#include <QTimer>
 
 #include <functional>
 
@@ -48,13 +48,19 @@ private:
     void responseDone(bool keepAlive);
     void close();
     void armTimer(int ms);
+    void disarmTimer();
+    static qint64 nowMs();
+    void timerEvent(QTimerEvent *event) override;
 
     TcpStream *m_socket;
     HttpLimits m_limits;
     HttpHandler m_handler;
-    QTimer m_timer;
+    QBasicTimer m_timer;
+    qint64 m_deadlineMs = -1; // steady clock; -1: none
+    qint64 m_timerDueMs = -1; // when m_timer fires next
     State m_state = State::ReadingHead;
     QByteArray m_in;
+    QString m_peerText;
     HttpRequest m_request;
     qint64 m_contentLength = 0;
     bool m_chunked = false;

@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QHostAddress>
+#include <QString>
 
 // A complete HTTP/1.x request as read from a client.
 struct HttpRequest
@@ -16,6 +17,7 @@ struct HttpRequest
     HttpHeaders headers;
     QByteArray body;
     QHostAddress peer;
+    QString peerText; // peer as text, made once per connection
     int clientTokenId = 0; // which client token was accepted (1-based); 0 = none needed
 
     bool isHead() const { return method == "HEAD"; }

@@ -3,6 +3,7 @@
 #include "http/httpconnection.h"
 
 #include "http/tcpstream.h"
+#include "util/bytes.h"
 
 namespace {
 
@@ -32,31 +33,31 @@ HttpResponder::HttpResponder(
 QByteArray HttpResponder::reasonPhrase(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 417: return "Expectation Failed";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Status";
+    case 100: return QByteArrayLiteral("Continue");
+    case 200: return QByteArrayLiteral("OK");
+    case 201: return QByteArrayLiteral("Created");
+    case 204: return QByteArrayLiteral("No Content");
+    case 301: return QByteArrayLiteral("Moved Permanently");
+    case 302: return QByteArrayLiteral("Found");
+    case 304: return QByteArrayLiteral("Not Modified");
+    case 400: return QByteArrayLiteral("Bad Request");
+    case 401: return QByteArrayLiteral("Unauthorized");
+    case 403: return QByteArrayLiteral("Forbidden");
+    case 404: return QByteArrayLiteral("Not Found");
+    case 405: return QByteArrayLiteral("Method Not Allowed");
+    case 408: return QByteArrayLiteral("Request Timeout");
+    case 409: return QByteArrayLiteral("Conflict");
+    case 413: return QByteArrayLiteral("Content Too Large");
+    case 417: return QByteArrayLiteral("Expectation Failed");
+    case 422: return QByteArrayLiteral("Unprocessable Content");
+    case 429: return QByteArrayLiteral("Too Many Requests");
+    case 431: return QByteArrayLiteral("Request Header Fields Too Large");
+    case 500: return QByteArrayLiteral("Internal Server Error");
+    case 501: return QByteArrayLiteral("Not Implemented");
+    case 502: return QByteArrayLiteral("Bad Gateway");
+    case 503: return QByteArrayLiteral("Service Unavailable");
+    case 504: return QByteArrayLiteral("Gateway Timeout");
+    default: return QByteArrayLiteral("Status");
     }
 }
 
@@ -80,33 +81,43 @@ void HttpResponder::begin(int status, const HttpHeaders &headers, qint64 content
         return;
     m_started = true;
     const bool noBody = statusHasNoBody(status);
+    // Sized first, so the head is built in one allocation.
+    qsizetype size = 128 + reason.size();
+    for (const auto &[name, value] : headers)
+        size += name.size() + value.size() + 4;
+    for (const auto &[name, value] : m_defaults)
+        size += name.size() + value.size() + 4;
     QByteArray head;
-    head.reserve(256 + 64 * int(headers.size()));
-    head
-        += "HTTP/1.1 " + QByteArray::number(status) + ' ' + (reason.isEmpty() ? reasonPhrase(status) : reason) + "\r\n";
-    for (const auto &[name, value] : headers) {
-        if (isFramingHeader(name))
-            continue;
-        head += name + ": " + value + "\r\n";
-    }
+    head.reserve(size);
+    const auto line = [&head](QByteArrayView name, QByteArrayView value) {
+        head.append(name).append(": ", 2).append(value).append("\r\n", 2);
+    };
+    head.append("HTTP/1.1 ");
+    Bytes::appendDecimal(head, status);
+    head.append(' ').append(reason.isEmpty() ? reasonPhrase(status) : reason).append("\r\n", 2);
+    for (const auto &[name, value] : headers)
+        if (!isFramingHeader(name))
+            line(name, value);
     for (const auto &[name, value] : m_defaults)
         if (!headers.contains(name))
-            head += name + ": " + value + "\r\n";
+            line(name, value);
     if (noBody) {
         // no framing headers at all
     } else if (contentLength >= 0) {
-        head += "Content-Length: " + QByteArray::number(contentLength) + "\r\n";
+        head.append("Content-Length: ");
+        Bytes::appendDecimal(head, contentLength);
+        head.append("\r\n", 2);
     } else if (m_versionMinor >= 1) {
         m_chunked = !m_head;
-        head += "Transfer-Encoding: chunked\r\n";
+        head.append("Transfer-Encoding: chunked\r\n");
     } else {
         m_keepAlive = false; // HTTP/1.0: the end of the connection ends the body
     }
     if (!m_keepAlive)
-        head += "Connection: close\r\n";
+        head.append("Connection: close\r\n");
     else if (m_versionMinor == 0)
-        head += "Connection: keep-alive\r\n";
-    head += "\r\n";
+        head.append("Connection: keep-alive\r\n");
+    head.append("\r\n", 2);
     if (noBody)
         m_head = true; // nothing may follow the headers
     writeRaw(head);

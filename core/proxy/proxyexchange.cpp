@@ -14,6 +14,8 @@
 
 #include <QTimerEvent>
 
+#include <climits>
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -65,7 +67,7 @@ void ProxyExchange::start()
     m_stream = traits.stream;
 
     m_record.createdAt = QDateTime::currentDateTimeUtc();
-    m_record.clientIp = m_request.peer.toString();
+    m_record.clientIp = m_request.peerText;
     m_record.clientTokenId = m_request.clientTokenId;
     m_record.method = QString::fromLatin1(m_request.method);
     m_record.path = QString::fromUtf8(m_request.path);
@@ -141,8 +143,7 @@ void ProxyExchange::sendAttempt(const Upstream &upstream)
         timeoutSec = upstream.streamTimeoutSec;
     else if (!m_stream && upstream.timeoutSec > 0)
         timeoutSec = upstream.timeoutSec;
-    m_headerTimeoutMs = timeoutSec * 1000;
-    m_headerTimer.start(m_headerTimeoutMs, this);
+    watchHeaders(timeoutSec * 1000);
     call->start();
 }
 
@@ -151,7 +152,7 @@ void ProxyExchange::onHeaders()
     if (!m_call || m_committed || m_collectingError)
         return;
     const int status = m_call->status();
-    m_headerTimer.stop();
+    m_watch = Watch::None;
     if (isFailoverStatus(status) && m_next < m_candidates.size()) {
         // Keep this answer (it may be the best we get) and move on once it is in.
         m_collectingError = true;
@@ -263,7 +264,7 @@ void ProxyExchange::onCallFinished()
 {
     if (!m_call || m_finished)
         return;
-    m_headerTimer.stop();
+    m_watch = Watch::None;
     const bool failed = m_call->failure() != UpstreamCall::Failure::None;
     const int status = m_call->status();
 
@@ -279,11 +280,10 @@ void ProxyExchange::onCallFinished()
         failAttempt(m_call->errorString(), transport);
         return;
     }
-    m_idleTimer.stop();
     // Everything that arrived goes out, backpressure or not: it is bounded
     // by the call's buffer.
     forward(m_call->readAll());
-    m_attemptLog << QStringLiteral("%1:%2").arg(m_current.id).arg(status);
+    m_attemptLog << QString::number(m_current.id) + QLatin1Char(':') + QString::number(status);
     if (failed) {
         // The upstream broke off: the client must see an error, not an end.
         const QString error = m_call->errorString();
@@ -311,7 +311,7 @@ void ProxyExchange::onCallFinished()
 void ProxyExchange::keepErrorResponse()
 {
     m_collectingError = false;
-    m_idleTimer.stop();
+    m_watch = Watch::None;
     const int status = m_lastError->status;
     failAttempt(QStringLiteral("HTTP %1").arg(status), failureClassOf(status),
         ProxyRules::retryAfterMs(m_lastError->headers.value("retry-after")));
@@ -320,7 +320,7 @@ void ProxyExchange::keepErrorResponse()
 void ProxyExchange::failAttempt(const QString &what, int failureClass, qint64 retryAfterMs)
 {
     qCInfo(lcProxy) << "upstream" << m_current.id << "failed:" << what;
-    m_attemptLog << QStringLiteral("%1:%2").arg(m_current.id).arg(what.left(60));
+    m_attemptLog << QString::number(m_current.id) + QLatin1Char(':') + what.left(60);
     m_record.failedUpstreams << m_current.id;
     m_record.error = what;
     reportAttempt(failureClass, what, retryAfterMs);
@@ -352,24 +352,62 @@ void ProxyExchange::armIdleTimer()
 {
     m_idleTimeoutMs = m_snapshot->settings.idleTimeoutSec * 1000;
     m_lastActivityMs = m_clock.elapsed();
-    m_idleTimer.start(m_idleTimeoutMs, this);
+    m_watch = Watch::Idle;
+    armWatch();
 }
 
-// Activity only moves m_lastActivityMs; the idle timer re-arms itself for
-// the rest of the gap, so a stream of many small events costs no timer work.
+void ProxyExchange::watchHeaders(int timeoutMs)
+{
+    m_headerTimeoutMs = timeoutMs;
+    m_headersDueMs = m_clock.elapsed() + timeoutMs;
+    m_watch = Watch::Headers;
+    armWatch();
+}
+
+// Restarts the timer only when the watch is due before it fires: moving
+// from headers to body, and every stream event, cost no timer work.
+void ProxyExchange::armWatch()
+{
+    const qint64 due = m_watch == Watch::Headers ? m_headersDueMs : m_lastActivityMs + m_idleTimeoutMs;
+    if (m_timer.isActive() && m_timerDueMs <= due)
+        return;
+    m_timer.start(int(qBound<qint64>(0, due - m_clock.elapsed(), qint64(INT_MAX))), this);
+    m_timerDueMs = due;
+}
+
+void ProxyExchange::stopWatching()
+{
+    m_watch = Watch::None;
+    m_timer.stop();
+}
+
 void ProxyExchange::timerEvent(QTimerEvent *event)
 {
-    if (event->timerId() == m_headerTimer.timerId()) {
-        m_headerTimer.stop();
-        onHeaderTimeout();
-    } else if (event->timerId() == m_idleTimer.timerId()) {
-        const qint64 remaining = m_idleTimeoutMs - (m_clock.elapsed() - m_lastActivityMs);
-        if (remaining > 0) {
-            m_idleTimer.start(int(remaining), this);
+    if (event->timerId() != m_timer.timerId()) {
+        QObject::timerEvent(event);
+        return;
+    }
+    m_timer.stop();
+    m_timerDueMs = -1;
+    const qint64 now = m_clock.elapsed();
+    switch (m_watch) {
+    case Watch::None: return;
+    case Watch::Headers:
+        if (m_headersDueMs > now) {
+            armWatch();
             return;
         }
-        m_idleTimer.stop();
+        m_watch = Watch::None;
+        onHeaderTimeout();
+        return;
+    case Watch::Idle:
+        if (m_lastActivityMs + m_idleTimeoutMs > now) {
+            armWatch();
+            return;
+        }
+        m_watch = Watch::None;
         onIdleTimeout();
+        return;
     }
 }
 
@@ -390,7 +428,7 @@ void ProxyExchange::onIdleTimeout()
         return;
     qCInfo(lcProxy) << "upstream" << m_current.id << "stalled; ending the response";
     m_record.failedUpstreams << m_current.id;
-    m_attemptLog << QStringLiteral("%1:stalled").arg(m_current.id);
+    m_attemptLog << QString::number(m_current.id) + QLatin1String(":stalled");
     reportAttempt(transport, tr("stream stalled"));
     dropCall();
     if (m_responder)
@@ -425,8 +463,7 @@ void ProxyExchange::finish(const QString &outcome, const QString &error)
     if (m_finished)
         return;
     m_finished = true;
-    m_headerTimer.stop();
-    m_idleTimer.stop();
+    stopWatching();
     dropCall();
     m_record.outcome = outcome;
     if (!error.isEmpty())

@@ -64,6 +64,9 @@ private:
     void onReadyRead();
     void onCallFinished();
     void armIdleTimer();
+    void watchHeaders(int timeoutMs);
+    void armWatch();
+    void stopWatching();
     void onHeaderTimeout();
     void onIdleTimeout();
     void onClientGone();
@@ -89,8 +92,14 @@ private:
     int m_next = 0;
     Upstream m_current;
     QPointer<UpstreamCall> m_call;
-    QBasicTimer m_headerTimer;
-    QBasicTimer m_idleTimer;
+    // One timer for both watches: the response headers of an attempt, then
+    // the gaps in the body. The watch moves in fields; the timer re-arms
+    // itself for what is left when it fires.
+    enum class Watch { None, Headers, Idle };
+    Watch m_watch = Watch::None;
+    QBasicTimer m_timer;
+    qint64 m_timerDueMs = -1;
+    qint64 m_headersDueMs = 0;
     int m_headerTimeoutMs = 0;
     int m_idleTimeoutMs = 0;
     qint64 m_lastActivityMs = 0;

@@ -125,6 +125,26 @@ QList<QByteArray> connectionTokens(const QByteArray &connectionValue)
     return out;
 }
 
+struct KeyBytes
+{
+    QByteArray key;
+    QByteArray authorization; // "Bearer <key>"
+};
+
+// Converted once per thread and key, not per request.
+const KeyBytes &keyBytes(const QString &sk)
+{
+    thread_local QHash<QString, KeyBytes> cache;
+    auto it = cache.constFind(sk);
+    if (it == cache.cend()) {
+        if (cache.size() >= 256)
+            cache.clear(); // keys can be edited at will; old ones must not pile up
+        const QByteArray key = sk.toUtf8();
+        it = cache.insert(sk, KeyBytes{key, "Bearer " + key});
+    }
+    return *it;
+}
+
 } // namespace
 
 HttpHeaders upstreamRequestHeaders(const HttpHeaders &client, const QString &sk)
@@ -141,9 +161,9 @@ HttpHeaders upstreamRequestHeaders(const HttpHeaders &client, const QString &sk)
     // Without this, Qt would ask for gzip and decompress on its own, and the
     // client would get neither the upstream's bytes nor its headers.
     if (!out.contains("accept-encoding"))
-        out.append("Accept-Encoding", "identity");
+        out.append(QByteArrayLiteral("Accept-Encoding"), QByteArrayLiteral("identity"));
     if (!sk.isEmpty())
-        out.append("Authorization", "Bearer " + sk.toUtf8());
+        out.append(QByteArrayLiteral("Authorization"), keyBytes(sk).authorization);
     return out;
 }
 
@@ -155,7 +175,7 @@ HttpHeaders clientResponseHeaders(const QList<std::pair<QByteArray, QByteArray>>
         if (HttpHeaders::nameEquals(name, "connection"))
             connectionValue = value;
     const QList<QByteArray> named = connectionTokens(connectionValue);
-    const QByteArray key = sk.toUtf8();
+    const QByteArray key = sk.isEmpty() ? QByteArray() : keyBytes(sk).key;
     for (const auto &[name, value] : upstream) {
         if (isHopByHop(name) || namedByConnection(named, name) || HttpHeaders::nameEquals(name, "content-length"))
             continue;

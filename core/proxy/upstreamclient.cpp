@@ -1,6 +1,7 @@
 #include "proxy/upstreamclient.h"
 
 #include "proxy/upstreamcall.h"
+#include "util/bytes.h"
 #include "util/logging.h"
 
 #include "http/tcpstream.h"
@@ -23,15 +24,26 @@ UpstreamClient::~UpstreamClient()
 UpstreamCall *UpstreamClient::send(
     const UpstreamTarget &target, const QByteArray &method, const HttpHeaders &headers, const QByteArray &body)
 {
-    QByteArray request;
-    request.reserve(256 + body.size());
-    request += method + ' ' + target.pathAndQuery + " HTTP/1.1\r\nHost: " + target.origin->hostHeader + "\r\n";
+    // Sized first, so the request is built in one allocation.
+    qsizetype size = method.size() + target.pathAndQuery.size() + target.origin->hostHeader.size() + 64 + body.size();
     for (const auto &[name, value] : headers)
-        request += name + ": " + value + "\r\n";
-    if (!body.isEmpty() || method == "POST" || method == "PUT" || method == "PATCH")
-        request += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
-    request += "\r\n";
-    request += body;
+        size += name.size() + value.size() + 4;
+    QByteArray request;
+    request.reserve(size);
+    const auto line = [&request](QByteArrayView name, QByteArrayView value) {
+        request.append(name).append(": ", 2).append(value).append("\r\n", 2);
+    };
+    request.append(method).append(' ').append(target.pathAndQuery).append(" HTTP/1.1\r\n");
+    line("Host", target.origin->hostHeader);
+    for (const auto &[name, value] : headers)
+        line(name, value);
+    if (!body.isEmpty() || method == "POST" || method == "PUT" || method == "PATCH") {
+        request.append("Content-Length: ");
+        Bytes::appendDecimal(request, body.size());
+        request.append("\r\n", 2);
+    }
+    request.append("\r\n", 2);
+    request.append(body);
     return new UpstreamCall(this, target.origin, method, std::move(request));
 }
 

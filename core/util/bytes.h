@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QByteArray>
 #include <QByteArrayView>
 
 #include <cstring>
@@ -51,6 +52,23 @@ inline qsizetype lastIndexOf(QByteArrayView hay, QByteArrayView needle)
     for (qsizetype at = indexOf(hay, needle); at >= 0; at = indexOf(hay, needle, at + 1))
         last = at;
     return last;
+}
+
+// Appends the decimal digits of `value`, without QByteArray::number's
+// temporary buffer.
+inline void appendDecimal(QByteArray &out, qint64 value)
+{
+    char digits[24];
+    int n = int(sizeof digits);
+    const bool negative = value < 0;
+    quint64 rest = negative ? 0 - quint64(value) : quint64(value);
+    do {
+        digits[--n] = char('0' + rest % 10);
+        rest /= 10;
+    } while (rest > 0);
+    if (negative)
+        digits[--n] = '-';
+    out.append(digits + n, qsizetype(sizeof digits) - n);
 }
 
 inline bool contains(QByteArrayView hay, QByteArrayView needle)

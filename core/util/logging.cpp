@@ -23,6 +23,7 @@ constexpr qsizetype batchBytes = 16 * 1024;
 constexpr int batchDelayMs = 100;
 
 QtMessageHandler g_previous = nullptr;
+bool g_ownPattern = false; // no QT_MESSAGE_PATTERN overrides ours
 QBasicMutex g_mutex;
 QByteArray g_batch; // guarded by g_mutex
 
@@ -56,7 +57,17 @@ void handleMessage(QtMsgType type, const QMessageLogContext &context, const QStr
         g_previous(type, context, message);
         return;
     }
-    const QByteArray line = qFormatLogMessage(type, context, message).toLocal8Bit() + '\n';
+    QByteArray line;
+    if (g_ownPattern) {
+        // The pattern set in installBatching(), written out directly:
+        // qFormatLogMessage costs more than building the message.
+        const QByteArray text = message.toUtf8();
+        const qsizetype categoryLength = qsizetype(qstrlen(context.category));
+        line.reserve(categoryLength + 3 + text.size());
+        line.append(context.category, categoryLength).append(": ", 2).append(text).append('\n');
+    } else {
+        line = qFormatLogMessage(type, context, message).toLocal8Bit() + '\n';
+    }
     QByteArray full;
     bool first = false;
     {
@@ -78,6 +89,9 @@ namespace RequestLog {
 
 void installBatching()
 {
+    // "route.proxy: upstream 3 failed: …"; QT_MESSAGE_PATTERN still wins.
+    qSetMessagePattern(QStringLiteral("%{if-category}%{category}: %{endif}%{message}"));
+    g_ownPattern = !qEnvironmentVariableIsSet("QT_MESSAGE_PATTERN");
     g_previous = qInstallMessageHandler(handleMessage);
     qAddPostRoutine(flush);
 }

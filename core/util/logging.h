@@ -12,7 +12,8 @@ Q_DECLARE_LOGGING_CATEGORY(lcRecords)
 Q_DECLARE_LOGGING_CATEGORY(lcRequests)
 
 namespace RequestLog {
-// Installs a message handler that writes the one-line-per-request messages
+// Sets the message pattern ("category: message") and installs a message
+// handler that writes the one-line-per-request messages
 // (route.requests at info level) in batches: at most every 100 ms, or at
 // 16 KiB, instead of one write call per request on the request path.
 // Anything else is written at once, after the batch, so the order holds.
