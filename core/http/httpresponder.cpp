@@ -87,40 +87,32 @@ void HttpResponder::begin(int status, const HttpHeaders &headers, qint64 content
         size += name.size() + value.size() + 4;
     for (const auto &[name, value] : m_defaults)
         size += name.size() + value.size() + 4;
-    QByteArray head;
-    head.reserve(size);
-    const auto line = [&head](QByteArrayView name, QByteArrayView value) {
-        head.append(name).append(": ", 2).append(value).append("\r\n", 2);
-    };
-    head.append("HTTP/1.1 ");
-    Bytes::appendDecimal(head, status);
-    head.append(' ').append(reason.isEmpty() ? reasonPhrase(status) : reason).append("\r\n", 2);
+    Bytes::Writer head(size);
+    (head << "HTTP/1.1 ").decimal(status) << ' ' << (reason.isEmpty() ? reasonPhrase(status) : reason) << "\r\n";
     for (const auto &[name, value] : headers)
         if (!isFramingHeader(name))
-            line(name, value);
+            head.line(name, value);
     for (const auto &[name, value] : m_defaults)
         if (!headers.contains(name))
-            line(name, value);
+            head.line(name, value);
     if (noBody) {
         // no framing headers at all
     } else if (contentLength >= 0) {
-        head.append("Content-Length: ");
-        Bytes::appendDecimal(head, contentLength);
-        head.append("\r\n", 2);
+        (head << "Content-Length: ").decimal(contentLength) << "\r\n";
     } else if (m_versionMinor >= 1) {
         m_chunked = !m_head;
-        head.append("Transfer-Encoding: chunked\r\n");
+        head << "Transfer-Encoding: chunked\r\n";
     } else {
         m_keepAlive = false; // HTTP/1.0: the end of the connection ends the body
     }
     if (!m_keepAlive)
-        head.append("Connection: close\r\n");
+        head << "Connection: close\r\n";
     else if (m_versionMinor == 0)
-        head.append("Connection: keep-alive\r\n");
-    head.append("\r\n", 2);
+        head << "Connection: keep-alive\r\n";
+    head << "\r\n";
     if (noBody)
         m_head = true; // nothing may follow the headers
-    writeRaw(head);
+    writeRaw(head.take());
 }
 
 void HttpResponder::write(const QByteArray &data)
@@ -199,10 +191,9 @@ void HttpResponder::writeChunk(const QByteArray &data)
         writeRaw(QByteArrayLiteral("\r\n"));
         return;
     }
-    QByteArray framed;
-    framed.reserve(prefix.size() + data.size() + 2);
-    framed.append(prefix).append(data).append("\r\n", 2);
-    writeRaw(framed);
+    Bytes::Writer framed(prefix.size() + data.size() + 2);
+    framed << prefix << data << "\r\n";
+    writeRaw(framed.take());
 }
 
 void HttpResponder::writeRaw(const QByteArray &data)

@@ -28,23 +28,15 @@ UpstreamCall *UpstreamClient::send(
     qsizetype size = method.size() + target.pathAndQuery.size() + target.origin->hostHeader.size() + 64 + body.size();
     for (const auto &[name, value] : headers)
         size += name.size() + value.size() + 4;
-    QByteArray request;
-    request.reserve(size);
-    const auto line = [&request](QByteArrayView name, QByteArrayView value) {
-        request.append(name).append(": ", 2).append(value).append("\r\n", 2);
-    };
-    request.append(method).append(' ').append(target.pathAndQuery).append(" HTTP/1.1\r\n");
-    line("Host", target.origin->hostHeader);
+    Bytes::Writer request(size);
+    request << method << ' ' << target.pathAndQuery << " HTTP/1.1\r\n";
+    request.line("Host", target.origin->hostHeader);
     for (const auto &[name, value] : headers)
-        line(name, value);
-    if (!body.isEmpty() || method == "POST" || method == "PUT" || method == "PATCH") {
-        request.append("Content-Length: ");
-        Bytes::appendDecimal(request, body.size());
-        request.append("\r\n", 2);
-    }
-    request.append("\r\n", 2);
-    request.append(body);
-    return new UpstreamCall(this, target.origin, method, std::move(request));
+        request.line(name, value);
+    if (!body.isEmpty() || method == "POST" || method == "PUT" || method == "PATCH")
+        (request << "Content-Length: ").decimal(body.size()) << "\r\n";
+    request << "\r\n" << body;
+    return new UpstreamCall(this, target.origin, method, request.take());
 }
 
 ByteStream *UpstreamClient::acquire(const UpstreamOrigin &origin, bool *reused)

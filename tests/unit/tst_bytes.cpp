@@ -4,6 +4,8 @@
 #include <QRandomGenerator>
 #include <QTest>
 
+#include <limits>
+
 // Bytes:: replaces QByteArray's searches on the request path; Qt's own
 // searches are the reference, on texts full of near misses.
 class TestBytes : public QObject
@@ -30,6 +32,27 @@ private Q_SLOTS:
         QCOMPARE(Bytes::lastIndexOf("aaaa", "aa"), 2); // overlapping
         QVERIFY(Bytes::contains("text/event-stream; charset=utf-8", "event-stream"));
         QVERIFY(!Bytes::contains("application/json", "event-stream"));
+    }
+
+    void writer()
+    {
+        Bytes::Writer small(4); // far too small: it must grow, not overrun
+        small << "HTTP/1.1 ";
+        small.decimal(200) << ' ' << QByteArrayView("OK") << "\r\n";
+        small.line("Content-Type", "application/json").line("X-Long", QByteArray(5000, 'v'));
+        small.decimal(0) << ',';
+        small.decimal(-42) << ',';
+        small.decimal(std::numeric_limits<qint64>::min()) << ',';
+        small.decimal(std::numeric_limits<qint64>::max());
+        const QByteArray out = small.take();
+        const QByteArray expected = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Long: "
+            + QByteArray(5000, 'v') + "\r\n0,-42,-9223372036854775808,9223372036854775807";
+        QCOMPARE(out, expected);
+        QCOMPARE(qstrlen(out.constData()), size_t(out.size())); // terminated like any QByteArray
+
+        Bytes::Writer exact(3);
+        exact << "abc";
+        QCOMPARE(exact.take(), QByteArray("abc"));
     }
 
     void matchesQt()
