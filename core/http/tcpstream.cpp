@@ -207,7 +207,10 @@ void TcpStream::onReadable()
         const qsizetype room = qMin<qsizetype>(readChunk, qMax<qint64>(1, m_readLimit - m_in.size()));
         const ssize_t n = ::read(m_fd, buffer, size_t(room));
         if (n > 0) {
-            m_in.append(buffer, qsizetype(n));
+            if (m_in.isEmpty())
+                m_in = QByteArray(buffer, qsizetype(n)); // the usual case; append's bookkeeping costs more
+            else
+                m_in.append(buffer, qsizetype(n));
             // A short read took all there was: asking again would only
             // cost a call that says so.
             if (n < room || m_in.size() >= m_readLimit)
