@@ -16,10 +16,10 @@ public:
     using Pair = std::pair<QByteArray, QByteArray>;
 
     void append(const QByteArray &name, const QByteArray &value) { m_pairs.append({name, value}); }
-    void appendCopy(QByteArrayView name, QByteArrayView value)
-    {
-        m_pairs.append({name.toByteArray(), value.toByteArray()});
-    }
+    // For parsers: copies what it must. Well-known names and values (in the
+    // spelling seen) come from static storage, without an allocation.
+    void appendCopy(QByteArrayView name, QByteArrayView value) { m_pairs.append({interned(name), interned(value)}); }
+    static QByteArray interned(QByteArrayView bytes);
     void reserve(qsizetype n) { m_pairs.reserve(n); }
     void set(const QByteArray &name, const QByteArray &value);
     void remove(QByteArrayView name);

@@ -18,6 +18,7 @@
 
 namespace {
 constexpr int flushIntervalMs = 250;
+constexpr int quietFlushesBeforeTrim = 8; // 2 s without a finished request
 // Outside edits must be live within 2 s; checking is one cheap pragma.
 constexpr int watchIntervalMs = 500;
 constexpr int pruneIntervalMs = 10 * 60 * 1000;
@@ -83,9 +84,11 @@ void BackgroundStore::flush()
         batch.swap(m_queue);
     }
     if (batch.isEmpty()) {
-        releaseFreedMemoryOnce();
+        if (++m_quietFlushes >= quietFlushesBeforeTrim)
+            releaseFreedMemoryOnce();
         return;
     }
+    m_quietFlushes = 0;
     m_memoryReleased = false;
     if (!m_conn)
         return;
@@ -119,8 +122,11 @@ void BackgroundStore::releaseFreedMemoryOnce()
 #ifdef __GLIBC__
     // After a burst glibc keeps the freed memory of every thread's arena:
     // RSS stayed at its peak and crept up from burst to burst (heaptrack:
-    // no leak). Given back once the proxy has gone quiet, so it never
-    // competes with requests for the arena locks.
+    // no leak). Given back once no request has finished for two seconds:
+    // after a burst, malloc_trim holds each arena's lock for milliseconds,
+    // and run as soon as one flush found nothing it landed in the first
+    // second of the next burst of streams (their records come at their end),
+    // stalling every worker's allocations there.
     malloc_trim(0);
 #endif
 }

@@ -55,4 +55,5 @@ private:
     QList<RequestRecord> m_queue;
     std::atomic<qint64> m_dropped{0};
     bool m_memoryReleased = true; // store thread only
+    int m_quietFlushes = 0; // store thread only
 };

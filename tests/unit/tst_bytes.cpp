@@ -1,3 +1,4 @@
+#include "http/httpheaders.h"
 #include "util/bytes.h"
 
 #include <QByteArray>
@@ -53,6 +54,30 @@ private Q_SLOTS:
         Bytes::Writer exact(3);
         exact << "abc";
         QCOMPARE(exact.take(), QByteArray("abc"));
+    }
+
+    // Parsed headers with well-known names and values share static bytes;
+    // everything else is copied as it came.
+    void internedHeaders()
+    {
+        const QByteArray head = "content-type: application/json\r\nX-Custom: Content-Type\r\n";
+        HttpHeaders headers;
+        HttpHeaders::forEachLine(head, [&headers](QByteArrayView line) {
+            const qsizetype colon = Bytes::indexOf(line, ':');
+            if (colon > 0)
+                headers.appendCopy(line.first(colon), line.sliced(colon + 1).trimmed());
+            return true;
+        });
+        QCOMPARE(headers.size(), 2);
+        QCOMPARE(headers.pairs().at(0).first, QByteArray("content-type"));
+        QCOMPARE(headers.pairs().at(0).second, QByteArray("application/json"));
+        QCOMPARE(headers.pairs().at(1).first, QByteArray("X-Custom"));
+        QCOMPARE(headers.value("x-custom"), QByteArray("Content-Type"));
+        QCOMPARE(HttpHeaders::interned("Content-Type").constData(), HttpHeaders::interned("Content-Type").constData());
+        QCOMPARE(HttpHeaders::interned("Content-Typf"), QByteArray("Content-Typf"));
+        QCOMPARE(HttpHeaders::interned("CONTENT-TYPE"), QByteArray("CONTENT-TYPE")); // spelling kept
+        QCOMPARE(HttpHeaders::interned(QByteArray(100, 'x')), QByteArray(100, 'x'));
+        QVERIFY(HttpHeaders::interned("").isEmpty());
     }
 
     void matchesQt()
