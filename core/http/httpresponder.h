@@ -27,6 +27,8 @@ public:
     void begin(int status, const HttpHeaders &headers, qint64 contentLength = -1, const QByteArray &reason = {});
     void write(const QByteArray &data);
     void end();
+    // Sends what is queued now (write() and end() do so themselves).
+    void flush() { flushNow(); }
     // Ends the response abnormally: the connection is closed without the
     // final chunk, so the client sees an error and never a clean end.
     void abort();

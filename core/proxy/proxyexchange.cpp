@@ -190,6 +190,10 @@ void ProxyExchange::commit(int status)
     m_eventStream = Bytes::contains(type, "event-stream");
     m_scanUsage = m_eventStream || Bytes::contains(type, "json");
     m_responder->begin(status, headers, length, reason);
+    // Headers alone (a stream before its first event): out now. Otherwise
+    // they leave with the body that came with them, in one write.
+    if (m_call && !m_collectingError && !m_call->hasUnparsedInput())
+        m_responder->flush();
     armIdleTimer();
 }
 

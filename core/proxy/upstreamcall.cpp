@@ -96,6 +96,11 @@ QByteArray UpstreamCall::readAll()
     return out;
 }
 
+bool UpstreamCall::hasUnparsedInput() const
+{
+    return !m_in.isEmpty() || (m_socket && m_socket->bytesAvailable() > 0);
+}
+
 void UpstreamCall::onReadyRead()
 {
     process();

@@ -44,6 +44,8 @@ public:
     bool headersWereReceived() const { return hasHeaders(); }
 
     qint64 bytesAvailable() const { return m_body.size(); }
+    // Received but not yet parsed: the body that came with the headers.
+    bool hasUnparsedInput() const;
     QByteArray readAll();
 
     static constexpr qint64 maxBufferedBytes = 256 * 1024;

@@ -145,6 +145,23 @@ private Q_SLOTS:
         }
     }
 
+    // A model that thinks before its first token: the client gets the
+    // headers as they come, not with the first event.
+    void streamHeadersAreNotHeldForTheFirstEvent()
+    {
+        m_env->addUpstream(m_a->baseUrl(), QStringLiteral("sk-a"));
+        Behavior thinking = Behavior::sse(sseEvents(3), 50);
+        thinking.stallAfterEvents = 0; // headers, then nothing
+        m_a->setBehavior(thinking);
+        const RawResponse resp = m_env->call(
+            "POST", "/v1/chat/completions", R"({"model":"gpt-4o","stream":true})", TestEngine::bearer(), 1500);
+        QCOMPARE(resp.status, 200);
+        QVERIFY(!resp.complete);
+        QVERIFY(resp.chunks.isEmpty());
+        QVERIFY2(resp.headersArrivalMs >= 0 && resp.headersArrivalMs < 500,
+            qPrintable(QString::number(resp.headersArrivalMs)));
+    }
+
     void clientAbortReachesTheUpstream()
     {
         m_env->addUpstream(m_a->baseUrl(), QStringLiteral("sk-a"));

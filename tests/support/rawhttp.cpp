@@ -41,6 +41,7 @@ public:
             }
             m_buf.remove(0, end + 4);
             m_headersDone = true;
+            m_out->headersArrivalMs = nowMs;
             m_chunked = m_out->headers.value("transfer-encoding").contains("chunked");
             bool ok = false;
             m_length = m_out->headers.value("content-length").toLongLong(&ok);

@@ -15,6 +15,7 @@ struct RawResponse
     QByteArray body;
     bool complete = false; // the body ended as its framing says
     bool closedByPeer = false;
+    qint64 headersArrivalMs = -1; // since the request was sent
     QList<qint64> chunkArrivalMs; // per decoded chunk, since the request was sent
     QList<QByteArray> chunks;
     QString error;
