@@ -70,6 +70,8 @@ public:
 
     Writer &operator<<(QByteArrayView bytes)
     {
+        if (bytes.isEmpty())
+            return *this; // its data() may be null, which memcpy must not get
         reserve(bytes.size());
         std::memcpy(m_buffer.data() + m_size, bytes.data(), size_t(bytes.size()));
         m_size += bytes.size();

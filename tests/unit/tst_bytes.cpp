@@ -51,6 +51,10 @@ private Q_SLOTS:
         QCOMPARE(out, expected);
         QCOMPARE(qstrlen(out.constData()), size_t(out.size())); // terminated like any QByteArray
 
+        Bytes::Writer empty(0);
+        empty << QByteArray() << QByteArrayView() << "";
+        QVERIFY(empty.take().isEmpty());
+
         Bytes::Writer exact(3);
         exact << "abc";
         QCOMPARE(exact.take(), QByteArray("abc"));
