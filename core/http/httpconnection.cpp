@@ -9,9 +9,6 @@
 
 #include <QTimerEvent>
 
-#include <chrono>
-#include <climits>
-
 namespace {
 
 bool isTokenChar(char c)
@@ -71,48 +68,19 @@ void HttpConnection::closeWhenIdle()
         close();
 }
 
-qint64 HttpConnection::nowMs()
-{
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-// Every request moves the deadline twice (headers due, then keep-alive);
-// restarting a timer each time cost four timer registrations per request.
-// The deadline moves in a field, and the timer, when it fires, re-arms
-// itself for whatever is left.
 void HttpConnection::armTimer(int ms)
 {
-    const qint64 due = nowMs() + ms;
-    m_deadlineMs = due;
-    if (!m_timer.isActive() || m_timerDueMs > due) {
-        m_timer.start(ms, this);
-        m_timerDueMs = due;
-    }
-}
-
-void HttpConnection::disarmTimer()
-{
-    m_deadlineMs = -1; // the timer may still fire once, and then stops
+    m_deadline.armIn(ms, this);
 }
 
 void HttpConnection::timerEvent(QTimerEvent *event)
 {
-    if (event->timerId() != m_timer.timerId()) {
+    if (event->timerId() != m_deadline.timerId()) {
         QObject::timerEvent(event);
         return;
     }
-    m_timer.stop();
-    if (m_deadlineMs < 0)
-        return;
-    const qint64 left = m_deadlineMs - nowMs();
-    if (left > 0) {
-        m_timer.start(int(qMin<qint64>(left, INT_MAX)), this);
-        m_timerDueMs = m_deadlineMs;
-        return;
-    }
-    m_deadlineMs = -1;
-    onTimeout();
+    if (m_deadline.fire(this))
+        onTimeout();
 }
 
 void HttpConnection::onReadyRead()
@@ -298,7 +266,7 @@ bool HttpConnection::readChunkedBody()
 
 void HttpConnection::dispatch()
 {
-    disarmTimer(); // the handler takes its time; its own timeouts apply
+    m_deadline.disarm(); // the handler takes its time; its own timeouts apply
     m_state = State::Dispatched;
     m_request.peer = m_socket->peerAddress();
     if (m_peerText.isNull())
@@ -347,8 +315,7 @@ void HttpConnection::close()
     if (m_state == State::Closed)
         return;
     m_state = State::Closed;
-    disarmTimer();
-    m_timer.stop();
+    m_deadline.stop();
     // Flushes what is queued (the end of a stream, an error reply), then closes.
     m_socket->disconnectFromHost();
 }
@@ -366,8 +333,7 @@ void HttpConnection::onTimeout()
 void HttpConnection::onDisconnected()
 {
     m_state = State::Closed;
-    disarmTimer();
-    m_timer.stop();
+    m_deadline.stop();
     if (m_responder)
         m_responder->markClientGone();
     Q_EMIT closed();

@@ -3,8 +3,8 @@
 #include "http/chunkeddecoder.h"
 #include "http/httplimits.h"
 #include "http/httprequest.h"
+#include "util/lazydeadline.h"
 
-#include <QBasicTimer>
 #include <QObject>
 #include <QPointer>
 
@@ -48,16 +48,12 @@ private:
     void responseDone(bool keepAlive);
     void close();
     void armTimer(int ms);
-    void disarmTimer();
-    static qint64 nowMs();
     void timerEvent(QTimerEvent *event) override;
 
     TcpStream *m_socket;
     HttpLimits m_limits;
     HttpHandler m_handler;
-    QBasicTimer m_timer;
-    qint64 m_deadlineMs = -1; // steady clock; -1: none
-    qint64 m_timerDueMs = -1; // when m_timer fires next
+    LazyDeadline m_deadline; // headers due, body not silent, keep-alive
     State m_state = State::ReadingHead;
     QByteArray m_in;
     QString m_peerText;

@@ -125,7 +125,7 @@ void HttpResponder::write(const QByteArray &data)
     } else {
         writeRaw(data);
     }
-    flushNow();
+    flush();
 }
 
 void HttpResponder::end()
@@ -134,7 +134,7 @@ void HttpResponder::end()
         return;
     if (m_chunked)
         writeRaw(QByteArrayLiteral("0\r\n\r\n"));
-    flushNow();
+    flush();
     m_finished = true;
     if (m_connection)
         m_connection->responseDone(m_keepAlive);
@@ -164,7 +164,7 @@ void HttpResponder::markClientGone()
         Q_EMIT clientGone();
 }
 
-void HttpResponder::flushNow()
+void HttpResponder::flush()
 {
     // Straight to the kernel instead of on the next turn of the event loop:
     // one write call, no write notifier switched on and off, and the bytes
@@ -176,23 +176,19 @@ void HttpResponder::flushNow()
 void HttpResponder::writeChunk(const QByteArray &data)
 {
     // A streamed event is small: framed in one buffer, it costs one
-    // allocation and one copy instead of three buffers in the queue.
+    // allocation and one copy instead of three buffers in the queue. A large
+    // body is not copied.
     constexpr qsizetype copyBelow = 16 * 1024;
-    char hex[20];
-    int n = int(sizeof hex);
-    hex[--n] = '\n';
-    hex[--n] = '\r';
-    for (quint64 left = quint64(data.size()); n == int(sizeof hex) - 2 || left > 0; left >>= 4)
-        hex[--n] = "0123456789abcdef"[left & 0xf];
-    const QByteArrayView prefix(hex + n, qsizetype(sizeof hex) - n);
-    if (data.size() >= copyBelow) {
-        writeRaw(prefix.toByteArray());
+    const bool copy = data.size() < copyBelow;
+    Bytes::Writer framed(24 + (copy ? data.size() : 0));
+    framed.hex(data.size()) << "\r\n";
+    if (!copy) {
+        writeRaw(framed.take());
         writeRaw(data);
         writeRaw(QByteArrayLiteral("\r\n"));
         return;
     }
-    Bytes::Writer framed(prefix.size() + data.size() + 2);
-    framed << prefix << data << "\r\n";
+    framed << data << "\r\n";
     writeRaw(framed.take());
 }
 

@@ -28,7 +28,7 @@ public:
     void write(const QByteArray &data);
     void end();
     // Sends what is queued now (write() and end() do so themselves).
-    void flush() { flushNow(); }
+    void flush();
     // Ends the response abnormally: the connection is closed without the
     // final chunk, so the client sees an error and never a clean end.
     void abort();
@@ -51,7 +51,6 @@ private:
     void markClientGone();
     void writeRaw(const QByteArray &data);
     void writeChunk(const QByteArray &data);
-    void flushNow();
 
     HttpHeaders m_defaults;
     QPointer<HttpConnection> m_connection;

@@ -14,7 +14,7 @@
 
 #include <QTimerEvent>
 
-#include <climits>
+#include <utility>
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -152,7 +152,7 @@ void ProxyExchange::onHeaders()
     if (!m_call || m_committed || m_collectingError)
         return;
     const int status = m_call->status();
-    m_watch = Watch::None;
+    unwatch();
     if (isFailoverStatus(status) && m_next < m_candidates.size()) {
         // Keep this answer (it may be the best we get) and move on once it is in.
         m_collectingError = true;
@@ -243,7 +243,7 @@ void ProxyExchange::onReadyRead()
         return;
     if (m_collectingError) {
         m_lastError->body += m_call->readAll();
-        m_lastActivityMs = m_clock.elapsed();
+        noteActivity();
         if (m_lastError->body.size() > maxKeptErrorBytes)
             keepErrorResponse();
         return;
@@ -261,14 +261,14 @@ void ProxyExchange::relay()
     if (m_call->bytesAvailable() == 0 || m_responder->bufferedBytes() >= m_context.writeHighWater)
         return;
     forward(m_call->readAll());
-    m_lastActivityMs = m_clock.elapsed();
+    noteActivity();
 }
 
 void ProxyExchange::onCallFinished()
 {
     if (!m_call || m_finished)
         return;
-    m_watch = Watch::None;
+    unwatch();
     const bool failed = m_call->failure() != UpstreamCall::Failure::None;
     const int status = m_call->status();
 
@@ -315,7 +315,7 @@ void ProxyExchange::onCallFinished()
 void ProxyExchange::keepErrorResponse()
 {
     m_collectingError = false;
-    m_watch = Watch::None;
+    unwatch();
     const int status = m_lastError->status;
     failAttempt(QStringLiteral("HTTP %1").arg(status), failureClassOf(status),
         ProxyRules::retryAfterMs(m_lastError->headers.value("retry-after")));
@@ -355,64 +355,43 @@ void ProxyExchange::reportAttempt(int failureClass, const QString &reason, qint6
 void ProxyExchange::armIdleTimer()
 {
     m_idleTimeoutMs = m_snapshot->settings.idleTimeoutSec * 1000;
-    m_lastActivityMs = m_clock.elapsed();
     m_watch = Watch::Idle;
-    armWatch();
+    m_deadline.armIn(m_idleTimeoutMs, this);
 }
 
 void ProxyExchange::watchHeaders(int timeoutMs)
 {
     m_headerTimeoutMs = timeoutMs;
-    m_headersDueMs = m_clock.elapsed() + timeoutMs;
     m_watch = Watch::Headers;
-    armWatch();
+    m_deadline.armIn(timeoutMs, this);
 }
 
-// Restarts the timer only when the watch is due before it fires: moving
-// from headers to body, and every stream event, cost no timer work.
-void ProxyExchange::armWatch()
+// Every stream event moves the idle deadline; that costs no timer work.
+void ProxyExchange::noteActivity()
 {
-    const qint64 due = m_watch == Watch::Headers ? m_headersDueMs : m_lastActivityMs + m_idleTimeoutMs;
-    if (m_timer.isActive() && m_timerDueMs <= due)
-        return;
-    m_timer.start(int(qBound<qint64>(0, due - m_clock.elapsed(), qint64(INT_MAX))), this);
-    m_timerDueMs = due;
+    if (m_watch == Watch::Idle)
+        m_deadline.armIn(m_idleTimeoutMs, this);
 }
 
-void ProxyExchange::stopWatching()
+void ProxyExchange::unwatch()
 {
     m_watch = Watch::None;
-    m_timer.stop();
+    m_deadline.disarm();
 }
 
 void ProxyExchange::timerEvent(QTimerEvent *event)
 {
-    if (event->timerId() != m_timer.timerId()) {
+    if (event->timerId() != m_deadline.timerId()) {
         QObject::timerEvent(event);
         return;
     }
-    m_timer.stop();
-    m_timerDueMs = -1;
-    const qint64 now = m_clock.elapsed();
-    switch (m_watch) {
-    case Watch::None: return;
-    case Watch::Headers:
-        if (m_headersDueMs > now) {
-            armWatch();
-            return;
-        }
-        m_watch = Watch::None;
+    if (!m_deadline.fire(this))
+        return;
+    const Watch expired = std::exchange(m_watch, Watch::None);
+    if (expired == Watch::Headers)
         onHeaderTimeout();
-        return;
-    case Watch::Idle:
-        if (m_lastActivityMs + m_idleTimeoutMs > now) {
-            armWatch();
-            return;
-        }
-        m_watch = Watch::None;
+    else if (expired == Watch::Idle)
         onIdleTimeout();
-        return;
-    }
 }
 
 void ProxyExchange::onHeaderTimeout()
@@ -467,7 +446,8 @@ void ProxyExchange::finish(const QString &outcome, const QString &error)
     if (m_finished)
         return;
     m_finished = true;
-    stopWatching();
+    m_watch = Watch::None;
+    m_deadline.stop();
     dropCall();
     m_record.outcome = outcome;
     if (!error.isEmpty())

@@ -4,8 +4,8 @@
 #include "records/requestrecord.h"
 #include "records/usagescanner.h"
 #include "store/snapshot.h"
+#include "util/lazydeadline.h"
 
-#include <QBasicTimer>
 #include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
@@ -65,8 +65,8 @@ private:
     void onCallFinished();
     void armIdleTimer();
     void watchHeaders(int timeoutMs);
-    void armWatch();
-    void stopWatching();
+    void noteActivity();
+    void unwatch();
     void onHeaderTimeout();
     void onIdleTimeout();
     void onClientGone();
@@ -92,17 +92,13 @@ private:
     int m_next = 0;
     Upstream m_current;
     QPointer<UpstreamCall> m_call;
-    // One timer for both watches: the response headers of an attempt, then
-    // the gaps in the body. The watch moves in fields; the timer re-arms
-    // itself for what is left when it fires.
+    // One deadline for both watches: the response headers of an attempt,
+    // then the gaps in the body.
     enum class Watch { None, Headers, Idle };
     Watch m_watch = Watch::None;
-    QBasicTimer m_timer;
-    qint64 m_timerDueMs = -1;
-    qint64 m_headersDueMs = 0;
+    LazyDeadline m_deadline;
     int m_headerTimeoutMs = 0;
     int m_idleTimeoutMs = 0;
-    qint64 m_lastActivityMs = 0;
     QElapsedTimer m_clock;
     bool m_stream = false;
     bool m_committed = false;

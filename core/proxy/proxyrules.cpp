@@ -19,6 +19,20 @@ bool isValidEndpoint(const QString &endpoint)
 
 namespace {
 
+// What is derived from an endpoint or a key, made once per thread (so no
+// lock) and bounded, since both can be edited at will.
+template <typename Value, typename Make>
+const Value &perThread(QHash<QString, Value> &cache, const QString &key, Make make)
+{
+    auto it = cache.constFind(key);
+    if (it == cache.cend()) {
+        if (cache.size() >= 256)
+            cache.clear();
+        it = cache.insert(key, make(key));
+    }
+    return *it;
+}
+
 struct ParsedEndpoint
 {
     std::shared_ptr<const UpstreamOrigin> origin; // null: not a valid endpoint
@@ -42,22 +56,16 @@ ParsedEndpoint parseEndpoint(const QString &endpoint)
 
 UpstreamTarget upstreamTarget(const QString &endpoint, const QByteArray &clientPath, const QByteArray &query)
 {
-    // Per thread, so no lock; bounded, since endpoints can be edited at will.
     thread_local QHash<QString, ParsedEndpoint> cache;
-    auto it = cache.constFind(endpoint);
-    if (it == cache.cend()) {
-        if (cache.size() >= 256)
-            cache.clear();
-        it = cache.insert(endpoint, parseEndpoint(endpoint));
-    }
+    const ParsedEndpoint &parsed = perThread(cache, endpoint, parseEndpoint);
     UpstreamTarget target;
-    if (!it->origin)
+    if (!parsed.origin)
         return target;
-    target.origin = it->origin;
+    target.origin = parsed.origin;
     // The client's path starts with /v1; the rest is appended unchanged.
     const QByteArrayView rest = clientPath.size() > 3 ? QByteArrayView(clientPath).sliced(3) : QByteArrayView();
-    target.pathAndQuery.reserve(it->basePath.size() + rest.size() + query.size() + 2);
-    target.pathAndQuery += it->basePath;
+    target.pathAndQuery.reserve(parsed.basePath.size() + rest.size() + query.size() + 2);
+    target.pathAndQuery += parsed.basePath;
     target.pathAndQuery += rest;
     if (target.pathAndQuery.isEmpty())
         target.pathAndQuery = "/";
@@ -66,11 +74,6 @@ UpstreamTarget upstreamTarget(const QString &endpoint, const QByteArray &clientP
         target.pathAndQuery += query;
     }
     return target;
-}
-
-QUrl upstreamUrl(const QString &endpoint, const QByteArray &clientPath, const QByteArray &query)
-{
-    return upstreamTarget(endpoint, clientPath, query).toUrl();
 }
 
 qint64 retryAfterMs(const QByteArray &value, const QDateTime &now)
@@ -135,14 +138,10 @@ struct KeyBytes
 const KeyBytes &keyBytes(const QString &sk)
 {
     thread_local QHash<QString, KeyBytes> cache;
-    auto it = cache.constFind(sk);
-    if (it == cache.cend()) {
-        if (cache.size() >= 256)
-            cache.clear(); // keys can be edited at will; old ones must not pile up
-        const QByteArray key = sk.toUtf8();
-        it = cache.insert(sk, KeyBytes{key, "Bearer " + key});
-    }
-    return *it;
+    return perThread(cache, sk, [](const QString &key) {
+        const QByteArray bytes = key.toUtf8();
+        return KeyBytes{bytes, "Bearer " + bytes};
+    });
 }
 
 } // namespace

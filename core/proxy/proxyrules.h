@@ -15,8 +15,6 @@ namespace ProxyRules {
 // Invalid when the endpoint is not an http(s) URL. Endpoints are parsed once
 // per thread and remembered.
 UpstreamTarget upstreamTarget(const QString &endpoint, const QByteArray &clientPath, const QByteArray &query);
-// The same as a URL (empty when invalid).
-QUrl upstreamUrl(const QString &endpoint, const QByteArray &clientPath, const QByteArray &query);
 
 bool isHopByHop(QByteArrayView name);
 

@@ -87,18 +87,11 @@ public:
     Writer &line(QByteArrayView name, QByteArrayView value) { return *this << name << ": " << value << "\r\n"; }
     Writer &decimal(qint64 value)
     {
-        char digits[24];
-        int n = int(sizeof digits);
-        const bool negative = value < 0;
-        quint64 rest = negative ? 0 - quint64(value) : quint64(value);
-        do {
-            digits[--n] = char('0' + rest % 10);
-            rest /= 10;
-        } while (rest > 0);
-        if (negative)
-            digits[--n] = '-';
-        return *this << QByteArrayView(digits + n, qsizetype(sizeof digits) - n);
+        if (value < 0)
+            *this << '-';
+        return digits(value < 0 ? 0 - quint64(value) : quint64(value), 10);
     }
+    Writer &hex(quint64 value) { return digits(value, 16); }
     QByteArray take()
     {
         m_buffer.truncate(m_size);
@@ -106,6 +99,17 @@ public:
     }
 
 private:
+    Writer &digits(quint64 value, unsigned base)
+    {
+        char text[24];
+        int n = int(sizeof text);
+        do {
+            text[--n] = "0123456789abcdef"[value % base];
+            value /= base;
+        } while (value > 0);
+        return *this << QByteArrayView(text + n, qsizetype(sizeof text) - n);
+    }
+
     void reserve(qsizetype more)
     {
         if (m_size + more > m_buffer.size())

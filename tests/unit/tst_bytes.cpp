@@ -44,10 +44,13 @@ private Q_SLOTS:
         small.decimal(0) << ',';
         small.decimal(-42) << ',';
         small.decimal(std::numeric_limits<qint64>::min()) << ',';
-        small.decimal(std::numeric_limits<qint64>::max());
+        small.decimal(std::numeric_limits<qint64>::max()) << ',';
+        small.hex(0) << ',';
+        small.hex(0x3fa9) << ',';
+        small.hex(std::numeric_limits<quint64>::max());
         const QByteArray out = small.take();
         const QByteArray expected = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Long: "
-            + QByteArray(5000, 'v') + "\r\n0,-42,-9223372036854775808,9223372036854775807";
+            + QByteArray(5000, 'v') + "\r\n0,-42,-9223372036854775808,9223372036854775807,0,3fa9,ffffffffffffffff";
         QCOMPARE(out, expected);
         QCOMPARE(qstrlen(out.constData()), size_t(out.size())); // terminated like any QByteArray
 

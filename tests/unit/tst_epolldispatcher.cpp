@@ -2,6 +2,7 @@
 // so that every test below runs on it: timers, posted events from other
 // threads, sockets (including descriptor numbers reused at once), quitting.
 #include "engine/epolldispatcher.h"
+#include "util/lazydeadline.h"
 
 #include <QAbstractEventDispatcher>
 #include <QCoreApplication>
@@ -36,6 +37,7 @@ private Q_SLOTS:
     void socketsExchangeLargeData();
     void reusedDescriptorsKeepWorking();
     void threadWithDispatcherQuits();
+    void lazyDeadlineMovesAndExpiresOnce();
 };
 
 void TestEpollDispatcher::installed()
@@ -219,6 +221,56 @@ void TestEpollDispatcher::threadWithDispatcherQuits()
         Qt::BlockingQueuedConnection);
     thread.quit();
     QVERIFY(thread.wait(5000));
+}
+
+namespace {
+// Counts the expiries of its deadline, with when they came.
+class DeadlineWatcher : public QObject
+{
+public:
+    LazyDeadline deadline;
+    QList<qint64> expiredAt; // ms since `clock` started
+    QElapsedTimer clock;
+
+protected:
+    void timerEvent(QTimerEvent *event) override
+    {
+        if (event->timerId() == deadline.timerId() && deadline.fire(this))
+            expiredAt << clock.elapsed();
+    }
+};
+} // namespace
+
+// Moved later, the deadline waits for the new time; moved earlier, it comes
+// then; disarmed, it never comes; it expires once per arming.
+void TestEpollDispatcher::lazyDeadlineMovesAndExpiresOnce()
+{
+    DeadlineWatcher w;
+    w.clock.start();
+    w.deadline.armIn(80, &w);
+    QTest::qWait(40);
+    w.deadline.armIn(120, &w); // now due at ~160 ms, not 80
+    QTRY_COMPARE_WITH_TIMEOUT(w.expiredAt.size(), 1, 2000);
+    QVERIFY2(w.expiredAt.first() >= 160, qPrintable(QString::number(w.expiredAt.first())));
+    QVERIFY(!w.deadline.isArmed());
+    QTest::qWait(100);
+    QCOMPARE(w.expiredAt.size(), 1); // once
+
+    const qint64 start = w.clock.elapsed();
+    w.deadline.armIn(5000, &w);
+    w.deadline.armIn(30, &w); // earlier: the timer restarts
+    QTRY_COMPARE_WITH_TIMEOUT(w.expiredAt.size(), 2, 2000);
+    QVERIFY2(w.expiredAt.last() - start >= 30 && w.expiredAt.last() - start < 2000,
+        qPrintable(QString::number(w.expiredAt.last() - start)));
+
+    w.deadline.armIn(30, &w);
+    w.deadline.disarm();
+    QTest::qWait(120);
+    QCOMPARE(w.expiredAt.size(), 2);
+    w.deadline.armIn(20, &w);
+    w.deadline.stop();
+    QTest::qWait(80);
+    QCOMPARE(w.expiredAt.size(), 2);
 }
 
 int main(int argc, char **argv)

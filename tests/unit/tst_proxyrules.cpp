@@ -37,14 +37,14 @@ private Q_SLOTS:
         QFETCH(QByteArray, path);
         QFETCH(QByteArray, query);
         QFETCH(QByteArray, expected);
-        QCOMPARE(ProxyRules::upstreamUrl(endpoint, path, query).toEncoded(), expected);
+        QCOMPARE(ProxyRules::upstreamTarget(endpoint, path, query).toUrl().toEncoded(), expected);
     }
 
     void invalidEndpoints()
     {
         for (const char *bad : {"", "ftp://h/v1", "api.openai.com/v1", "http://", "http://h/v1?x=1"}) {
             QVERIFY2(!ProxyRules::isValidEndpoint(QLatin1String(bad)), bad);
-            QVERIFY(ProxyRules::upstreamUrl(QLatin1String(bad), "/v1/x", {}).isEmpty());
+            QVERIFY(!ProxyRules::upstreamTarget(QLatin1String(bad), "/v1/x", {}).isValid());
         }
     }
 
