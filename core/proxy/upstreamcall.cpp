@@ -182,7 +182,6 @@ bool UpstreamCall::parseHead()
     const bool http10 = version == "HTTP/1.0";
     m_in.remove(0, end + 4);
     m_keepAlive = http10 ? m_headers.hasToken("connection", "keep-alive") : !m_headers.hasToken("connection", "close");
-    const QByteArray te = m_headers.value("transfer-encoding");
     bool lengthOk = false;
     const qint64 length = m_headers.value("content-length").trimmed().toLongLong(&lengthOk);
     if (m_head || status == 204 || status == 304) {
