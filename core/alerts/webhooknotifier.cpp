@@ -14,7 +14,8 @@
 
 namespace {
 constexpr int retryDelaysMs[] = {2000, 5000};
-}
+constexpr int deliveryTimeoutMs = 10000;
+} // namespace
 
 WebhookNotifier::WebhookNotifier(SnapshotHolder *snapshots, HealthTracker *health, QObject *parent)
     : QObject(parent), m_snapshots(snapshots), m_health(health), m_client(new UpstreamClient(this))
@@ -119,21 +120,41 @@ void WebhookNotifier::post(const QByteArray &payload, int attempt)
     headers.append("Content-Type", "application/json");
     headers.append("User-Agent", "openai-api-route/" ROUTE_VERSION);
     UpstreamCall *call = m_client->send(target, "POST", headers, payload);
-    auto *timeout = new QTimer(call);
-    timeout->setSingleShot(true);
-    connect(timeout, &QTimer::timeout, call, &UpstreamCall::abort);
-    connect(call, &UpstreamCall::finished, this, [this, call, payload, attempt] {
-        call->deleteLater();
-        const bool ok = call->failure() == UpstreamCall::Failure::None && call->status() >= 200 && call->status() < 300;
-        if (ok) {
-            Q_EMIT delivered(call->status());
-            return;
-        }
-        qCWarning(lcEngine) << "webhook failed:"
-                            << (call->status() ? QString::number(call->status()) : call->errorString());
-        if (attempt < int(std::size(retryDelaysMs)))
-            QTimer::singleShot(retryDelaysMs[attempt], this, [this, payload, attempt] { post(payload, attempt + 1); });
-    });
-    timeout->start(10000);
+    m_deliveries.insert(call, {payload, attempt});
+    call->setListener(this);
+    QTimer::singleShot(deliveryTimeoutMs, call, [this, call] { conclude(call, true); });
     call->start();
+}
+
+void WebhookNotifier::upstreamEvent(UpstreamCall *call, UpstreamCall::Event event)
+{
+    if (event == UpstreamCall::Event::Finished)
+        conclude(call, false);
+}
+
+void WebhookNotifier::conclude(UpstreamCall *call, bool timedOut)
+{
+    const auto it = m_deliveries.constFind(call);
+    if (it == m_deliveries.cend())
+        return;
+    const Delivery delivery = *it;
+    m_deliveries.erase(it);
+    call->setListener(nullptr);
+    call->abort(); // no-op when it finished
+    call->deleteLater();
+    const bool ok
+        = !timedOut && call->failure() == UpstreamCall::Failure::None && call->status() >= 200 && call->status() < 300;
+    if (ok) {
+        Q_EMIT delivered(call->status());
+        return;
+    }
+    const QString why = timedOut ? tr("no answer within %1 s").arg(deliveryTimeoutMs / 1000)
+        : call->status()         ? QString::number(call->status())
+                                 : call->errorString();
+    qCWarning(lcEngine) << "webhook failed:" << why;
+    const int attempt = delivery.attempt;
+    if (attempt < int(std::size(retryDelaysMs))) {
+        QTimer::singleShot(
+            retryDelaysMs[attempt], this, [this, payload = delivery.payload, attempt] { post(payload, attempt + 1); });
+    }
 }

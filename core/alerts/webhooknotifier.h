@@ -1,6 +1,7 @@
 #pragma once
 
 #include "balancer/health.h"
+#include "proxy/upstreamcall.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -15,7 +16,7 @@ class UpstreamClient;
 // down. Generic JSON, Feishu or Matrix shaped (`webhook_format`). Keys are
 // masked; messages are rate-limited and retried briefly; nothing here ever
 // waits on the proxy's path.
-class WebhookNotifier : public QObject
+class WebhookNotifier : public QObject, private UpstreamCall::Listener
 {
     Q_OBJECT
 public:
@@ -36,12 +37,22 @@ Q_SIGNALS:
 private:
     void send(const QString &event, const QString &text, const QJsonObject &details, const QString &rateKey);
     void post(const QByteArray &payload, int attempt);
+    void upstreamEvent(UpstreamCall *call, UpstreamCall::Event event) override;
+    // A delivery is over: delivered, refused, or no answer in time.
+    void conclude(UpstreamCall *call, bool timedOut);
+
+    struct Delivery
+    {
+        QByteArray payload;
+        int attempt = 0;
+    };
     bool allowed(const QString &key);
 
     SnapshotHolder *m_snapshots;
     HealthTracker *m_health;
     UpstreamClient *m_client;
     QElapsedTimer m_clock;
+    QHash<UpstreamCall *, Delivery> m_deliveries;
     QHash<QString, qint64> m_last;
     QList<qint64> m_recent;
     bool m_allDown = false;

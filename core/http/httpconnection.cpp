@@ -54,7 +54,7 @@ HttpConnection::HttpConnection(TcpStream *socket, const HttpLimits &limits, Http
     connect(socket, &TcpStream::disconnected, this, &HttpConnection::onDisconnected);
     connect(socket, &TcpStream::bytesWritten, this, [this] {
         if (m_responder && m_socket->bytesToWrite() <= m_limits.writeLowWater)
-            Q_EMIT m_responder->drained();
+            m_responder->markDrained();
     });
     armTimer(m_limits.headerTimeoutMs);
 }

@@ -160,8 +160,14 @@ void HttpResponder::markClientGone()
     if (m_clientGone)
         return;
     m_clientGone = true;
-    if (!m_finished)
-        Q_EMIT clientGone();
+    if (!m_finished && m_listener)
+        m_listener->responderEvent(Event::ClientGone);
+}
+
+void HttpResponder::markDrained()
+{
+    if (m_listener)
+        m_listener->responderEvent(Event::Drained);
 }
 
 void HttpResponder::flush()

@@ -15,7 +15,25 @@ class HttpResponder : public QObject
 {
     Q_OBJECT
 public:
+    enum class Event {
+        ClientGone,
+        Drained, // unsent bytes fell below the low-water mark: the producer may go on
+    };
+    // The handler that streams into the responder hears of it through this;
+    // a callback instead of signals, for the cost of connecting them per request.
+    class Listener
+    {
+    public:
+        virtual void responderEvent(Event event) = 0;
+
+    protected:
+        ~Listener() = default;
+    };
+
     HttpResponder(HttpConnection *connection, TcpStream *socket, bool headRequest, int versionMinor, bool keepAlive);
+
+    // One listener; nullptr stops the events (before the listener goes away).
+    void setListener(Listener *listener) { m_listener = listener; }
 
     // Headers added to whatever response follows (CORS).
     void setDefaultHeaders(const HttpHeaders &headers) { m_defaults = headers; }
@@ -41,17 +59,14 @@ public:
 
     static QByteArray reasonPhrase(int status);
 
-Q_SIGNALS:
-    void clientGone();
-    // Unsent bytes fell below the low-water mark: the producer may go on.
-    void drained();
-
 private:
     friend class HttpConnection;
     void markClientGone();
+    void markDrained();
     void writeRaw(const QByteArray &data);
     void writeChunk(const QByteArray &data);
 
+    Listener *m_listener = nullptr;
     HttpHeaders m_defaults;
     QPointer<HttpConnection> m_connection;
     QPointer<TcpStream> m_socket;

@@ -3,10 +3,9 @@
 #include "balancer/balancer.h"
 #include "balancer/health.h"
 #include "http/errorbody.h"
-#include "http/httpresponder.h"
 #include "metrics/metrics.h"
+#include "proxy/proxyhandler.h"
 #include "proxy/proxyrules.h"
-#include "proxy/upstreamcall.h"
 #include "proxy/upstreamclient.h"
 #include "records/recordsink.h"
 #include "util/bytes.h"
@@ -46,17 +45,37 @@ constexpr int noFailure = -1;
 } // namespace
 
 ProxyExchange::ProxyExchange(
-    HttpRequest &request, HttpResponder *responder, const ProxyContext &context, QObject *parent)
-    : QObject(parent), m_request(std::move(request)), m_responder(responder), m_context(context)
+    HttpRequest &request, HttpResponder *responder, const ProxyContext &context, ProxyHandler *handler)
+    : QObject(handler), m_request(std::move(request)), m_responder(responder), m_context(context), m_handler(handler)
 {
     m_clock.start();
-    connect(responder, &HttpResponder::clientGone, this, &ProxyExchange::onClientGone);
-    connect(responder, &HttpResponder::drained, this, &ProxyExchange::relay);
+    responder->setListener(this);
 }
 
 ProxyExchange::~ProxyExchange()
 {
+    if (m_responder)
+        m_responder->setListener(nullptr);
     dropCall();
+}
+
+void ProxyExchange::upstreamEvent(UpstreamCall *call, UpstreamCall::Event event)
+{
+    if (call != m_call)
+        return;
+    switch (event) {
+    case UpstreamCall::Event::Headers: onHeaders(); break;
+    case UpstreamCall::Event::Data: onReadyRead(); break;
+    case UpstreamCall::Event::Finished: onCallFinished(); break;
+    }
+}
+
+void ProxyExchange::responderEvent(HttpResponder::Event event)
+{
+    switch (event) {
+    case HttpResponder::Event::ClientGone: onClientGone(); break;
+    case HttpResponder::Event::Drained: relay(); break;
+    }
 }
 
 void ProxyExchange::start()
@@ -67,16 +86,9 @@ void ProxyExchange::start()
     m_stream = traits.stream;
 
     m_record.createdAt = QDateTime::currentDateTimeUtc();
-    m_record.clientIp = m_request.peerText;
-    m_record.clientTokenId = m_request.clientTokenId;
-    m_record.method = QString::fromLatin1(m_request.method);
-    m_record.path = QString::fromUtf8(m_request.path);
     m_record.model = traits.model.left(200);
     m_record.stream = traits.stream;
-    m_record.requestBytes = m_request.body.size();
-    m_record.userAgent = QString::fromUtf8(m_request.headers.value("user-agent")).left(200);
-    if (m_snapshot->settings.recordBodies)
-        m_record.body = QString::fromUtf8(m_request.body.left(maxRecordedBodyBytes));
+    m_record.path = QString::fromUtf8(m_request.path);
 
     const RequestTraits requestTraits{traits.model, m_record.path};
     m_candidates = m_context.balancer->candidates(*m_snapshot, requestTraits);
@@ -133,9 +145,7 @@ void ProxyExchange::sendAttempt(const Upstream &upstream)
     UpstreamCall *call = m_context.upstreams->send(
         target, m_request.method, ProxyRules::upstreamRequestHeaders(m_request.headers, upstream.sk), m_request.body);
     m_call = call;
-    connect(call, &UpstreamCall::headersReceived, this, &ProxyExchange::onHeaders);
-    connect(call, &UpstreamCall::readyRead, this, &ProxyExchange::onReadyRead);
-    connect(call, &UpstreamCall::finished, this, &ProxyExchange::onCallFinished);
+    call->setListener(this);
 
     const Settings &s = m_snapshot->settings;
     int timeoutSec = m_stream ? s.streamTimeoutSec : s.timeoutSec;
@@ -449,6 +459,7 @@ void ProxyExchange::finish(const QString &outcome, const QString &error)
     m_watch = Watch::None;
     m_deadline.stop();
     dropCall();
+    describeRequest();
     m_record.outcome = outcome;
     if (!error.isEmpty())
         m_record.error = error;
@@ -468,7 +479,21 @@ void ProxyExchange::finish(const QString &outcome, const QString &error)
         m_context.metrics->requestFinished(m_record);
     if (m_context.records)
         m_context.records->submit(std::move(m_record));
-    Q_EMIT finished();
+    if (m_handler)
+        m_handler->exchangeFinished(this);
+}
+
+// Filled in at the end, not at the start: the request reaches the upstream
+// without waiting for these conversions.
+void ProxyExchange::describeRequest()
+{
+    m_record.clientIp = m_request.peerText;
+    m_record.clientTokenId = m_request.clientTokenId;
+    m_record.method = QString::fromLatin1(m_request.method);
+    m_record.requestBytes = m_request.body.size();
+    m_record.userAgent = QString::fromUtf8(m_request.headers.value("user-agent")).left(200);
+    if (m_snapshot && m_snapshot->settings.recordBodies)
+        m_record.body = QString::fromUtf8(m_request.body.left(maxRecordedBodyBytes));
 }
 
 void ProxyExchange::logLine() const
@@ -490,7 +515,7 @@ void ProxyExchange::dropCall()
         return;
     UpstreamCall *call = m_call;
     m_call = nullptr;
-    call->disconnect(this);
+    call->setListener(nullptr);
     call->abort(); // no-op when the connection already went back to the pool
     call->deleteLater();
 }

@@ -1,6 +1,8 @@
 #pragma once
 
 #include "http/httprequest.h"
+#include "http/httpresponder.h"
+#include "proxy/upstreamcall.h"
 #include "records/requestrecord.h"
 #include "records/usagescanner.h"
 #include "store/snapshot.h"
@@ -10,12 +12,11 @@
 #include <QObject>
 #include <QPointer>
 
-class HttpResponder;
 class Balancer;
 class HealthTracker;
 class Metrics;
 class RecordSink;
-class UpstreamCall;
+class ProxyHandler;
 class UpstreamClient;
 struct HttpLimits;
 
@@ -34,17 +35,15 @@ struct ProxyContext
 // One client request through the proxy: tries the candidates in turn until
 // one answers with something worth relaying, then relays it as it arrives.
 // Nothing is retried once a byte went to the client.
-class ProxyExchange : public QObject
+class ProxyExchange : public QObject, private UpstreamCall::Listener, private HttpResponder::Listener
 {
     Q_OBJECT
 public:
-    ProxyExchange(HttpRequest &request, HttpResponder *responder, const ProxyContext &context, QObject *parent);
+    // Tells the handler once the exchange is over; it is deleted later.
+    ProxyExchange(HttpRequest &request, HttpResponder *responder, const ProxyContext &context, ProxyHandler *handler);
     ~ProxyExchange() override;
 
     void start();
-
-Q_SIGNALS:
-    void finished();
 
 protected:
     void timerEvent(QTimerEvent *event) override;
@@ -58,6 +57,8 @@ private:
         QByteArray body;
     };
 
+    void upstreamEvent(UpstreamCall *call, UpstreamCall::Event event) override;
+    void responderEvent(HttpResponder::Event event) override;
     void tryNext();
     void sendAttempt(const Upstream &upstream);
     void onHeaders();
@@ -79,6 +80,7 @@ private:
     void finishWithError(int status, const QString &message, const QString &type, const QString &code);
     void finish(const QString &outcome, const QString &error = QString());
     void dropCall();
+    void describeRequest();
     void logLine() const;
     void forward(const QByteArray &chunk);
     // With body recording on: the assistant's text from the stream's deltas.
@@ -87,6 +89,7 @@ private:
     HttpRequest m_request;
     QPointer<HttpResponder> m_responder;
     ProxyContext m_context;
+    ProxyHandler *m_handler;
     std::shared_ptr<const Snapshot> m_snapshot;
     QList<Upstream> m_candidates;
     int m_next = 0;

@@ -7,11 +7,13 @@ void ProxyHandler::handle(HttpRequest &request, HttpResponder *responder)
 {
     auto *exchange = new ProxyExchange(request, responder, m_context, this);
     Q_EMIT inFlightChanged(++m_inFlight);
-    connect(exchange, &ProxyExchange::finished, this, [this, exchange] {
-        exchange->deleteLater();
-        Q_EMIT inFlightChanged(--m_inFlight);
-        if (m_inFlight == 0)
-            Q_EMIT idle();
-    });
     exchange->start();
+}
+
+void ProxyHandler::exchangeFinished(ProxyExchange *exchange)
+{
+    exchange->deleteLater();
+    Q_EMIT inFlightChanged(--m_inFlight);
+    if (m_inFlight == 0)
+        Q_EMIT idle();
 }

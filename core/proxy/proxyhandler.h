@@ -14,6 +14,8 @@ public:
 
     void handle(HttpRequest &request, HttpResponder *responder);
     int inFlight() const { return m_inFlight; }
+    // Called by the exchange when it is over.
+    void exchangeFinished(ProxyExchange *exchange);
 
 Q_SIGNALS:
     void idle();

@@ -149,6 +149,7 @@ const KeyBytes &keyBytes(const QString &sk)
 HttpHeaders upstreamRequestHeaders(const HttpHeaders &client, const QString &sk)
 {
     HttpHeaders out;
+    out.reserve(client.size() + 2); // grown from empty, the list was reallocated four times
     const QList<QByteArray> named = connectionTokens(client.value("connection"));
     for (const auto &[name, value] : client) {
         if (isHopByHop(name) || namedByConnection(named, name) || HttpHeaders::nameEquals(name, "host")
@@ -169,6 +170,7 @@ HttpHeaders upstreamRequestHeaders(const HttpHeaders &client, const QString &sk)
 HttpHeaders clientResponseHeaders(const QList<std::pair<QByteArray, QByteArray>> &upstream, const QString &sk)
 {
     HttpHeaders out;
+    out.reserve(upstream.size());
     QByteArray connectionValue;
     for (const auto &[name, value] : upstream)
         if (HttpHeaders::nameEquals(name, "connection"))

@@ -36,6 +36,12 @@ void UpstreamCall::start()
     sendRequest();
 }
 
+void UpstreamCall::notify(Event event)
+{
+    if (m_listener)
+        m_listener->upstreamEvent(this, event);
+}
+
 void UpstreamCall::attach(ByteStream *socket)
 {
     m_socket = socket;
@@ -130,7 +136,7 @@ void UpstreamCall::process()
             const qint64 before = m_body.size();
             const bool done = parseBody();
             if (m_body.size() > before)
-                Q_EMIT readyRead();
+                notify(Event::Data);
             if (done) {
                 complete();
                 return;
@@ -196,7 +202,7 @@ bool UpstreamCall::parseHead()
         m_keepAlive = false;
     }
     m_state = State::Body;
-    Q_EMIT headersReceived();
+    notify(Event::Headers);
     return m_state == State::Body; // the handler may have aborted us
 }
 
@@ -253,7 +259,7 @@ void UpstreamCall::complete()
             socket->deleteLater();
         }
     }
-    Q_EMIT finished();
+    notify(Event::Finished);
 }
 
 void UpstreamCall::fail(Failure failure, const QString &message)
@@ -264,7 +270,7 @@ void UpstreamCall::fail(Failure failure, const QString &message)
     m_failure = failure;
     m_errorString = message;
     abort();
-    Q_EMIT finished();
+    notify(Event::Finished);
 }
 
 void UpstreamCall::retryOnFreshConnection()
@@ -298,7 +304,7 @@ void UpstreamCall::onDisconnected()
         const qint64 before = m_body.size();
         const bool done = parseBody();
         if (m_body.size() > before)
-            Q_EMIT readyRead();
+            notify(Event::Data);
         if (done || m_framing == Framing::UntilClose) {
             m_keepAlive = false;
             complete();

@@ -25,9 +25,29 @@ public:
         Protocol, // not HTTP/1.x as we know it
     };
 
+    enum class Event {
+        Headers, // status() and headers() are there
+        Data, // body bytes wait in readAll()
+        Finished, // success or failure(); body bytes may still wait in readAll()
+    };
+    // Whoever owns the call hears of it through this, not through signals:
+    // a connection made and removed per request cost more than parsing the
+    // response head. The listener may drop or delete the call from within.
+    class Listener
+    {
+    public:
+        virtual void upstreamEvent(UpstreamCall *call, Event event) = 0;
+
+    protected:
+        ~Listener() = default;
+    };
+
     UpstreamCall(UpstreamClient *client, std::shared_ptr<const UpstreamOrigin> origin, const QByteArray &method,
         QByteArray requestBytes);
     ~UpstreamCall() override;
+
+    // One listener; nullptr stops the events (before the listener goes away).
+    void setListener(Listener *listener) { m_listener = listener; }
 
     void start();
     // Closes the connection at once (it is not reused).
@@ -50,17 +70,12 @@ public:
 
     static constexpr qint64 maxBufferedBytes = 256 * 1024;
 
-Q_SIGNALS:
-    void headersReceived();
-    void readyRead();
-    // Success or failure(); body bytes may still be waiting in readAll().
-    void finished();
-
 private:
     friend class UpstreamClient;
     enum class State { Idle, Sending, Head, Body, Done };
     enum class Framing { None, Length, Chunked, UntilClose };
 
+    void notify(Event event);
     void attach(ByteStream *socket);
     void detach();
     void sendRequest();
@@ -74,6 +89,7 @@ private:
     void fail(Failure failure, const QString &message);
     void retryOnFreshConnection();
 
+    Listener *m_listener = nullptr;
     QPointer<UpstreamClient> m_client;
     std::shared_ptr<const UpstreamOrigin> m_origin;
     bool m_head;

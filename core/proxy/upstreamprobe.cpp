@@ -21,6 +21,26 @@ UpstreamProbe::UpstreamProbe(UpstreamClient *client, const Upstream &upstream, i
     });
 }
 
+UpstreamProbe::~UpstreamProbe()
+{
+    dropCall();
+}
+
+void UpstreamProbe::upstreamEvent(UpstreamCall *call, UpstreamCall::Event event)
+{
+    if (call == m_call && event == UpstreamCall::Event::Finished)
+        onFinished();
+}
+
+void UpstreamProbe::dropCall()
+{
+    if (!m_call)
+        return;
+    m_call->setListener(nullptr);
+    m_call->deleteLater();
+    m_call = nullptr;
+}
+
 void UpstreamProbe::start()
 {
     m_startedMs = HealthTracker::nowMs();
@@ -35,7 +55,7 @@ void UpstreamProbe::start()
     HttpHeaders headers;
     headers.append("Accept", "application/json");
     m_call = m_client->send(target, "GET", ProxyRules::upstreamRequestHeaders(headers, m_upstream.sk), {});
-    connect(m_call, &UpstreamCall::finished, this, &UpstreamProbe::onFinished);
+    m_call->setListener(this);
     m_timer.start();
     m_call->start();
 }
@@ -68,9 +88,6 @@ void UpstreamProbe::conclude(ProbeResult result)
     m_done = true;
     m_timer.stop();
     result.latencyMs = HealthTracker::nowMs() - m_startedMs;
-    if (m_call) {
-        m_call->disconnect(this);
-        m_call->deleteLater();
-    }
+    dropCall();
     Q_EMIT done(result);
 }

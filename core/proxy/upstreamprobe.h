@@ -1,12 +1,12 @@
 #pragma once
 
+#include "proxy/upstreamcall.h"
 #include "store/upstream.h"
 
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
 
-class UpstreamCall;
 class UpstreamClient;
 
 // What a key test found out.
@@ -20,18 +20,21 @@ struct ProbeResult
 };
 
 // Tests a key without spending tokens: GET {endpoint}/models.
-class UpstreamProbe : public QObject
+class UpstreamProbe : public QObject, private UpstreamCall::Listener
 {
     Q_OBJECT
 public:
     UpstreamProbe(UpstreamClient *client, const Upstream &upstream, int timeoutMs = 10000, QObject *parent = nullptr);
+    ~UpstreamProbe() override;
     void start();
 
 Q_SIGNALS:
     void done(const ProbeResult &result);
 
 private:
+    void upstreamEvent(UpstreamCall *call, UpstreamCall::Event event) override;
     void onFinished();
+    void dropCall();
     void conclude(ProbeResult result);
 
     UpstreamClient *m_client;

@@ -36,4 +36,7 @@ struct RequestRecord
     bool upstreamSucceeded = false;
 };
 
+// Every member moves by memcpy: the queue of records grows without running
+// a move constructor per record.
+Q_DECLARE_TYPEINFO(RequestRecord, Q_RELOCATABLE_TYPE);
 Q_DECLARE_METATYPE(RequestRecord)

@@ -78,11 +78,16 @@ bool BackgroundStore::open()
 
 void BackgroundStore::flush()
 {
+    // The next queue is sized like the last batch, outside the lock: the
+    // workers then append without growing it (and moving every record) while
+    // holding the lock.
     QList<RequestRecord> batch;
+    batch.reserve(m_lastBatchSize);
     {
         QMutexLocker lock(&m_mutex);
         batch.swap(m_queue);
     }
+    m_lastBatchSize = qMin<qsizetype>(batch.size() + batch.size() / 4, maxQueued);
     if (batch.isEmpty()) {
         if (++m_quietFlushes >= quietFlushesBeforeTrim)
             releaseFreedMemoryOnce();

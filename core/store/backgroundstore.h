@@ -53,6 +53,7 @@ private:
     QString m_lastFingerprint;
     QMutex m_mutex;
     QList<RequestRecord> m_queue;
+    qsizetype m_lastBatchSize = 0;
     std::atomic<qint64> m_dropped{0};
     bool m_memoryReleased = true; // store thread only
     int m_quietFlushes = 0; // store thread only
