@@ -7,6 +7,9 @@
 #include "store/settings.h"
 #include "testengine.h"
 
+#include <atomic>
+#include <memory>
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -250,6 +253,26 @@ private Q_SLOTS:
                     .value(QLatin1String("key"))
                     .toString()
                     .contains(QChar(0x2026)));
+    }
+
+    void webhookRetriedAfterAFailedDelivery()
+    {
+        FakeUpstream hook;
+        auto answered = std::make_shared<std::atomic<int>>(0);
+        hook.setScript([answered](const FakeUpstream::Request &) {
+            return answered->fetch_add(1) == 0 ? Behavior::json(500, "{}") : Behavior::json(200, "{}");
+        });
+        m_env->setSetting(ConfigKey::webhookUrl, hook.baseUrl(QStringLiteral("/hook")));
+        m_a->setBehavior(Behavior::json(500, "{}"));
+        m_b->setBehavior(Behavior::json(200, "{}"));
+        for (int i = 0; i < 6; ++i)
+            QCOMPARE(call("POST", "/v1/chat/completions", "{}").status, 200);
+        // upstream_down for a: refused once, delivered again 2 s later.
+        QTRY_COMPARE_WITH_TIMEOUT(hook.requestCount(), 2, 8000);
+        const QList<FakeUpstream::Request> got = hook.requests();
+        QCOMPARE(got.at(1).body, got.at(0).body);
+        QCOMPARE(QJsonDocument::fromJson(got.at(0).body).object().value(QLatin1String("event")).toString(),
+            QStringLiteral("upstream_down"));
     }
 
     void webhookBodyShapes()
