@@ -14,7 +14,6 @@
 
 namespace {
 constexpr int retryDelaysMs[] = {2000, 5000};
-constexpr int deliveryTimeoutMs = 10000;
 } // namespace
 
 WebhookNotifier::WebhookNotifier(SnapshotHolder *snapshots, HealthTracker *health, QObject *parent)
@@ -122,7 +121,7 @@ void WebhookNotifier::post(const QByteArray &payload, int attempt)
     UpstreamCall *call = m_client->send(target, "POST", headers, payload);
     m_deliveries.insert(call, {payload, attempt});
     call->setListener(this);
-    QTimer::singleShot(deliveryTimeoutMs, call, [this, call] { conclude(call, true); });
+    QTimer::singleShot(m_deliveryTimeoutMs, call, [this, call] { conclude(call, true); });
     call->start();
 }
 
@@ -148,7 +147,7 @@ void WebhookNotifier::conclude(UpstreamCall *call, bool timedOut)
         Q_EMIT delivered(call->status());
         return;
     }
-    const QString why = timedOut ? tr("no answer within %1 s").arg(deliveryTimeoutMs / 1000)
+    const QString why = timedOut ? tr("no answer within %1 ms").arg(m_deliveryTimeoutMs)
         : call->status()         ? QString::number(call->status())
                                  : call->errorString();
     qCWarning(lcEngine) << "webhook failed:" << why;

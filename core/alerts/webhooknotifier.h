@@ -24,6 +24,10 @@ public:
 
     void onHealthChanged(qint64 upstreamId, HealthState state, const QString &reason);
 
+    // How long a delivery may go unanswered before it counts as failed (and
+    // is retried); 10 s unless set (tests shorten it).
+    void setDeliveryTimeout(int ms) { m_deliveryTimeoutMs = ms; }
+
     static constexpr int perUpstreamIntervalMs = 60 * 1000;
     static constexpr int maxPerMinute = 10;
 
@@ -56,4 +60,5 @@ private:
     QHash<QString, qint64> m_last;
     QList<qint64> m_recent;
     bool m_allDown = false;
+    int m_deliveryTimeoutMs = 10000;
 };

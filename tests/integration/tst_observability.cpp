@@ -5,6 +5,7 @@
 #include "store/database.h"
 #include "store/recordrepository.h"
 #include "store/settings.h"
+#include "store/snapshot.h"
 #include "testengine.h"
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <QJsonObject>
 #include <QLoggingCategory>
 #include <QMutex>
+#include <QSignalSpy>
 #include <QSqlQuery>
 #include <QTcpSocket>
 #include <QTest>
@@ -273,6 +275,37 @@ private Q_SLOTS:
         QCOMPARE(got.at(1).body, got.at(0).body);
         QCOMPARE(QJsonDocument::fromJson(got.at(0).body).object().value(QLatin1String("event")).toString(),
             QStringLiteral("upstream_down"));
+    }
+
+    void webhookWithoutAnswerIsRetried()
+    {
+        FakeUpstream hook;
+        auto answered = std::make_shared<std::atomic<int>>(0);
+        hook.setScript([answered](const FakeUpstream::Request &) {
+            return answered->fetch_add(1) == 0 ? Behavior::of(Behavior::Kind::Hang) : Behavior::json(200, "{}");
+        });
+        Snapshot snapshot;
+        snapshot.settings.webhookUrl = hook.baseUrl(QStringLiteral("/hook"));
+        Upstream upstream;
+        upstream.id = 7;
+        upstream.endpoint = m_a->baseUrl();
+        upstream.sk = QStringLiteral("sk-secret-a-000000");
+        snapshot.upstreams << upstream;
+        upstream.id = 8; // healthy: no all_down besides
+        snapshot.upstreams << upstream;
+        SnapshotHolder snapshots;
+        snapshots.publish(snapshot);
+        HealthTracker health;
+        WebhookNotifier notifier(&snapshots, &health);
+        notifier.setDeliveryTimeout(300);
+        QSignalSpy delivered(&notifier, &WebhookNotifier::delivered);
+        notifier.onHealthChanged(7, HealthState::CoolingDown, QStringLiteral("HTTP 500"));
+        // The first delivery hangs: given up after 300 ms, sent again 2 s later.
+        QTRY_COMPARE_WITH_TIMEOUT(delivered.size(), 1, 6000);
+        QCOMPARE(delivered.first().first().toInt(), 200);
+        QCOMPARE(hook.requestCount(), 2);
+        const QList<FakeUpstream::Request> got = hook.requests();
+        QCOMPARE(got.at(1).body, got.at(0).body);
     }
 
     void webhookBodyShapes()
