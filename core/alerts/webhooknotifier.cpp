@@ -147,7 +147,7 @@ void WebhookNotifier::conclude(UpstreamCall *call, bool timedOut)
         Q_EMIT delivered(call->status());
         return;
     }
-    const QString why = timedOut ? tr("no answer within %1 ms").arg(m_deliveryTimeoutMs)
+    const QString why = timedOut ? QStringLiteral("no answer within %1 ms").arg(m_deliveryTimeoutMs)
         : call->status()         ? QString::number(call->status())
                                  : call->errorString();
     qCWarning(lcEngine) << "webhook failed:" << why;
