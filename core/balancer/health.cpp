@@ -1,8 +1,8 @@
 #include "balancer/health.h"
 
-#include "util/logging.h"
+#include "util/monotonic.h"
 
-#include <QElapsedTimer>
+#include "util/logging.h"
 
 QString UpstreamHealth::stateName(HealthState s)
 {
@@ -21,12 +21,7 @@ HealthTracker::HealthTracker(const HealthTuning &tuning, QObject *parent) : QObj
 
 qint64 HealthTracker::nowMs()
 {
-    static QElapsedTimer clock = [] {
-        QElapsedTimer t;
-        t.start();
-        return t;
-    }();
-    return clock.elapsed();
+    return Monotonic::nowMs();
 }
 
 bool HealthTracker::isAvailable(qint64 id, qint64 now) const

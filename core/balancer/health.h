@@ -67,6 +67,7 @@ public:
     void forget(qint64 id);
     void reset(qint64 id);
 
+    // The monotonic clock the times above are read from (util/monotonic.h).
     static qint64 nowMs();
 
 Q_SIGNALS:

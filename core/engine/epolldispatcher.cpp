@@ -1,5 +1,7 @@
 #include "engine/epolldispatcher.h"
 
+#include "util/monotonic.h"
+
 #include <QAbstractEventDispatcher>
 #include <QThread>
 
@@ -24,7 +26,6 @@ void useNetworkEventDispatcher(QThread *thread)
 
 #include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <climits>
 #include <set>
 #include <utility>
@@ -35,12 +36,6 @@ void useNetworkEventDispatcher(QThread *thread)
 #include <unistd.h>
 
 namespace {
-
-qint64 nowNs()
-{
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
 
 constexpr quint32 wakeTag = 0xffffffffu;
 constexpr int maxEventsPerTurn = 256;
@@ -229,7 +224,7 @@ int EpollDispatcher::waitTimeoutMs() const
 {
     if (m_queue.empty())
         return -1;
-    const qint64 left = m_queue.begin()->first - nowNs();
+    const qint64 left = m_queue.begin()->first - Monotonic::nowNs();
     if (left <= 0)
         return 0;
     const qint64 ms = (left + 999999) / 1000000; // never wake before the deadline
@@ -281,7 +276,7 @@ void EpollDispatcher::registerTimer(int timerId, qint64 interval, Qt::TimerType 
     timer.type = timerType;
     timer.firing = false;
     timer.deadlineNs = 0;
-    schedule(timerId, timer, nowNs() + timer.intervalMs * 1000000);
+    schedule(timerId, timer, Monotonic::nowNs() + timer.intervalMs * 1000000);
 }
 
 void EpollDispatcher::schedule(int timerId, Timer &timer, qint64 deadlineNs)
@@ -331,7 +326,7 @@ int EpollDispatcher::remainingTime(int timerId)
     const auto it = m_timers.constFind(timerId);
     if (it == m_timers.cend())
         return -1;
-    const qint64 left = it->deadlineNs - nowNs();
+    const qint64 left = it->deadlineNs - Monotonic::nowNs();
     return left <= 0 ? 0 : int(qMin<qint64>(INT_MAX, (left + 999999) / 1000000));
 }
 
@@ -339,7 +334,7 @@ int EpollDispatcher::activateTimers()
 {
     if (m_queue.empty())
         return 0;
-    const qint64 now = nowNs();
+    const qint64 now = Monotonic::nowNs();
     // Collected first: a timer's handler may start, stop or delete others.
     QVarLengthArray<int, 32> due;
     for (auto it = m_queue.begin(); it != m_queue.end() && it->first <= now; ++it)

@@ -3,7 +3,8 @@
 #include <QBasicTimer>
 #include <QObject>
 
-#include <chrono>
+#include "util/monotonic.h"
+
 #include <climits>
 
 // A deadline that moves far more often than it expires: a connection's
@@ -16,17 +17,10 @@
 class LazyDeadline
 {
 public:
-    static qint64 nowMs()
-    {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::steady_clock::now().time_since_epoch())
-            .count();
-    }
-
     // Due in `ms` from now; the receiver gets the timer events.
     void armIn(qint64 ms, QObject *receiver)
     {
-        const qint64 now = nowMs();
+        const qint64 now = Monotonic::nowMs();
         m_dueMs = now + ms;
         if (!m_timer.isActive() || m_timerDueMs > m_dueMs)
             startUntil(m_dueMs, now, receiver);
@@ -49,7 +43,7 @@ public:
         m_timer.stop();
         if (m_dueMs < 0)
             return false;
-        const qint64 now = nowMs();
+        const qint64 now = Monotonic::nowMs();
         if (m_dueMs > now) {
             startUntil(m_dueMs, now, receiver);
             return false;
