@@ -31,6 +31,14 @@ public:
     const QList<Pair> &pairs() const { return m_pairs; }
     QList<Pair>::const_iterator begin() const { return m_pairs.cbegin(); }
     QList<Pair>::const_iterator end() const { return m_pairs.cend(); }
+    // Bytes of the block as "name: value\r\n" lines, to size a message up front.
+    qsizetype lineBytes() const
+    {
+        qsizetype n = 0;
+        for (const auto &[name, value] : m_pairs)
+            n += name.size() + value.size() + 4;
+        return n;
+    }
     bool isEmpty() const { return m_pairs.isEmpty(); }
     qsizetype size() const { return m_pairs.size(); }
 

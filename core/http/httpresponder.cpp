@@ -82,12 +82,7 @@ void HttpResponder::begin(int status, const HttpHeaders &headers, qint64 content
     m_started = true;
     const bool noBody = statusHasNoBody(status);
     // Sized first, so the head is built in one allocation.
-    qsizetype size = 128 + reason.size();
-    for (const auto &[name, value] : headers)
-        size += name.size() + value.size() + 4;
-    for (const auto &[name, value] : m_defaults)
-        size += name.size() + value.size() + 4;
-    Bytes::Writer head(size);
+    Bytes::Writer head(128 + reason.size() + headers.lineBytes() + m_defaults.lineBytes());
     (head << "HTTP/1.1 ").decimal(status) << ' ' << (reason.isEmpty() ? reasonPhrase(status) : reason) << "\r\n";
     for (const auto &[name, value] : headers)
         if (!isFramingHeader(name))

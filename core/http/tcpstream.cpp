@@ -175,8 +175,7 @@ void TcpStream::onConnectDone()
 void TcpStream::failConnect(Error error, const QString &text)
 {
     m_connecting = false;
-    m_out.clear();
-    m_queued = 0;
+    dropQueued();
     setError(error, text);
     Q_EMIT errorOccurred();
 }
@@ -228,11 +227,8 @@ void TcpStream::onReadable()
         m_readNotifier->setEnabled(false);
     if (m_in.size() > before)
         Q_EMIT readyRead();
-    if (peerClosed && m_fd >= 0) {
-        closeNow();
-        setError(Error::RemoteClosed, tr("the remote host closed the connection"));
-        Q_EMIT disconnected();
-    }
+    if (peerClosed && m_fd >= 0)
+        closeByPeer();
 }
 
 void TcpStream::write(const QByteArray &data)
@@ -289,11 +285,8 @@ void TcpStream::flush()
     if (m_fd < 0 || m_connecting || m_out.isEmpty())
         return;
     qint64 written = 0;
-    if (!send(&written)) {
-        // The peer is gone; the read side reports it, as with QTcpSocket.
-        m_out.clear();
-        m_queued = 0;
-    }
+    if (!send(&written))
+        dropQueued(); // the peer is gone; the read side reports it, as with QTcpSocket
     if (m_out.isEmpty())
         m_writeNotifier->setEnabled(false);
 }
@@ -307,11 +300,8 @@ void TcpStream::onWritable()
     qint64 written = 0;
     const bool alive = send(&written);
     if (!alive) {
-        m_out.clear();
-        m_queued = 0;
-        closeNow();
-        setError(Error::RemoteClosed, tr("the remote host closed the connection"));
-        Q_EMIT disconnected();
+        dropQueued();
+        closeByPeer();
         return;
     }
     if (m_out.isEmpty())
@@ -342,8 +332,7 @@ void TcpStream::disconnectFromHost()
 
 void TcpStream::abort()
 {
-    m_out.clear();
-    m_queued = 0;
+    dropQueued();
     if (m_connecting) {
         m_connecting = false; // a pending lookup or connect reports nothing
         m_addresses.clear();
@@ -354,6 +343,20 @@ void TcpStream::abort()
     if (m_fd < 0)
         return;
     closeNow();
+    Q_EMIT disconnected();
+}
+
+void TcpStream::dropQueued()
+{
+    m_out.clear();
+    m_outOffset = 0;
+    m_queued = 0;
+}
+
+void TcpStream::closeByPeer()
+{
+    closeNow();
+    setError(Error::RemoteClosed, tr("the remote host closed the connection"));
     Q_EMIT disconnected();
 }
 

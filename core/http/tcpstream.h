@@ -54,6 +54,9 @@ private:
     void onWritable();
     // Writes as much of the queue as the kernel takes; false on a dead peer.
     bool send(qint64 *written);
+    void dropQueued();
+    // The peer closed or reset: closes, error() says so, disconnected() follows.
+    void closeByPeer();
     void closeNow();
 
     int m_fd = -1;

@@ -25,10 +25,8 @@ UpstreamCall *UpstreamClient::send(
     const UpstreamTarget &target, const QByteArray &method, const HttpHeaders &headers, const QByteArray &body)
 {
     // Sized first, so the request is built in one allocation.
-    qsizetype size = method.size() + target.pathAndQuery.size() + target.origin->hostHeader.size() + 64 + body.size();
-    for (const auto &[name, value] : headers)
-        size += name.size() + value.size() + 4;
-    Bytes::Writer request(size);
+    Bytes::Writer request(method.size() + target.pathAndQuery.size() + target.origin->hostHeader.size() + 64
+        + headers.lineBytes() + body.size());
     request << method << ' ' << target.pathAndQuery << " HTTP/1.1\r\n";
     request.line("Host", target.origin->hostHeader);
     for (const auto &[name, value] : headers)
