@@ -1,6 +1,6 @@
 #include "addupstreamdialog.h"
 
-#include "proxy/proxyrules.h"
+#include "domain/upstream.h"
 #include "proxy/upstreamclient.h"
 #include "proxy/upstreamprobe.h"
 
@@ -82,7 +82,7 @@ void AddUpstreamDialog::setValues(const QString &name, const QString &endpoint, 
 
 QString AddUpstreamDialog::problem() const
 {
-    if (!ProxyRules::isValidEndpoint(m_endpoint->currentText().trimmed()))
+    if (!isValidEndpoint(m_endpoint->currentText().trimmed()))
         return tr("The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.");
     if (m_key->text().trimmed().isEmpty())
         return tr("Enter the API key.");

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "store/upstream.h"
+#include "domain/upstream.h"
 
 #include <QDialog>
 

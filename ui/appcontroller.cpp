@@ -2,7 +2,7 @@
 
 #include "engine/engine.h"
 #include "managerwindow.h"
-#include "records/requestlogmodel.h"
+#include "models/requestlogmodel.h"
 #include "traycontroller.h"
 
 #include <QApplication>

@@ -1,11 +1,11 @@
 #include "managerwindow.h"
 
+#include "domain/snapshot.h"
 #include "engine/engine.h"
+#include "models/requestlogmodel.h"
 #include "preferences.h"
-#include "records/requestlogmodel.h"
 #include "requestspage.h"
 #include "settingspage.h"
-#include "store/snapshot.h"
 #include "upstreamspage.h"
 
 #include <QCloseEvent>

@@ -1,7 +1,7 @@
 #include "requestspage.h"
 
 #include "engine/engine.h"
-#include "records/requestlogmodel.h"
+#include "models/requestlogmodel.h"
 
 #include <QColor>
 #include <QHeaderView>

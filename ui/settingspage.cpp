@@ -1,12 +1,13 @@
 #include "settingspage.h"
+#include "store/snapshotloader.h"
 
+#include "domain/snapshot.h"
 #include "engine/engine.h"
 #include "preferences.h"
 #include "runtime/autostart.h"
 #include "runtime/listenaddress.h"
 #include "store/configrepository.h"
 #include "store/database.h"
-#include "store/snapshot.h"
 #include "util/secrets.h"
 
 #include <QAction>
@@ -167,7 +168,7 @@ void SettingsPage::regenerateToken(bool ask)
         QMessageBox::warning(this, tr("Regenerate token"), tr("The new token could not be stored."));
         return;
     }
-    m_engine->snapshots()->reload(*m_db);
+    reloadSnapshot(*m_engine->snapshots(), *m_db);
     load();
 }
 
@@ -182,5 +183,5 @@ void SettingsPage::saveSettings()
     s.idleTimeoutSec = m_idleTimeout->value();
     s.recordBodies = m_recordBodies->isChecked();
     if (ConfigRepository(m_db->db()).save(s))
-        m_engine->snapshots()->reload(*m_db);
+        reloadSnapshot(*m_engine->snapshots(), *m_db);
 }

@@ -1,9 +1,9 @@
 #include "traycontroller.h"
 
+#include "domain/snapshot.h"
 #include "engine/engine.h"
-#include "records/requestlogmodel.h"
+#include "models/requestlogmodel.h"
 #include "runtime/autostart.h"
-#include "store/snapshot.h"
 
 #include <QAction>
 #include <QApplication>

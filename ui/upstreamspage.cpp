@@ -1,14 +1,15 @@
 #include "upstreamspage.h"
+#include "store/snapshotloader.h"
 
 #include "addupstreamdialog.h"
+#include "domain/snapshot.h"
 #include "engine/engine.h"
+#include "models/upstreamtablemodel.h"
 #include "preferences.h"
 #include "proxy/upstreamclient.h"
 #include "proxy/upstreamprobe.h"
 #include "store/database.h"
-#include "store/snapshot.h"
 #include "store/upstreamrepository.h"
-#include "store/upstreamtablemodel.h"
 
 #include <QApplication>
 #include <QHeaderView>
@@ -157,7 +158,7 @@ qint64 UpstreamsPage::selectedId() const
 void UpstreamsPage::applyToProxy()
 {
     QString error;
-    if (!m_engine->snapshots()->reload(*m_db, &error))
+    if (!reloadSnapshot(*m_engine->snapshots(), *m_db, &error))
         showMessage(tr("The proxy could not reload the upstreams: %1").arg(error), true);
 }
 

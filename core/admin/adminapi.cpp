@@ -1,14 +1,15 @@
 #include "admin/adminapi.h"
+#include "store/snapshotloader.h"
 
 #include "admin/adminjson.h"
 #include "auth/authenticator.h"
 #include "balancer/health.h"
+#include "domain/snapshot.h"
 #include "http/errorbody.h"
 #include "http/httpresponder.h"
 #include "proxy/upstreamprobe.h"
 #include "store/configrepository.h"
 #include "store/recordrepository.h"
-#include "store/snapshot.h"
 #include "store/upstreamrepository.h"
 #include "util/logging.h"
 
@@ -292,6 +293,6 @@ AdminApi::Reply AdminApi::error(ApiError::Kind kind, const QString &message)
 void AdminApi::reload()
 {
     QString err;
-    if (!m_snapshots->reload(*m_conn, &err))
+    if (!reloadSnapshot(*m_snapshots, *m_conn, &err))
         qCWarning(lcAdmin) << "cannot reload upstreams:" << err;
 }

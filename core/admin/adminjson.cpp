@@ -1,6 +1,6 @@
 #include "admin/adminjson.h"
 
-#include "proxy/proxyrules.h"
+#include "domain/upstream.h"
 #include "store/database.h"
 
 #include <QJsonArray>
@@ -184,7 +184,7 @@ std::variant<UpstreamPatch, ApiError> toPatch(const QJsonObject &o, bool creatin
         return badRequest(QObject::tr("Endpoint must not be empty"));
     if (p.sk && p.sk->isEmpty())
         return badRequest(QObject::tr("SK must not be empty"));
-    if (p.endpoint && !ProxyRules::isValidEndpoint(*p.endpoint))
+    if (p.endpoint && !isValidEndpoint(*p.endpoint))
         return badRequest(QObject::tr("Endpoint must be an http:// or https:// URL, got '%1'").arg(*p.endpoint));
     return p;
 }
@@ -214,7 +214,7 @@ std::variant<Settings, ApiError> applySettings(const QJsonObject &o, Settings s)
     const QJsonValue webhook = o.value(QLatin1String("WebhookURL"));
     if (!webhook.isUndefined()) {
         const QString url = webhook.toString().trimmed();
-        if (!webhook.isString() || (!url.isEmpty() && !ProxyRules::isValidEndpoint(url) && !QUrl(url).isValid()))
+        if (!webhook.isString() || (!url.isEmpty() && !isValidEndpoint(url) && !QUrl(url).isValid()))
             return badRequest(
                 QObject::tr("WebhookURL must be an http:// or https:// URL, or empty to turn alerts off"));
         const QUrl parsed(url);

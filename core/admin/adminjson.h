@@ -2,9 +2,9 @@
 
 #include "admin/apierror.h"
 #include "balancer/health.h"
+#include "domain/settings.h"
+#include "domain/upstream.h"
 #include "records/requestrecord.h"
-#include "store/settings.h"
-#include "store/upstream.h"
 
 #include <QJsonObject>
 

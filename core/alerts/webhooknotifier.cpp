@@ -1,9 +1,9 @@
 #include "alerts/webhooknotifier.h"
 
+#include "domain/snapshot.h"
 #include "proxy/proxyrules.h"
 #include "proxy/upstreamcall.h"
 #include "proxy/upstreamclient.h"
-#include "store/snapshot.h"
 #include "util/logging.h"
 #include "util/secrets.h"
 

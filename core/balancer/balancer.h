@@ -1,6 +1,6 @@
 #pragma once
 
-#include "store/snapshot.h"
+#include "domain/snapshot.h"
 
 #include <QList>
 #include <QMutex>

@@ -1,11 +1,12 @@
 #include "engine/engine.h"
+#include "store/snapshotloader.h"
 
-#include "engine/epolldispatcher.h"
+#include "domain/snapshot.h"
 #include "engine/networkservice.h"
+#include "net/epolldispatcher.h"
 #include "store/backgroundstore.h"
 #include "store/configrepository.h"
 #include "store/migrations.h"
-#include "store/snapshot.h"
 #include "util/logging.h"
 #include "util/secrets.h"
 
@@ -43,7 +44,7 @@ Status Engine::prepareDatabase()
             return Status::failure(tr("cannot store the client token in %1").arg(m_options.database.describe()));
     }
     QString error;
-    if (!m_snapshots->reload(*conn, &error))
+    if (!reloadSnapshot(*m_snapshots, *conn, &error))
         return Status::failure(tr("cannot read the upstreams from %1: %2").arg(m_options.database.describe(), error));
     return {};
 }

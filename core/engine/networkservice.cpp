@@ -3,10 +3,10 @@
 #include "alerts/webhooknotifier.h"
 #include "balancer/balancer.h"
 #include "balancer/health.h"
-#include "engine/epolldispatcher.h"
 #include "engine/networkworker.h"
 #include "http/httpserver.h"
 #include "metrics/metrics.h"
+#include "net/epolldispatcher.h"
 #include "util/logging.h"
 
 #include <QThread>

@@ -3,11 +3,11 @@
 #include "admin/adminapi.h"
 #include "auth/authenticator.h"
 #include "balancer/health.h"
+#include "domain/snapshot.h"
 #include "http/errorbody.h"
 #include "http/httpresponder.h"
 #include "metrics/metrics.h"
 #include "proxy/proxyhandler.h"
-#include "store/snapshot.h"
 
 #include <QHostAddress>
 #include <QUrl>

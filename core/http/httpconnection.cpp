@@ -2,49 +2,11 @@
 
 #include "http/errorbody.h"
 #include "http/httpresponder.h"
-#include "util/bytes.h"
 #include "util/logging.h"
 
-#include "http/tcpstream.h"
+#include "net/tcpstream.h"
 
 #include <QTimerEvent>
-
-namespace {
-
-bool isTokenChar(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '!' || c == '#'
-        || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' || c == '+' || c == '-' || c == '.' || c == '^'
-        || c == '_' || c == '`' || c == '|' || c == '~';
-}
-
-bool isToken(QByteArrayView s)
-{
-    if (s.isEmpty())
-        return false;
-    for (char c : s)
-        if (!isTokenChar(c))
-            return false;
-    return true;
-}
-
-// Strict: digits only, no sign, no overflow.
-bool parseLength(const QByteArray &s, qint64 *out)
-{
-    const QByteArray t = s.trimmed();
-    if (t.isEmpty() || t.size() > 18)
-        return false;
-    qint64 v = 0;
-    for (char c : t) {
-        if (c < '0' || c > '9')
-            return false;
-        v = v * 10 + (c - '0');
-    }
-    *out = v;
-    return true;
-}
-
-} // namespace
 
 HttpConnection::HttpConnection(TcpStream *socket, const HttpLimits &limits, HttpHandler handler, QObject *parent)
     : QObject(parent), m_socket(socket), m_limits(limits), m_handler(std::move(handler))
@@ -113,119 +75,26 @@ void HttpConnection::processInput()
 
 bool HttpConnection::parseHead()
 {
-    // RFC 9112 2.2: ignore empty lines before a request line.
-    while (m_in.startsWith("\r\n"))
-        m_in.remove(0, 2);
-    const qsizetype end = Bytes::indexOf(m_in, "\r\n\r\n");
-    if (end < 0) {
-        if (m_in.size() > m_limits.maxHeaderBytes)
-            fail(431, "request headers are too large");
+    const HeadLimits limits{m_limits.maxHeaderBytes, m_limits.maxBodyBytes};
+    const HeadResult head = HeadParser::parseRequest(m_in, m_request, limits);
+    if (head.isInvalid()) {
+        fail(HeadParser::statusFor(head.error), HeadParser::messageFor(head.error, limits));
         return false;
     }
-    if (end > m_limits.maxHeaderBytes) {
-        fail(431, "request headers are too large");
+    if (!head.isComplete())
         return false;
-    }
-    // Parsed in place; the head leaves m_in once all of it is copied out.
-    const QByteArrayView head = QByteArrayView(m_in).first(end);
-    const qsizetype headBytes = end + 4;
-
-    const qsizetype firstEnd = Bytes::indexOf(head, '\n');
-    QByteArrayView requestLine = head.first(firstEnd < 0 ? head.size() : firstEnd).trimmed();
-    const qsizetype sp1 = Bytes::indexOf(requestLine, ' ');
-    const qsizetype sp2 = sp1 < 0 ? -1 : Bytes::indexOf(requestLine, ' ', sp1 + 1);
-    if (sp1 <= 0 || sp2 < 0 || Bytes::indexOf(requestLine, ' ', sp2 + 1) >= 0 || sp2 == sp1 + 1
-        || !isToken(requestLine.first(sp1))) {
-        fail(400, "malformed request line");
-        return false;
-    }
-    m_request = HttpRequest();
-    m_request.method = requestLine.first(sp1).toByteArray();
-    m_request.target = requestLine.sliced(sp1 + 1, sp2 - sp1 - 1).toByteArray();
-    const QByteArrayView version = requestLine.sliced(sp2 + 1);
-    if (version == "HTTP/1.1")
-        m_request.versionMinor = 1;
-    else if (version == "HTTP/1.0")
-        m_request.versionMinor = 0;
-    else {
-        fail(version.startsWith("HTTP/") ? 505 : 400, "unsupported HTTP version");
-        return false;
-    }
-    QByteArray target = m_request.target;
-    if (target.startsWith("http://") || target.startsWith("https://")) {
-        // absolute-form: keep only the path and query
-        const qsizetype slash = target.indexOf('/', target.indexOf("//") + 2);
-        target = slash < 0 ? QByteArray("/") : target.mid(slash);
-    }
-    if (!target.startsWith('/') && !(target == "*" && m_request.method == "OPTIONS")) {
-        fail(400, "malformed request target");
-        return false;
-    }
-    const qsizetype q = target.indexOf('?');
-    m_request.path = q < 0 ? target : target.left(q);
-    m_request.query = q < 0 ? QByteArray() : target.mid(q + 1);
-
-    m_request.headers.reserve(16);
-    const bool wellFormed
-        = firstEnd < 0 || HttpHeaders::forEachLine(head.sliced(firstEnd + 1), [this](QByteArrayView line) {
-              const qsizetype colon = Bytes::indexOf(line, ':');
-              if (colon <= 0 || line.startsWith(' ') || line.startsWith('\t') || !isToken(line.first(colon)))
-                  return false;
-              m_request.headers.appendCopy(line.first(colon), line.sliced(colon + 1).trimmed());
-              return true;
-          });
-    if (!wellFormed) {
-        fail(400, "malformed header line");
-        return false;
-    }
-
-    m_chunked = false;
-    m_contentLength = 0;
-    const QByteArray te = m_request.headers.value("transfer-encoding");
-    if (!te.isEmpty()) {
-        if (m_request.headers.contains("content-length") || !te.trimmed().toLower().endsWith("chunked")) {
-            fail(400, "unsupported transfer encoding");
-            return false;
-        }
-        m_chunked = true;
+    m_chunked = head.framing == BodyFraming::Chunked;
+    m_contentLength = head.framing == BodyFraming::Length ? head.contentLength : 0;
+    if (m_chunked)
         m_chunks = ChunkedDecoder(m_limits.maxBodyBytes, m_limits.maxHeaderBytes);
-    } else {
-        QByteArray lengthValue;
-        for (const auto &[name, value] : m_request.headers) {
-            if (!HttpHeaders::nameEquals(name, "content-length"))
-                continue;
-            if (!lengthValue.isNull() && value.trimmed() != lengthValue.trimmed()) {
-                fail(400, "conflicting Content-Length headers");
-                return false;
-            }
-            lengthValue = value;
-        }
-        if (!lengthValue.isNull() && !parseLength(lengthValue, &m_contentLength)) {
-            fail(400, "malformed Content-Length");
-            return false;
-        }
-    }
-    if (m_contentLength > m_limits.maxBodyBytes) {
-        fail(413, "request body is larger than the limit of " + QByteArray::number(m_limits.maxBodyBytes) + " bytes");
-        return false;
-    }
-
-    const bool closeRequested = m_request.headers.hasToken("connection", "close");
-    m_keepAlive
-        = m_request.versionMinor >= 1 ? !closeRequested : m_request.headers.hasToken("connection", "keep-alive");
-
-    const QByteArray expect = m_request.headers.value("expect");
-    if (!expect.isEmpty()) {
-        if (!HttpHeaders::nameEquals(expect.trimmed(), "100-continue")) {
-            fail(417, "unsupported Expect header");
-            return false;
-        }
+    m_keepAlive = head.keepAlive;
+    if (head.expectContinue) {
         // curl waits a second for this before it sends a large body.
-        const bool bodyPending = m_chunked || m_contentLength > m_in.size() - headBytes;
+        const bool bodyPending = m_chunked || m_contentLength > m_in.size() - head.consumed;
         if (bodyPending && m_request.versionMinor >= 1)
             m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
     }
-    m_in.remove(0, headBytes);
+    m_in.remove(0, head.consumed);
     if (m_contentLength > 0)
         m_request.body.reserve(m_contentLength);
     m_state = State::ReadingBody;

@@ -4,6 +4,7 @@
 #include <QByteArrayView>
 #include <QList>
 
+#include "http/headertable.h"
 #include "util/bytes.h"
 
 #include <utility>
@@ -18,8 +19,10 @@ public:
     void append(const QByteArray &name, const QByteArray &value) { m_pairs.append({name, value}); }
     // For parsers: copies what it must. Well-known names and values (in the
     // spelling seen) come from static storage, without an allocation.
-    void appendCopy(QByteArrayView name, QByteArrayView value) { m_pairs.append({interned(name), interned(value)}); }
-    static QByteArray interned(QByteArrayView bytes);
+    void appendCopy(QByteArrayView name, QByteArrayView value)
+    {
+        m_pairs.append({HeaderTable::interned(name), HeaderTable::interned(value)});
+    }
     void reserve(qsizetype n) { m_pairs.reserve(n); }
     void set(const QByteArray &name, const QByteArray &value);
     void remove(QByteArrayView name);

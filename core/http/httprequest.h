@@ -1,24 +1,17 @@
 #pragma once
 
-#include "http/httpheaders.h"
+#include "http/headparser.h"
 
 #include <QByteArray>
 #include <QHostAddress>
 #include <QString>
 
-// A complete HTTP/1.x request as read from a client.
-struct HttpRequest
+// A complete HTTP/1.x request as read from a client: its head, its body, and
+// who sent it.
+struct HttpRequest : RequestHead
 {
-    QByteArray method;
-    QByteArray target; // as sent: path and query
-    QByteArray path; // still percent-encoded
-    QByteArray query; // without '?'
-    int versionMinor = 1;
-    HttpHeaders headers;
     QByteArray body;
     QHostAddress peer;
     QString peerText; // peer as text, made once per connection
     int clientTokenId = 0; // which client token was accepted (1-based); 0 = none needed
-
-    bool isHead() const { return method == "HEAD"; }
 };

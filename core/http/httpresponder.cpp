@@ -2,7 +2,7 @@
 
 #include "http/httpconnection.h"
 
-#include "http/tcpstream.h"
+#include "net/tcpstream.h"
 #include "util/bytes.h"
 
 namespace {
@@ -10,12 +10,6 @@ namespace {
 bool statusHasNoBody(int status)
 {
     return (status >= 100 && status < 200) || status == 204 || status == 304;
-}
-
-bool isFramingHeader(QByteArrayView name)
-{
-    return HttpHeaders::nameEquals(name, "content-length") || HttpHeaders::nameEquals(name, "transfer-encoding")
-        || HttpHeaders::nameEquals(name, "connection") || HttpHeaders::nameEquals(name, "keep-alive");
 }
 
 } // namespace
@@ -85,7 +79,7 @@ void HttpResponder::begin(int status, const HttpHeaders &headers, qint64 content
     Bytes::Writer head(128 + reason.size() + headers.lineBytes() + m_defaults.lineBytes());
     (head << "HTTP/1.1 ").decimal(status) << ' ' << (reason.isEmpty() ? reasonPhrase(status) : reason) << "\r\n";
     for (const auto &[name, value] : headers)
-        if (!isFramingHeader(name))
+        if (!HeaderTable::has(name, HeaderTable::Framing)) // ours to write
             head.line(name, value);
     for (const auto &[name, value] : m_defaults)
         if (!headers.contains(name))

@@ -1,6 +1,6 @@
 #include "http/httpserver.h"
 
-#include "http/tcpstream.h"
+#include "net/tcpstream.h"
 #include "util/logging.h"
 
 #include <QTcpServer>

@@ -1,8 +1,8 @@
 #pragma once
 
 #include "balancer/health.h"
+#include "domain/snapshot.h"
 #include "records/requestrecord.h"
-#include "store/snapshot.h"
 
 #include <QHash>
 #include <QMutex>

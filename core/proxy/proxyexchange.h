@@ -1,11 +1,11 @@
 #pragma once
 
+#include "domain/snapshot.h"
 #include "http/httprequest.h"
 #include "http/httpresponder.h"
 #include "proxy/upstreamcall.h"
 #include "records/requestrecord.h"
 #include "records/usagescanner.h"
-#include "store/snapshot.h"
 #include "util/lazydeadline.h"
 
 #include <QElapsedTimer>

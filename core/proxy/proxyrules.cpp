@@ -1,5 +1,6 @@
 #include "proxy/proxyrules.h"
 
+#include "domain/upstream.h"
 #include "util/bytes.h"
 
 #include <QHash>
@@ -9,13 +10,6 @@
 #include <algorithm>
 
 namespace ProxyRules {
-
-bool isValidEndpoint(const QString &endpoint)
-{
-    const QUrl url(endpoint, QUrl::StrictMode);
-    return url.isValid() && (url.scheme() == QLatin1String("http") || url.scheme() == QLatin1String("https"))
-        && !url.host().isEmpty() && !url.hasQuery() && !url.hasFragment();
-}
 
 namespace {
 
@@ -95,17 +89,6 @@ qint64 retryAfterMs(const QByteArray &value, const QDateTime &now)
     return qMax<qint64>(0, now.msecsTo(when));
 }
 
-bool isHopByHop(QByteArrayView name)
-{
-    // Views, so the lengths are known at compile time and compared first.
-    static constexpr QByteArrayView names[] = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
-        "proxy-connection", "te", "trailer", "trailers", "transfer-encoding", "upgrade"};
-    for (QByteArrayView n : names)
-        if (HttpHeaders::nameEquals(name, n))
-            return true;
-    return false;
-}
-
 namespace {
 
 // Headers the Connection header names are hop-by-hop too (RFC 9110 7.6.1).
@@ -152,9 +135,8 @@ HttpHeaders upstreamRequestHeaders(const HttpHeaders &client, const QString &sk)
     out.reserve(client.size() + 2); // grown from empty, the list was reallocated four times
     const QList<QByteArray> named = connectionTokens(client.value("connection"));
     for (const auto &[name, value] : client) {
-        if (isHopByHop(name) || namedByConnection(named, name) || HttpHeaders::nameEquals(name, "host")
-            || HttpHeaders::nameEquals(name, "authorization") || HttpHeaders::nameEquals(name, "content-length")
-            || HttpHeaders::nameEquals(name, "expect"))
+        constexpr unsigned notForwarded = HeaderTable::HopByHop | HeaderTable::Framing | HeaderTable::ClientHop;
+        if ((HeaderTable::properties(name) & notForwarded) || namedByConnection(named, name))
             continue;
         out.append(name, value);
     }
@@ -178,7 +160,8 @@ HttpHeaders clientResponseHeaders(const QList<std::pair<QByteArray, QByteArray>>
     const QList<QByteArray> named = connectionTokens(connectionValue);
     const QByteArray key = sk.isEmpty() ? QByteArray() : keyBytes(sk).key;
     for (const auto &[name, value] : upstream) {
-        if (isHopByHop(name) || namedByConnection(named, name) || HttpHeaders::nameEquals(name, "content-length"))
+        if ((HeaderTable::properties(name) & (HeaderTable::HopByHop | HeaderTable::Framing))
+            || namedByConnection(named, name))
             continue;
         if (key.size() >= 8 && Bytes::contains(value, key))
             continue;

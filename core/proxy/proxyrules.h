@@ -16,8 +16,6 @@ namespace ProxyRules {
 // per thread and remembered.
 UpstreamTarget upstreamTarget(const QString &endpoint, const QByteArray &clientPath, const QByteArray &query);
 
-bool isHopByHop(QByteArrayView name);
-
 // Client headers as they go upstream: no hop-by-hop headers, no Host, no
 // client Authorization; `Authorization: Bearer SK` unless SK is empty.
 HttpHeaders upstreamRequestHeaders(const HttpHeaders &client, const QString &sk);
@@ -33,8 +31,6 @@ struct BodyTraits
 };
 // `model` and `stream` from a JSON body, or `model` from a multipart form.
 BodyTraits inspectBody(const QByteArray &contentType, const QByteArray &body);
-
-bool isValidEndpoint(const QString &endpoint);
 
 // Retry-After in milliseconds (delta-seconds or an HTTP date); -1 when absent or unreadable.
 qint64 retryAfterMs(const QByteArray &value, const QDateTime &now = QDateTime::currentDateTimeUtc());

@@ -1,13 +1,12 @@
 #include "proxy/upstreamcall.h"
 
 #include "proxy/upstreamclient.h"
-#include "util/bytes.h"
 #include "util/logging.h"
 
-#include "http/bytestream.h"
+#include "net/bytestream.h"
 
 namespace {
-constexpr int maxHeadBytes = 64 * 1024;
+constexpr qsizetype maxHeadBytes = 64 * 1024;
 }
 
 UpstreamCall::UpstreamCall(UpstreamClient *client, std::shared_ptr<const UpstreamOrigin> origin,
@@ -150,72 +149,46 @@ void UpstreamCall::process()
 
 bool UpstreamCall::parseHead()
 {
-    const qsizetype end = Bytes::indexOf(m_in, "\r\n\r\n");
-    if (end < 0) {
-        if (m_in.size() > maxHeadBytes)
-            fail(Failure::Protocol, tr("the upstream's response headers are too large"));
+    const HeadResult head = HeadParser::parseResponse(m_in, m_response, m_head, HeadLimits{maxHeadBytes});
+    if (head.isInvalid()) {
+        fail(Failure::Protocol, describe(head.error));
         return false;
     }
-    const QByteArrayView head = QByteArrayView(m_in).first(end);
-    const qsizetype firstEnd = Bytes::indexOf(head, '\n');
-    const QByteArrayView statusLine = head.first(firstEnd < 0 ? head.size() : firstEnd).trimmed();
-    const qsizetype sp1 = Bytes::indexOf(statusLine, ' ');
-    const QByteArrayView version = sp1 < 0 ? statusLine : statusLine.first(sp1);
-    const qsizetype sp2 = sp1 < 0 ? -1 : Bytes::indexOf(statusLine, ' ', sp1 + 1);
-    bool ok = false;
-    const int status
-        = sp1 < 0 ? 0 : statusLine.sliced(sp1 + 1, (sp2 < 0 ? statusLine.size() : sp2) - sp1 - 1).toInt(&ok);
-    if (sp1 < 0 || !version.startsWith("HTTP/1.") || !ok || status < 100 || status > 999) {
-        fail(Failure::Protocol, tr("the upstream did not answer with HTTP/1.x"));
+    if (!head.isComplete())
         return false;
-    }
-    if (status >= 100 && status < 200 && status != 101) {
-        m_in.remove(0, end + 4);
-        return true; // interim response (100 Continue): the real one follows
-    }
-
-    m_status = status;
-    m_reason = sp2 < 0 ? QByteArray() : statusLine.sliced(sp2 + 1).toByteArray();
-    m_headers.reserve(16);
-    if (firstEnd >= 0) {
-        HttpHeaders::forEachLine(head.sliced(firstEnd + 1), [this](QByteArrayView line) {
-            const qsizetype colon = Bytes::indexOf(line, ':');
-            if (colon > 0)
-                m_headers.appendCopy(line.first(colon).trimmed(), line.sliced(colon + 1).trimmed());
-            return true;
-        });
-    }
-    const bool http10 = version == "HTTP/1.0";
-    m_in.remove(0, end + 4);
-    m_keepAlive = http10 ? m_headers.hasToken("connection", "keep-alive") : !m_headers.hasToken("connection", "close");
-    bool lengthOk = false;
-    const qint64 length = m_headers.value("content-length").trimmed().toLongLong(&lengthOk);
-    if (m_head || status == 204 || status == 304) {
-        m_framing = Framing::None;
-    } else if (m_headers.hasToken("transfer-encoding", "chunked")) {
-        m_framing = Framing::Chunked;
-    } else if (lengthOk && length >= 0) {
-        m_framing = Framing::Length;
-        m_remaining = length;
-    } else {
-        m_framing = Framing::UntilClose;
-        m_keepAlive = false;
-    }
+    m_in.remove(0, head.consumed);
+    if (head.interim)
+        return true; // 100 Continue: the real head follows
+    m_keepAlive = head.keepAlive;
+    m_framing = head.framing;
+    m_remaining = head.framing == BodyFraming::Length ? head.contentLength : 0;
     m_state = State::Body;
     notify(Event::Headers);
     return m_state == State::Body; // the handler may have aborted us
 }
 
+QString UpstreamCall::describe(HeadError error)
+{
+    switch (error) {
+    case HeadError::TooLarge: return tr("the upstream's response headers are too large");
+    case HeadError::BadStartLine:
+    case HeadError::BadVersion: return tr("the upstream did not answer with HTTP/1.x");
+    default:
+        return tr("the upstream's response is ambiguous or malformed (%1)")
+            .arg(QLatin1String(HeadParser::messageFor(error)));
+    }
+}
+
 bool UpstreamCall::parseBody()
 {
     switch (m_framing) {
-    case Framing::None: return true;
-    case Framing::UntilClose:
+    case BodyFraming::None: return true;
+    case BodyFraming::UntilClose:
         m_received += m_in.size();
         m_body += m_in;
         m_in.clear();
         return false;
-    case Framing::Length: {
+    case BodyFraming::Length: {
         const qint64 take = qMin<qint64>(m_remaining, m_in.size());
         if (take == m_in.size()) {
             m_body += m_in;
@@ -228,7 +201,7 @@ bool UpstreamCall::parseBody()
         m_received += take;
         return m_remaining == 0;
     }
-    case Framing::Chunked: {
+    case BodyFraming::Chunked: {
         const qint64 before = m_chunks.decodedBytes();
         const ChunkedDecoder::Result r = m_chunks.decode(m_in, m_body);
         m_received += m_chunks.decodedBytes() - before;
@@ -305,7 +278,7 @@ void UpstreamCall::onDisconnected()
         const bool done = parseBody();
         if (m_body.size() > before)
             notify(Event::Data);
-        if (done || m_framing == Framing::UntilClose) {
+        if (done || m_framing == BodyFraming::UntilClose) {
             m_keepAlive = false;
             complete();
             return;

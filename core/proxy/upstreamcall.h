@@ -1,7 +1,7 @@
 #pragma once
 
 #include "http/chunkeddecoder.h"
-#include "http/httpheaders.h"
+#include "http/headparser.h"
 #include "proxy/upstreamtarget.h"
 
 #include <QObject>
@@ -55,10 +55,10 @@ public:
 
     bool hasHeaders() const { return m_state >= State::Body; }
     bool isFinished() const { return m_state == State::Done; }
-    int status() const { return m_status; }
-    const QByteArray &reason() const { return m_reason; }
-    const HttpHeaders &headers() const { return m_headers; }
-    qint64 contentLength() const { return m_framing == Framing::Length ? m_remaining + m_received : -1; }
+    int status() const { return m_response.status; }
+    const QByteArray &reason() const { return m_response.reason; }
+    const HttpHeaders &headers() const { return m_response.headers; }
+    qint64 contentLength() const { return m_framing == BodyFraming::Length ? m_remaining + m_received : -1; }
     Failure failure() const { return m_failure; }
     QString errorString() const { return m_errorString; }
     bool headersWereReceived() const { return hasHeaders(); }
@@ -73,7 +73,6 @@ public:
 private:
     friend class UpstreamClient;
     enum class State { Idle, Sending, Head, Body, Done };
-    enum class Framing { None, Length, Chunked, UntilClose };
 
     void notify(Event event);
     void attach(ByteStream *socket);
@@ -84,6 +83,7 @@ private:
     void onError();
     void process();
     bool parseHead();
+    static QString describe(HeadError error);
     bool parseBody();
     void complete();
     void fail(Failure failure, const QString &message);
@@ -101,11 +101,9 @@ private:
     State m_state = State::Idle;
     QByteArray m_in;
     QByteArray m_body;
-    int m_status = 0;
-    QByteArray m_reason;
-    HttpHeaders m_headers;
+    ResponseHead m_response;
     bool m_keepAlive = true;
-    Framing m_framing = Framing::None;
+    BodyFraming m_framing = BodyFraming::None;
     qint64 m_remaining = 0;
     qint64 m_received = 0;
     ChunkedDecoder m_chunks;

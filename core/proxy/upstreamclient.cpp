@@ -4,8 +4,8 @@
 #include "util/bytes.h"
 #include "util/logging.h"
 
-#include "http/tcpstream.h"
-#include "proxy/tlsstream.h"
+#include "net/tcpstream.h"
+#include "net/tlsstream.h"
 
 #include <QTimerEvent>
 

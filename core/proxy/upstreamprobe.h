@@ -1,7 +1,7 @@
 #pragma once
 
+#include "domain/upstream.h"
 #include "proxy/upstreamcall.h"
-#include "store/upstream.h"
 
 #include <QObject>
 #include <QPointer>

@@ -1,8 +1,8 @@
 #include "runtime/commandline.h"
 
-#include "proxy/proxyrules.h"
+#include "domain/settings.h"
+#include "domain/upstream.h"
 #include "runtime/listenaddress.h"
-#include "store/settings.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -126,7 +126,7 @@ CommandLine CommandLine::parse(const QStringList &arguments)
             c.error = tr("-add needs -sk KEY");
             return c;
         }
-        if (!ProxyRules::isValidEndpoint(c.endpoint)) {
+        if (!isValidEndpoint(c.endpoint)) {
             c.action = Action::UsageError;
             c.error = tr("-endpoint must be an http:// or https:// URL, got '%1'").arg(c.endpoint);
             return c;

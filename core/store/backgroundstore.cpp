@@ -1,7 +1,8 @@
 #include "store/backgroundstore.h"
+#include "store/snapshotloader.h"
 
+#include "domain/snapshot.h"
 #include "store/recordrepository.h"
-#include "store/snapshot.h"
 #include "store/upstreamrepository.h"
 #include "util/logging.h"
 
@@ -180,7 +181,7 @@ void BackgroundStore::checkForChanges()
         return;
     m_lastFingerprint = now;
     QString error;
-    if (!m_snapshots->reload(*m_conn, &error))
+    if (!reloadSnapshot(*m_snapshots, *m_conn, &error))
         qCWarning(lcStore) << "cannot reload upstreams:" << error;
     else
         qCDebug(lcStore) << "reloaded upstreams after a change in the database";

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "store/settings.h"
+#include "domain/settings.h"
 
 #include <QSqlDatabase>
 

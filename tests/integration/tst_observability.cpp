@@ -1,11 +1,11 @@
 // Records, token accounting, Prometheus metrics, stats, and secrets in logs.
 #include "alerts/webhooknotifier.h"
+#include "domain/settings.h"
+#include "domain/snapshot.h"
 #include "fakeupstream.h"
 #include "rawhttp.h"
 #include "store/database.h"
 #include "store/recordrepository.h"
-#include "store/settings.h"
-#include "store/snapshot.h"
 #include "testengine.h"
 
 #include <atomic>

@@ -1,9 +1,9 @@
 // The proxy against in-process fake upstreams: forwarding, streaming,
 // integrity, client aborts and failover.
+#include "domain/settings.h"
 #include "fakeupstream.h"
 #include "rawhttp.h"
 #include "store/database.h"
-#include "store/settings.h"
 #include "store/upstreamrepository.h"
 #include "testengine.h"
 

@@ -1,8 +1,8 @@
 // Fault scenarios from the resilience issue: each asserts the outcome, the
 // number of upstream attempts and the time bound.
+#include "domain/settings.h"
 #include "fakeupstream.h"
 #include "rawhttp.h"
-#include "store/settings.h"
 #include "testengine.h"
 
 #include <QCryptographicHash>

@@ -1,8 +1,9 @@
 #include "testengine.h"
+#include "store/snapshotloader.h"
 
+#include "domain/snapshot.h"
 #include "store/configrepository.h"
 #include "store/migrations.h"
-#include "store/snapshot.h"
 #include "store/upstreamrepository.h"
 
 TestEngine::TestEngine(bool noAuth, const HttpLimits &limits, const HealthTuning &health)
@@ -59,7 +60,7 @@ qint64 TestEngine::addUpstream(const QString &endpoint, const QString &sk, const
         edit(u);
     const StoreOutcome out = UpstreamRepository(conn.value()->db()).create(u);
     Q_ASSERT(out.ok());
-    m_engine->snapshots()->reload(*conn.value());
+    reloadSnapshot(*m_engine->snapshots(), *conn.value());
     return out.id;
 }
 
@@ -67,5 +68,5 @@ void TestEngine::setSetting(const char *key, const QString &value)
 {
     auto conn = DbConnection::open(m_options.database, QStringLiteral("test"));
     ConfigRepository(conn.value()->db()).setValue(key, value);
-    m_engine->snapshots()->reload(*conn.value());
+    reloadSnapshot(*m_engine->snapshots(), *conn.value());
 }

@@ -1,8 +1,8 @@
 #pragma once
 
+#include "domain/upstream.h"
 #include "engine/engine.h"
 #include "rawhttp.h"
-#include "store/upstream.h"
 
 #include <QTemporaryDir>
 

@@ -1,7 +1,7 @@
 // The network threads' event dispatcher, installed here on the main thread
 // so that every test below runs on it: timers, posted events from other
 // threads, sockets (including descriptor numbers reused at once), quitting.
-#include "engine/epolldispatcher.h"
+#include "net/epolldispatcher.h"
 #include "util/lazydeadline.h"
 
 #include <QAbstractEventDispatcher>

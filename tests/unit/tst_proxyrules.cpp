@@ -1,4 +1,5 @@
 #include "balancer/balancer.h"
+#include "domain/upstream.h"
 #include "proxy/proxyrules.h"
 #include "records/usagescanner.h"
 
@@ -43,7 +44,7 @@ private Q_SLOTS:
     void invalidEndpoints()
     {
         for (const char *bad : {"", "ftp://h/v1", "api.openai.com/v1", "http://", "http://h/v1?x=1"}) {
-            QVERIFY2(!ProxyRules::isValidEndpoint(QLatin1String(bad)), bad);
+            QVERIFY2(!isValidEndpoint(QLatin1String(bad)), bad);
             QVERIFY(!ProxyRules::upstreamTarget(QLatin1String(bad), "/v1/x", {}).isValid());
         }
     }

@@ -1,8 +1,9 @@
+#include "domain/snapshot.h"
 #include "store/configrepository.h"
 #include "store/database.h"
 #include "store/migrations.h"
 #include "store/recordrepository.h"
-#include "store/snapshot.h"
+#include "store/snapshotloader.h"
 #include "store/upstreamrepository.h"
 #include "testengine.h"
 
@@ -89,7 +90,7 @@ private Q_SLOTS:
 
         QVERIFY(Migrations::run(*conn).ok());
         SnapshotHolder holder;
-        QVERIFY(holder.reload(*conn));
+        QVERIFY(reloadSnapshot(holder, *conn));
         const auto snapshot = holder.current();
         QCOMPARE(snapshot->upstreams.size(), 1);
         const Upstream &u = snapshot->upstreams.first();

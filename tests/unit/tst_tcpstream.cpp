@@ -1,7 +1,7 @@
 // TcpStream on its own: connecting out (literal, name, refused, unknown
 // host), writes queued before the connection, the read limit, the peer
 // closing after data, and abort while connecting.
-#include "http/tcpstream.h"
+#include "net/tcpstream.h"
 
 #include <QSignalSpy>
 #include <QTcpServer>

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "http/bytestream.h"
+#include "net/bytestream.h"
 
 #include <QHostAddress>
 #include <QList>

@@ -1,4 +1,4 @@
-#include "records/requestlogmodel.h"
+#include "models/requestlogmodel.h"
 
 RequestLogModel::RequestLogModel(int capacity, QObject *parent) : QAbstractTableModel(parent), m_capacity(capacity)
 { }

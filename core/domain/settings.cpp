@@ -1,4 +1,4 @@
-#include "store/settings.h"
+#include "domain/settings.h"
 
 QStringList Settings::knownPolicies()
 {

@@ -1,15 +1,13 @@
 #pragma once
 
-#include "store/settings.h"
-#include "store/upstream.h"
+#include "domain/settings.h"
+#include "domain/upstream.h"
 
 #include <QList>
 #include <QMutex>
 #include <QObject>
 
 #include <memory>
-
-class DbConnection;
 
 // What the proxy needs from the database, read once and shared immutably so
 // the request path never touches SQL.
@@ -21,7 +19,8 @@ struct Snapshot
 };
 
 // The current Snapshot, swapped atomically on every change. Readable from any
-// thread; reloaded by whoever changed the database, or by the change watcher.
+// thread; published by whoever changed the database, or by the change watcher
+// (store/snapshotloader.h reads one from the database).
 class SnapshotHolder : public QObject
 {
     Q_OBJECT
@@ -29,8 +28,6 @@ public:
     explicit SnapshotHolder(QObject *parent = nullptr);
 
     std::shared_ptr<const Snapshot> current() const;
-    // Reads upstreams and settings through the caller's connection.
-    bool reload(DbConnection &conn, QString *error = nullptr);
     void publish(Snapshot snapshot);
 
 Q_SIGNALS:

@@ -27,6 +27,9 @@ struct Upstream
     QDateTime updatedAt;
 };
 
+// An http:// or https:// URL with a host and no query or fragment.
+bool isValidEndpoint(const QString &endpoint);
+
 // The fields a caller may set when creating or editing an upstream; unset
 // optionals keep the stored value (PUT semantics).
 struct UpstreamPatch

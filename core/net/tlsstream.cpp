@@ -1,4 +1,4 @@
-#include "proxy/tlsstream.h"
+#include "net/tlsstream.h"
 
 #include <QSslConfiguration>
 #include <QSslSocket>

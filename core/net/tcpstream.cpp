@@ -1,4 +1,4 @@
-#include "http/tcpstream.h"
+#include "net/tcpstream.h"
 
 #include <QHostInfo>
 #include <QSocketNotifier>

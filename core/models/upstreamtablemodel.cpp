@@ -1,6 +1,6 @@
-#include "store/upstreamtablemodel.h"
+#include "models/upstreamtablemodel.h"
 
-#include "proxy/proxyrules.h"
+#include "domain/upstream.h"
 #include "store/database.h"
 #include "util/secrets.h"
 
@@ -107,7 +107,7 @@ QVariant UpstreamTableModel::data(const QModelIndex &idx, int role) const
 
 QString UpstreamTableModel::validate(int c, const QVariant &value) const
 {
-    if (c == column("endpoint") && !ProxyRules::isValidEndpoint(value.toString().trimmed()))
+    if (c == column("endpoint") && !isValidEndpoint(value.toString().trimmed()))
         return tr("The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.");
     if (c == column("sk") && value.toString().trimmed().isEmpty())
         return tr("The API key must not be empty.");

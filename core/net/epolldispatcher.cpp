@@ -1,4 +1,4 @@
-#include "engine/epolldispatcher.h"
+#include "net/epolldispatcher.h"
 
 #include "util/monotonic.h"
 

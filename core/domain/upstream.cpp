@@ -1,4 +1,13 @@
-#include "store/upstream.h"
+#include "domain/upstream.h"
+
+#include <QUrl>
+
+bool isValidEndpoint(const QString &endpoint)
+{
+    const QUrl url(endpoint, QUrl::StrictMode);
+    return url.isValid() && (url.scheme() == QLatin1String("http") || url.scheme() == QLatin1String("https"))
+        && !url.host().isEmpty() && !url.hasQuery() && !url.hasFragment();
+}
 
 void UpstreamPatch::applyTo(Upstream &u) const
 {

@@ -1,0 +1,20 @@
+#include "domain/snapshot.h"
+
+SnapshotHolder::SnapshotHolder(QObject *parent) : QObject(parent), m_current(std::make_shared<Snapshot>())
+{ }
+
+std::shared_ptr<const Snapshot> SnapshotHolder::current() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_current;
+}
+
+void SnapshotHolder::publish(Snapshot snapshot)
+{
+    {
+        QMutexLocker lock(&m_mutex);
+        snapshot.generation = ++m_generation;
+        m_current = std::make_shared<const Snapshot>(std::move(snapshot));
+    }
+    Q_EMIT changed();
+}
