@@ -130,7 +130,7 @@ void SettingsPage::load()
     if (!m_address->hasFocus())
         m_address->setText(m_engine->listenAddress());
     m_token->setText(s.tokens.value(0));
-    m_policy->setCurrentIndex(qMax(0, m_policy->findData(s.policy)));
+    m_policy->setCurrentIndex(qMax(0, m_policy->findData(QString(Vocabulary::name(s.policy)))));
     m_timeout->setValue(s.timeoutSec);
     m_streamTimeout->setValue(s.streamTimeoutSec);
     m_idleTimeout->setValue(s.idleTimeoutSec);
@@ -177,7 +177,7 @@ void SettingsPage::saveSettings()
     if (m_loading)
         return;
     Settings s = m_engine->snapshots()->current()->settings;
-    s.policy = m_policy->currentData().toString();
+    s.policy = Vocabulary::parsePolicy(m_policy->currentData().toString()).value_or(Policy::Order);
     s.timeoutSec = m_timeout->value();
     s.streamTimeoutSec = m_streamTimeout->value();
     s.idleTimeoutSec = m_idleTimeout->value();

@@ -122,7 +122,7 @@ AdminApi::Reply AdminApi::listUpstreams()
         return error(ApiError::Kind::Internal, err);
     QJsonArray array;
     const auto health = m_health->all();
-    const qint64 now = HealthTracker::nowMs();
+    const qint64 now = m_health->nowMs();
     for (const Upstream &u : *upstreams)
         array.append(AdminJson::fromUpstream(u, health.value(u.id), now));
     return {200, QJsonDocument(array)};
@@ -133,7 +133,7 @@ AdminApi::Reply AdminApi::getUpstream(qint64 id)
     const auto u = UpstreamRepository(m_conn->db()).get(id);
     if (!u)
         return error(ApiError::Kind::NotFound, tr("no upstream with ID %1").arg(id));
-    return {200, QJsonDocument(AdminJson::fromUpstream(*u, m_health->health(id), HealthTracker::nowMs()))};
+    return {200, QJsonDocument(AdminJson::fromUpstream(*u, m_health->health(id), m_health->nowMs()))};
 }
 
 AdminApi::Reply AdminApi::createUpstream(const QByteArray &body)
@@ -266,7 +266,7 @@ void AdminApi::testUpstream(qint64 id, HttpResponder *responder)
         if (r.ok)
             m_health->reset(id);
         else if (r.status == 401 || r.status == 403)
-            m_health->failed(id, FailureClass::AuthRejected, r.error, HealthTracker::nowMs());
+            m_health->failed(id, FailureClass::AuthRejected, r.error, m_health->nowMs());
         if (!target)
             return;
         QJsonObject o{{QStringLiteral("OK"), r.ok}, {QStringLiteral("Status"), r.status},

@@ -115,7 +115,7 @@ QJsonObject fromRecord(const RequestRecord &r)
         {QStringLiteral("PromptTokens"), r.promptTokens},
         {QStringLiteral("CompletionTokens"), r.completionTokens},
         {QStringLiteral("TotalTokens"), r.totalTokens},
-        {QStringLiteral("Outcome"), r.outcome},
+        {QStringLiteral("Outcome"), QString(Vocabulary::name(r.outcome))},
         {QStringLiteral("Error"), r.error},
         {QStringLiteral("UserAgent"), r.userAgent},
     };
@@ -129,7 +129,7 @@ QJsonObject fromRecord(const RequestRecord &r)
 QJsonObject fromSettings(const Settings &s)
 {
     return QJsonObject{
-        {QStringLiteral("Policy"), s.policy},
+        {QStringLiteral("Policy"), QString(Vocabulary::name(s.policy))},
         {QStringLiteral("Timeout"), s.timeoutSec},
         {QStringLiteral("StreamTimeout"), s.streamTimeoutSec},
         {QStringLiteral("IdleTimeout"), s.idleTimeoutSec},
@@ -194,10 +194,11 @@ std::variant<Settings, ApiError> applySettings(const QJsonObject &o, Settings s)
     QString error;
     const QJsonValue policy = o.value(QLatin1String("Policy"));
     if (!policy.isUndefined()) {
-        if (!policy.isString() || !Settings::knownPolicies().contains(policy.toString()))
+        const auto parsed = Vocabulary::parsePolicy(policy.toString());
+        if (!policy.isString() || !parsed)
             return badRequest(
-                QObject::tr("Policy must be one of: %1").arg(Settings::knownPolicies().join(QStringLiteral(", "))));
-        s.policy = policy.toString();
+                QObject::tr("Policy must be one of: %1").arg(Vocabulary::policyNames().join(QStringLiteral(", "))));
+        s.policy = *parsed;
     }
     if (auto v = intField(o, "Timeout", 1, &error))
         s.timeoutSec = *v;

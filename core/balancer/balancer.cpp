@@ -32,7 +32,7 @@ QList<Upstream> Balancer::candidates(const Snapshot &snapshot, const RequestTrai
 {
     QList<Upstream> available;
     QList<Upstream> resting;
-    const qint64 now = HealthTracker::nowMs();
+    const qint64 now = m_health ? m_health->nowMs() : Monotonic::nowMs();
     for (const Upstream &u : snapshot.upstreams) {
         if (!isEligible(u, traits))
             continue;
@@ -53,26 +53,33 @@ QList<Upstream> Balancer::candidates(const Snapshot &snapshot, const RequestTrai
     return available + resting;
 }
 
-void Balancer::orderByPolicy(const QString &policy, QList<Upstream> &list)
+void Balancer::orderByPolicy(Policy policy, QList<Upstream> &list)
 {
-    if (list.size() < 2 || policy == QLatin1String("order"))
+    if (list.size() < 2)
         return;
-    if (policy == QLatin1String("round_robin")) {
+    switch (policy) {
+    case Policy::Order: return;
+    case Policy::RoundRobin:
         std::rotate(list.begin(), list.begin() + qsizetype(m_turn++ % quint64(list.size())), list.end());
-    } else if (policy == QLatin1String("random")) {
+        return;
+    case Policy::Random:
         for (qsizetype i = list.size() - 1; i > 0; --i)
             list.swapItemsAt(i, qsizetype(m_rng.bounded(quint32(i + 1))));
-    } else if (policy == QLatin1String("weighted")) {
-        weightedOrder(list);
-    } else if (policy == QLatin1String("least_inflight") && m_health) {
-        std::stable_sort(list.begin(), list.end(), [this](const Upstream &a, const Upstream &b) {
-            return m_health->health(a.id).inFlight < m_health->health(b.id).inFlight;
-        });
-    } else if (policy == QLatin1String("lowest_latency") && m_health) {
+        return;
+    case Policy::Weighted: weightedOrder(list); return;
+    case Policy::LeastInflight:
+        if (m_health)
+            std::stable_sort(list.begin(), list.end(), [this](const Upstream &a, const Upstream &b) {
+                return m_health->health(a.id).inFlight < m_health->health(b.id).inFlight;
+            });
+        return;
+    case Policy::LowestLatency:
         // Unmeasured upstreams go first, so every one gets measured.
-        std::stable_sort(list.begin(), list.end(), [this](const Upstream &a, const Upstream &b) {
-            return m_health->health(a.id).ttfbEwmaMs < m_health->health(b.id).ttfbEwmaMs;
-        });
+        if (m_health)
+            std::stable_sort(list.begin(), list.end(), [this](const Upstream &a, const Upstream &b) {
+                return m_health->health(a.id).ttfbEwmaMs < m_health->health(b.id).ttfbEwmaMs;
+            });
+        return;
     }
 }
 

@@ -36,7 +36,7 @@ public:
     void seed(quint32 value) { m_rng.seed(value); }
 
 private:
-    void orderByPolicy(const QString &policy, QList<Upstream> &list);
+    void orderByPolicy(Policy policy, QList<Upstream> &list);
     void weightedOrder(QList<Upstream> &list);
 
     HealthTracker *m_health;

@@ -1,7 +1,5 @@
 #include "balancer/health.h"
 
-#include "util/monotonic.h"
-
 #include "util/logging.h"
 
 QString UpstreamHealth::stateName(HealthState s)
@@ -16,13 +14,9 @@ QString UpstreamHealth::stateName(HealthState s)
     return QString();
 }
 
-HealthTracker::HealthTracker(const HealthTuning &tuning, QObject *parent) : QObject(parent), m_tuning(tuning)
+HealthTracker::HealthTracker(const HealthTuning &tuning, const Clock *clock, QObject *parent)
+    : QObject(parent), m_tuning(tuning), m_clock(clock ? clock : &Clock::system())
 { }
-
-qint64 HealthTracker::nowMs()
-{
-    return Monotonic::nowMs();
-}
 
 bool HealthTracker::isAvailable(qint64 id, qint64 now) const
 {

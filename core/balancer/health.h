@@ -1,19 +1,14 @@
 #pragma once
 
+#include "domain/vocabulary.h"
+#include "util/clock.h"
+
 #include <QHash>
 #include <QMutex>
 #include <QObject>
 #include <QString>
 
 #include <optional>
-
-// How an attempt on an upstream failed, as far as its health goes.
-enum class FailureClass {
-    Transport, // refused, reset, TLS, timeout, cut or stalled stream
-    ServerError, // 5xx
-    RateLimited, // 429
-    AuthRejected, // 401/403: the key is dead or lacks access
-};
 
 enum class HealthState { Healthy, RateLimited, AuthFailed, CoolingDown, HalfOpen };
 
@@ -49,7 +44,8 @@ class HealthTracker : public QObject
 {
     Q_OBJECT
 public:
-    explicit HealthTracker(const HealthTuning &tuning = {}, QObject *parent = nullptr);
+    // Rests are timed on `clock` (the system's unless a test gives its own).
+    explicit HealthTracker(const HealthTuning &tuning = {}, const Clock *clock = nullptr, QObject *parent = nullptr);
 
     // May a request go to it now? Half-open upstreams take one probe at a time.
     bool isAvailable(qint64 id, qint64 nowMs) const;
@@ -67,8 +63,8 @@ public:
     void forget(qint64 id);
     void reset(qint64 id);
 
-    // The monotonic clock the times above are read from (util/monotonic.h).
-    static qint64 nowMs();
+    // Now on the clock the times above are read from.
+    qint64 nowMs() const { return m_clock->monotonicMs(); }
 
 Q_SIGNALS:
     void stateChanged(qint64 id, HealthState state, const QString &reason);
@@ -84,6 +80,7 @@ private:
     void announce(const std::optional<Change> &change);
 
     const HealthTuning m_tuning;
+    const Clock *m_clock;
     mutable QMutex m_mutex;
     QHash<qint64, UpstreamHealth> m_health;
 };

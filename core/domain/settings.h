@@ -1,5 +1,7 @@
 #pragma once
 
+#include "domain/vocabulary.h"
+
 #include <QString>
 #include <QStringList>
 
@@ -8,7 +10,7 @@
 struct Settings
 {
     QStringList tokens; // client tokens; `authorization`, comma-separated
-    QString policy = QStringLiteral("order");
+    Policy policy = Policy::Order;
     int timeoutSec = 120; // time to response headers, non-stream
     int streamTimeoutSec = 10; // time to response headers, stream
     int idleTimeoutSec = 120; // gap between body chunks
@@ -17,8 +19,6 @@ struct Settings
     int recordMaxRows = 1000000; // and beyond this many
     QString webhookUrl; // outbound alerts; empty = off
     QString webhookFormat = QStringLiteral("generic"); // generic, feishu, matrix
-
-    static QStringList knownPolicies();
 };
 
 // The `config_kvs` keys, in one place.

@@ -16,4 +16,5 @@ struct EngineOptions
     HttpLimits limits;
     HealthTuning health;
     int workers = 0; // network worker threads; 0 = two per core (2 to 16)
+    const Clock *clock = nullptr; // rests and cool-downs; nullptr = the system clock (tests advance their own)
 };

@@ -35,7 +35,7 @@ void NetworkService::stopWorkers()
 
 bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
 {
-    m_health = new HealthTracker(m_options.health, this);
+    m_health = new HealthTracker(m_options.health, m_options.clock, this);
     m_balancer = std::make_unique<Balancer>(m_health);
     m_metrics = std::make_unique<Metrics>();
     auto *alerts = new WebhookNotifier(m_snapshots, m_health, this);

@@ -59,7 +59,7 @@ void Metrics::requestFinished(const RequestRecord &r)
     QMutexLocker lock(&m_mutex);
     const int hundreds = r.status > 0 ? r.status / 100 : 0;
     ++m_requests[RequestKey{r.upstreamId, hundreds, boundedModel(r.model.left(80))}];
-    ++m_outcomes[r.outcome.isEmpty() ? QStringLiteral("unknown") : r.outcome];
+    ++m_outcomes[size_t(r.outcome)];
     for (qint64 id : r.failedUpstreams)
         ++m_attempts[id].failed;
     if (r.upstreamSucceeded)
@@ -96,9 +96,11 @@ QByteArray Metrics::render(
     }
     header(out, "openai_route_request_outcomes_total", "counter",
         "Client requests by how they ended (complete, failed, cut_upstream, stalled, aborted_by_client).");
-    for (auto it = m_outcomes.cbegin(); it != m_outcomes.cend(); ++it)
-        out += "openai_route_request_outcomes_total{outcome=\"" + escape(it.key()) + "\"} "
-            + QByteArray::number(it.value()) + '\n';
+    for (int o = 0; o < Vocabulary::outcomeCount; ++o)
+        if (m_outcomes[size_t(o)] > 0)
+            out += QByteArray("openai_route_request_outcomes_total{outcome=\"")
+                + QByteArray(Vocabulary::name(Outcome(o)).latin1()) + "\"} " + QByteArray::number(m_outcomes[size_t(o)])
+                + '\n';
     header(out, "openai_route_upstream_attempts_total", "counter", "Attempts on upstreams by result.");
     const auto counter
         = [&out](const char *name, qint64 upstream, const char *label, const char *value, quint64 count) {

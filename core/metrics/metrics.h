@@ -69,7 +69,7 @@ private:
     QHash<RequestKey, quint64> m_requests;
     QHash<qint64, AttemptCounts> m_attempts;
     QHash<qint64, TokenCounts> m_tokens;
-    QHash<QString, quint64> m_outcomes;
+    std::array<quint64, Vocabulary::outcomeCount> m_outcomes{};
     QHash<qint64, Histogram> m_ttfb;
     QHash<qint64, Histogram> m_duration;
     quint64 m_failovers = 0;

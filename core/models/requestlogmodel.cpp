@@ -67,7 +67,7 @@ QVariant RequestLogModel::data(const QModelIndex &index, int role) const
         case Ttfb: return tr("%1 ms").arg(r.ttfbMs);
         case Duration: return tr("%1 ms").arg(r.durationMs);
         case Tokens: return r.totalTokens > 0 ? QVariant(r.totalTokens) : QVariant();
-        case Outcome: return r.outcome;
+        case Outcome: return QString(Vocabulary::name(r.outcome));
         case Error: return r.error;
         default: return QVariant();
         }

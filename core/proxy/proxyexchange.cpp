@@ -24,24 +24,6 @@ namespace {
 constexpr qint64 maxKeptErrorBytes = 256 * 1024;
 constexpr int maxRecordedBodyBytes = 64 * 1024;
 
-// 401/403/429/5xx say "this upstream, not this request": try another one.
-bool isFailoverStatus(int status)
-{
-    return status == 401 || status == 403 || status == 429 || status >= 500;
-}
-
-int failureClassOf(int status)
-{
-    if (status == 429)
-        return int(FailureClass::RateLimited);
-    if (status == 401 || status == 403)
-        return int(FailureClass::AuthRejected);
-    return int(FailureClass::ServerError);
-}
-
-constexpr int transport = int(FailureClass::Transport);
-constexpr int noFailure = -1;
-
 } // namespace
 
 ProxyExchange::ProxyExchange(
@@ -57,6 +39,24 @@ ProxyExchange::~ProxyExchange()
     if (m_responder)
         m_responder->setListener(nullptr);
     dropCall();
+}
+
+bool ProxyExchange::isAllowed(Phase from, Phase to)
+{
+    switch (from) {
+    case Phase::Starting: return to == Phase::Attempting || to == Phase::Finished;
+    case Phase::Attempting: return to != Phase::Starting;
+    case Phase::CollectingError: return to != Phase::Starting && to != Phase::CollectingError;
+    case Phase::Relaying: return to == Phase::Finished;
+    case Phase::Finished: return false;
+    }
+    return false;
+}
+
+void ProxyExchange::enter(Phase next)
+{
+    Q_ASSERT_X(isAllowed(m_phase, next), "ProxyExchange::enter", "a phase change that cannot happen");
+    m_phase = next;
 }
 
 void ProxyExchange::upstreamEvent(UpstreamCall *call, UpstreamCall::Event event)
@@ -108,14 +108,14 @@ void ProxyExchange::start()
 
 void ProxyExchange::tryNext()
 {
-    if (m_finished)
+    if (m_phase == Phase::Finished)
         return;
     if (m_next < m_candidates.size()) {
         sendAttempt(m_candidates.at(m_next++));
         return;
     }
     if (m_onlyRateLimits && m_tried.size() > 1)
-        m_context.health->globalThrottle(m_tried, HealthTracker::nowMs(), m_lastRetryAfterMs);
+        m_context.health->globalThrottle(m_tried, m_context.health->nowMs(), m_lastRetryAfterMs);
     if (m_lastError) {
         // Every upstream refused; the last refusal is the most useful answer.
         commit(m_lastError->status);
@@ -123,7 +123,7 @@ void ProxyExchange::tryNext()
             m_responder->write(m_lastError->body);
             m_responder->end();
         }
-        finish(QStringLiteral("failed"), tr("all upstreams failed"));
+        finish(Outcome::Failed, tr("all upstreams failed"));
         return;
     }
     finishWithError(502, tr("all upstreams failed; last error: %1").arg(m_record.error),
@@ -132,14 +132,15 @@ void ProxyExchange::tryNext()
 
 void ProxyExchange::sendAttempt(const Upstream &upstream)
 {
+    enter(Phase::Attempting);
     m_current = upstream;
     ++m_record.attempts;
     m_tried << upstream.id;
     m_attemptOpen = true;
-    m_context.health->attemptStarted(upstream.id, HealthTracker::nowMs());
+    m_context.health->attemptStarted(upstream.id, m_context.health->nowMs());
     const UpstreamTarget target = ProxyRules::upstreamTarget(upstream.endpoint, m_request.path, m_request.query);
     if (!target.isValid()) {
-        failAttempt(tr("invalid endpoint %1").arg(upstream.endpoint), transport);
+        failAttempt(tr("invalid endpoint %1").arg(upstream.endpoint), FailureClass::Transport);
         return;
     }
     UpstreamCall *call = m_context.upstreams->send(
@@ -159,13 +160,13 @@ void ProxyExchange::sendAttempt(const Upstream &upstream)
 
 void ProxyExchange::onHeaders()
 {
-    if (!m_call || m_committed || m_collectingError)
+    if (!m_call || m_phase != Phase::Attempting)
         return;
     const int status = m_call->status();
     unwatch();
-    if (isFailoverStatus(status) && m_next < m_candidates.size()) {
+    if (Vocabulary::failureClassOf(status) && m_next < m_candidates.size()) {
         // Keep this answer (it may be the best we get) and move on once it is in.
-        m_collectingError = true;
+        enter(Phase::CollectingError);
         m_lastError = StoredResponse{
             status, m_call->reason(), ProxyRules::clientResponseHeaders(m_call->headers().pairs(), m_current.sk), {}};
         armIdleTimer();
@@ -176,9 +177,11 @@ void ProxyExchange::onHeaders()
 
 void ProxyExchange::commit(int status)
 {
-    if (m_committed)
+    if (m_phase == Phase::Relaying || m_phase == Phase::Finished)
         return;
-    m_committed = true;
+    // The head comes from the live call, or from the failover answer kept last.
+    const bool fromCall = m_call && m_phase == Phase::Attempting;
+    enter(Phase::Relaying);
     m_record.status = status;
     m_record.ttfbMs = m_clock.elapsed();
     m_record.upstreamId = m_current.id;
@@ -187,7 +190,7 @@ void ProxyExchange::commit(int status)
     HttpHeaders headers;
     QByteArray reason;
     qint64 length = -1;
-    if (m_call && !m_collectingError) {
+    if (fromCall) {
         headers = ProxyRules::clientResponseHeaders(m_call->headers().pairs(), m_current.sk);
         reason = m_call->reason();
         length = m_call->contentLength();
@@ -202,7 +205,7 @@ void ProxyExchange::commit(int status)
     m_responder->begin(status, headers, length, reason);
     // Headers alone (a stream before its first event): out now. Otherwise
     // they leave with the body that came with them, in one write.
-    if (m_call && !m_collectingError && !m_call->hasUnparsedInput())
+    if (fromCall && !m_call->hasUnparsedInput())
         m_responder->flush();
     armIdleTimer();
 }
@@ -251,20 +254,20 @@ void ProxyExchange::onReadyRead()
 {
     if (!m_call)
         return;
-    if (m_collectingError) {
+    if (m_phase == Phase::CollectingError) {
         m_lastError->body += m_call->readAll();
         noteActivity();
         if (m_lastError->body.size() > maxKeptErrorBytes)
             keepErrorResponse();
         return;
     }
-    if (m_committed)
+    if (m_phase == Phase::Relaying)
         relay();
 }
 
 void ProxyExchange::relay()
 {
-    if (!m_call || !m_committed || !m_responder)
+    if (!m_call || m_phase != Phase::Relaying || !m_responder)
         return;
     // Backpressure: past the high-water mark the bytes stay in the call,
     // which stops reading its socket once its own bound is reached.
@@ -276,13 +279,13 @@ void ProxyExchange::relay()
 
 void ProxyExchange::onCallFinished()
 {
-    if (!m_call || m_finished)
+    if (!m_call || m_phase == Phase::Finished)
         return;
     unwatch();
     const bool failed = m_call->failure() != UpstreamCall::Failure::None;
     const int status = m_call->status();
 
-    if (m_collectingError) {
+    if (m_phase == Phase::CollectingError) {
         if (failed)
             m_lastError->body.clear();
         else
@@ -290,8 +293,8 @@ void ProxyExchange::onCallFinished()
         keepErrorResponse();
         return;
     }
-    if (!m_committed) {
-        failAttempt(m_call->errorString(), transport);
+    if (m_phase != Phase::Relaying) {
+        failAttempt(m_call->errorString(), FailureClass::Transport);
         return;
     }
     // Everything that arrived goes out, backpressure or not: it is bounded
@@ -303,63 +306,63 @@ void ProxyExchange::onCallFinished()
         const QString error = m_call->errorString();
         qCInfo(lcProxy) << "upstream" << m_current.id << "broke off the response:" << error;
         m_record.failedUpstreams << m_current.id;
-        reportAttempt(transport, error);
+        reportAttempt(FailureClass::Transport, error);
         if (m_responder)
             m_responder->abort();
-        finish(QStringLiteral("cut_upstream"), error);
+        finish(Outcome::CutUpstream, error);
         return;
     }
-    if (isFailoverStatus(status)) {
+    const std::optional<FailureClass> failure = Vocabulary::failureClassOf(status);
+    if (failure) {
         m_record.failedUpstreams << m_current.id;
-        reportAttempt(failureClassOf(status), QStringLiteral("HTTP %1").arg(status),
+        reportAttempt(failure, QStringLiteral("HTTP %1").arg(status),
             ProxyRules::retryAfterMs(m_call->headers().value("retry-after")));
     } else {
         m_record.upstreamSucceeded = true;
-        reportAttempt(noFailure, QString());
+        reportAttempt(std::nullopt, QString());
     }
     if (m_responder)
         m_responder->end();
-    finish(QStringLiteral("complete"));
+    finish(Outcome::Complete);
 }
 
 void ProxyExchange::keepErrorResponse()
 {
-    m_collectingError = false;
     unwatch();
     const int status = m_lastError->status;
-    failAttempt(QStringLiteral("HTTP %1").arg(status), failureClassOf(status),
+    failAttempt(QStringLiteral("HTTP %1").arg(status),
+        Vocabulary::failureClassOf(status).value_or(FailureClass::ServerError),
         ProxyRules::retryAfterMs(m_lastError->headers.value("retry-after")));
 }
 
-void ProxyExchange::failAttempt(const QString &what, int failureClass, qint64 retryAfterMs)
+void ProxyExchange::failAttempt(const QString &what, FailureClass failure, qint64 retryAfterMs)
 {
     qCInfo(lcProxy) << "upstream" << m_current.id << "failed:" << what;
     m_attemptLog << QString::number(m_current.id) + QLatin1Char(':') + what.left(60);
     m_record.failedUpstreams << m_current.id;
     m_record.error = what;
-    reportAttempt(failureClass, what, retryAfterMs);
+    reportAttempt(failure, what, retryAfterMs);
     dropCall();
     tryNext();
 }
 
-void ProxyExchange::reportAttempt(int failureClass, const QString &reason, qint64 retryAfterMs)
+void ProxyExchange::reportAttempt(std::optional<FailureClass> failure, const QString &reason, qint64 retryAfterMs)
 {
     if (!m_attemptOpen)
         return;
     m_attemptOpen = false;
     HealthTracker *health = m_context.health;
     health->attemptEnded(m_current.id);
-    if (failureClass == noFailure) {
+    if (!failure) {
         health->succeeded(m_current.id, m_record.ttfbMs);
         m_onlyRateLimits = false;
         return;
     }
-    const auto cls = FailureClass(failureClass);
-    if (cls != FailureClass::RateLimited)
+    if (*failure != FailureClass::RateLimited)
         m_onlyRateLimits = false;
     else
         m_lastRetryAfterMs = retryAfterMs;
-    health->failed(m_current.id, cls, reason, HealthTracker::nowMs(), retryAfterMs);
+    health->failed(m_current.id, *failure, reason, health->nowMs(), retryAfterMs);
 }
 
 void ProxyExchange::armIdleTimer()
@@ -406,32 +409,32 @@ void ProxyExchange::timerEvent(QTimerEvent *event)
 
 void ProxyExchange::onHeaderTimeout()
 {
-    if (m_committed || !m_call)
+    if (m_phase != Phase::Attempting || !m_call)
         return;
-    failAttempt(tr("no response headers within %1 s").arg(m_headerTimeoutMs / 1000), transport);
+    failAttempt(tr("no response headers within %1 s").arg(m_headerTimeoutMs / 1000), FailureClass::Transport);
 }
 
 void ProxyExchange::onIdleTimeout()
 {
-    if (m_collectingError) {
+    if (m_phase == Phase::CollectingError) {
         keepErrorResponse();
         return;
     }
-    if (!m_committed)
+    if (m_phase != Phase::Relaying)
         return;
     qCInfo(lcProxy) << "upstream" << m_current.id << "stalled; ending the response";
     m_record.failedUpstreams << m_current.id;
     m_attemptLog << QString::number(m_current.id) + QLatin1String(":stalled");
-    reportAttempt(transport, tr("stream stalled"));
+    reportAttempt(FailureClass::Transport, tr("stream stalled"));
     dropCall();
     if (m_responder)
         m_responder->abort();
-    finish(QStringLiteral("stalled"), tr("upstream sent nothing for %1 s").arg(m_idleTimeoutMs / 1000));
+    finish(Outcome::Stalled, tr("upstream sent nothing for %1 s").arg(m_idleTimeoutMs / 1000));
 }
 
 void ProxyExchange::onClientGone()
 {
-    if (m_finished)
+    if (m_phase == Phase::Finished)
         return;
     // Not the upstream's fault: neither a success nor a failure.
     if (m_attemptOpen) {
@@ -439,7 +442,7 @@ void ProxyExchange::onClientGone()
         m_context.health->attemptEnded(m_current.id);
     }
     dropCall();
-    finish(QStringLiteral("aborted_by_client"), tr("client closed the connection"));
+    finish(Outcome::AbortedByClient, tr("client closed the connection"));
 }
 
 void ProxyExchange::finishWithError(int status, const QString &message, const QString &type, const QString &code)
@@ -448,14 +451,14 @@ void ProxyExchange::finishWithError(int status, const QString &message, const QS
     m_record.ttfbMs = m_clock.elapsed();
     if (m_responder && !m_responder->isStarted())
         m_responder->sendJson(status, openAiErrorBody(message, type, code));
-    finish(QStringLiteral("failed"), message);
+    finish(Outcome::Failed, message);
 }
 
-void ProxyExchange::finish(const QString &outcome, const QString &error)
+void ProxyExchange::finish(Outcome outcome, const QString &error)
 {
-    if (m_finished)
+    if (m_phase == Phase::Finished)
         return;
-    m_finished = true;
+    enter(Phase::Finished);
     m_watch = Watch::None;
     m_deadline.stop();
     dropCall();
@@ -503,7 +506,7 @@ void ProxyExchange::logLine() const
     QString line = m_record.method + QLatin1Char(' ') + m_record.path + QLatin1Char(' ')
         + (m_record.model.isEmpty() ? QStringLiteral("-") : m_record.model) + QLatin1String(" upstream=")
         + QString::number(m_record.upstreamId) + QLatin1Char(' ') + QString::number(m_record.status) + QLatin1Char(' ')
-        + QString::number(m_record.durationMs) + QLatin1String("ms ") + m_record.outcome;
+        + QString::number(m_record.durationMs) + QLatin1String("ms ") + Vocabulary::name(m_record.outcome);
     if (m_record.attempts > 1)
         line += QLatin1String(" attempts=") + QString::number(m_record.attempts);
     RequestLog::info(line);

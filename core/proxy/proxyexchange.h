@@ -49,6 +49,17 @@ protected:
     void timerEvent(QTimerEvent *event) override;
 
 private:
+    // Where the exchange is; every change goes through enter(), which checks it.
+    enum class Phase {
+        Starting, // choosing the candidates
+        Attempting, // a request is with an upstream; the client has nothing yet
+        CollectingError, // a failover answer is read in full, to be relayed if nothing better comes
+        Relaying, // the client has the status line: nothing is retried from here
+        Finished, // recorded; deleted later
+    };
+    void enter(Phase next);
+    static bool isAllowed(Phase from, Phase to);
+
     struct StoredResponse
     {
         int status = 0;
@@ -73,12 +84,12 @@ private:
     void onClientGone();
     void relay();
     void commit(int status);
-    void failAttempt(const QString &what, int failureClass, qint64 retryAfterMs = -1);
-    // Tells the health tracker how the current attempt went; -1 = success.
-    void reportAttempt(int failureClass, const QString &reason, qint64 retryAfterMs = -1);
+    void failAttempt(const QString &what, FailureClass failure, qint64 retryAfterMs = -1);
+    // Tells the health tracker how the current attempt went; no failure = success.
+    void reportAttempt(std::optional<FailureClass> failure, const QString &reason, qint64 retryAfterMs = -1);
     void keepErrorResponse();
     void finishWithError(int status, const QString &message, const QString &type, const QString &code);
-    void finish(const QString &outcome, const QString &error = QString());
+    void finish(Outcome outcome, const QString &error = QString());
     void dropCall();
     void describeRequest();
     void logLine() const;
@@ -103,11 +114,9 @@ private:
     int m_headerTimeoutMs = 0;
     int m_idleTimeoutMs = 0;
     QElapsedTimer m_clock;
+    Phase m_phase = Phase::Starting;
     bool m_stream = false;
-    bool m_committed = false;
-    bool m_collectingError = false;
-    bool m_finished = false;
-    bool m_attemptOpen = false;
+    bool m_attemptOpen = false; // counted as in flight by the health tracker
     bool m_onlyRateLimits = true; // every attempt so far answered 429
     qint64 m_lastRetryAfterMs = -1;
     QList<qint64> m_tried;

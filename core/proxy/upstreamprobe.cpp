@@ -1,9 +1,9 @@
 #include "proxy/upstreamprobe.h"
 
-#include "balancer/health.h"
 #include "proxy/proxyrules.h"
 #include "proxy/upstreamcall.h"
 #include "proxy/upstreamclient.h"
+#include "util/monotonic.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -43,7 +43,7 @@ void UpstreamProbe::dropCall()
 
 void UpstreamProbe::start()
 {
-    m_startedMs = HealthTracker::nowMs();
+    m_startedMs = Monotonic::nowMs();
     const UpstreamTarget target = ProxyRules::upstreamTarget(m_upstream.endpoint, "/v1/models", {});
     if (!target.isValid()) {
         ProbeResult r;
@@ -87,7 +87,7 @@ void UpstreamProbe::conclude(ProbeResult result)
         return;
     m_done = true;
     m_timer.stop();
-    result.latencyMs = HealthTracker::nowMs() - m_startedMs;
+    result.latencyMs = Monotonic::nowMs() - m_startedMs;
     dropCall();
     Q_EMIT done(result);
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "domain/vocabulary.h"
+
 #include <QDateTime>
 #include <QMetaType>
 #include <QString>
@@ -26,7 +28,7 @@ struct RequestRecord
     int promptTokens = 0;
     int completionTokens = 0;
     int totalTokens = 0;
-    QString outcome; // complete, cut_upstream, stalled, aborted_by_client, failed
+    Outcome outcome = Outcome::Failed;
     QString error;
     QString userAgent;
     QString body; // only when the user turns body recording on

@@ -44,7 +44,7 @@ CommandLine CommandLine::parse(const QStringList &arguments)
     const QCommandLineOption auth(QStringLiteral("auth"),
         tr("Set the client token(s), comma-separated, store them in the database and go on."), tr("tokens"));
     const QCommandLineOption policy(QStringLiteral("policy"),
-        tr("Balancing policy, stored in the database: %1.").arg(Settings::knownPolicies().join(QStringLiteral(", "))),
+        tr("Balancing policy, stored in the database: %1.").arg(Vocabulary::policyNames().join(QStringLiteral(", "))),
         tr("name"));
     const QCommandLineOption test(QStringLiteral("test"),
         tr("Test the key of upstream ID with GET {endpoint}/models (costs no tokens) and exit."), tr("id"));
@@ -96,10 +96,10 @@ CommandLine CommandLine::parse(const QStringList &arguments)
 
     if (parser.isSet(policy)) {
         c.policy = parser.value(policy).trimmed();
-        if (!Settings::knownPolicies().contains(*c.policy)) {
+        if (!Vocabulary::parsePolicy(*c.policy)) {
             c.action = Action::UsageError;
             c.error = tr("unknown policy '%1'; use one of: %2")
-                          .arg(*c.policy, Settings::knownPolicies().join(QStringLiteral(", ")));
+                          .arg(*c.policy, Vocabulary::policyNames().join(QStringLiteral(", ")));
             return c;
         }
     }

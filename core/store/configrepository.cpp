@@ -26,8 +26,8 @@ std::optional<Settings> ConfigRepository::load(QString *error) const
             for (const QString &t : value.split(QLatin1Char(','), Qt::SkipEmptyParts))
                 if (!t.trimmed().isEmpty())
                     s.tokens << t.trimmed();
-        } else if (key == QLatin1String(ConfigKey::policy) && Settings::knownPolicies().contains(value.trimmed())) {
-            s.policy = value.trimmed();
+        } else if (key == QLatin1String(ConfigKey::policy) && Vocabulary::parsePolicy(value.trimmed())) {
+            s.policy = *Vocabulary::parsePolicy(value.trimmed());
         } else if (key == QLatin1String(ConfigKey::timeout) && isNumber && number > 0) {
             s.timeoutSec = number;
         } else if (key == QLatin1String(ConfigKey::streamTimeout) && isNumber && number > 0) {
@@ -91,7 +91,8 @@ bool ConfigRepository::setValue(const char *key, const QString &value)
 bool ConfigRepository::save(const Settings &s)
 {
     m_db.transaction();
-    const bool ok = setValue(ConfigKey::policy, s.policy) && setValue(ConfigKey::timeout, QString::number(s.timeoutSec))
+    const bool ok = setValue(ConfigKey::policy, QString(Vocabulary::name(s.policy)))
+        && setValue(ConfigKey::timeout, QString::number(s.timeoutSec))
         && setValue(ConfigKey::streamTimeout, QString::number(s.streamTimeoutSec))
         && setValue(ConfigKey::idleTimeout, QString::number(s.idleTimeoutSec))
         && setValue(ConfigKey::recordBodies, s.recordBodies ? QStringLiteral("1") : QStringLiteral("0"))

@@ -55,7 +55,7 @@ void bindRecord(const RequestRecord &r, Binder &b)
     b.integer(r.promptTokens);
     b.integer(r.completionTokens);
     b.integer(r.totalTokens);
-    b.text(r.outcome);
+    b.text(QString(Vocabulary::name(r.outcome)));
     b.text(r.error);
     b.text(r.userAgent);
     b.integer(r.clientTokenId);
@@ -207,7 +207,7 @@ std::optional<QList<RequestRecord>> RecordRepository::recent(const RecordFilter 
         r.promptTokens = q.value(16).toInt();
         r.completionTokens = q.value(17).toInt();
         r.totalTokens = q.value(18).toInt();
-        r.outcome = q.value(19).toString();
+        r.outcome = Vocabulary::parseOutcome(q.value(19).toString()).value_or(Outcome::Failed);
         r.error = q.value(20).toString();
         r.userAgent = q.value(21).toString();
         r.body = q.value(22).toString();

@@ -86,7 +86,7 @@ private Q_SLOTS:
         // Within Retry-After the key rests: the next request goes to b directly.
         QCOMPARE(post("{}").body, QByteArray(R"({"from":"b"})"));
         QCOMPARE(m_a->requestCount(), 1);
-        QTest::qWait(2100);
+        m_env->clock().advance(2100);
         QCOMPARE(post("{}").body, QByteArray(R"({"from":"a"})"));
         QCOMPARE(m_a->requestCount(), 2);
     }
@@ -106,7 +106,7 @@ private Q_SLOTS:
         QCOMPARE(m_a->requestCount(), 1);
         QCOMPARE(m_b->requestCount(), 1);
         QVERIFY(t.elapsed() < 1000);
-        QTest::qWait(1100);
+        m_env->clock().advance(1100);
         m_a->setBehavior(Behavior::json(200, R"({"from":"a"})"));
         QCOMPARE(post("{}").body, QByteArray(R"({"from":"a"})"));
     }
@@ -136,7 +136,10 @@ private Q_SLOTS:
         QCOMPARE(m_a->requestCount(), 3);
         // a recovers; after the cooldown one probe finds it healthy.
         m_a->setBehavior(Behavior::json(200, R"({"from":"a"})"));
-        QTest::qWait(800);
+        // Not yet: the rest is 700 ms on the engine's clock.
+        m_env->clock().advance(600);
+        QCOMPARE(post("{}").body, QByteArray(R"({"from":"b"})"));
+        m_env->clock().advance(200);
         QCOMPARE(post("{}").body, QByteArray(R"({"from":"a"})"));
         QCOMPARE(post("{}").body, QByteArray(R"({"from":"a"})"));
     }

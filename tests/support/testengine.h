@@ -3,6 +3,7 @@
 #include "domain/upstream.h"
 #include "engine/engine.h"
 #include "rawhttp.h"
+#include "util/clock.h"
 
 #include <QTemporaryDir>
 
@@ -19,6 +20,8 @@ public:
 
     bool start();
     Engine *engine() const { return m_engine.get(); }
+    // The engine's clock for rests and cool-downs: it moves only when told.
+    ManualClock &clock() { return m_clock; }
     quint16 port() const { return m_engine->port(); }
     const DatabaseConfig &database() const { return m_options.database; }
     QString databasePath() const { return m_options.database.path; }
@@ -37,6 +40,7 @@ public:
 private:
     void reload();
     QTemporaryDir m_dir;
+    ManualClock m_clock;
     EngineOptions m_options;
     std::unique_ptr<Engine> m_engine;
 };

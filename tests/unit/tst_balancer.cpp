@@ -10,7 +10,7 @@ class TestBalancer : public QObject
     static Snapshot snapshotOf(const QList<int> &weights, const QString &policy)
     {
         Snapshot s;
-        s.settings.policy = policy;
+        s.settings.policy = Vocabulary::parsePolicy(policy).value();
         for (int i = 0; i < weights.size(); ++i) {
             Upstream u;
             u.id = i + 1;
@@ -91,7 +91,7 @@ private Q_SLOTS:
         health.attemptStarted(2, 0);
         QCOMPARE(ids(b.candidates(s, {})), (QList<qint64>{3, 2, 1}));
 
-        s.settings.policy = QStringLiteral("lowest_latency");
+        s.settings.policy = Policy::LowestLatency;
         health.succeeded(1, 50);
         health.succeeded(2, 400);
         health.succeeded(3, 120);
@@ -177,10 +177,31 @@ private Q_SLOTS:
         HealthTracker health;
         Balancer b(&health);
         const Snapshot s = snapshotOf({1, 1, 1}, QStringLiteral("order"));
-        const qint64 now = HealthTracker::nowMs();
+        const qint64 now = health.nowMs();
         health.failed(1, FailureClass::AuthRejected, QStringLiteral("HTTP 401"), now);
         health.failed(2, FailureClass::RateLimited, QStringLiteral("HTTP 429"), now, 5000);
         QCOMPARE(ids(b.candidates(s, {})), (QList<qint64>{3, 2, 1}));
+    }
+
+    void aRestEndsWhenTheClockMovesOn()
+    {
+        ManualClock clock;
+        HealthTuning tuning;
+        tuning.failuresToTrip = 1;
+        tuning.baseCooldownMs = 30 * 1000;
+        HealthTracker health(tuning, &clock);
+        Balancer b(&health);
+        const Snapshot s = snapshotOf({1, 1}, QStringLiteral("order"));
+        health.failed(1, FailureClass::ServerError, QStringLiteral("HTTP 503"), health.nowMs());
+        QCOMPARE(ids(b.candidates(s, {})), (QList<qint64>{2, 1}));
+        clock.advance(30 * 1000 - 1);
+        QCOMPARE(ids(b.candidates(s, {})), (QList<qint64>{2, 1}));
+        clock.advance(1);
+        // Half open: first again, for one probe at a time.
+        QCOMPARE(ids(b.candidates(s, {})), (QList<qint64>{1, 2}));
+        QCOMPARE(health.health(1).state, HealthState::CoolingDown);
+        health.attemptStarted(1, health.nowMs());
+        QCOMPARE(ids(b.candidates(s, {})), (QList<qint64>{2, 1}));
     }
 
     void stateChangesAreSignalled()

@@ -227,13 +227,13 @@ private Q_SLOTS:
         QVERIFY(repo.setValue(ConfigKey::authorization, QStringLiteral("t1, t2")));
         Settings s = *repo.load();
         QCOMPARE(s.tokens, (QStringList{QStringLiteral("t1"), QStringLiteral("t2")}));
-        s.policy = QStringLiteral("round_robin");
+        s.policy = Policy::RoundRobin;
         s.timeoutSec = 33;
         s.recordBodies = true;
         QVERIFY(repo.save(s));
         QVERIFY(repo.setValue(ConfigKey::authorization, QStringLiteral("t3")));
         const Settings again = *repo.load();
-        QCOMPARE(again.policy, QStringLiteral("round_robin"));
+        QCOMPARE(again.policy, Policy::RoundRobin);
         QCOMPARE(again.timeoutSec, 33);
         QVERIFY(again.recordBodies);
         QCOMPARE(again.tokens, QStringList{QStringLiteral("t3")});
