@@ -80,53 +80,6 @@ Save it anyway?</translation>
     </message>
 </context>
 <context>
-    <name>AdminApi</name>
-    <message>
-        <source>use GET or POST on /admin/upstreams</source>
-        <translation>use GET or POST on /admin/upstreams</translation>
-    </message>
-    <message>
-        <source>no upstream with ID %1</source>
-        <translation>no upstream with ID %1</translation>
-    </message>
-    <message>
-        <source>use GET, PUT or DELETE on /admin/upstreams/:id</source>
-        <translation>use GET, PUT or DELETE on /admin/upstreams/:id</translation>
-    </message>
-    <message>
-        <source>use POST on /admin/login</source>
-        <translation>use POST on /admin/login</translation>
-    </message>
-    <message>
-        <source>use GET on /admin/request_records</source>
-        <translation>use GET on /admin/request_records</translation>
-    </message>
-    <message>
-        <source>use GET on /admin/stats</source>
-        <translation>use GET on /admin/stats</translation>
-    </message>
-    <message>
-        <source>use GET or PUT on /admin/config</source>
-        <translation>use GET or PUT on /admin/config</translation>
-    </message>
-    <message>
-        <source>no such admin resource: %1</source>
-        <translation>no such admin resource: %1</translation>
-    </message>
-    <message>
-        <source>the body must be a JSON object</source>
-        <translation>the body must be a JSON object</translation>
-    </message>
-    <message>
-        <source>cannot read the records</source>
-        <translation>cannot read the records</translation>
-    </message>
-    <message>
-        <source>cannot store the settings</source>
-        <translation>cannot store the settings</translation>
-    </message>
-</context>
-<context>
     <name>AppController</name>
     <message>
         <source>No system tray</source>
@@ -340,6 +293,65 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     </message>
 </context>
 <context>
+    <name>ConfigService</name>
+    <message>
+        <source>no upstream with ID %1</source>
+        <translation>no upstream with ID %1</translation>
+    </message>
+    <message>
+        <source>an upstream with this SK and Endpoint exists already (ID %1)</source>
+        <translation>an upstream with this SK and Endpoint exists already (ID %1)</translation>
+    </message>
+    <message>
+        <source>the database said: %1</source>
+        <translation>the database said: %1</translation>
+    </message>
+    <message>
+        <source>SK must not be empty</source>
+        <translation>SK must not be empty</translation>
+    </message>
+    <message>
+        <source>Endpoint must not be empty</source>
+        <translation>Endpoint must not be empty</translation>
+    </message>
+    <message>
+        <source>Endpoint must be an http:// or https:// URL, got '%1'</source>
+        <translation>Endpoint must be an http:// or https:// URL, got '%1'</translation>
+    </message>
+    <message>
+        <source>Weight must be 0 or more</source>
+        <translation>Weight must be 0 or more</translation>
+    </message>
+    <message>
+        <source>a timeout must be 0 (the default) or more</source>
+        <translation>a timeout must be 0 (the default) or more</translation>
+    </message>
+    <message>
+        <source>a timeout must be at least 1 second</source>
+        <translation>a timeout must be at least 1 second</translation>
+    </message>
+    <message>
+        <source>record limits must be 0 or more</source>
+        <translation>record limits must be 0 or more</translation>
+    </message>
+    <message>
+        <source>WebhookURL must be an http:// or https:// URL, or empty to turn alerts off</source>
+        <translation>WebhookURL must be an http:// or https:// URL, or empty to turn alerts off</translation>
+    </message>
+    <message>
+        <source>WebhookFormat must be one of: generic, feishu, matrix</source>
+        <translation>WebhookFormat must be one of: generic, feishu, matrix</translation>
+    </message>
+    <message>
+        <source>cannot store the settings</source>
+        <translation>cannot store the settings</translation>
+    </message>
+    <message>
+        <source>cannot store the client token</source>
+        <translation>cannot store the client token</translation>
+    </message>
+</context>
+<context>
     <name>Engine</name>
     <message>
         <source>cannot store the client token in %1</source>
@@ -481,18 +493,6 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
         <translation>Enabled must be true or false</translation>
     </message>
     <message>
-        <source>SK must not be empty</source>
-        <translation>SK must not be empty</translation>
-    </message>
-    <message>
-        <source>Endpoint must not be empty</source>
-        <translation>Endpoint must not be empty</translation>
-    </message>
-    <message>
-        <source>Endpoint must be an http:// or https:// URL, got '%1'</source>
-        <translation>Endpoint must be an http:// or https:// URL, got '%1'</translation>
-    </message>
-    <message>
         <source>Policy must be one of: %1</source>
         <translation>Policy must be one of: %1</translation>
     </message>
@@ -555,14 +555,6 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     <message>
         <source>no upstream with ID %1</source>
         <translation>no upstream with ID %1</translation>
-    </message>
-    <message>
-        <source>WebhookURL must be an http:// or https:// URL, or empty to turn alerts off</source>
-        <translation>WebhookURL must be an http:// or https:// URL, or empty to turn alerts off</translation>
-    </message>
-    <message>
-        <source>WebhookFormat must be one of: generic, feishu, matrix</source>
-        <translation>WebhookFormat must be one of: generic, feishu, matrix</translation>
     </message>
 </context>
 <context>
@@ -808,6 +800,21 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
         <source>The new token could not be stored.</source>
         <translation>The new token could not be stored.</translation>
     </message>
+    <message>
+        <source>Settings</source>
+        <translation>Settings</translation>
+    </message>
+    <message>
+        <source>The settings were not saved: %1</source>
+        <translation>The settings were not saved: %1</translation>
+    </message>
+</context>
+<context>
+    <name>TcpStream</name>
+    <message>
+        <source>the remote host closed the connection</source>
+        <translation>the remote host closed the connection</translation>
+    </message>
 </context>
 <context>
     <name>TrayController</name>
@@ -938,6 +945,10 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
         <source>the upstream closed the connection without an answer</source>
         <translation>the upstream closed the connection without an answer</translation>
     </message>
+    <message>
+        <source>the upstream's response is ambiguous or malformed (%1)</source>
+        <translation>the upstream's response is ambiguous or malformed (%1)</translation>
+    </message>
 </context>
 <context>
     <name>UpstreamProbe</name>
@@ -979,26 +990,6 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     <message>
         <source> · %1 ms</source>
         <translation> · %1 ms</translation>
-    </message>
-    <message>
-        <source>The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.</source>
-        <translation>The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.</translation>
-    </message>
-    <message>
-        <source>The API key must not be empty.</source>
-        <translation>The API key must not be empty.</translation>
-    </message>
-    <message>
-        <source>The weight must be a whole number, 0 or more.</source>
-        <translation>The weight must be a whole number, 0 or more.</translation>
-    </message>
-    <message>
-        <source>Another upstream has the same key and endpoint.</source>
-        <translation>Another upstream has the same key and endpoint.</translation>
-    </message>
-    <message>
-        <source>The change was not saved: %1</source>
-        <translation>The change was not saved: %1</translation>
     </message>
     <message>
         <source>ID</source>
@@ -1122,10 +1113,6 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     <message>
         <source>No upstreams yet. Click &lt;b&gt;Add…&lt;/b&gt; and paste an API key; every client then uses this proxy's base URL and token instead.</source>
         <translation>No upstreams yet. Click &lt;b&gt;Add…&lt;/b&gt; and paste an API key; every client then uses this proxy's base URL and token instead.</translation>
-    </message>
-    <message>
-        <source>The proxy could not reload the upstreams: %1</source>
-        <translation>The proxy could not reload the upstreams: %1</translation>
     </message>
     <message>
         <source>Added upstream %1.</source>

@@ -80,53 +80,6 @@ Save it anyway?</source>
     </message>
 </context>
 <context>
-    <name>AdminApi</name>
-    <message>
-        <source>use GET or POST on /admin/upstreams</source>
-        <translation>use GET or POST on /admin/upstreams</translation>
-    </message>
-    <message>
-        <source>no upstream with ID %1</source>
-        <translation>no upstream with ID %1</translation>
-    </message>
-    <message>
-        <source>use GET, PUT or DELETE on /admin/upstreams/:id</source>
-        <translation>use GET, PUT or DELETE on /admin/upstreams/:id</translation>
-    </message>
-    <message>
-        <source>use POST on /admin/login</source>
-        <translation>use POST on /admin/login</translation>
-    </message>
-    <message>
-        <source>use GET on /admin/request_records</source>
-        <translation>use GET on /admin/request_records</translation>
-    </message>
-    <message>
-        <source>use GET on /admin/stats</source>
-        <translation>use GET on /admin/stats</translation>
-    </message>
-    <message>
-        <source>use GET or PUT on /admin/config</source>
-        <translation>use GET or PUT on /admin/config</translation>
-    </message>
-    <message>
-        <source>no such admin resource: %1</source>
-        <translation>no such admin resource: %1</translation>
-    </message>
-    <message>
-        <source>the body must be a JSON object</source>
-        <translation>the body must be a JSON object</translation>
-    </message>
-    <message>
-        <source>cannot read the records</source>
-        <translation>cannot read the records</translation>
-    </message>
-    <message>
-        <source>cannot store the settings</source>
-        <translation>cannot store the settings</translation>
-    </message>
-</context>
-<context>
     <name>AppController</name>
     <message>
         <source>No system tray</source>
@@ -197,7 +150,7 @@ Save it anyway?</source>
     </message>
     <message>
         <source>no upstream with ID %1</source>
-        <translation>no upstream with ID %1</translation>
+        <translation>没有 ID 为 %1 的上游</translation>
     </message>
     <message>
         <source>OK: upstream %1 answered in %2 ms, %3 models</source>
@@ -337,6 +290,65 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     <message>
         <source>code</source>
         <translation>代码</translation>
+    </message>
+</context>
+<context>
+    <name>ConfigService</name>
+    <message>
+        <source>no upstream with ID %1</source>
+        <translation>没有 ID 为 %1 的上游</translation>
+    </message>
+    <message>
+        <source>an upstream with this SK and Endpoint exists already (ID %1)</source>
+        <translation>已有相同密钥和地址的上游(ID %1)</translation>
+    </message>
+    <message>
+        <source>the database said: %1</source>
+        <translation>数据库报告:%1</translation>
+    </message>
+    <message>
+        <source>SK must not be empty</source>
+        <translation>API 密钥(SK)不能为空</translation>
+    </message>
+    <message>
+        <source>Endpoint must not be empty</source>
+        <translation>地址(Endpoint)不能为空</translation>
+    </message>
+    <message>
+        <source>Endpoint must be an http:// or https:// URL, got '%1'</source>
+        <translation>地址必须是 http:// 或 https:// URL,而不是 '%1'</translation>
+    </message>
+    <message>
+        <source>Weight must be 0 or more</source>
+        <translation>权重必须为 0 或更大</translation>
+    </message>
+    <message>
+        <source>a timeout must be 0 (the default) or more</source>
+        <translation>超时必须为 0(使用默认值)或更大</translation>
+    </message>
+    <message>
+        <source>a timeout must be at least 1 second</source>
+        <translation>超时至少为 1 秒</translation>
+    </message>
+    <message>
+        <source>record limits must be 0 or more</source>
+        <translation>记录限制必须为 0 或更大</translation>
+    </message>
+    <message>
+        <source>WebhookURL must be an http:// or https:// URL, or empty to turn alerts off</source>
+        <translation>Webhook 地址必须是 http:// 或 https:// URL,留空则关闭告警</translation>
+    </message>
+    <message>
+        <source>WebhookFormat must be one of: generic, feishu, matrix</source>
+        <translation>Webhook 格式必须是 generic、feishu 或 matrix 之一</translation>
+    </message>
+    <message>
+        <source>cannot store the settings</source>
+        <translation>无法保存设置</translation>
+    </message>
+    <message>
+        <source>cannot store the client token</source>
+        <translation>无法保存客户端令牌</translation>
     </message>
 </context>
 <context>
@@ -481,18 +493,6 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
         <translation>Enabled must be true or false</translation>
     </message>
     <message>
-        <source>SK must not be empty</source>
-        <translation>SK must not be empty</translation>
-    </message>
-    <message>
-        <source>Endpoint must not be empty</source>
-        <translation>Endpoint must not be empty</translation>
-    </message>
-    <message>
-        <source>Endpoint must be an http:// or https:// URL, got '%1'</source>
-        <translation>Endpoint must be an http:// or https:// URL, got '%1'</translation>
-    </message>
-    <message>
         <source>Policy must be one of: %1</source>
         <translation>Policy must be one of: %1</translation>
     </message>
@@ -550,19 +550,11 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     </message>
     <message>
         <source>an upstream with this SK and Endpoint exists already (ID %1)</source>
-        <translation>an upstream with this SK and Endpoint exists already (ID %1)</translation>
+        <translation>已有相同密钥和地址的上游(ID %1)</translation>
     </message>
     <message>
         <source>no upstream with ID %1</source>
-        <translation>no upstream with ID %1</translation>
-    </message>
-    <message>
-        <source>WebhookURL must be an http:// or https:// URL, or empty to turn alerts off</source>
-        <translation>WebhookURL must be an http:// or https:// URL, or empty to turn alerts off</translation>
-    </message>
-    <message>
-        <source>WebhookFormat must be one of: generic, feishu, matrix</source>
-        <translation>WebhookFormat must be one of: generic, feishu, matrix</translation>
+        <translation>没有 ID 为 %1 的上游</translation>
     </message>
 </context>
 <context>
@@ -808,6 +800,21 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
         <source>The new token could not be stored.</source>
         <translation>无法保存新令牌。</translation>
     </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>The settings were not saved: %1</source>
+        <translation>设置未保存:%1</translation>
+    </message>
+</context>
+<context>
+    <name>TcpStream</name>
+    <message>
+        <source>the remote host closed the connection</source>
+        <translation>远程主机关闭了连接</translation>
+    </message>
 </context>
 <context>
     <name>TrayController</name>
@@ -938,6 +945,10 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
         <source>the upstream closed the connection without an answer</source>
         <translation>上游没有响应就关闭了连接</translation>
     </message>
+    <message>
+        <source>the upstream's response is ambiguous or malformed (%1)</source>
+        <translation>上游的响应有歧义或格式错误(%1)</translation>
+    </message>
 </context>
 <context>
     <name>UpstreamProbe</name>
@@ -979,26 +990,6 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     <message>
         <source> · %1 ms</source>
         <translation> · %1 ms</translation>
-    </message>
-    <message>
-        <source>The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.</source>
-        <translation>地址必须是 http:// 或 https:// 开头的 URL,例如 https://api.openai.com/v1。</translation>
-    </message>
-    <message>
-        <source>The API key must not be empty.</source>
-        <translation>API 密钥不能为空。</translation>
-    </message>
-    <message>
-        <source>The weight must be a whole number, 0 or more.</source>
-        <translation>权重必须是大于等于 0 的整数。</translation>
-    </message>
-    <message>
-        <source>Another upstream has the same key and endpoint.</source>
-        <translation>已有另一个上游使用相同的密钥和地址。</translation>
-    </message>
-    <message>
-        <source>The change was not saved: %1</source>
-        <translation>修改未保存:%1</translation>
     </message>
     <message>
         <source>ID</source>
@@ -1122,10 +1113,6 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     <message>
         <source>No upstreams yet. Click &lt;b&gt;Add…&lt;/b&gt; and paste an API key; every client then uses this proxy's base URL and token instead.</source>
         <translation>还没有上游。点击&lt;b&gt;添加…&lt;/b&gt;并粘贴一个 API 密钥;之后所有客户端改用本代理的基地址和令牌。</translation>
-    </message>
-    <message>
-        <source>The proxy could not reload the upstreams: %1</source>
-        <translation>代理无法重新加载上游:%1</translation>
     </message>
     <message>
         <source>Added upstream %1.</source>

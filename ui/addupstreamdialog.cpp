@@ -1,8 +1,7 @@
 #include "addupstreamdialog.h"
 
 #include "domain/upstream.h"
-#include "proxy/upstreamclient.h"
-#include "proxy/upstreamprobe.h"
+#include "service/configservice.h"
 
 #include <QAction>
 #include <QCheckBox>
@@ -12,10 +11,11 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
+#include <QPointer>
 #include <QPushButton>
 #include <QVBoxLayout>
 
-AddUpstreamDialog::AddUpstreamDialog(QWidget *parent)
+AddUpstreamDialog::AddUpstreamDialog(ConfigService *service, QWidget *parent)
     : QDialog(parent)
     , m_name(new QLineEdit)
     , m_endpoint(new QComboBox)
@@ -23,7 +23,7 @@ AddUpstreamDialog::AddUpstreamDialog(QWidget *parent)
     , m_test(new QCheckBox(tr("Test the key before saving")))
     , m_message(new QLabel)
     , m_buttons(new QDialogButtonBox(QDialogButtonBox::Save | QDialogButtonBox::Cancel))
-    , m_client(new UpstreamClient(this))
+    , m_service(service)
 {
     setWindowTitle(tr("Add upstream"));
     m_name->setPlaceholderText(tr("optional, e.g. work key"));
@@ -112,9 +112,10 @@ void AddUpstreamDialog::runTest()
     m_testing = true;
     updateState();
     m_message->setText(tr("Testing the key…"));
-    auto *probe = new UpstreamProbe(m_client, upstream(), 10000, this);
-    connect(probe, &UpstreamProbe::done, this, [this, probe](const ProbeResult &r) {
-        probe->deleteLater();
+    QPointer<AddUpstreamDialog> dialog(this);
+    m_service->testKey(upstream(), [this, dialog](const ProbeResult &r) {
+        if (!dialog)
+            return;
         m_testing = false;
         updateState();
         if (r.ok) {
@@ -129,5 +130,4 @@ void AddUpstreamDialog::runTest()
         if (answer == QMessageBox::Yes)
             QDialog::accept();
     });
-    probe->start();
 }

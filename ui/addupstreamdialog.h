@@ -9,7 +9,7 @@ class QComboBox;
 class QDialogButtonBox;
 class QLabel;
 class QLineEdit;
-class UpstreamClient;
+class ConfigService;
 
 // Asks for a new upstream: name, endpoint (with presets), key; checks the
 // URL and the key as they are typed and can test the key before saving.
@@ -17,7 +17,8 @@ class AddUpstreamDialog : public QDialog
 {
     Q_OBJECT
 public:
-    explicit AddUpstreamDialog(QWidget *parent = nullptr);
+    // The key test runs through `service`.
+    explicit AddUpstreamDialog(ConfigService *service, QWidget *parent = nullptr);
 
     Upstream upstream() const;
     // For tests: fill the form.
@@ -37,6 +38,6 @@ private:
     QCheckBox *m_test;
     QLabel *m_message;
     QDialogButtonBox *m_buttons;
-    UpstreamClient *m_client;
+    ConfigService *m_service;
     bool m_testing = false;
 };

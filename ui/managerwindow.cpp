@@ -5,6 +5,7 @@
 #include "models/requestlogmodel.h"
 #include "preferences.h"
 #include "requestspage.h"
+#include "service/configservice.h"
 #include "settingspage.h"
 #include "upstreamspage.h"
 
@@ -18,10 +19,11 @@ ManagerWindow::ManagerWindow(Engine *engine, std::shared_ptr<DbConnection> db, R
     : QMainWindow(parent)
     , m_engine(engine)
     , m_log(log)
+    , m_service(new ConfigService(db, engine->snapshots(), engine->health(), nullptr, this))
     , m_tabs(new QTabWidget)
-    , m_upstreams(new UpstreamsPage(engine, db))
+    , m_upstreams(new UpstreamsPage(engine, db, m_service))
     , m_requests(new RequestsPage(engine, log))
-    , m_settings(new SettingsPage(engine, db))
+    , m_settings(new SettingsPage(engine, m_service))
     , m_status(new QLabel)
 {
     setWindowTitle(tr("openai-api-route"));

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+class ConfigService;
 class DbConnection;
 class Engine;
 class QLabel;
@@ -14,12 +15,15 @@ class SettingsPage;
 class UpstreamsPage;
 
 // The manager: upstreams, live requests, settings, and a status bar.
-class ManagerWindow : public QMainWindow
+class ManagerWindow final : public QMainWindow
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ManagerWindow)
 public:
     ManagerWindow(Engine *engine, std::shared_ptr<DbConnection> db, RequestLogModel *log, QWidget *parent = nullptr);
 
+    // The GUI thread's way to change upstreams, tokens and settings.
+    ConfigService *service() const { return m_service; }
     UpstreamsPage *upstreams() const { return m_upstreams; }
     RequestsPage *requests() const { return m_requests; }
     SettingsPage *settings() const { return m_settings; }
@@ -37,6 +41,7 @@ protected:
 private:
     Engine *m_engine;
     RequestLogModel *m_log;
+    ConfigService *m_service;
     QTabWidget *m_tabs;
     UpstreamsPage *m_upstreams;
     RequestsPage *m_requests;

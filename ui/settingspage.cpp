@@ -1,13 +1,11 @@
 #include "settingspage.h"
-#include "store/snapshotloader.h"
 
 #include "domain/snapshot.h"
 #include "engine/engine.h"
 #include "preferences.h"
 #include "runtime/autostart.h"
 #include "runtime/listenaddress.h"
-#include "store/configrepository.h"
-#include "store/database.h"
+#include "service/configservice.h"
 #include "util/secrets.h"
 
 #include <QAction>
@@ -23,10 +21,10 @@
 #include <QPushButton>
 #include <QSpinBox>
 
-SettingsPage::SettingsPage(Engine *engine, std::shared_ptr<DbConnection> db, QWidget *parent)
+SettingsPage::SettingsPage(Engine *engine, ConfigService *service, QWidget *parent)
     : QWidget(parent)
     , m_engine(engine)
-    , m_db(std::move(db))
+    , m_service(service)
     , m_address(new QLineEdit)
     , m_addressMessage(new QLabel)
     , m_token(new QLineEdit)
@@ -164,11 +162,10 @@ void SettingsPage::regenerateToken(bool ask)
             != QMessageBox::Yes)
         return;
     const QString token = Secrets::generateToken();
-    if (!ConfigRepository(m_db->db()).setValue(ConfigKey::authorization, token)) {
+    if (!m_service->setTokens({token}).ok()) {
         QMessageBox::warning(this, tr("Regenerate token"), tr("The new token could not be stored."));
         return;
     }
-    reloadSnapshot(*m_engine->snapshots(), *m_db);
     load();
 }
 
@@ -182,6 +179,6 @@ void SettingsPage::saveSettings()
     s.streamTimeoutSec = m_streamTimeout->value();
     s.idleTimeoutSec = m_idleTimeout->value();
     s.recordBodies = m_recordBodies->isChecked();
-    if (ConfigRepository(m_db->db()).save(s))
-        reloadSnapshot(*m_engine->snapshots(), *m_db);
+    if (const ChangeResult r = m_service->saveSettings(s); !r.ok())
+        QMessageBox::warning(this, tr("Settings"), tr("The settings were not saved: %1").arg(r.error->translated()));
 }

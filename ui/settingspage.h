@@ -2,9 +2,7 @@
 
 #include <QWidget>
 
-#include <memory>
-
-class DbConnection;
+class ConfigService;
 class Engine;
 class QCheckBox;
 class QComboBox;
@@ -14,11 +12,12 @@ class QSpinBox;
 
 // Listen address, client token, policy, timeouts, records, start at login
 // and language. Everything but the last two is stored in the database.
-class SettingsPage : public QWidget
+class SettingsPage final : public QWidget
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SettingsPage)
 public:
-    SettingsPage(Engine *engine, std::shared_ptr<DbConnection> db, QWidget *parent = nullptr);
+    SettingsPage(Engine *engine, ConfigService *service, QWidget *parent = nullptr);
 
     QLineEdit *addressEdit() const { return m_address; }
     QLabel *addressMessage() const { return m_addressMessage; }
@@ -33,7 +32,7 @@ public Q_SLOTS:
 
 private:
     Engine *m_engine;
-    std::shared_ptr<DbConnection> m_db;
+    ConfigService *m_service;
     QLineEdit *m_address;
     QLabel *m_addressMessage;
     QLineEdit *m_token;

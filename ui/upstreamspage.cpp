@@ -1,30 +1,29 @@
 #include "upstreamspage.h"
-#include "store/snapshotloader.h"
 
 #include "addupstreamdialog.h"
 #include "domain/snapshot.h"
 #include "engine/engine.h"
 #include "models/upstreamtablemodel.h"
 #include "preferences.h"
-#include "proxy/upstreamclient.h"
-#include "proxy/upstreamprobe.h"
+#include "service/configservice.h"
 #include "store/database.h"
-#include "store/upstreamrepository.h"
 
 #include <QApplication>
 #include <QHeaderView>
 #include <QLabel>
 #include <QMessageBox>
+#include <QPointer>
 #include <QTableView>
 #include <QTimer>
 #include <QToolBar>
 #include <QVBoxLayout>
 
-UpstreamsPage::UpstreamsPage(Engine *engine, std::shared_ptr<DbConnection> db, QWidget *parent)
+UpstreamsPage::UpstreamsPage(Engine *engine, std::shared_ptr<DbConnection> db, ConfigService *service, QWidget *parent)
     : QWidget(parent)
     , m_engine(engine)
     , m_db(std::move(db))
-    , m_model(new UpstreamTableModel(this, m_db->db()))
+    , m_service(service)
+    , m_model(new UpstreamTableModel(this, m_db->db(), service))
     , m_view(new QTableView)
     , m_message(new QLabel)
     , m_empty(new QLabel)
@@ -104,10 +103,7 @@ UpstreamsPage::UpstreamsPage(Engine *engine, std::shared_ptr<DbConnection> db, Q
     layout->addWidget(m_view, 1);
 
     connect(m_model, &UpstreamTableModel::validationFailed, this, [this](const QString &m) { showMessage(m, true); });
-    connect(m_model, &UpstreamTableModel::edited, this, [this] {
-        showMessage(QString(), false);
-        applyToProxy();
-    });
+    connect(m_model, &UpstreamTableModel::edited, this, [this] { showMessage(QString(), false); });
     connect(m_engine, &Engine::healthChanged, m_model, &UpstreamTableModel::healthChanged);
     connect(m_engine->snapshots(), &SnapshotHolder::changed, this, &UpstreamsPage::refresh, Qt::QueuedConnection);
     // Counters move with every request; a cheap re-read while visible.
@@ -155,24 +151,16 @@ qint64 UpstreamsPage::selectedId() const
     return current.isValid() ? m_model->idAt(current.row()) : 0;
 }
 
-void UpstreamsPage::applyToProxy()
-{
-    QString error;
-    if (!reloadSnapshot(*m_engine->snapshots(), *m_db, &error))
-        showMessage(tr("The proxy could not reload the upstreams: %1").arg(error), true);
-}
-
 void UpstreamsPage::addUpstream()
 {
-    AddUpstreamDialog dialog(this);
+    AddUpstreamDialog dialog(m_service, this);
     if (dialog.exec() != QDialog::Accepted)
         return;
-    const StoreOutcome out = UpstreamRepository(m_db->db()).create(dialog.upstream());
+    const ChangeResult out = m_service->createUpstream(dialog.upstream());
     if (!out.ok()) {
-        showMessage(out.message, true);
+        showMessage(out.error->translated(), true);
         return;
     }
-    applyToProxy();
     refresh();
     const int row = m_model->rowOf(out.id);
     if (row >= 0)
@@ -189,27 +177,23 @@ void UpstreamsPage::deleteSelected()
         this, tr("Delete upstream"), tr("Delete upstream %1? Its key is removed from the database.").arg(id));
     if (answer != QMessageBox::Yes)
         return;
-    const StoreOutcome out = UpstreamRepository(m_db->db()).remove(id);
+    const ChangeResult out = m_service->deleteUpstream(id);
     if (!out.ok())
-        showMessage(out.message, true);
-    applyToProxy();
+        showMessage(out.error->translated(), true);
     refresh();
 }
 
 void UpstreamsPage::testSelected()
 {
     const qint64 id = selectedId();
-    const auto u = UpstreamRepository(m_db->db()).get(id);
-    if (!u)
+    if (id <= 0)
         return;
     showMessage(tr("Testing upstream %1…").arg(id), false);
-    auto *client = new UpstreamClient(this);
-    auto *probe = new UpstreamProbe(client, *u, 10000, client);
-    connect(probe, &UpstreamProbe::done, this, [this, client, id](const ProbeResult &r) {
-        client->deleteLater();
+    QPointer<UpstreamsPage> page(this);
+    const bool started = m_service->testUpstream(id, [this, page, id](const ProbeResult &r) {
+        if (!page)
+            return;
         if (r.ok) {
-            if (m_engine->health())
-                m_engine->health()->reset(id);
             showMessage(tr("Upstream %1 works: %2 ms, %3 models.").arg(id).arg(r.latencyMs).arg(r.modelCount), false);
         } else {
             const QString why = r.status ? tr("HTTP %1: %2").arg(r.status).arg(r.error) : r.error;
@@ -217,7 +201,8 @@ void UpstreamsPage::testSelected()
         }
         m_model->healthChanged();
     });
-    probe->start();
+    if (!started)
+        showMessage(QString(), false); // deleted meanwhile
 }
 
 void UpstreamsPage::moveSelected(int delta)
@@ -233,15 +218,8 @@ void UpstreamsPage::moveSelected(int delta)
     for (int r = 0; r < m_model->rowCount(); ++r)
         ids << m_model->idAt(r);
     ids.swapItemsAt(row, target);
-    UpstreamRepository repo(m_db->db());
-    m_db->db().transaction();
-    for (int i = 0; i < ids.size(); ++i) {
-        UpstreamPatch p;
-        p.sortOrder = (i + 1) * 10;
-        repo.update(ids[i], p);
-    }
-    m_db->db().commit();
-    applyToProxy();
+    if (const ChangeResult out = m_service->reorderUpstreams(ids); !out.ok())
+        showMessage(out.error->translated(), true);
     refresh();
     m_view->selectRow(m_model->rowOf(id));
 }

@@ -9,14 +9,17 @@ class Engine;
 class QLabel;
 class QTableView;
 class QTimer;
+class ConfigService;
 class UpstreamTableModel;
 
 // The upstreams table with its actions: add, delete, test, reorder, reveal.
-class UpstreamsPage : public QWidget
+class UpstreamsPage final : public QWidget
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(UpstreamsPage)
 public:
-    UpstreamsPage(Engine *engine, std::shared_ptr<DbConnection> db, QWidget *parent = nullptr);
+    // Reads through `db`; changes go through `service`.
+    UpstreamsPage(Engine *engine, std::shared_ptr<DbConnection> db, ConfigService *service, QWidget *parent = nullptr);
 
     UpstreamTableModel *model() const { return m_model; }
     QTableView *view() const { return m_view; }
@@ -32,11 +35,11 @@ public Q_SLOTS:
 
 private:
     qint64 selectedId() const;
-    void applyToProxy();
     void updateEmptyState();
 
     Engine *m_engine;
     std::shared_ptr<DbConnection> m_db;
+    ConfigService *m_service;
     UpstreamTableModel *m_model;
     QTableView *m_view;
     QLabel *m_message;

@@ -1,5 +1,4 @@
 #include "admin/adminapi.h"
-#include "store/snapshotloader.h"
 
 #include "admin/adminjson.h"
 #include "auth/authenticator.h"
@@ -7,14 +6,16 @@
 #include "domain/snapshot.h"
 #include "http/errorbody.h"
 #include "http/httpresponder.h"
-#include "proxy/upstreamprobe.h"
-#include "store/configrepository.h"
+#include "service/configservice.h"
+#include "store/database.h"
 #include "store/recordrepository.h"
 #include "store/upstreamrepository.h"
 #include "util/logging.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
+#include <QPointer>
 #include <QUrlQuery>
 
 namespace {
@@ -28,93 +29,116 @@ std::optional<QJsonObject> parseObject(const QByteArray &body)
     return doc.object();
 }
 
-ApiError::Kind kindOf(StoreError e)
+ApiError::Kind kindOf(ChangeError::Kind kind)
 {
-    switch (e) {
-    case StoreError::NotFound: return ApiError::Kind::NotFound;
-    case StoreError::Duplicate: return ApiError::Kind::Conflict;
-    default: return ApiError::Kind::Internal;
+    switch (kind) {
+    case ChangeError::Kind::Invalid: return ApiError::Kind::BadRequest;
+    case ChangeError::Kind::NotFound: return ApiError::Kind::NotFound;
+    case ChangeError::Kind::Conflict: return ApiError::Kind::Conflict;
+    case ChangeError::Kind::Internal: return ApiError::Kind::Internal;
     }
+    return ApiError::Kind::Internal;
+}
+
+// "/admin/upstreams/:id/test" against a path: the segments must be equal,
+// and ":id" takes a positive integer.
+bool matches(QByteArrayView pattern, QByteArrayView path, qint64 *id)
+{
+    if (path.size() > 1 && path.endsWith('/'))
+        path.chop(1);
+    while (!pattern.isEmpty() || !path.isEmpty()) {
+        if (pattern.isEmpty() || path.isEmpty() || pattern.front() != '/' || path.front() != '/')
+            return false;
+        pattern = pattern.sliced(1);
+        path = path.sliced(1);
+        const qsizetype pEnd = pattern.indexOf('/');
+        const qsizetype sEnd = path.indexOf('/');
+        const QByteArrayView want = pEnd < 0 ? pattern : pattern.first(pEnd);
+        const QByteArrayView have = sEnd < 0 ? path : path.first(sEnd);
+        if (want == ":id") {
+            bool ok = false;
+            *id = have.toByteArray().toLongLong(&ok);
+            if (!ok || *id <= 0)
+                return false;
+        } else if (want != have) {
+            return false;
+        }
+        pattern = pEnd < 0 ? QByteArrayView() : pattern.sliced(pEnd);
+        path = sEnd < 0 ? QByteArrayView() : path.sliced(sEnd);
+    }
+    return true;
 }
 
 } // namespace
 
 AdminApi::AdminApi(std::shared_ptr<DbConnection> connection, SnapshotHolder *snapshots, HealthTracker *health,
     UpstreamClient *upstreams, QObject *parent)
-    : QObject(parent), m_conn(std::move(connection)), m_snapshots(snapshots), m_health(health), m_upstreams(upstreams)
+    : QObject(parent)
+    , m_conn(connection)
+    , m_snapshots(snapshots)
+    , m_health(health)
+    , m_service(new ConfigService(std::move(connection), snapshots, health, upstreams, this))
 { }
+
+AdminApi::~AdminApi() = default;
 
 void AdminApi::handle(const HttpRequest &request, HttpResponder *responder)
 {
     // The admin API checks the token always, -noauth or not (as the Go tool).
     const auto verdict
         = Authenticator::check(request.headers.value("authorization"), m_snapshots->current()->settings.tokens);
-    if (verdict == Authenticator::Verdict::Accepted) {
-        const QList<QByteArray> parts = request.path.split('/'); // "", "admin", "upstreams", id, "test"
-        if (parts.size() == 5 && parts[2] == "upstreams" && parts[4] == "test" && request.method == "POST") {
-            testUpstream(parts[3].toLongLong(), responder);
-            return;
-        }
-    }
-    Reply reply = verdict == Authenticator::Verdict::Accepted
-        ? route(request)
+    const Reply reply = verdict == Authenticator::Verdict::Accepted
+        ? route(request, responder)
         : error(ApiError::Kind::Unauthorized, Authenticator::message(verdict));
-    responder->sendJson(reply.first, reply.second.toJson(QJsonDocument::Compact));
+    if (!reply.deferred)
+        responder->sendJson(reply.status, reply.json);
 }
 
-AdminApi::Reply AdminApi::route(const HttpRequest &request)
+AdminApi::Reply AdminApi::route(const HttpRequest &request, HttpResponder *responder)
 {
-    const QList<QByteArray> parts = request.path.mid(7).split('/'); // after "/admin/"
-    const QByteArray &method = request.method;
-    const QByteArray resource = parts.value(0);
-    const bool hasId = parts.size() >= 2 && !parts[1].isEmpty();
-
-    if (resource == "upstreams" && parts.size() <= 2) {
-        if (!hasId) {
-            if (method == "GET")
-                return listUpstreams();
-            if (method == "POST")
-                return createUpstream(request.body);
-            return error(ApiError::Kind::MethodNotAllowed, tr("use GET or POST on /admin/upstreams"));
-        }
-        bool ok = false;
-        const qint64 id = parts[1].toLongLong(&ok);
-        if (!ok || id <= 0)
-            return error(ApiError::Kind::NotFound, tr("no upstream with ID %1").arg(QString::fromUtf8(parts[1])));
-        if (method == "GET")
-            return getUpstream(id);
-        if (method == "PUT" || method == "PATCH")
-            return updateUpstream(id, request.body);
-        if (method == "DELETE")
-            return deleteUpstream(id);
-        return error(ApiError::Kind::MethodNotAllowed, tr("use GET, PUT or DELETE on /admin/upstreams/:id"));
+    struct Route
+    {
+        QByteArrayView method;
+        QByteArrayView pattern;
+        Handler handler;
+    };
+    // Every call of the admin API; a path that matches with another method is a 405.
+    static const Route routes[] = {
+        {"GET", "/admin/upstreams", &AdminApi::listUpstreams},
+        {"POST", "/admin/upstreams", &AdminApi::createUpstream},
+        {"GET", "/admin/upstreams/:id", &AdminApi::getUpstream},
+        {"PUT", "/admin/upstreams/:id", &AdminApi::updateUpstream},
+        {"PATCH", "/admin/upstreams/:id", &AdminApi::updateUpstream},
+        {"DELETE", "/admin/upstreams/:id", &AdminApi::deleteUpstream},
+        {"POST", "/admin/upstreams/:id/test", &AdminApi::testUpstream},
+        {"POST", "/admin/login", &AdminApi::login},
+        {"GET", "/admin/login", &AdminApi::login},
+        {"GET", "/admin/request_records", &AdminApi::requestRecords},
+        {"GET", "/admin/stats", &AdminApi::stats},
+        {"GET", "/admin/config", &AdminApi::getConfig},
+        {"PUT", "/admin/config", &AdminApi::putConfig},
+        {"PATCH", "/admin/config", &AdminApi::putConfig},
+    };
+    QByteArrayList allowed;
+    QByteArrayView pattern;
+    for (const Route &r : routes) {
+        qint64 id = 0;
+        if (!matches(r.pattern, request.path, &id))
+            continue;
+        if (r.method == request.method)
+            return (this->*r.handler)(Call{request, responder, id});
+        allowed << r.method.toByteArray();
+        pattern = r.pattern;
     }
-    if (resource == "login" && parts.size() == 1) {
-        if (method != "POST" && method != "GET")
-            return error(ApiError::Kind::MethodNotAllowed, tr("use POST on /admin/login"));
-        return success(); // the token was checked before routing
-    }
-    if (resource == "request_records" && parts.size() == 1) {
-        if (method != "GET")
-            return error(ApiError::Kind::MethodNotAllowed, tr("use GET on /admin/request_records"));
-        return requestRecords(request.query);
-    }
-    if (resource == "stats" && parts.size() == 1) {
-        if (method != "GET")
-            return error(ApiError::Kind::MethodNotAllowed, tr("use GET on /admin/stats"));
-        return stats(request.query);
-    }
-    if (resource == "config" && parts.size() == 1) {
-        if (method == "GET")
-            return getConfig();
-        if (method == "PUT" || method == "PATCH")
-            return putConfig(request.body);
-        return error(ApiError::Kind::MethodNotAllowed, tr("use GET or PUT on /admin/config"));
-    }
-    return error(ApiError::Kind::NotFound, tr("no such admin resource: %1").arg(QString::fromUtf8(request.path)));
+    if (allowed.isEmpty())
+        return error(ApiError::Kind::NotFound,
+            QStringLiteral("no such admin resource: %1").arg(QString::fromUtf8(request.path)));
+    Reply r = error(ApiError::Kind::MethodNotAllowed,
+        QStringLiteral("use %1 on %2").arg(QString::fromLatin1(allowed.join(", ")), QString::fromLatin1(pattern)));
+    return r;
 }
 
-AdminApi::Reply AdminApi::listUpstreams()
+AdminApi::Reply AdminApi::listUpstreams(const Call &)
 {
     QString err;
     const auto upstreams = UpstreamRepository(m_conn->db()).list(&err);
@@ -125,63 +149,79 @@ AdminApi::Reply AdminApi::listUpstreams()
     const qint64 now = m_health->nowMs();
     for (const Upstream &u : *upstreams)
         array.append(AdminJson::fromUpstream(u, health.value(u.id), now));
-    return {200, QJsonDocument(array)};
+    return json(array);
 }
 
-AdminApi::Reply AdminApi::getUpstream(qint64 id)
+AdminApi::Reply AdminApi::getUpstream(const Call &call)
 {
-    const auto u = UpstreamRepository(m_conn->db()).get(id);
+    const auto u = UpstreamRepository(m_conn->db()).get(call.id);
     if (!u)
-        return error(ApiError::Kind::NotFound, tr("no upstream with ID %1").arg(id));
-    return {200, QJsonDocument(AdminJson::fromUpstream(*u, m_health->health(id), m_health->nowMs()))};
+        return error(ApiError::Kind::NotFound, QStringLiteral("no upstream with ID %1").arg(call.id));
+    return json(AdminJson::fromUpstream(*u, m_health->health(call.id), m_health->nowMs()));
 }
 
-AdminApi::Reply AdminApi::createUpstream(const QByteArray &body)
+AdminApi::Reply AdminApi::createUpstream(const Call &call)
 {
-    const auto object = parseObject(body);
+    const auto object = parseObject(call.request.body);
     if (!object)
-        return error(ApiError::Kind::BadRequest, tr("the body must be a JSON object"));
-    auto patch = AdminJson::toPatch(*object, true);
+        return error(ApiError::Kind::BadRequest, QStringLiteral("the body must be a JSON object"));
+    auto patch = AdminJson::toPatch(*object);
     if (auto *e = std::get_if<ApiError>(&patch))
         return error(e->kind, e->message);
-    Upstream u;
-    std::get<UpstreamPatch>(patch).applyTo(u);
-    const StoreOutcome out = UpstreamRepository(m_conn->db()).create(u);
-    if (!out.ok())
-        return error(kindOf(out.error), out.message);
-    reload();
-    qCInfo(lcAdmin) << "added upstream" << out.id << u.endpoint;
-    return success({{QStringLiteral("ID"), out.id}});
+    const ChangeResult r = m_service->createUpstream(std::get<UpstreamPatch>(patch));
+    if (!r.ok())
+        return error(kindOf(r.error->kind), r.error->english());
+    return success({{QStringLiteral("ID"), r.id}});
 }
 
-AdminApi::Reply AdminApi::updateUpstream(qint64 id, const QByteArray &body)
+AdminApi::Reply AdminApi::updateUpstream(const Call &call)
 {
-    const auto object = parseObject(body);
+    const auto object = parseObject(call.request.body);
     if (!object)
-        return error(ApiError::Kind::BadRequest, tr("the body must be a JSON object"));
-    auto patch = AdminJson::toPatch(*object, false);
+        return error(ApiError::Kind::BadRequest, QStringLiteral("the body must be a JSON object"));
+    auto patch = AdminJson::toPatch(*object);
     if (auto *e = std::get_if<ApiError>(&patch))
         return error(e->kind, e->message);
-    const StoreOutcome out = UpstreamRepository(m_conn->db()).update(id, std::get<UpstreamPatch>(patch));
-    if (!out.ok())
-        return error(kindOf(out.error), out.message);
-    reload();
+    const ChangeResult r = m_service->updateUpstream(call.id, std::get<UpstreamPatch>(patch));
+    if (!r.ok())
+        return error(kindOf(r.error->kind), r.error->english());
     return success();
 }
 
-AdminApi::Reply AdminApi::deleteUpstream(qint64 id)
+AdminApi::Reply AdminApi::deleteUpstream(const Call &call)
 {
-    const StoreOutcome out = UpstreamRepository(m_conn->db()).remove(id);
-    if (!out.ok())
-        return error(kindOf(out.error), out.message);
-    reload();
-    qCInfo(lcAdmin) << "deleted upstream" << id;
+    const ChangeResult r = m_service->deleteUpstream(call.id);
+    if (!r.ok())
+        return error(kindOf(r.error->kind), r.error->english());
     return success();
 }
 
-AdminApi::Reply AdminApi::requestRecords(const QByteArray &query)
+AdminApi::Reply AdminApi::testUpstream(const Call &call)
 {
-    const QUrlQuery q(QString::fromUtf8(query));
+    QPointer<HttpResponder> target(call.responder);
+    const bool started = m_service->testUpstream(call.id, [target](const ProbeResult &r) {
+        if (!target)
+            return;
+        const QJsonObject o{{QStringLiteral("OK"), r.ok}, {QStringLiteral("Status"), r.status},
+            {QStringLiteral("LatencyMs"), r.latencyMs}, {QStringLiteral("ModelCount"), r.modelCount},
+            {QStringLiteral("Error"), r.error}};
+        target->sendJson(200, QJsonDocument(o).toJson(QJsonDocument::Compact));
+    });
+    if (!started)
+        return error(ApiError::Kind::NotFound, QStringLiteral("no upstream with ID %1").arg(call.id));
+    Reply later;
+    later.deferred = true;
+    return later;
+}
+
+AdminApi::Reply AdminApi::login(const Call &)
+{
+    return success(); // the token was checked before routing
+}
+
+AdminApi::Reply AdminApi::requestRecords(const Call &call)
+{
+    const QUrlQuery q(QString::fromUtf8(call.request.query));
     bool ok = false;
     int limit = q.queryItemValue(QStringLiteral("limit")).toInt(&ok);
     if (!ok || limit <= 0)
@@ -194,23 +234,23 @@ AdminApi::Reply AdminApi::requestRecords(const QByteArray &query)
     filter.model = q.queryItemValue(QStringLiteral("model"), QUrl::FullyDecoded);
     const auto records = RecordRepository(m_conn->db()).recent(filter);
     if (!records)
-        return error(ApiError::Kind::Internal, tr("cannot read the records"));
+        return error(ApiError::Kind::Internal, QStringLiteral("cannot read the records"));
     QJsonArray array;
     for (const RequestRecord &r : *records)
         array.append(AdminJson::fromRecord(r));
-    return {200, QJsonDocument(array)};
+    return json(array);
 }
 
-AdminApi::Reply AdminApi::stats(const QByteArray &query)
+AdminApi::Reply AdminApi::stats(const Call &call)
 {
-    const QUrlQuery q(QString::fromUtf8(query));
+    const QUrlQuery q(QString::fromUtf8(call.request.query));
     bool ok = false;
     int hours = q.queryItemValue(QStringLiteral("hours")).toInt(&ok);
     if (!ok || hours <= 0)
         hours = 24;
     const auto stats = RecordRepository(m_conn->db()).stats(QDateTime::currentDateTimeUtc().addSecs(-3600LL * hours));
     if (!stats)
-        return error(ApiError::Kind::Internal, tr("cannot read the records"));
+        return error(ApiError::Kind::Internal, QStringLiteral("cannot read the records"));
     const auto snapshot = m_snapshots->current();
     QJsonArray array;
     for (const UpstreamStats &s : *stats) {
@@ -228,71 +268,44 @@ AdminApi::Reply AdminApi::stats(const QByteArray &query)
             {QStringLiteral("TotalTokens"), s.promptTokens + s.completionTokens},
             {QStringLiteral("TTFBP50Ms"), s.ttfbP50Ms}, {QStringLiteral("TTFBP95Ms"), s.ttfbP95Ms}});
     }
-    return {200, QJsonDocument(QJsonObject{{QStringLiteral("Hours"), hours}, {QStringLiteral("Upstreams"), array}})};
+    return json(QJsonObject{{QStringLiteral("Hours"), hours}, {QStringLiteral("Upstreams"), array}});
 }
 
-AdminApi::Reply AdminApi::getConfig()
+AdminApi::Reply AdminApi::getConfig(const Call &)
 {
-    return {200, QJsonDocument(AdminJson::fromSettings(m_snapshots->current()->settings))};
+    return json(AdminJson::fromSettings(m_snapshots->current()->settings));
 }
 
-AdminApi::Reply AdminApi::putConfig(const QByteArray &body)
+AdminApi::Reply AdminApi::putConfig(const Call &call)
 {
-    const auto object = parseObject(body);
+    const auto object = parseObject(call.request.body);
     if (!object)
-        return error(ApiError::Kind::BadRequest, tr("the body must be a JSON object"));
+        return error(ApiError::Kind::BadRequest, QStringLiteral("the body must be a JSON object"));
     auto settings = AdminJson::applySettings(*object, m_snapshots->current()->settings);
     if (auto *e = std::get_if<ApiError>(&settings))
         return error(e->kind, e->message);
-    if (!ConfigRepository(m_conn->db()).save(std::get<Settings>(settings)))
-        return error(ApiError::Kind::Internal, tr("cannot store the settings"));
-    reload();
+    const ChangeResult r = m_service->saveSettings(std::get<Settings>(settings));
+    if (!r.ok())
+        return error(kindOf(r.error->kind), r.error->english());
     return success();
 }
 
-void AdminApi::testUpstream(qint64 id, HttpResponder *responder)
+AdminApi::Reply AdminApi::json(const QJsonValue &value, int status)
 {
-    const auto u = UpstreamRepository(m_conn->db()).get(id);
-    if (!u) {
-        const Reply r = error(ApiError::Kind::NotFound, tr("no upstream with ID %1").arg(id));
-        responder->sendJson(r.first, r.second.toJson(QJsonDocument::Compact));
-        return;
-    }
-    auto *probe = new UpstreamProbe(m_upstreams, *u, 10000, this);
-    QPointer<HttpResponder> target(responder);
-    connect(probe, &UpstreamProbe::done, this, [this, probe, target, id](const ProbeResult &r) {
-        probe->deleteLater();
-        // A passing test clears the key's bad record; a rejected key is marked.
-        if (r.ok)
-            m_health->reset(id);
-        else if (r.status == 401 || r.status == 403)
-            m_health->failed(id, FailureClass::AuthRejected, r.error, m_health->nowMs());
-        if (!target)
-            return;
-        QJsonObject o{{QStringLiteral("OK"), r.ok}, {QStringLiteral("Status"), r.status},
-            {QStringLiteral("LatencyMs"), r.latencyMs}, {QStringLiteral("ModelCount"), r.modelCount},
-            {QStringLiteral("Error"), r.error}};
-        target->sendJson(200, QJsonDocument(o).toJson(QJsonDocument::Compact));
-    });
-    probe->start();
+    const QByteArray bytes = value.isArray() ? QJsonDocument(value.toArray()).toJson(QJsonDocument::Compact)
+                                             : QJsonDocument(value.toObject()).toJson(QJsonDocument::Compact);
+    return Reply{status, bytes, false};
 }
 
 AdminApi::Reply AdminApi::success(const QJsonObject &extra)
 {
     QJsonObject o = extra;
     o.insert(QStringLiteral("message"), QStringLiteral("success"));
-    return {200, QJsonDocument(o)};
+    return json(o);
 }
 
 AdminApi::Reply AdminApi::error(ApiError::Kind kind, const QString &message)
 {
     const ApiError e{kind, message};
-    return {e.httpStatus(), QJsonDocument::fromJson(openAiErrorBody(message, e.typeName()))};
-}
-
-void AdminApi::reload()
-{
-    QString err;
-    if (!reloadSnapshot(*m_snapshots, *m_conn, &err))
-        qCWarning(lcAdmin) << "cannot reload upstreams:" << err;
+    return Reply{e.httpStatus(), openAiErrorBody(message, e.typeName()), false};
 }

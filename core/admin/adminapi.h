@@ -2,51 +2,71 @@
 
 #include "admin/apierror.h"
 #include "http/httprequest.h"
-#include "store/database.h"
 
-#include <QJsonDocument>
+#include <QByteArray>
 #include <QJsonObject>
 #include <QObject>
 
 #include <memory>
 
+class ConfigService;
+class DbConnection;
 class HealthTracker;
 class HttpResponder;
 class SnapshotHolder;
 class UpstreamClient;
 
-// The seed's /admin REST API and this project's additions. Lives on the
-// network thread with its own connection; every write reloads the snapshot
-// so the very next proxied request sees it.
-class AdminApi : public QObject
+// The seed's /admin REST API and this project's additions. Lives on a
+// network thread with its own connection. Reads go to the repositories;
+// every change goes through the ConfigService, which also publishes the
+// snapshot, so the very next proxied request sees it.
+class AdminApi final : public QObject
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(AdminApi)
 public:
     AdminApi(std::shared_ptr<DbConnection> connection, SnapshotHolder *snapshots, HealthTracker *health,
         UpstreamClient *upstreams, QObject *parent = nullptr);
+    ~AdminApi() override;
 
     void handle(const HttpRequest &request, HttpResponder *responder);
 
-private:
-    using Reply = std::pair<int, QJsonDocument>;
+    // A reply as it goes out: status and JSON bytes, made once.
+    struct Reply
+    {
+        int status = 200;
+        QByteArray json;
+        bool deferred = false; // the handler answers later, itself
+    };
+    // What a handler gets: the request, where to answer, and the `:id` of the path.
+    struct Call
+    {
+        const HttpRequest &request;
+        HttpResponder *responder;
+        qint64 id;
+    };
+    using Handler = Reply (AdminApi::*)(const Call &call);
 
-    Reply route(const HttpRequest &request);
-    Reply listUpstreams();
-    Reply getUpstream(qint64 id);
-    Reply createUpstream(const QByteArray &body);
-    Reply updateUpstream(qint64 id, const QByteArray &body);
-    Reply deleteUpstream(qint64 id);
-    Reply requestRecords(const QByteArray &query);
-    Reply stats(const QByteArray &query);
-    Reply getConfig();
-    Reply putConfig(const QByteArray &body);
-    void testUpstream(qint64 id, HttpResponder *responder);
-    Reply success(const QJsonObject &extra = {});
-    Reply error(ApiError::Kind kind, const QString &message);
-    void reload();
+private:
+    Reply route(const HttpRequest &request, HttpResponder *responder);
+    Reply listUpstreams(const Call &call);
+    Reply getUpstream(const Call &call);
+    Reply createUpstream(const Call &call);
+    Reply updateUpstream(const Call &call);
+    Reply deleteUpstream(const Call &call);
+    Reply testUpstream(const Call &call);
+    Reply login(const Call &call);
+    Reply requestRecords(const Call &call);
+    Reply stats(const Call &call);
+    Reply getConfig(const Call &call);
+    Reply putConfig(const Call &call);
+
+    static Reply json(const QJsonValue &value, int status = 200);
+    static Reply success(const QJsonObject &extra = {});
+    static Reply error(ApiError::Kind kind, const QString &message);
 
     std::shared_ptr<DbConnection> m_conn;
     SnapshotHolder *m_snapshots;
     HealthTracker *m_health;
-    UpstreamClient *m_upstreams;
+    ConfigService *m_service;
 };

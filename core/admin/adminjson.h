@@ -18,9 +18,9 @@ QJsonObject fromUpstream(const Upstream &u, const UpstreamHealth &health = {}, q
 QJsonObject fromRecord(const RequestRecord &r);
 QJsonObject fromSettings(const Settings &s);
 
-// Type and range checks of every writable field; `creating` also requires SK
-// and Endpoint.
-std::variant<UpstreamPatch, ApiError> toPatch(const QJsonObject &o, bool creating);
+// Type checks of every writable field (a string, an integer ≥ n, a list);
+// what the values mean is checked by the ConfigService.
+std::variant<UpstreamPatch, ApiError> toPatch(const QJsonObject &o);
 std::variant<Settings, ApiError> applySettings(const QJsonObject &o, Settings current);
 
 } // namespace AdminJson

@@ -1,13 +1,15 @@
 #include "models/upstreamtablemodel.h"
 
 #include "domain/upstream.h"
+#include "service/configservice.h"
 #include "store/database.h"
 #include "util/secrets.h"
 
 #include <QSqlError>
 #include <QSqlRecord>
 
-UpstreamTableModel::UpstreamTableModel(QObject *parent, const QSqlDatabase &db) : QSqlTableModel(parent, db)
+UpstreamTableModel::UpstreamTableModel(QObject *parent, const QSqlDatabase &db, ConfigService *service)
+    : QSqlTableModel(parent, db), m_service(service)
 {
     setTable(QStringLiteral("openai_upstreams"));
     m_base = record().count();
@@ -105,67 +107,58 @@ QVariant UpstreamTableModel::data(const QModelIndex &idx, int role) const
     return value;
 }
 
-QString UpstreamTableModel::validate(int c, const QVariant &value) const
+std::optional<UpstreamPatch> UpstreamTableModel::patchFor(int c, const QVariant &value, int role) const
 {
-    if (c == column("endpoint") && !isValidEndpoint(value.toString().trimmed()))
-        return tr("The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.");
-    if (c == column("sk") && value.toString().trimmed().isEmpty())
-        return tr("The API key must not be empty.");
+    UpstreamPatch p;
+    if (c == column("enabled")) {
+        if (role != Qt::CheckStateRole)
+            return std::nullopt;
+        p.enabled = value.toInt() == Qt::Checked;
+        return p;
+    }
+    if (role != Qt::EditRole)
+        return std::nullopt;
+    const QString text = value.toString().trimmed();
     if (c == column("weight")) {
         bool ok = false;
-        const int w = value.toString().toInt(&ok);
-        if (!ok || w < 0)
-            return tr("The weight must be a whole number, 0 or more.");
+        p.weight = text.toInt(&ok);
+        if (!ok)
+            p.weight = -1; // refused by the service, with its message
+    } else if (c == column("allow") || c == column("deny")) {
+        QStringList items;
+        for (const QString &s : text.split(QLatin1Char(','), Qt::SkipEmptyParts))
+            if (!s.trimmed().isEmpty())
+                items << s.trimmed();
+        (c == column("allow") ? p.allow : p.deny) = items;
+    } else if (c == column("name")) {
+        p.name = text;
+    } else if (c == column("endpoint")) {
+        p.endpoint = text;
+    } else if (c == column("sk")) {
+        p.sk = text;
+    } else {
+        return std::nullopt;
     }
-    return QString();
+    return p;
 }
 
 bool UpstreamTableModel::setData(const QModelIndex &idx, const QVariant &value, int role)
 {
-    if (!idx.isValid() || idx.column() >= m_base)
+    if (!idx.isValid() || idx.column() >= m_base || !m_service)
         return false;
-    const int c = idx.column();
-    QVariant stored;
-    if (c == column("enabled")) {
-        if (role != Qt::CheckStateRole)
-            return false;
-        stored = value.toInt() == Qt::Checked ? 1 : 0;
-    } else {
-        if (role != Qt::EditRole || !(flags(idx) & Qt::ItemIsEditable))
-            return false;
-        if (const QString problem = validate(c, value); !problem.isEmpty()) {
-            Q_EMIT validationFailed(problem);
-            return false;
-        }
-        if (c == column("weight")) {
-            stored = value.toString().toInt();
-        } else if (c == column("allow") || c == column("deny")) {
-            QStringList items;
-            for (const QString &s : value.toString().split(QLatin1Char(','), Qt::SkipEmptyParts))
-                if (!s.trimmed().isEmpty())
-                    items << s.trimmed();
-            stored = items.join(QLatin1Char(','));
-        } else {
-            stored = value.toString().trimmed();
-        }
-    }
-    const int row = idx.row();
-    // The field and updated_at in one UPDATE. QSqlTableModel asks flags()
-    // whether a field is editable; updated_at is not, for the user.
-    m_writing = true;
-    bool ok = QSqlTableModel::setData(QSqlTableModel::index(row, c), stored, Qt::EditRole);
-    if (ok && column("updated_at") >= 0)
-        ok = QSqlTableModel::setData(QSqlTableModel::index(row, column("updated_at")), DbTime::now(), Qt::EditRole);
-    m_writing = false;
-    ok = ok && submitAll();
-    if (!ok) {
-        const QString message = lastError().text();
-        revertAll();
-        Q_EMIT validationFailed(message.contains(QLatin1String("UNIQUE"))
-                ? tr("Another upstream has the same key and endpoint.")
-                : tr("The change was not saved: %1").arg(message));
+    if (role == Qt::EditRole && !(flags(idx) & Qt::ItemIsEditable))
+        return false;
+    const std::optional<UpstreamPatch> patch = patchFor(idx.column(), value, role);
+    if (!patch)
+        return false;
+    // Through the one write path: validated there, written, and in the
+    // proxy's snapshot before this returns.
+    const ChangeResult r = m_service->updateUpstream(idAt(idx.row()), *patch);
+    if (!r.ok()) {
+        Q_EMIT validationFailed(r.error->translated());
         return false;
     }
+    select();
     Q_EMIT edited();
     return true;
 }
@@ -214,8 +207,6 @@ Qt::ItemFlags UpstreamTableModel::flags(const QModelIndex &idx) const
     if (!idx.isValid())
         return Qt::NoItemFlags;
     const Qt::ItemFlags base = Qt::ItemIsEnabled | Qt::ItemIsSelectable;
-    if (m_writing)
-        return base | Qt::ItemIsEditable;
     const int c = idx.column();
     if (c == column("enabled"))
         return base | Qt::ItemIsUserCheckable;

@@ -1,20 +1,26 @@
 #pragma once
 
 #include "balancer/health.h"
+#include "domain/upstream.h"
 
 #include <QSqlTableModel>
 
 #include <functional>
+#include <optional>
+
+class ConfigService;
 
 // `openai_upstreams` for a table view: a QSqlTableModel with the table's own
 // columns plus one at the end with the live health. Keys show masked unless
-// revealed, `enabled` is a check box, edits are validated, written at once
-// and stamp updated_at. No widgets here: the view lives in ui/.
-class UpstreamTableModel : public QSqlTableModel
+// revealed, `enabled` is a check box. Reads go to the table; an edit goes
+// through the ConfigService (validated, written, used by the proxy at once).
+// No widgets here: the view lives in ui/.
+class UpstreamTableModel final : public QSqlTableModel
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(UpstreamTableModel)
 public:
-    UpstreamTableModel(QObject *parent, const QSqlDatabase &db);
+    UpstreamTableModel(QObject *parent, const QSqlDatabase &db, ConfigService *service);
 
     void setHealthSource(std::function<UpstreamHealth(qint64)> source) { m_health = std::move(source); }
     void setRevealKeys(bool reveal);
@@ -41,10 +47,11 @@ Q_SIGNALS:
     void edited();
 
 private:
-    QString validate(int column, const QVariant &value) const;
+    // The change an edit of one cell asks for; none for a cell that is not edited so.
+    std::optional<UpstreamPatch> patchFor(int column, const QVariant &value, int role) const;
 
     std::function<UpstreamHealth(qint64)> m_health;
     bool m_reveal = false;
-    bool m_writing = false;
+    ConfigService *m_service;
     int m_base = 0;
 };

@@ -1,7 +1,6 @@
 #include "runtime/clicommands.h"
 
-#include "proxy/upstreamclient.h"
-#include "proxy/upstreamprobe.h"
+#include "service/configservice.h"
 #include "store/configrepository.h"
 #include "store/migrations.h"
 #include "store/upstreamrepository.h"
@@ -44,12 +43,12 @@ int add(const DatabaseConfig &config, const QString &sk, const QString &endpoint
     auto conn = openDatabase(config, err);
     if (!conn)
         return 1;
-    Upstream u;
-    u.sk = sk.trimmed();
-    u.endpoint = endpoint.trimmed();
-    const StoreOutcome created = UpstreamRepository(conn->db()).create(u);
+    UpstreamPatch fields;
+    fields.sk = sk;
+    fields.endpoint = endpoint;
+    const ChangeResult created = ConfigService(conn, nullptr, nullptr).createUpstream(fields);
     if (!created.ok()) {
-        err << created.message << Qt::endl;
+        err << created.error->translated() << Qt::endl;
         return 1;
     }
     out << created.id << Qt::endl;
@@ -94,11 +93,7 @@ int setTokens(const DatabaseConfig &config, const QString &tokens, QTextStream &
     auto conn = openDatabase(config, err);
     if (!conn)
         return 1;
-    QStringList clean;
-    for (const QString &t : tokens.split(QLatin1Char(','), Qt::SkipEmptyParts))
-        if (!t.trimmed().isEmpty())
-            clean << t.trimmed();
-    if (!ConfigRepository(conn->db()).setValue(ConfigKey::authorization, clean.join(QLatin1Char(',')))) {
+    if (!ConfigService(conn, nullptr, nullptr).setTokens(tokens.split(QLatin1Char(','))).ok()) {
         err << tr("cannot store the client token in %1").arg(config.describe()) << Qt::endl;
         return 1;
     }
@@ -110,11 +105,16 @@ int setPolicy(const DatabaseConfig &config, const QString &policy, QTextStream &
     auto conn = openDatabase(config, err);
     if (!conn)
         return 1;
-    if (!ConfigRepository(conn->db()).setValue(ConfigKey::policy, policy)) {
-        err << tr("cannot store the policy in %1").arg(config.describe()) << Qt::endl;
-        return 1;
+    QString error;
+    std::optional<Settings> settings = ConfigRepository(conn->db()).load(&error);
+    const std::optional<Policy> parsed = Vocabulary::parsePolicy(policy);
+    if (settings && parsed) {
+        settings->policy = *parsed;
+        if (ConfigService(conn, nullptr, nullptr).saveSettings(*settings).ok())
+            return 0;
     }
-    return 0;
+    err << tr("cannot store the policy in %1").arg(config.describe()) << Qt::endl;
+    return 1;
 }
 
 int test(const DatabaseConfig &config, qint64 id, QTextStream &out, QTextStream &err)
@@ -127,15 +127,13 @@ int test(const DatabaseConfig &config, qint64 id, QTextStream &out, QTextStream 
         err << tr("no upstream with ID %1").arg(id) << Qt::endl;
         return 1;
     }
-    UpstreamClient client;
-    UpstreamProbe probe(&client, *upstream);
+    ConfigService service(conn, nullptr, nullptr);
     QEventLoop loop;
     ProbeResult result;
-    QObject::connect(&probe, &UpstreamProbe::done, &loop, [&](const ProbeResult &r) {
+    service.testUpstream(id, [&](const ProbeResult &r) {
         result = r;
         loop.quit();
     });
-    probe.start();
     loop.exec();
     const QString who = QStringLiteral("%1 %2 (%3)").arg(id).arg(upstream->endpoint, Secrets::mask(upstream->sk));
     if (result.ok) {

@@ -10,6 +10,7 @@
 #include "models/requestlogmodel.h"
 #include "models/upstreamtablemodel.h"
 #include "rawhttp.h"
+#include "service/configservice.h"
 #include "settingspage.h"
 #include "store/upstreamrepository.h"
 #include "testengine.h"
@@ -60,7 +61,8 @@ private Q_SLOTS:
     {
         m_env->addUpstream(m_upstream->baseUrl(), QStringLiteral("sk-model-test-123456"));
         m_env->addUpstream(QStringLiteral("https://api.example.com/v1"), QStringLiteral("sk-second-key-654321"));
-        UpstreamTableModel model(nullptr, m_db->db());
+        ConfigService service(m_db, nullptr, nullptr);
+        UpstreamTableModel model(nullptr, m_db->db(), &service);
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QCOMPARE(model.rowCount(), 2);
         const int sk = model.column("sk");
@@ -96,7 +98,7 @@ private Q_SLOTS:
     void addThroughTheDialogReachesTheProxy()
     {
         ManagerWindow window(m_env->engine(), m_db, new RequestLogModel(100, this));
-        AddUpstreamDialog dialog;
+        AddUpstreamDialog dialog(window.service());
         dialog.setValues(QStringLiteral("work"), m_upstream->baseUrl(), QStringLiteral("sk-dialog-key-000001"), true);
         QSignalSpy accepted(&dialog, &QDialog::accepted);
         dialog.accept(); // tests the key first
@@ -104,15 +106,18 @@ private Q_SLOTS:
         QCOMPARE(m_upstream->requests().first().target, QByteArray("/v1/models"));
         QCOMPARE(
             m_upstream->requests().first().headers.value("authorization"), QByteArray("Bearer sk-dialog-key-000001"));
-        const StoreOutcome out = UpstreamRepository(m_db->db()).create(dialog.upstream());
+        const ChangeResult out = window.service()->createUpstream(dialog.upstream());
         QVERIFY(out.ok());
         window.upstreams()->refresh();
         QCOMPARE(window.upstreams()->model()->rowCount(), 1);
+        // In the proxy's snapshot without a reload of anyone's own.
+        QCOMPARE(m_env->engine()->snapshots()->current()->upstreams.size(), 1);
     }
 
     void invalidEndpointDisablesSave()
     {
-        AddUpstreamDialog dialog;
+        ConfigService service(m_db, nullptr, nullptr);
+        AddUpstreamDialog dialog(&service);
         dialog.setValues(QString(), QStringLiteral("api.openai.com"), QStringLiteral("sk-x"), false);
         QSignalSpy accepted(&dialog, &QDialog::accepted);
         dialog.accept();

@@ -1,0 +1,249 @@
+#include "service/configservice.h"
+
+#include "balancer/health.h"
+#include "domain/snapshot.h"
+#include "proxy/upstreamclient.h"
+#include "store/configrepository.h"
+#include "store/database.h"
+#include "store/snapshotloader.h"
+#include "store/upstreamrepository.h"
+#include "util/logging.h"
+
+#include <QCoreApplication>
+#include <QSqlError>
+#include <QUrl>
+
+namespace {
+
+constexpr int keyTestTimeoutMs = 10000;
+
+ChangeError problem(ChangeError::Kind kind, const char *text, const QString &arg = QString())
+{
+    return ChangeError{kind, text, arg};
+}
+
+ChangeResult refused(ChangeError error)
+{
+    return ChangeResult{0, std::move(error)};
+}
+
+ChangeResult fromStore(const StoreOutcome &out)
+{
+    switch (out.error) {
+    case StoreError::None: return ChangeResult{out.id, std::nullopt};
+    case StoreError::NotFound:
+        return refused(problem(ChangeError::Kind::NotFound,
+            QT_TRANSLATE_NOOP("ConfigService", "no upstream with ID %1"), QString::number(out.id)));
+    case StoreError::Duplicate:
+        return refused(problem(ChangeError::Kind::Conflict,
+            QT_TRANSLATE_NOOP("ConfigService", "an upstream with this SK and Endpoint exists already (ID %1)"),
+            QString::number(out.id)));
+    case StoreError::Failed: break;
+    }
+    return refused(
+        problem(ChangeError::Kind::Internal, QT_TRANSLATE_NOOP("ConfigService", "the database said: %1"), out.message));
+}
+
+} // namespace
+
+QString ChangeError::english() const
+{
+    const QString t = QString::fromUtf8(text);
+    return t.contains(QLatin1String("%1")) ? t.arg(arg) : t;
+}
+
+QString ChangeError::translated() const
+{
+    const QString t = QCoreApplication::translate("ConfigService", text);
+    return t.contains(QLatin1String("%1")) ? t.arg(arg) : t;
+}
+
+ConfigService::ConfigService(std::shared_ptr<DbConnection> connection, SnapshotHolder *snapshots, HealthTracker *health,
+    UpstreamClient *client, QObject *parent)
+    : QObject(parent), m_conn(std::move(connection)), m_snapshots(snapshots), m_health(health), m_client(client)
+{ }
+
+ConfigService::~ConfigService() = default;
+
+std::optional<ChangeError> ConfigService::validate(const Upstream &u)
+{
+    using K = ChangeError::Kind;
+    if (u.sk.trimmed().isEmpty())
+        return problem(K::Invalid, QT_TRANSLATE_NOOP("ConfigService", "SK must not be empty"));
+    if (u.endpoint.trimmed().isEmpty())
+        return problem(K::Invalid, QT_TRANSLATE_NOOP("ConfigService", "Endpoint must not be empty"));
+    if (!isValidEndpoint(u.endpoint))
+        return problem(K::Invalid,
+            QT_TRANSLATE_NOOP("ConfigService", "Endpoint must be an http:// or https:// URL, got '%1'"), u.endpoint);
+    if (u.weight < 0)
+        return problem(K::Invalid, QT_TRANSLATE_NOOP("ConfigService", "Weight must be 0 or more"));
+    if (u.timeoutSec < 0 || u.streamTimeoutSec < 0)
+        return problem(K::Invalid, QT_TRANSLATE_NOOP("ConfigService", "a timeout must be 0 (the default) or more"));
+    return std::nullopt;
+}
+
+std::optional<ChangeError> ConfigService::validate(const Settings &s)
+{
+    using K = ChangeError::Kind;
+    if (s.timeoutSec < 1 || s.streamTimeoutSec < 1 || s.idleTimeoutSec < 1)
+        return problem(K::Invalid, QT_TRANSLATE_NOOP("ConfigService", "a timeout must be at least 1 second"));
+    if (s.recordRetentionDays < 0 || s.recordMaxRows < 0)
+        return problem(K::Invalid, QT_TRANSLATE_NOOP("ConfigService", "record limits must be 0 or more"));
+    if (!s.webhookUrl.isEmpty()) {
+        const QUrl url(s.webhookUrl, QUrl::StrictMode);
+        if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
+            return problem(K::Invalid,
+                QT_TRANSLATE_NOOP(
+                    "ConfigService", "WebhookURL must be an http:// or https:// URL, or empty to turn alerts off"));
+    }
+    static const QStringList formats{QStringLiteral("generic"), QStringLiteral("feishu"), QStringLiteral("matrix")};
+    if (!formats.contains(s.webhookFormat))
+        return problem(
+            K::Invalid, QT_TRANSLATE_NOOP("ConfigService", "WebhookFormat must be one of: generic, feishu, matrix"));
+    return std::nullopt;
+}
+
+ChangeResult ConfigService::createUpstream(const UpstreamPatch &fields)
+{
+    Upstream u;
+    fields.applyTo(u);
+    return createUpstream(std::move(u));
+}
+
+ChangeResult ConfigService::createUpstream(Upstream u)
+{
+    u.sk = u.sk.trimmed();
+    u.endpoint = u.endpoint.trimmed();
+    if (auto e = validate(u))
+        return refused(*e);
+    const ChangeResult r = fromStore(UpstreamRepository(m_conn->db()).create(u));
+    if (r.ok()) {
+        qCInfo(lcAdmin) << "added upstream" << r.id << u.endpoint;
+        publish();
+    }
+    return r;
+}
+
+ChangeResult ConfigService::updateUpstream(qint64 id, const UpstreamPatch &fields)
+{
+    UpstreamRepository repo(m_conn->db());
+    std::optional<Upstream> u = repo.get(id);
+    if (!u)
+        return fromStore({StoreError::NotFound, QString(), id});
+    fields.applyTo(*u);
+    if (auto e = validate(*u))
+        return refused(*e);
+    StoreOutcome out = repo.update(id, fields);
+    if (out.error == StoreError::NotFound)
+        out.id = id;
+    const ChangeResult r = fromStore(out);
+    if (r.ok())
+        publish();
+    return ChangeResult{id, r.error};
+}
+
+ChangeResult ConfigService::deleteUpstream(qint64 id)
+{
+    StoreOutcome out = UpstreamRepository(m_conn->db()).remove(id);
+    out.id = id;
+    const ChangeResult r = fromStore(out);
+    if (r.ok()) {
+        qCInfo(lcAdmin) << "deleted upstream" << id;
+        if (m_health)
+            m_health->forget(id);
+        publish();
+    }
+    return r;
+}
+
+ChangeResult ConfigService::reorderUpstreams(const QList<qint64> &ids)
+{
+    UpstreamRepository repo(m_conn->db());
+    QSqlDatabase db = m_conn->db();
+    db.transaction();
+    for (int i = 0; i < ids.size(); ++i) {
+        UpstreamPatch p;
+        p.sortOrder = (i + 1) * 10;
+        if (const StoreOutcome out = repo.update(ids[i], p); !out.ok()) {
+            db.rollback();
+            return fromStore({out.error, out.message, ids[i]});
+        }
+    }
+    if (!db.commit())
+        return fromStore({StoreError::Failed, db.lastError().text(), 0});
+    publish();
+    return {};
+}
+
+ChangeResult ConfigService::saveSettings(const Settings &settings)
+{
+    if (auto e = validate(settings))
+        return refused(*e);
+    if (!ConfigRepository(m_conn->db()).save(settings))
+        return refused(
+            problem(ChangeError::Kind::Internal, QT_TRANSLATE_NOOP("ConfigService", "cannot store the settings")));
+    publish();
+    return {};
+}
+
+ChangeResult ConfigService::setTokens(const QStringList &tokens)
+{
+    QStringList clean;
+    for (const QString &t : tokens)
+        if (!t.trimmed().isEmpty())
+            clean << t.trimmed();
+    if (!ConfigRepository(m_conn->db()).setValue(ConfigKey::authorization, clean.join(QLatin1Char(','))))
+        return refused(
+            problem(ChangeError::Kind::Internal, QT_TRANSLATE_NOOP("ConfigService", "cannot store the client token")));
+    publish();
+    return {};
+}
+
+bool ConfigService::testUpstream(qint64 id, std::function<void(const ProbeResult &)> done)
+{
+    const auto u = UpstreamRepository(m_conn->db()).get(id);
+    if (!u)
+        return false;
+    QPointer<HealthTracker> health(m_health);
+    probe(*u, [health, id, done = std::move(done)](const ProbeResult &r) {
+        // A passing test clears the key's bad record; a rejected key is marked.
+        if (health && r.ok)
+            health->reset(id);
+        else if (health && (r.status == 401 || r.status == 403))
+            health->failed(id, FailureClass::AuthRejected, r.error, health->nowMs());
+        done(r);
+    });
+    return true;
+}
+
+void ConfigService::testKey(const Upstream &upstream, std::function<void(const ProbeResult &)> done)
+{
+    probe(upstream, std::move(done));
+}
+
+void ConfigService::probe(const Upstream &upstream, std::function<void(const ProbeResult &)> done)
+{
+    auto *p = new UpstreamProbe(client(), upstream, keyTestTimeoutMs, this);
+    connect(p, &UpstreamProbe::done, this, [p, done = std::move(done)](const ProbeResult &r) {
+        p->deleteLater();
+        done(r);
+    });
+    p->start();
+}
+
+UpstreamClient *ConfigService::client()
+{
+    if (!m_client)
+        m_client = new UpstreamClient(this);
+    return m_client;
+}
+
+void ConfigService::publish()
+{
+    if (m_snapshots) {
+        QString error;
+        if (!reloadSnapshot(*m_snapshots, *m_conn, &error))
+            qCWarning(lcAdmin) << "cannot reload upstreams:" << error;
+    }
+    Q_EMIT changed();
+}

@@ -1,0 +1,93 @@
+#pragma once
+
+#include "domain/settings.h"
+#include "domain/upstream.h"
+#include "proxy/upstreamprobe.h"
+
+#include <QObject>
+#include <QPointer>
+
+#include <functional>
+#include <memory>
+
+class DbConnection;
+class HealthTracker;
+class SnapshotHolder;
+class UpstreamClient;
+
+// Why a change was refused. The text is written once, in English, and shown
+// to programs as it is (the admin API, logs) and to people translated (the
+// GUI, the command line).
+struct ChangeError
+{
+    enum class Kind { Invalid, NotFound, Conflict, Internal };
+    Kind kind = Kind::Internal;
+    const char *text = ""; // a QT_TRANSLATE_NOOP source, with %1 for `arg`
+    QString arg;
+
+    QString english() const;
+    QString translated() const;
+};
+
+// What a change did: the new upstream's ID, or why nothing changed.
+struct ChangeResult
+{
+    qint64 id = 0;
+    std::optional<ChangeError> error;
+    bool ok() const { return !error; }
+};
+
+// The one write path for upstreams, client tokens and settings. The admin
+// API, the GUI and the command line all go through it, so the rules are the
+// same everywhere: it validates, writes through its thread's connection,
+// publishes the new snapshot (when there is a running proxy) and logs.
+// One instance per thread that writes, each with that thread's connection.
+class ConfigService final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ConfigService)
+public:
+    // `snapshots` and `health`: the running proxy's, or nullptr (the command
+    // line changes only the database). `client`: for key tests; nullptr
+    // makes one on this thread when first needed.
+    ConfigService(std::shared_ptr<DbConnection> connection, SnapshotHolder *snapshots, HealthTracker *health,
+        UpstreamClient *client = nullptr, QObject *parent = nullptr);
+    ~ConfigService() override;
+
+    ChangeResult createUpstream(const UpstreamPatch &fields);
+    ChangeResult createUpstream(Upstream upstream);
+    ChangeResult updateUpstream(qint64 id, const UpstreamPatch &fields);
+    ChangeResult deleteUpstream(qint64 id);
+    // Puts the upstreams in this order (the `order` policy's), renumbering
+    // sort_order in one transaction.
+    ChangeResult reorderUpstreams(const QList<qint64> &ids);
+
+    ChangeResult saveSettings(const Settings &settings);
+    // The seed's client tokens (`-auth`, Settings' token field); blanks dropped.
+    ChangeResult setTokens(const QStringList &tokens);
+
+    // Asks the upstream for its models with its key. The verdict is applied
+    // to the key's health (a pass clears a rest, a 401/403 marks it
+    // rejected), then `done` is called, on this thread. False (and no call)
+    // when there is no such upstream.
+    bool testUpstream(qint64 id, std::function<void(const ProbeResult &)> done);
+    // The same for a key that is not stored yet (the add dialog); no health.
+    void testKey(const Upstream &upstream, std::function<void(const ProbeResult &)> done);
+
+    static std::optional<ChangeError> validate(const Upstream &u);
+    static std::optional<ChangeError> validate(const Settings &s);
+
+Q_SIGNALS:
+    // After every change that was written.
+    void changed();
+
+private:
+    void publish();
+    UpstreamClient *client();
+    void probe(const Upstream &upstream, std::function<void(const ProbeResult &)> done);
+
+    std::shared_ptr<DbConnection> m_conn;
+    SnapshotHolder *m_snapshots;
+    HealthTracker *m_health;
+    QPointer<UpstreamClient> m_client;
+};
