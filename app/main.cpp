@@ -22,6 +22,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 namespace {
 
@@ -66,6 +67,96 @@ int usageError(QTextStream &err, const QString &message)
     return 2;
 }
 
+// -help, -version and usage errors: answered before any application exists
+// (help needs one for its translations). None: go on.
+std::optional<int> answerWithoutStarting(
+    const CommandLine &cl, const QStringList &arguments, int argc, char *argv[], QTextStream &out, QTextStream &err)
+{
+    switch (cl.action) {
+    case CommandLine::Action::UsageError: return usageError(err, cl.error);
+    case CommandLine::Action::Help: {
+        QCoreApplication helpApp(argc, argv);
+        installTranslations(helpApp, cl.language);
+        out << CommandLine::parse(arguments).helpText; // parsed again, under the translations
+        return 0;
+    }
+    case CommandLine::Action::Version:
+        out << "openai-api-route " << ROUTE_VERSION << " (Qt " << qVersion() << ")" << Qt::endl;
+        return 0;
+    default: return std::nullopt;
+    }
+}
+
+bool runsHeadless(const CommandLine &cl, QTextStream &err)
+{
+    if (cl.noGui || cl.action != CommandLine::Action::Serve)
+        return true;
+    if (hasDisplay())
+        return false;
+    err << QCoreApplication::translate("main", "No display found; running headless (as with --no-gui).") << Qt::endl;
+    return true;
+}
+
+std::unique_ptr<QCoreApplication> makeApplication(bool headless, int &argc, char *argv[], const CommandLine &cl)
+{
+    std::unique_ptr<QCoreApplication> app;
+    if (headless)
+        app = std::make_unique<QCoreApplication>(argc, argv);
+    else
+        app = std::make_unique<QApplication>(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("openai-api-route"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(ROUTE_VERSION));
+    installTranslations(*app,
+        cl.language.isEmpty() && !headless ? Preferences::value(Preferences::Key::Language).toString() : cl.language);
+    return app;
+}
+
+// -add, -list and -test end the process; -auth and -policy are stored before
+// the start. None: go on and serve.
+std::optional<int> runDatabaseCommands(
+    const CommandLine &cl, const DatabaseConfig &database, QTextStream &out, QTextStream &err)
+{
+    if (cl.action == CommandLine::Action::Add)
+        return CliCommands::add(database, cl.sk, cl.endpoint, out, err);
+    if (cl.action == CommandLine::Action::List)
+        return CliCommands::list(database, out, err);
+    if (cl.action == CommandLine::Action::Test)
+        return CliCommands::test(database, cl.testId, out, err);
+    if (cl.auth && CliCommands::setTokens(database, *cl.auth, err) != 0)
+        return 1;
+    if (cl.policy && CliCommands::setPolicy(database, *cl.policy, err) != 0)
+        return 1;
+    return std::nullopt;
+}
+
+EngineOptions engineOptions(const CommandLine &cl, const DatabaseConfig &database)
+{
+    const ListenAddress listen = ListenAddress::parse(cl.addr).value(); // checked by CommandLine::parse
+    EngineOptions options;
+    options.database = database;
+    options.address = listen.address;
+    options.port = listen.port;
+    options.noAuth = cl.noAuth;
+    return options;
+}
+
+// What a headless user needs to get going, and the journal keeps.
+void printStarted(
+    const Engine &engine, const CommandLine &cl, const DatabaseConfig &database, bool headless, QTextStream &out)
+{
+    out << QCoreApplication::translate("main", "database: %1").arg(database.describe()) << Qt::endl;
+    out << QCoreApplication::translate("main", "listening on %1 — base URL %2")
+               .arg(engine.listenAddress(), engine.baseUrl())
+        << Qt::endl;
+    if (!engine.generatedToken().isEmpty() && headless)
+        out << QCoreApplication::translate(
+            "main", "client token (generated now, shown once; use it as the API key): %1")
+                   .arg(engine.generatedToken())
+            << Qt::endl;
+    if (cl.noAuth)
+        out << QCoreApplication::translate("main", "authentication is off for /v1 (-noauth)") << Qt::endl;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -77,60 +168,18 @@ int main(int argc, char *argv[])
         arguments << QString::fromLocal8Bit(argv[i]);
 
     const CommandLine cl = CommandLine::parse(arguments);
-    switch (cl.action) {
-    case CommandLine::Action::UsageError: return usageError(err, cl.error);
-    case CommandLine::Action::Help: {
-        // Translations need an application object; the help is parsed again under them.
-        QCoreApplication helpApp(argc, argv);
-        installTranslations(helpApp, cl.language);
-        out << CommandLine::parse(arguments).helpText;
-        return 0;
-    }
-    case CommandLine::Action::Version:
-        out << "openai-api-route " << ROUTE_VERSION << " (Qt " << qVersion() << ")" << Qt::endl;
-        return 0;
-    default: break;
-    }
-
-    bool headless = cl.noGui || cl.action != CommandLine::Action::Serve;
-    if (!headless && !hasDisplay()) {
-        err << QCoreApplication::translate("main", "No display found; running headless (as with --no-gui).")
-            << Qt::endl;
-        headless = true;
-    }
+    if (const std::optional<int> answered = answerWithoutStarting(cl, arguments, argc, argv, out, err))
+        return *answered;
+    const bool headless = runsHeadless(cl, err);
     RequestLog::installBatching();
-    std::unique_ptr<QCoreApplication> app;
-    if (headless)
-        app = std::make_unique<QCoreApplication>(argc, argv);
-    else
-        app = std::make_unique<QApplication>(argc, argv);
-    QCoreApplication::setApplicationName(QStringLiteral("openai-api-route"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(ROUTE_VERSION));
-    installTranslations(*app,
-        cl.language.isEmpty() && !headless ? Preferences::value(Preferences::Key::Language).toString() : cl.language);
+    const std::unique_ptr<QCoreApplication> app = makeApplication(headless, argc, argv, cl);
 
     const QString dsn = cl.database.isEmpty() ? CliCommands::defaultDatabasePath() : cl.database;
-    auto database = DatabaseConfig::fromDsn(dsn);
+    const auto database = DatabaseConfig::fromDsn(dsn);
     if (!database)
         return usageError(err, database.error());
-
-    if (cl.action == CommandLine::Action::Add)
-        return CliCommands::add(database.value(), cl.sk, cl.endpoint, out, err);
-    if (cl.action == CommandLine::Action::List)
-        return CliCommands::list(database.value(), out, err);
-    if (cl.action == CommandLine::Action::Test)
-        return CliCommands::test(database.value(), cl.testId, out, err);
-    if (cl.auth && CliCommands::setTokens(database.value(), *cl.auth, err) != 0)
-        return 1;
-    if (cl.policy && CliCommands::setPolicy(database.value(), *cl.policy, err) != 0)
-        return 1;
-
-    const ListenAddress listen = ListenAddress::parse(cl.addr).value();
-    EngineOptions options;
-    options.database = database.value();
-    options.address = listen.address;
-    options.port = listen.port;
-    options.noAuth = cl.noAuth;
+    if (const std::optional<int> done = runDatabaseCommands(cl, database.value(), out, err))
+        return *done;
 
     // One desktop instance per database: a second launch shows the first
     // one's window. Headless instances may share a database.
@@ -142,7 +191,7 @@ int main(int argc, char *argv[])
         return 0;
     }
 
-    Engine engine(options);
+    Engine engine(engineOptions(cl, database.value()));
     // Installed before the start, so that a SIGTERM is never the default
     // (abrupt) one once the address has been printed.
     SignalWatcher signals;
@@ -158,18 +207,7 @@ int main(int argc, char *argv[])
         err << "openai-api-route: " << started.error() << Qt::endl;
         return 1;
     }
-    out << QCoreApplication::translate("main", "database: %1").arg(database.value().describe()) << Qt::endl;
-    out << QCoreApplication::translate("main", "listening on %1 — base URL %2")
-               .arg(engine.listenAddress(), engine.baseUrl())
-        << Qt::endl;
-    if (!engine.generatedToken().isEmpty() && headless)
-        out << QCoreApplication::translate(
-            "main", "client token (generated now, shown once; use it as the API key): %1")
-                   .arg(engine.generatedToken())
-            << Qt::endl;
-    if (cl.noAuth)
-        out << QCoreApplication::translate("main", "authentication is off for /v1 (-noauth)") << Qt::endl;
-
+    printStarted(engine, cl, database.value(), headless, out);
     QObject::connect(&engine, &Engine::stopped, app.get(), &QCoreApplication::quit);
 
     std::unique_ptr<AppController> gui;

@@ -168,128 +168,8 @@ Save it anyway?</translation>
         <translation>One local OpenAI-compatible base URL in front of all your API keys.</translation>
     </message>
     <message>
-        <source>Add an upstream from -sk and -endpoint, print its ID and exit.</source>
-        <translation>Add an upstream from -sk and -endpoint, print its ID and exit.</translation>
-    </message>
-    <message>
-        <source>Listen address: HOST:PORT, :PORT (all interfaces) or [::1]:PORT; port 0 picks a free one.</source>
-        <translation>Listen address: HOST:PORT, :PORT (all interfaces) or [::1]:PORT; port 0 picks a free one.</translation>
-    </message>
-    <message>
-        <source>address</source>
-        <translation>address</translation>
-    </message>
-    <message>
-        <source>SQLite database file, created if missing, or postgresql://user:pass@host:port/db (default: db.sqlite in the app-data folder).</source>
-        <translation>SQLite database file, created if missing, or postgresql://user:pass@host:port/db (default: db.sqlite in the app-data folder).</translation>
-    </message>
-    <message>
-        <source>dsn</source>
-        <translation>dsn</translation>
-    </message>
-    <message>
-        <source>Upstream base URL for -add.</source>
-        <translation>Upstream base URL for -add.</translation>
-    </message>
-    <message>
-        <source>url</source>
-        <translation>url</translation>
-    </message>
-    <message>
-        <source>List the upstreams (keys masked) and exit.</source>
-        <translation>List the upstreams (keys masked) and exit.</translation>
-    </message>
-    <message>
-        <source>Do not check the Authorization header of /v1 requests (the admin API still does).</source>
-        <translation>Do not check the Authorization header of /v1 requests (the admin API still does).</translation>
-    </message>
-    <message>
-        <source>Upstream API key for -add (sk-xxxxx).</source>
-        <translation>Upstream API key for -add (sk-xxxxx).</translation>
-    </message>
-    <message>
-        <source>key</source>
-        <translation>key</translation>
-    </message>
-    <message>
-        <source>Run the proxy without window or tray icon.</source>
-        <translation>Run the proxy without window or tray icon.</translation>
-    </message>
-    <message>
-        <source>Set the client token(s), comma-separated, store them in the database and go on.</source>
-        <translation>Set the client token(s), comma-separated, store them in the database and go on.</translation>
-    </message>
-    <message>
-        <source>tokens</source>
-        <translation>tokens</translation>
-    </message>
-    <message>
-        <source>Balancing policy, stored in the database: %1.</source>
-        <translation>Balancing policy, stored in the database: %1.</translation>
-    </message>
-    <message>
-        <source>name</source>
-        <translation>name</translation>
-    </message>
-    <message>
-        <source>Test the key of upstream ID with GET {endpoint}/models (costs no tokens) and exit.</source>
-        <translation>Test the key of upstream ID with GET {endpoint}/models (costs no tokens) and exit.</translation>
-    </message>
-    <message>
-        <source>id</source>
-        <translation>id</translation>
-    </message>
-    <message>
-        <source>Show this help and exit.</source>
-        <translation>Show this help and exit.</translation>
-    </message>
-    <message>
-        <source>Show the version and exit.</source>
-        <translation>Show the version and exit.</translation>
-    </message>
-    <message>
-        <source>
-Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtime failure, 2 usage error.
-</source>
-        <translation>
-Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtime failure, 2 usage error.
-</translation>
-    </message>
-    <message>
         <source>unexpected argument '%1'</source>
         <translation>unexpected argument '%1'</translation>
-    </message>
-    <message>
-        <source>unknown policy '%1'; use one of: %2</source>
-        <translation>unknown policy '%1'; use one of: %2</translation>
-    </message>
-    <message>
-        <source>-test needs an upstream ID (see -list)</source>
-        <translation>-test needs an upstream ID (see -list)</translation>
-    </message>
-    <message>
-        <source>-add and -list cannot be used together</source>
-        <translation>-add and -list cannot be used together</translation>
-    </message>
-    <message>
-        <source>-add needs -sk KEY</source>
-        <translation>-add needs -sk KEY</translation>
-    </message>
-    <message>
-        <source>-endpoint must be an http:// or https:// URL, got '%1'</source>
-        <translation>-endpoint must be an http:// or https:// URL, got '%1'</translation>
-    </message>
-    <message>
-        <source>-auth needs at least one token</source>
-        <translation>-auth needs at least one token</translation>
-    </message>
-    <message>
-        <source>Language of the interface: en or zh_CN (default: the system's).</source>
-        <translation>Language of the interface: en or zh_CN (default: the system's).</translation>
-    </message>
-    <message>
-        <source>code</source>
-        <translation>code</translation>
     </message>
 </context>
 <context>
@@ -382,7 +262,7 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     </message>
 </context>
 <context>
-    <name>HttpServer</name>
+    <name>HttpListener</name>
     <message>
         <source>address already in use</source>
         <translation>address already in use</translation>
@@ -425,6 +305,97 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     <message>
         <source>%1 on %2 · %3 of %4 upstreams healthy · %5 requests in the last minute</source>
         <translation>%1 on %2 · %3 of %4 upstreams healthy · %5 requests in the last minute</translation>
+    </message>
+</context>
+<context>
+    <name>Options</name>
+    <message>
+        <source>Add an upstream from -sk and -endpoint, print its ID and exit.</source>
+        <translation>Add an upstream from -sk and -endpoint, print its ID and exit.</translation>
+    </message>
+    <message>
+        <source>Listen address: HOST:PORT, :PORT (all interfaces) or [::1]:PORT; port 0 picks a free one.</source>
+        <translation>Listen address: HOST:PORT, :PORT (all interfaces) or [::1]:PORT; port 0 picks a free one.</translation>
+    </message>
+    <message>
+        <source>address</source>
+        <translation>address</translation>
+    </message>
+    <message>
+        <source>SQLite database file, created if missing, or postgresql://user:pass@host:port/db (default: db.sqlite in the app-data folder).</source>
+        <translation>SQLite database file, created if missing, or postgresql://user:pass@host:port/db (default: db.sqlite in the app-data folder).</translation>
+    </message>
+    <message>
+        <source>dsn</source>
+        <translation>dsn</translation>
+    </message>
+    <message>
+        <source>Upstream base URL for -add.</source>
+        <translation>Upstream base URL for -add.</translation>
+    </message>
+    <message>
+        <source>url</source>
+        <translation>url</translation>
+    </message>
+    <message>
+        <source>List the upstreams (keys masked) and exit.</source>
+        <translation>List the upstreams (keys masked) and exit.</translation>
+    </message>
+    <message>
+        <source>Do not check the Authorization header of /v1 requests (the admin API still does).</source>
+        <translation>Do not check the Authorization header of /v1 requests (the admin API still does).</translation>
+    </message>
+    <message>
+        <source>Upstream API key for -add (sk-xxxxx).</source>
+        <translation>Upstream API key for -add (sk-xxxxx).</translation>
+    </message>
+    <message>
+        <source>key</source>
+        <translation>key</translation>
+    </message>
+    <message>
+        <source>Run the proxy without window or tray icon.</source>
+        <translation>Run the proxy without window or tray icon.</translation>
+    </message>
+    <message>
+        <source>Set the client token(s), comma-separated, store them in the database and go on.</source>
+        <translation>Set the client token(s), comma-separated, store them in the database and go on.</translation>
+    </message>
+    <message>
+        <source>tokens</source>
+        <translation>tokens</translation>
+    </message>
+    <message>
+        <source>Balancing policy, stored in the database: %1.</source>
+        <translation>Balancing policy, stored in the database: %1.</translation>
+    </message>
+    <message>
+        <source>name</source>
+        <translation>name</translation>
+    </message>
+    <message>
+        <source>Test the key of upstream ID with GET {endpoint}/models (costs no tokens) and exit.</source>
+        <translation>Test the key of upstream ID with GET {endpoint}/models (costs no tokens) and exit.</translation>
+    </message>
+    <message>
+        <source>id</source>
+        <translation>id</translation>
+    </message>
+    <message>
+        <source>Language of the interface: en or zh_CN (default: the system's).</source>
+        <translation>Language of the interface: en or zh_CN (default: the system's).</translation>
+    </message>
+    <message>
+        <source>code</source>
+        <translation>code</translation>
+    </message>
+    <message>
+        <source>Show this help and exit.</source>
+        <translation>Show this help and exit.</translation>
+    </message>
+    <message>
+        <source>Show the version and exit.</source>
+        <translation>Show the version and exit.</translation>
     </message>
 </context>
 <context>

@@ -168,128 +168,8 @@ Save it anyway?</source>
         <translation>用一个本地 OpenAI 兼容地址统一代理你的所有 API 密钥。</translation>
     </message>
     <message>
-        <source>Add an upstream from -sk and -endpoint, print its ID and exit.</source>
-        <translation>用 -sk 和 -endpoint 添加一个上游,打印其 ID 后退出。</translation>
-    </message>
-    <message>
-        <source>Listen address: HOST:PORT, :PORT (all interfaces) or [::1]:PORT; port 0 picks a free one.</source>
-        <translation>监听地址:主机:端口、:端口(所有网卡)或 [::1]:端口;端口 0 表示任选空闲端口。</translation>
-    </message>
-    <message>
-        <source>address</source>
-        <translation>地址</translation>
-    </message>
-    <message>
-        <source>SQLite database file, created if missing, or postgresql://user:pass@host:port/db (default: db.sqlite in the app-data folder).</source>
-        <translation>SQLite 数据库文件(不存在则创建),或 postgresql://用户:密码@主机:端口/库(默认:应用数据目录下的 db.sqlite)。</translation>
-    </message>
-    <message>
-        <source>dsn</source>
-        <translation>dsn</translation>
-    </message>
-    <message>
-        <source>Upstream base URL for -add.</source>
-        <translation>-add 使用的上游基地址。</translation>
-    </message>
-    <message>
-        <source>url</source>
-        <translation>url</translation>
-    </message>
-    <message>
-        <source>List the upstreams (keys masked) and exit.</source>
-        <translation>列出所有上游(密钥已遮盖)后退出。</translation>
-    </message>
-    <message>
-        <source>Do not check the Authorization header of /v1 requests (the admin API still does).</source>
-        <translation>不检查 /v1 请求的 Authorization 头(管理 API 仍然检查)。</translation>
-    </message>
-    <message>
-        <source>Upstream API key for -add (sk-xxxxx).</source>
-        <translation>-add 使用的上游 API 密钥(sk-xxxxx)。</translation>
-    </message>
-    <message>
-        <source>key</source>
-        <translation>密钥</translation>
-    </message>
-    <message>
-        <source>Run the proxy without window or tray icon.</source>
-        <translation>不显示窗口和托盘图标,仅运行代理。</translation>
-    </message>
-    <message>
-        <source>Set the client token(s), comma-separated, store them in the database and go on.</source>
-        <translation>设置客户端令牌(逗号分隔),保存到数据库后继续运行。</translation>
-    </message>
-    <message>
-        <source>tokens</source>
-        <translation>令牌</translation>
-    </message>
-    <message>
-        <source>Balancing policy, stored in the database: %1.</source>
-        <translation>负载均衡策略,保存在数据库中:%1。</translation>
-    </message>
-    <message>
-        <source>name</source>
-        <translation>名称</translation>
-    </message>
-    <message>
-        <source>Test the key of upstream ID with GET {endpoint}/models (costs no tokens) and exit.</source>
-        <translation>用 GET {endpoint}/models 测试 ID 对应上游的密钥(不消耗 token)后退出。</translation>
-    </message>
-    <message>
-        <source>id</source>
-        <translation>ID</translation>
-    </message>
-    <message>
-        <source>Show this help and exit.</source>
-        <translation>显示本帮助后退出。</translation>
-    </message>
-    <message>
-        <source>Show the version and exit.</source>
-        <translation>显示版本后退出。</translation>
-    </message>
-    <message>
-        <source>
-Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtime failure, 2 usage error.
-</source>
-        <translation>
-所有参数也可用双横线(--addr)。退出码:0 成功,1 运行失败,2 用法错误。
-</translation>
-    </message>
-    <message>
         <source>unexpected argument '%1'</source>
         <translation>多余的参数 '%1'</translation>
-    </message>
-    <message>
-        <source>unknown policy '%1'; use one of: %2</source>
-        <translation>未知策略 '%1';可选:%2</translation>
-    </message>
-    <message>
-        <source>-test needs an upstream ID (see -list)</source>
-        <translation>-test 需要一个上游 ID(见 -list)</translation>
-    </message>
-    <message>
-        <source>-add and -list cannot be used together</source>
-        <translation>-add 和 -list 不能同时使用</translation>
-    </message>
-    <message>
-        <source>-add needs -sk KEY</source>
-        <translation>-add 需要 -sk 密钥</translation>
-    </message>
-    <message>
-        <source>-endpoint must be an http:// or https:// URL, got '%1'</source>
-        <translation>-endpoint 必须是 http:// 或 https:// 开头的 URL,收到 '%1'</translation>
-    </message>
-    <message>
-        <source>-auth needs at least one token</source>
-        <translation>-auth 至少需要一个令牌</translation>
-    </message>
-    <message>
-        <source>Language of the interface: en or zh_CN (default: the system's).</source>
-        <translation>界面语言:en 或 zh_CN(默认跟随系统)。</translation>
-    </message>
-    <message>
-        <source>code</source>
-        <translation>代码</translation>
     </message>
 </context>
 <context>
@@ -382,7 +262,7 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     </message>
 </context>
 <context>
-    <name>HttpServer</name>
+    <name>HttpListener</name>
     <message>
         <source>address already in use</source>
         <translation>地址已被占用</translation>
@@ -425,6 +305,97 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     <message>
         <source>%1 on %2 · %3 of %4 upstreams healthy · %5 requests in the last minute</source>
         <translation>%1,地址 %2 · %4 个上游中 %3 个健康 · 最近一分钟 %5 个请求</translation>
+    </message>
+</context>
+<context>
+    <name>Options</name>
+    <message>
+        <source>Add an upstream from -sk and -endpoint, print its ID and exit.</source>
+        <translation>用 -sk 和 -endpoint 添加一个上游,打印其 ID 后退出。</translation>
+    </message>
+    <message>
+        <source>Listen address: HOST:PORT, :PORT (all interfaces) or [::1]:PORT; port 0 picks a free one.</source>
+        <translation>监听地址:主机:端口、:端口(所有网卡)或 [::1]:端口;端口 0 表示任选空闲端口。</translation>
+    </message>
+    <message>
+        <source>address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>SQLite database file, created if missing, or postgresql://user:pass@host:port/db (default: db.sqlite in the app-data folder).</source>
+        <translation>SQLite 数据库文件(不存在则创建),或 postgresql://用户:密码@主机:端口/库(默认:应用数据目录下的 db.sqlite)。</translation>
+    </message>
+    <message>
+        <source>dsn</source>
+        <translation>dsn</translation>
+    </message>
+    <message>
+        <source>Upstream base URL for -add.</source>
+        <translation>-add 使用的上游基地址。</translation>
+    </message>
+    <message>
+        <source>url</source>
+        <translation>url</translation>
+    </message>
+    <message>
+        <source>List the upstreams (keys masked) and exit.</source>
+        <translation>列出所有上游(密钥已遮盖)后退出。</translation>
+    </message>
+    <message>
+        <source>Do not check the Authorization header of /v1 requests (the admin API still does).</source>
+        <translation>不检查 /v1 请求的 Authorization 头(管理 API 仍然检查)。</translation>
+    </message>
+    <message>
+        <source>Upstream API key for -add (sk-xxxxx).</source>
+        <translation>-add 使用的上游 API 密钥(sk-xxxxx)。</translation>
+    </message>
+    <message>
+        <source>key</source>
+        <translation>密钥</translation>
+    </message>
+    <message>
+        <source>Run the proxy without window or tray icon.</source>
+        <translation>不显示窗口和托盘图标,仅运行代理。</translation>
+    </message>
+    <message>
+        <source>Set the client token(s), comma-separated, store them in the database and go on.</source>
+        <translation>设置客户端令牌(逗号分隔),保存到数据库后继续运行。</translation>
+    </message>
+    <message>
+        <source>tokens</source>
+        <translation>令牌</translation>
+    </message>
+    <message>
+        <source>Balancing policy, stored in the database: %1.</source>
+        <translation>负载均衡策略,保存在数据库中:%1。</translation>
+    </message>
+    <message>
+        <source>name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Test the key of upstream ID with GET {endpoint}/models (costs no tokens) and exit.</source>
+        <translation>用 GET {endpoint}/models 测试 ID 对应上游的密钥(不消耗 token)后退出。</translation>
+    </message>
+    <message>
+        <source>id</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>Language of the interface: en or zh_CN (default: the system's).</source>
+        <translation>界面语言:en 或 zh_CN(默认跟随系统)。</translation>
+    </message>
+    <message>
+        <source>code</source>
+        <translation>代码</translation>
+    </message>
+    <message>
+        <source>Show this help and exit.</source>
+        <translation>显示本帮助后退出。</translation>
+    </message>
+    <message>
+        <source>Show the version and exit.</source>
+        <translation>显示版本后退出。</translation>
     </message>
 </context>
 <context>

@@ -13,9 +13,10 @@ class ConfigService;
 
 // Asks for a new upstream: name, endpoint (with presets), key; checks the
 // URL and the key as they are typed and can test the key before saving.
-class AddUpstreamDialog : public QDialog
+class AddUpstreamDialog final : public QDialog
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(AddUpstreamDialog)
 public:
     // The key test runs through `service`.
     explicit AddUpstreamDialog(ConfigService *service, QWidget *parent = nullptr);

@@ -14,9 +14,10 @@ class TrayController;
 
 // The desktop front end: tray icon, manager window and request log, on top
 // of a running Engine. Falls back to the window when there is no tray.
-class AppController : public QObject
+class AppController final : public QObject
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(AppController)
 public:
     AppController(Engine *engine, const DatabaseConfig &database, QObject *parent = nullptr);
     ~AppController() override;

@@ -11,9 +11,10 @@ class RequestLogModel;
 
 // The live request log with a filter, and an empty state that says how to
 // point a client at the proxy.
-class RequestsPage : public QWidget
+class RequestsPage final : public QWidget
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RequestsPage)
 public:
     RequestsPage(Engine *engine, RequestLogModel *log, QWidget *parent = nullptr);
 

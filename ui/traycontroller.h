@@ -13,9 +13,10 @@ class RequestLogModel;
 // The tray icon: its look tells the state (serving, some upstreams down,
 // all down, paused), its menu gives the everyday actions, and it shows
 // notifications, rate-limited so a flapping key cannot flood the desktop.
-class TrayController : public QObject
+class TrayController final : public QObject
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(TrayController)
 public:
     enum class State { Serving, Degraded, Down, Paused };
 

@@ -16,9 +16,10 @@ class UpstreamClient;
 // down. Generic JSON, Feishu or Matrix shaped (`webhook_format`). Keys are
 // masked; messages are rate-limited and retried briefly; nothing here ever
 // waits on the proxy's path.
-class WebhookNotifier : public QObject, private UpstreamCall::Listener
+class WebhookNotifier final : public QObject, private UpstreamCall::Listener
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(WebhookNotifier)
 public:
     WebhookNotifier(SnapshotHolder *snapshots, HealthTracker *health, QObject *parent = nullptr);
 

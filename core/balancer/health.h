@@ -40,9 +40,10 @@ struct HealthTuning
 
 // Live health per upstream: cooldowns that grow, a single probe after them,
 // in-flight counts and latency. Written by the proxy thread, read by anyone.
-class HealthTracker : public QObject
+class HealthTracker final : public QObject
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(HealthTracker)
 public:
     // Rests are timed on `clock` (the system's unless a test gives its own).
     explicit HealthTracker(const HealthTuning &tuning = {}, const Clock *clock = nullptr, QObject *parent = nullptr);

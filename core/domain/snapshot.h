@@ -21,9 +21,10 @@ struct Snapshot
 // The current Snapshot, swapped atomically on every change. Readable from any
 // thread; published by whoever changed the database, or by the change watcher
 // (store/snapshotloader.h reads one from the database).
-class SnapshotHolder : public QObject
+class SnapshotHolder final : public QObject
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SnapshotHolder)
 public:
     explicit SnapshotHolder(QObject *parent = nullptr);
 

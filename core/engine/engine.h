@@ -19,9 +19,10 @@ class SnapshotHolder;
 // The composition root, identical in GUI, headless and tests: prepares the
 // database, then runs the HTTP side on a network thread and the database
 // side on a store thread.
-class Engine : public QObject
+class Engine final : public QObject
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Engine)
 public:
     explicit Engine(const EngineOptions &options, QObject *parent = nullptr);
     ~Engine() override;

@@ -4,7 +4,7 @@
 #include "balancer/balancer.h"
 #include "balancer/health.h"
 #include "engine/networkworker.h"
-#include "http/httpserver.h"
+#include "http/httplistener.h"
 #include "metrics/metrics.h"
 #include "net/epolldispatcher.h"
 #include "util/logging.h"
@@ -85,12 +85,9 @@ bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
     return true;
 }
 
-HttpServer *NetworkService::makeListener()
+HttpListener *NetworkService::makeListener()
 {
-    // The listener serves nobody itself: its handler is never reached.
-    auto *listener = new HttpServer([](HttpRequest &, HttpResponder *) {}, m_options.limits, this);
-    listener->setDispatcher([this](qintptr descriptor) { dispatch(descriptor); });
-    return listener;
+    return new HttpListener([this](qintptr descriptor) { dispatch(descriptor); }, this);
 }
 
 void NetworkService::dispatch(qintptr descriptor)
@@ -109,7 +106,7 @@ void NetworkService::dispatch(qintptr descriptor)
 
 bool NetworkService::relisten(const QHostAddress &address, quint16 port, QString *error)
 {
-    HttpServer *next = makeListener();
+    HttpListener *next = makeListener();
     if (!next->listen(address, port)) {
         *error = next->errorString();
         delete next;
@@ -139,7 +136,7 @@ void NetworkService::beginStop()
 {
     m_stopping = true;
     if (m_listener)
-        m_listener->stopAccepting();
+        m_listener->close();
     for (NetworkWorker *w : std::as_const(m_workers))
         QMetaObject::invokeMethod(w, &NetworkWorker::beginStop, Qt::QueuedConnection);
     checkDrained();

@@ -11,7 +11,7 @@
 class BackgroundStore;
 class Balancer;
 class HealthTracker;
-class HttpServer;
+class HttpListener;
 class Metrics;
 class NetworkWorker;
 class QThread;
@@ -20,9 +20,10 @@ class SnapshotHolder;
 // Everything that serves HTTP, off the GUI thread: a listener on the network
 // thread that hands each accepted connection to one of several workers, each
 // on its own thread (one per core).
-class NetworkService : public QObject
+class NetworkService final : public QObject
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(NetworkService)
 public:
     NetworkService(const EngineOptions &options, SnapshotHolder *snapshots, BackgroundStore *records);
     ~NetworkService() override;
@@ -39,7 +40,7 @@ Q_SIGNALS:
     void drained();
 
 private:
-    HttpServer *makeListener();
+    HttpListener *makeListener();
     void dispatch(qintptr descriptor);
     void checkDrained();
     void stopWorkers();
@@ -50,7 +51,7 @@ private:
     HealthTracker *m_health = nullptr;
     std::unique_ptr<Balancer> m_balancer;
     std::unique_ptr<Metrics> m_metrics;
-    HttpServer *m_listener = nullptr;
+    HttpListener *m_listener = nullptr;
     QList<QThread *> m_threads;
     QList<NetworkWorker *> m_workers;
     int m_next = 0;

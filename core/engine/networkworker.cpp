@@ -2,7 +2,7 @@
 
 #include "admin/adminapi.h"
 #include "engine/requestrouter.h"
-#include "http/httpserver.h"
+#include "http/httpconnectionset.h"
 #include "proxy/proxyhandler.h"
 #include "proxy/upstreamclient.h"
 #include "store/backgroundstore.h"
@@ -42,11 +42,11 @@ bool NetworkWorker::setup(QString *error)
         m_shared.metrics, m_shared.health, [store] { return store ? store->droppedRecords() : 0; },
         m_shared.totalInFlight);
     RequestRouter *router = m_router;
-    m_connections = new HttpServer(
-        [router](HttpRequest &request, HttpResponder *responder) { router->route(request, responder); },
+    m_connections = new HttpConnectionSet(
+        [router](HttpRequest &&request, HttpResponder *responder) { router->route(std::move(request), responder); },
         m_options.limits, this);
     // idle() crosses threads: only worth it while the service waits to stop.
-    connect(m_connections, &HttpServer::connectionClosed, this, [this] {
+    connect(m_connections, &HttpConnectionSet::connectionClosed, this, [this] {
         if (--m_open == 0 && m_stopping)
             Q_EMIT idle();
     });

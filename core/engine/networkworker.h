@@ -11,7 +11,7 @@ class AdminApi;
 class Balancer;
 class BackgroundStore;
 class HealthTracker;
-class HttpServer;
+class HttpConnectionSet;
 class Metrics;
 class ProxyHandler;
 class RequestRouter;
@@ -34,9 +34,10 @@ struct SharedServices
 // hands it, from request parsing to upstream and back, with its own upstream
 // connection pool and database connection. Several run side by side, so the
 // proxy uses every core.
-class NetworkWorker : public QObject
+class NetworkWorker final : public QObject
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(NetworkWorker)
 public:
     NetworkWorker(const EngineOptions &options, const SharedServices &shared);
     ~NetworkWorker() override;
@@ -60,7 +61,7 @@ private:
     ProxyHandler *m_proxy = nullptr;
     AdminApi *m_admin = nullptr;
     RequestRouter *m_router = nullptr;
-    HttpServer *m_connections = nullptr;
+    HttpConnectionSet *m_connections = nullptr;
     std::atomic<int> m_open{0};
     std::atomic<int> m_inFlight{0};
     bool m_stopping = false; // worker thread only

@@ -58,7 +58,7 @@ void RequestRouter::sendMetrics(HttpResponder *responder)
     responder->send(200, h, body);
 }
 
-void RequestRouter::route(HttpRequest &request, HttpResponder *responder)
+void RequestRouter::route(HttpRequest &&request, HttpResponder *responder)
 {
     const QByteArray &path = request.path;
     const bool isProxy = path == "/v1" || path.startsWith("/v1/");
@@ -110,7 +110,7 @@ void RequestRouter::route(HttpRequest &request, HttpResponder *responder)
             QStringLiteral("service_unavailable"));
         return;
     }
-    m_proxy->handle(request, responder);
+    m_proxy->handle(std::move(request), responder);
 }
 
 void RequestRouter::answerPreflight(const HttpRequest &request, HttpResponder *responder)

@@ -16,9 +16,10 @@ class SnapshotHolder;
 
 // Decides who answers a request: CORS preflight, client authentication,
 // then the proxy (/v1/*) or the admin API (/admin/*).
-class RequestRouter : public QObject
+class RequestRouter final : public QObject
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RequestRouter)
 public:
     RequestRouter(
         ProxyHandler *proxy, AdminApi *admin, SnapshotHolder *snapshots, bool noAuth, QObject *parent = nullptr);
@@ -26,7 +27,8 @@ public:
     // Prometheus at /metrics and /v1/metrics; droppedRecords reads the store's counter.
     void setMetrics(
         Metrics *metrics, HealthTracker *health, std::function<qint64()> droppedRecords, std::function<int()> inFlight);
-    void route(HttpRequest &request, HttpResponder *responder);
+    // Takes the request over: the proxy moves it into its exchange.
+    void route(HttpRequest &&request, HttpResponder *responder);
     // While *paused is true, /v1 requests get a 503 that says so.
     void setPauseFlag(const std::atomic<bool> *paused) { m_paused = paused; }
 

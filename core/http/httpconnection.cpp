@@ -144,7 +144,7 @@ void HttpConnection::dispatch()
     auto *responder = new HttpResponder(
         this, m_socket, m_request.isHead(), m_request.versionMinor, m_keepAlive && !m_closeWhenIdle);
     m_responder = responder;
-    m_handler(m_request, responder);
+    m_handler(std::move(m_request), responder);
 }
 
 void HttpConnection::responseDone(bool keepAlive)

@@ -13,14 +13,16 @@
 class HttpResponder;
 class TcpStream;
 
-using HttpHandler = std::function<void(HttpRequest &, HttpResponder *)>;
+// Gets each request to keep (it is moved from) and the responder to answer it with.
+using HttpHandler = std::function<void(HttpRequest &&, HttpResponder *)>;
 
 // One client connection: parses HTTP/1.x requests (Content-Length or chunked
 // bodies), enforces the edge limits, answers one request at a time and keeps
 // the connection alive between them.
-class HttpConnection : public QObject
+class HttpConnection final : public QObject
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(HttpConnection)
 public:
     HttpConnection(TcpStream *socket, const HttpLimits &limits, HttpHandler handler, QObject *parent);
     ~HttpConnection() override;

@@ -11,9 +11,10 @@ class TcpStream;
 // Writes one response to a client: all at once, or streamed (chunked on
 // HTTP/1.1 when the length is unknown). Owned by its connection; handlers
 // hold it through a QPointer because the client may vanish at any time.
-class HttpResponder : public QObject
+class HttpResponder final : public QObject
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(HttpResponder)
 public:
     enum class Event {
         ClientGone,

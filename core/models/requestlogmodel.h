@@ -7,9 +7,10 @@
 
 // The most recent requests, newest first, for a live log view. Fed by the
 // engine's recordsWritten signal; keeps at most `capacity` rows.
-class RequestLogModel : public QAbstractTableModel
+class RequestLogModel final : public QAbstractTableModel
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RequestLogModel)
 public:
     enum Column {
         Time,

@@ -10,6 +10,7 @@
 class ByteStream : public QObject
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ByteStream)
 public:
     enum class Error {
         None,

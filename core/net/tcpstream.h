@@ -15,9 +15,10 @@ class QSocketNotifier;
 // call), copies every write into its ring buffer, and sends queued writes
 // one buffer block per call. Here a read takes what arrived in one call, and
 // queued writes leave together with sendmsg(), without being copied.
-class TcpStream : public ByteStream
+class TcpStream final : public ByteStream
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(TcpStream)
 public:
     // Unconnected; see connectToHost().
     explicit TcpStream(QObject *parent = nullptr);

@@ -6,9 +6,10 @@ class QSslSocket;
 
 // An HTTPS upstream connection: QSslSocket (certificates checked against the
 // system store, SNI, ALPN http/1.1) behind the ByteStream interface.
-class TlsStream : public ByteStream
+class TlsStream final : public ByteStream
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(TlsStream)
 public:
     explicit TlsStream(QObject *parent = nullptr);
 

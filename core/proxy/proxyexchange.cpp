@@ -27,7 +27,7 @@ constexpr int maxRecordedBodyBytes = 64 * 1024;
 } // namespace
 
 ProxyExchange::ProxyExchange(
-    HttpRequest &request, HttpResponder *responder, const ProxyContext &context, ProxyHandler *handler)
+    HttpRequest &&request, HttpResponder *responder, const ProxyContext &context, ProxyHandler *handler)
     : QObject(handler), m_request(std::move(request)), m_responder(responder), m_context(context), m_handler(handler)
 {
     m_clock.start();

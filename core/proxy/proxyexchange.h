@@ -35,12 +35,13 @@ struct ProxyContext
 // One client request through the proxy: tries the candidates in turn until
 // one answers with something worth relaying, then relays it as it arrives.
 // Nothing is retried once a byte went to the client.
-class ProxyExchange : public QObject, private UpstreamCall::Listener, private HttpResponder::Listener
+class ProxyExchange final : public QObject, private UpstreamCall::Listener, private HttpResponder::Listener
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ProxyExchange)
 public:
     // Tells the handler once the exchange is over; it is deleted later.
-    ProxyExchange(HttpRequest &request, HttpResponder *responder, const ProxyContext &context, ProxyHandler *handler);
+    ProxyExchange(HttpRequest &&request, HttpResponder *responder, const ProxyContext &context, ProxyHandler *handler);
     ~ProxyExchange() override;
 
     void start();

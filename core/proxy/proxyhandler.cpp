@@ -3,9 +3,9 @@
 ProxyHandler::ProxyHandler(const ProxyContext &context, QObject *parent) : QObject(parent), m_context(context)
 { }
 
-void ProxyHandler::handle(HttpRequest &request, HttpResponder *responder)
+void ProxyHandler::handle(HttpRequest &&request, HttpResponder *responder)
 {
-    auto *exchange = new ProxyExchange(request, responder, m_context, this);
+    auto *exchange = new ProxyExchange(std::move(request), responder, m_context, this);
     Q_EMIT inFlightChanged(++m_inFlight);
     exchange->start();
 }

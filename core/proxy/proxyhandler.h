@@ -6,13 +6,14 @@
 
 // Entry point of the proxy for /v1/*: starts an exchange per request and
 // knows how many are in flight (for a graceful stop).
-class ProxyHandler : public QObject
+class ProxyHandler final : public QObject
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ProxyHandler)
 public:
     ProxyHandler(const ProxyContext &context, QObject *parent = nullptr);
 
-    void handle(HttpRequest &request, HttpResponder *responder);
+    void handle(HttpRequest &&request, HttpResponder *responder);
     int inFlight() const { return m_inFlight; }
     // Called by the exchange when it is over.
     void exchangeFinished(ProxyExchange *exchange);

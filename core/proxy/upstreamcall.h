@@ -13,9 +13,10 @@ class UpstreamClient;
 // One request to an upstream and its response, parsed as it arrives. Body
 // bytes are buffered up to a bound; past it the socket is no longer read, so
 // TCP pushes back on the upstream (a slow client never costs unbounded memory).
-class UpstreamCall : public QObject
+class UpstreamCall final : public QObject
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(UpstreamCall)
 public:
     enum class Failure {
         None,

@@ -17,9 +17,10 @@ class UpstreamCall;
 // needs what QNAM will not give: no silent resend of a request to the same
 // upstream, no limit of 6 connections per host, no thread hop per request,
 // headers and bodies passed byte for byte. Lives on the network thread.
-class UpstreamClient : public QObject
+class UpstreamClient final : public QObject
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(UpstreamClient)
 public:
     explicit UpstreamClient(QObject *parent = nullptr);
     ~UpstreamClient() override;

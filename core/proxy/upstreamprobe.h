@@ -20,9 +20,10 @@ struct ProbeResult
 };
 
 // Tests a key without spending tokens: GET {endpoint}/models.
-class UpstreamProbe : public QObject, private UpstreamCall::Listener
+class UpstreamProbe final : public QObject, private UpstreamCall::Listener
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(UpstreamProbe)
 public:
     UpstreamProbe(UpstreamClient *client, const Upstream &upstream, int timeoutMs = 10000, QObject *parent = nullptr);
     ~UpstreamProbe() override;

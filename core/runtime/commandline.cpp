@@ -15,136 +15,143 @@ QString tr(const char *text)
     return QCoreApplication::translate("CommandLine", text);
 }
 
+// Every flag, declared once; the defaults shown in the help are the struct's.
+struct Options
+{
+    QCommandLineOption add, addr, database, endpoint, list, noauth, sk, noGui, auth, policy, test, lang, help, version;
+
+    explicit Options(const CommandLine &defaults)
+        : add(QStringLiteral("add"), tr("Add an upstream from -sk and -endpoint, print its ID and exit."))
+        , addr(QStringLiteral("addr"),
+              tr("Listen address: HOST:PORT, :PORT (all interfaces) or [::1]:PORT; port 0 picks a free one."),
+              tr("address"), defaults.addr)
+        , database(QStringLiteral("database"),
+              tr("SQLite database file, created if missing, or postgresql://user:pass@host:port/db (default: "
+                 "db.sqlite in the app-data folder)."),
+              tr("dsn"))
+        , endpoint(QStringLiteral("endpoint"), tr("Upstream base URL for -add."), tr("url"), defaults.endpoint)
+        , list(QStringLiteral("list"), tr("List the upstreams (keys masked) and exit."))
+        , noauth(QStringLiteral("noauth"),
+              tr("Do not check the Authorization header of /v1 requests (the admin API still does)."))
+        , sk(QStringLiteral("sk"), tr("Upstream API key for -add (sk-xxxxx)."), tr("key"))
+        , noGui(QStringList{QStringLiteral("no-gui"), QStringLiteral("nogui")},
+              tr("Run the proxy without window or tray icon."))
+        , auth(QStringLiteral("auth"),
+              tr("Set the client token(s), comma-separated, store them in the database and go on."), tr("tokens"))
+        , policy(QStringLiteral("policy"),
+              tr("Balancing policy, stored in the database: %1.")
+                  .arg(Vocabulary::policyNames().join(QStringLiteral(", "))),
+              tr("name"))
+        , test(QStringLiteral("test"),
+              tr("Test the key of upstream ID with GET {endpoint}/models (costs no tokens) and exit."), tr("id"))
+        , lang(
+              QStringLiteral("lang"), tr("Language of the interface: en or zh_CN (default: the system's)."), tr("code"))
+        , help(QStringList{QStringLiteral("help"), QStringLiteral("h")}, tr("Show this help and exit."))
+        , version(QStringList{QStringLiteral("version"), QStringLiteral("v")}, tr("Show the version and exit."))
+    { }
+
+    QList<QCommandLineOption> all() const
+    {
+        return {add, addr, database, endpoint, list, noauth, sk, noGui, auth, policy, test, lang, help, version};
+    }
+};
+
+// Qt prints "--flag"; the seed's users know "-flag". Both work.
+QString helpTextOf(const QCommandLineParser &parser)
+{
+    return parser.helpText()
+               .replace(QRegularExpression(QStringLiteral("^(\\S+): \\S+")), QStringLiteral("\\1: openai-api-route"))
+               .replace(QStringLiteral("  --"), QStringLiteral("   -"))
+               .replace(QStringLiteral(", --"), QStringLiteral(",  -"))
+        + tr("\nEvery flag also works with two dashes (--addr). Exit status: 0 success, 1 runtime failure, 2 usage "
+             "error.\n");
+}
+
+CommandLine &refuse(CommandLine &c, const QString &error)
+{
+    c.action = CommandLine::Action::UsageError;
+    c.error = error;
+    return c;
+}
+
+// The values every action reads, as given.
+void readValues(CommandLine &c, const QCommandLineParser &parser, const Options &o)
+{
+    c.addr = parser.value(o.addr);
+    c.database = parser.value(o.database);
+    c.sk = parser.value(o.sk);
+    c.endpoint = parser.value(o.endpoint).trimmed();
+    c.noAuth = parser.isSet(o.noauth);
+    c.noGui = parser.isSet(o.noGui);
+    if (parser.isSet(o.auth))
+        c.auth = parser.value(o.auth);
+    if (parser.isSet(o.policy))
+        c.policy = parser.value(o.policy).trimmed();
+}
+
+// Which action the flags ask for, and whether its values can work.
+CommandLine &chooseAction(CommandLine &c, const QCommandLineParser &parser, const Options &o)
+{
+    if (c.policy && !Vocabulary::parsePolicy(*c.policy))
+        return refuse(c,
+            tr("unknown policy '%1'; use one of: %2")
+                .arg(*c.policy, Vocabulary::policyNames().join(QStringLiteral(", "))));
+    if (parser.isSet(o.test)) {
+        bool ok = false;
+        c.testId = parser.value(o.test).toLongLong(&ok);
+        if (!ok || c.testId <= 0)
+            return refuse(c, tr("-test needs an upstream ID (see -list)"));
+        c.action = CommandLine::Action::Test;
+        return c;
+    }
+    if (parser.isSet(o.add) && parser.isSet(o.list))
+        return refuse(c, tr("-add and -list cannot be used together"));
+    if (parser.isSet(o.add)) {
+        if (c.sk.trimmed().isEmpty())
+            return refuse(c, tr("-add needs -sk KEY"));
+        if (!isValidEndpoint(c.endpoint))
+            return refuse(c, tr("-endpoint must be an http:// or https:// URL, got '%1'").arg(c.endpoint));
+        c.action = CommandLine::Action::Add;
+        return c;
+    }
+    if (parser.isSet(o.list)) {
+        c.action = CommandLine::Action::List;
+        return c;
+    }
+    if (auto parsed = ListenAddress::parse(c.addr); !parsed)
+        return refuse(c, parsed.error());
+    if (c.auth && c.auth->split(QLatin1Char(','), Qt::SkipEmptyParts).isEmpty())
+        return refuse(c, tr("-auth needs at least one token"));
+    return c;
+}
+
 } // namespace
 
 CommandLine CommandLine::parse(const QStringList &arguments)
 {
     CommandLine c;
+    const Options options(c);
     QCommandLineParser parser;
     // The seed is a Go program: "-addr" is one long option, not -a -d -d -r.
     parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
     parser.setApplicationDescription(tr("One local OpenAI-compatible base URL in front of all your API keys."));
-    const QCommandLineOption add(
-        QStringLiteral("add"), tr("Add an upstream from -sk and -endpoint, print its ID and exit."));
-    const QCommandLineOption addr(QStringLiteral("addr"),
-        tr("Listen address: HOST:PORT, :PORT (all interfaces) or [::1]:PORT; port 0 picks a free one."), tr("address"),
-        c.addr);
-    const QCommandLineOption database(QStringLiteral("database"),
-        tr("SQLite database file, created if missing, or postgresql://user:pass@host:port/db (default: db.sqlite in "
-           "the app-data folder)."),
-        tr("dsn"));
-    const QCommandLineOption endpoint(
-        QStringLiteral("endpoint"), tr("Upstream base URL for -add."), tr("url"), c.endpoint);
-    const QCommandLineOption list(QStringLiteral("list"), tr("List the upstreams (keys masked) and exit."));
-    const QCommandLineOption noauth(QStringLiteral("noauth"),
-        tr("Do not check the Authorization header of /v1 requests (the admin API still does)."));
-    const QCommandLineOption sk(QStringLiteral("sk"), tr("Upstream API key for -add (sk-xxxxx)."), tr("key"));
-    const QCommandLineOption noGui(QStringList{QStringLiteral("no-gui"), QStringLiteral("nogui")},
-        tr("Run the proxy without window or tray icon."));
-    const QCommandLineOption auth(QStringLiteral("auth"),
-        tr("Set the client token(s), comma-separated, store them in the database and go on."), tr("tokens"));
-    const QCommandLineOption policy(QStringLiteral("policy"),
-        tr("Balancing policy, stored in the database: %1.").arg(Vocabulary::policyNames().join(QStringLiteral(", "))),
-        tr("name"));
-    const QCommandLineOption test(QStringLiteral("test"),
-        tr("Test the key of upstream ID with GET {endpoint}/models (costs no tokens) and exit."), tr("id"));
-    const QCommandLineOption lang(
-        QStringLiteral("lang"), tr("Language of the interface: en or zh_CN (default: the system's)."), tr("code"));
-    const QCommandLineOption help(
-        QStringList{QStringLiteral("help"), QStringLiteral("h")}, tr("Show this help and exit."));
-    const QCommandLineOption version(
-        QStringList{QStringLiteral("version"), QStringLiteral("v")}, tr("Show the version and exit."));
-    for (const QCommandLineOption &o :
-        {add, addr, database, endpoint, list, noauth, sk, noGui, auth, policy, test, lang, help, version})
+    for (const QCommandLineOption &o : options.all())
         parser.addOption(o);
+    c.helpText = helpTextOf(parser);
 
-    // Qt prints "--flag"; the seed's users know "-flag". Both work.
-    c.helpText
-        = parser.helpText()
-              .replace(QRegularExpression(QStringLiteral("^(\\S+): \\S+")), QStringLiteral("\\1: openai-api-route"))
-              .replace(QStringLiteral("  --"), QStringLiteral("   -"))
-              .replace(QStringLiteral(", --"), QStringLiteral(",  -"))
-        + tr("\nEvery flag also works with two dashes (--addr). Exit status: 0 success, 1 runtime failure, 2 usage "
-             "error.\n");
-    if (!parser.parse(arguments)) {
-        c.action = Action::UsageError;
-        c.error = parser.errorText();
-        return c;
-    }
-    if (!parser.positionalArguments().isEmpty()) {
-        c.action = Action::UsageError;
-        c.error = tr("unexpected argument '%1'").arg(parser.positionalArguments().first());
-        return c;
-    }
-    c.language = parser.value(lang).trimmed();
-    if (parser.isSet(help)) {
+    if (!parser.parse(arguments))
+        return refuse(c, parser.errorText());
+    if (!parser.positionalArguments().isEmpty())
+        return refuse(c, tr("unexpected argument '%1'").arg(parser.positionalArguments().first()));
+    c.language = parser.value(options.lang).trimmed();
+    if (parser.isSet(options.help)) {
         c.action = Action::Help;
         return c;
     }
-    if (parser.isSet(version)) {
+    if (parser.isSet(options.version)) {
         c.action = Action::Version;
         return c;
     }
-    c.addr = parser.value(addr);
-    c.database = parser.value(database);
-    c.sk = parser.value(sk);
-    c.endpoint = parser.value(endpoint).trimmed();
-    c.noAuth = parser.isSet(noauth);
-    c.noGui = parser.isSet(noGui);
-    if (parser.isSet(auth))
-        c.auth = parser.value(auth);
-
-    if (parser.isSet(policy)) {
-        c.policy = parser.value(policy).trimmed();
-        if (!Vocabulary::parsePolicy(*c.policy)) {
-            c.action = Action::UsageError;
-            c.error = tr("unknown policy '%1'; use one of: %2")
-                          .arg(*c.policy, Vocabulary::policyNames().join(QStringLiteral(", ")));
-            return c;
-        }
-    }
-    if (parser.isSet(test)) {
-        bool ok = false;
-        c.testId = parser.value(test).toLongLong(&ok);
-        if (!ok || c.testId <= 0) {
-            c.action = Action::UsageError;
-            c.error = tr("-test needs an upstream ID (see -list)");
-            return c;
-        }
-        c.action = Action::Test;
-        return c;
-    }
-    if (parser.isSet(add) && parser.isSet(list)) {
-        c.action = Action::UsageError;
-        c.error = tr("-add and -list cannot be used together");
-        return c;
-    }
-    if (parser.isSet(add)) {
-        c.action = Action::Add;
-        if (c.sk.trimmed().isEmpty()) {
-            c.action = Action::UsageError;
-            c.error = tr("-add needs -sk KEY");
-            return c;
-        }
-        if (!isValidEndpoint(c.endpoint)) {
-            c.action = Action::UsageError;
-            c.error = tr("-endpoint must be an http:// or https:// URL, got '%1'").arg(c.endpoint);
-            return c;
-        }
-        return c;
-    }
-    if (parser.isSet(list)) {
-        c.action = Action::List;
-        return c;
-    }
-    if (auto parsed = ListenAddress::parse(c.addr); !parsed) {
-        c.action = Action::UsageError;
-        c.error = parsed.error();
-        return c;
-    }
-    if (c.auth && c.auth->split(QLatin1Char(','), Qt::SkipEmptyParts).isEmpty()) {
-        c.action = Action::UsageError;
-        c.error = tr("-auth needs at least one token");
-    }
-    return c;
+    readValues(c, parser, options);
+    return chooseAction(c, parser, options);
 }

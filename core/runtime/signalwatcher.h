@@ -6,9 +6,10 @@ class QSocketNotifier;
 
 // Turns SIGTERM/SIGINT into a Qt signal (self-pipe), so a stop runs on the
 // event loop instead of in a signal handler.
-class SignalWatcher : public QObject
+class SignalWatcher final : public QObject
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SignalWatcher)
 public:
     explicit SignalWatcher(QObject *parent = nullptr);
     ~SignalWatcher() override;

@@ -6,9 +6,10 @@ class QLocalServer;
 
 // One instance per database: the first one listens on a local socket named
 // after the database; a second launch asks it to show itself and exits.
-class SingleInstance : public QObject
+class SingleInstance final : public QObject
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SingleInstance)
 public:
     explicit SingleInstance(const QString &databasePath, QObject *parent = nullptr);
 

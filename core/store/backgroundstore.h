@@ -16,9 +16,10 @@ class SnapshotHolder;
 // The database work that must never run on the request path, on a thread of
 // its own with its own connection: batched record and counter writes, and
 // watching for edits by other processes (the seed invites editing the table).
-class BackgroundStore : public QObject, public RecordSink
+class BackgroundStore final : public QObject, public RecordSink
 {
     Q_OBJECT
+    Q_DISABLE_COPY_MOVE(BackgroundStore)
 public:
     BackgroundStore(const DatabaseConfig &config, SnapshotHolder *snapshots, QObject *parent = nullptr);
     ~BackgroundStore() override;
