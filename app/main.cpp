@@ -24,6 +24,8 @@
 #include <memory>
 #include <optional>
 
+using namespace route;
+
 namespace {
 
 bool hasDisplay()

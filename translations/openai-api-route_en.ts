@@ -1,96 +1,6 @@
 <?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="en">
 <context>
-    <name>AddUpstreamDialog</name>
-    <message>
-        <source>Test the key before saving</source>
-        <translation>Test the key before saving</translation>
-    </message>
-    <message>
-        <source>Add upstream</source>
-        <translation>Add upstream</translation>
-    </message>
-    <message>
-        <source>optional, e.g. work key</source>
-        <translation>optional, e.g. work key</translation>
-    </message>
-    <message>
-        <source>The base URL of an OpenAI-compatible API; the client's /v1 is replaced by its path</source>
-        <translation>The base URL of an OpenAI-compatible API; the client's /v1 is replaced by its path</translation>
-    </message>
-    <message>
-        <source>The API key of this upstream; it is stored in the local database and never shown to clients</source>
-        <translation>The API key of this upstream; it is stored in the local database and never shown to clients</translation>
-    </message>
-    <message>
-        <source>Show the key</source>
-        <translation>Show the key</translation>
-    </message>
-    <message>
-        <source>Asks GET {endpoint}/models with the key; this costs no tokens</source>
-        <translation>Asks GET {endpoint}/models with the key; this costs no tokens</translation>
-    </message>
-    <message>
-        <source>&amp;Name:</source>
-        <translation>&amp;Name:</translation>
-    </message>
-    <message>
-        <source>&amp;Endpoint:</source>
-        <translation>&amp;Endpoint:</translation>
-    </message>
-    <message>
-        <source>API &amp;key:</source>
-        <translation>API &amp;key:</translation>
-    </message>
-    <message>
-        <source>The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.</source>
-        <translation>The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.</translation>
-    </message>
-    <message>
-        <source>Enter the API key.</source>
-        <translation>Enter the API key.</translation>
-    </message>
-    <message>
-        <source>Testing the key…</source>
-        <translation>Testing the key…</translation>
-    </message>
-    <message>
-        <source>The key works (%1 ms, %2 models).</source>
-        <translation>The key works (%1 ms, %2 models).</translation>
-    </message>
-    <message>
-        <source>HTTP %1: %2</source>
-        <translation>HTTP %1: %2</translation>
-    </message>
-    <message>
-        <source>The test failed: %1</source>
-        <translation>The test failed: %1</translation>
-    </message>
-    <message>
-        <source>Key test failed</source>
-        <translation>Key test failed</translation>
-    </message>
-    <message>
-        <source>The upstream answered: %1
-
-Save it anyway?</source>
-        <translation>The upstream answered: %1
-
-Save it anyway?</translation>
-    </message>
-</context>
-<context>
-    <name>AppController</name>
-    <message>
-        <source>No system tray</source>
-        <translation>No system tray</translation>
-    </message>
-    <message>
-        <source>This desktop has no system tray, so openai-api-route shows its window instead. Closing the window quits the proxy.</source>
-        <translation>This desktop has no system tray, so openai-api-route shows its window instead. Closing the window quits the proxy.</translation>
-    </message>
-</context>
-<context>
     <name>CliCommands</name>
     <message>
         <source>cannot read the upstreams: %1</source>
@@ -163,152 +73,6 @@ Save it anyway?</translation>
 </context>
 <context>
     <name>CommandLine</name>
-    <message>
-        <source>One local OpenAI-compatible base URL in front of all your API keys.</source>
-        <translation>One local OpenAI-compatible base URL in front of all your API keys.</translation>
-    </message>
-    <message>
-        <source>unexpected argument '%1'</source>
-        <translation>unexpected argument '%1'</translation>
-    </message>
-</context>
-<context>
-    <name>ConfigService</name>
-    <message>
-        <source>no upstream with ID %1</source>
-        <translation>no upstream with ID %1</translation>
-    </message>
-    <message>
-        <source>an upstream with this SK and Endpoint exists already (ID %1)</source>
-        <translation>an upstream with this SK and Endpoint exists already (ID %1)</translation>
-    </message>
-    <message>
-        <source>the database said: %1</source>
-        <translation>the database said: %1</translation>
-    </message>
-    <message>
-        <source>SK must not be empty</source>
-        <translation>SK must not be empty</translation>
-    </message>
-    <message>
-        <source>Endpoint must not be empty</source>
-        <translation>Endpoint must not be empty</translation>
-    </message>
-    <message>
-        <source>Endpoint must be an http:// or https:// URL, got '%1'</source>
-        <translation>Endpoint must be an http:// or https:// URL, got '%1'</translation>
-    </message>
-    <message>
-        <source>Weight must be 0 or more</source>
-        <translation>Weight must be 0 or more</translation>
-    </message>
-    <message>
-        <source>a timeout must be 0 (the default) or more</source>
-        <translation>a timeout must be 0 (the default) or more</translation>
-    </message>
-    <message>
-        <source>a timeout must be at least 1 second</source>
-        <translation>a timeout must be at least 1 second</translation>
-    </message>
-    <message>
-        <source>record limits must be 0 or more</source>
-        <translation>record limits must be 0 or more</translation>
-    </message>
-    <message>
-        <source>WebhookURL must be an http:// or https:// URL, or empty to turn alerts off</source>
-        <translation>WebhookURL must be an http:// or https:// URL, or empty to turn alerts off</translation>
-    </message>
-    <message>
-        <source>WebhookFormat must be one of: generic, feishu, matrix</source>
-        <translation>WebhookFormat must be one of: generic, feishu, matrix</translation>
-    </message>
-    <message>
-        <source>cannot store the settings</source>
-        <translation>cannot store the settings</translation>
-    </message>
-    <message>
-        <source>cannot store the client token</source>
-        <translation>cannot store the client token</translation>
-    </message>
-</context>
-<context>
-    <name>Engine</name>
-    <message>
-        <source>cannot store the client token in %1</source>
-        <translation>cannot store the client token in %1</translation>
-    </message>
-    <message>
-        <source>cannot read the upstreams from %1: %2</source>
-        <translation>cannot read the upstreams from %1: %2</translation>
-    </message>
-    <message>
-        <source>cannot open database %1 for records</source>
-        <translation>cannot open database %1 for records</translation>
-    </message>
-    <message>
-        <source>cannot listen on %1: %2</source>
-        <translation>cannot listen on %1: %2</translation>
-    </message>
-    <message>
-        <source>the proxy is not running</source>
-        <translation>the proxy is not running</translation>
-    </message>
-</context>
-<context>
-    <name>HealthTracker</name>
-    <message>
-        <source>every upstream answered 429: the proxy's IP or account is throttled</source>
-        <translation>every upstream answered 429: the proxy's IP or account is throttled</translation>
-    </message>
-</context>
-<context>
-    <name>HttpListener</name>
-    <message>
-        <source>address already in use</source>
-        <translation>address already in use</translation>
-    </message>
-    <message>
-        <source>permission denied</source>
-        <translation>permission denied</translation>
-    </message>
-</context>
-<context>
-    <name>ManagerWindow</name>
-    <message>
-        <source>openai-api-route</source>
-        <translation>openai-api-route</translation>
-    </message>
-    <message>
-        <source>&amp;Upstreams</source>
-        <translation>&amp;Upstreams</translation>
-    </message>
-    <message>
-        <source>&amp;Requests</source>
-        <translation>&amp;Requests</translation>
-    </message>
-    <message>
-        <source>&amp;Settings</source>
-        <translation>&amp;Settings</translation>
-    </message>
-    <message>
-        <source>stopped</source>
-        <translation>stopped</translation>
-    </message>
-    <message>
-        <source>paused</source>
-        <translation>paused</translation>
-    </message>
-    <message>
-        <source>serving</source>
-        <translation>serving</translation>
-    </message>
-    <message>
-        <source>%1 on %2 · %3 of %4 upstreams healthy · %5 requests in the last minute</source>
-        <translation>%1 on %2 · %3 of %4 upstreams healthy · %5 requests in the last minute</translation>
-    </message>
-</context>
-<context>
-    <name>Options</name>
     <message>
         <source>Add an upstream from -sk and -endpoint, print its ID and exit.</source>
         <translation>Add an upstream from -sk and -endpoint, print its ID and exit.</translation>
@@ -397,48 +161,104 @@ Save it anyway?</translation>
         <source>Show the version and exit.</source>
         <translation>Show the version and exit.</translation>
     </message>
+    <message>
+        <source>
+Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtime failure, 2 usage error.
+</source>
+        <translation>
+Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtime failure, 2 usage error.
+</translation>
+    </message>
+    <message>
+        <source>unknown policy '%1'; use one of: %2</source>
+        <translation>unknown policy '%1'; use one of: %2</translation>
+    </message>
+    <message>
+        <source>-test needs an upstream ID (see -list)</source>
+        <translation>-test needs an upstream ID (see -list)</translation>
+    </message>
+    <message>
+        <source>-add and -list cannot be used together</source>
+        <translation>-add and -list cannot be used together</translation>
+    </message>
+    <message>
+        <source>-add needs -sk KEY</source>
+        <translation>-add needs -sk KEY</translation>
+    </message>
+    <message>
+        <source>-endpoint must be an http:// or https:// URL, got '%1'</source>
+        <translation>-endpoint must be an http:// or https:// URL, got '%1'</translation>
+    </message>
+    <message>
+        <source>-auth needs at least one token</source>
+        <translation>-auth needs at least one token</translation>
+    </message>
+    <message>
+        <source>One local OpenAI-compatible base URL in front of all your API keys.</source>
+        <translation>One local OpenAI-compatible base URL in front of all your API keys.</translation>
+    </message>
+    <message>
+        <source>unexpected argument '%1'</source>
+        <translation>unexpected argument '%1'</translation>
+    </message>
 </context>
 <context>
-    <name>ProxyExchange</name>
+    <name>ConfigService</name>
     <message>
-        <source>no upstream is configured; add one with -add or the admin API</source>
-        <translation>no upstream is configured; add one with -add or the admin API</translation>
+        <source>no upstream with ID %1</source>
+        <translation>no upstream with ID %1</translation>
     </message>
     <message>
-        <source>no enabled upstream is allowed to serve model '%1'</source>
-        <translation>no enabled upstream is allowed to serve model '%1'</translation>
+        <source>an upstream with this SK and Endpoint exists already (ID %1)</source>
+        <translation>an upstream with this SK and Endpoint exists already (ID %1)</translation>
     </message>
     <message>
-        <source>no enabled upstream is available</source>
-        <translation>no enabled upstream is available</translation>
+        <source>the database said: %1</source>
+        <translation>the database said: %1</translation>
     </message>
     <message>
-        <source>all upstreams failed</source>
-        <translation>all upstreams failed</translation>
+        <source>SK must not be empty</source>
+        <translation>SK must not be empty</translation>
     </message>
     <message>
-        <source>all upstreams failed; last error: %1</source>
-        <translation>all upstreams failed; last error: %1</translation>
+        <source>Endpoint must not be empty</source>
+        <translation>Endpoint must not be empty</translation>
     </message>
     <message>
-        <source>invalid endpoint %1</source>
-        <translation>invalid endpoint %1</translation>
+        <source>Endpoint must be an http:// or https:// URL, got '%1'</source>
+        <translation>Endpoint must be an http:// or https:// URL, got '%1'</translation>
     </message>
     <message>
-        <source>no response headers within %1 s</source>
-        <translation>no response headers within %1 s</translation>
+        <source>Weight must be 0 or more</source>
+        <translation>Weight must be 0 or more</translation>
     </message>
     <message>
-        <source>stream stalled</source>
-        <translation>stream stalled</translation>
+        <source>a timeout must be 0 (the default) or more</source>
+        <translation>a timeout must be 0 (the default) or more</translation>
     </message>
     <message>
-        <source>upstream sent nothing for %1 s</source>
-        <translation>upstream sent nothing for %1 s</translation>
+        <source>a timeout must be at least 1 second</source>
+        <translation>a timeout must be at least 1 second</translation>
     </message>
     <message>
-        <source>client closed the connection</source>
-        <translation>client closed the connection</translation>
+        <source>record limits must be 0 or more</source>
+        <translation>record limits must be 0 or more</translation>
+    </message>
+    <message>
+        <source>WebhookURL must be an http:// or https:// URL, or empty to turn alerts off</source>
+        <translation>WebhookURL must be an http:// or https:// URL, or empty to turn alerts off</translation>
+    </message>
+    <message>
+        <source>WebhookFormat must be one of: generic, feishu, matrix</source>
+        <translation>WebhookFormat must be one of: generic, feishu, matrix</translation>
+    </message>
+    <message>
+        <source>cannot store the settings</source>
+        <translation>cannot store the settings</translation>
+    </message>
+    <message>
+        <source>cannot store the client token</source>
+        <translation>cannot store the client token</translation>
     </message>
 </context>
 <context>
@@ -529,7 +349,251 @@ Save it anyway?</translation>
     </message>
 </context>
 <context>
-    <name>RequestLogModel</name>
+    <name>main</name>
+    <message>
+        <source>Run 'openai-api-route -help' for the list of flags.</source>
+        <translation>Run 'openai-api-route -help' for the list of flags.</translation>
+    </message>
+    <message>
+        <source>No display found; running headless (as with --no-gui).</source>
+        <translation>No display found; running headless (as with --no-gui).</translation>
+    </message>
+    <message>
+        <source>openai-api-route already runs with %1; showing its window.</source>
+        <translation>openai-api-route already runs with %1; showing its window.</translation>
+    </message>
+    <message>
+        <source>stopping: finishing requests in flight…</source>
+        <translation>stopping: finishing requests in flight…</translation>
+    </message>
+    <message>
+        <source>database: %1</source>
+        <translation>database: %1</translation>
+    </message>
+    <message>
+        <source>listening on %1 — base URL %2</source>
+        <translation>listening on %1 — base URL %2</translation>
+    </message>
+    <message>
+        <source>client token (generated now, shown once; use it as the API key): %1</source>
+        <translation>client token (generated now, shown once; use it as the API key): %1</translation>
+    </message>
+    <message>
+        <source>authentication is off for /v1 (-noauth)</source>
+        <translation>authentication is off for /v1 (-noauth)</translation>
+    </message>
+</context>
+<context>
+    <name>route::AddUpstreamDialog</name>
+    <message>
+        <source>Test the key before saving</source>
+        <translation>Test the key before saving</translation>
+    </message>
+    <message>
+        <source>Add upstream</source>
+        <translation>Add upstream</translation>
+    </message>
+    <message>
+        <source>optional, e.g. work key</source>
+        <translation>optional, e.g. work key</translation>
+    </message>
+    <message>
+        <source>The base URL of an OpenAI-compatible API; the client's /v1 is replaced by its path</source>
+        <translation>The base URL of an OpenAI-compatible API; the client's /v1 is replaced by its path</translation>
+    </message>
+    <message>
+        <source>The API key of this upstream; it is stored in the local database and never shown to clients</source>
+        <translation>The API key of this upstream; it is stored in the local database and never shown to clients</translation>
+    </message>
+    <message>
+        <source>Show the key</source>
+        <translation>Show the key</translation>
+    </message>
+    <message>
+        <source>Asks GET {endpoint}/models with the key; this costs no tokens</source>
+        <translation>Asks GET {endpoint}/models with the key; this costs no tokens</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>&amp;Name:</translation>
+    </message>
+    <message>
+        <source>&amp;Endpoint:</source>
+        <translation>&amp;Endpoint:</translation>
+    </message>
+    <message>
+        <source>API &amp;key:</source>
+        <translation>API &amp;key:</translation>
+    </message>
+    <message>
+        <source>The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.</source>
+        <translation>The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.</translation>
+    </message>
+    <message>
+        <source>Enter the API key.</source>
+        <translation>Enter the API key.</translation>
+    </message>
+    <message>
+        <source>Testing the key…</source>
+        <translation>Testing the key…</translation>
+    </message>
+    <message>
+        <source>The key works (%1 ms, %2 models).</source>
+        <translation>The key works (%1 ms, %2 models).</translation>
+    </message>
+    <message>
+        <source>HTTP %1: %2</source>
+        <translation>HTTP %1: %2</translation>
+    </message>
+    <message>
+        <source>The test failed: %1</source>
+        <translation>The test failed: %1</translation>
+    </message>
+    <message>
+        <source>Key test failed</source>
+        <translation>Key test failed</translation>
+    </message>
+    <message>
+        <source>The upstream answered: %1
+
+Save it anyway?</source>
+        <translation>The upstream answered: %1
+
+Save it anyway?</translation>
+    </message>
+</context>
+<context>
+    <name>route::AppController</name>
+    <message>
+        <source>No system tray</source>
+        <translation>No system tray</translation>
+    </message>
+    <message>
+        <source>This desktop has no system tray, so openai-api-route shows its window instead. Closing the window quits the proxy.</source>
+        <translation>This desktop has no system tray, so openai-api-route shows its window instead. Closing the window quits the proxy.</translation>
+    </message>
+</context>
+<context>
+    <name>route::Engine</name>
+    <message>
+        <source>cannot store the client token in %1</source>
+        <translation>cannot store the client token in %1</translation>
+    </message>
+    <message>
+        <source>cannot read the upstreams from %1: %2</source>
+        <translation>cannot read the upstreams from %1: %2</translation>
+    </message>
+    <message>
+        <source>cannot open database %1 for records</source>
+        <translation>cannot open database %1 for records</translation>
+    </message>
+    <message>
+        <source>cannot listen on %1: %2</source>
+        <translation>cannot listen on %1: %2</translation>
+    </message>
+    <message>
+        <source>the proxy is not running</source>
+        <translation>the proxy is not running</translation>
+    </message>
+</context>
+<context>
+    <name>route::HealthTracker</name>
+    <message>
+        <source>every upstream answered 429: the proxy's IP or account is throttled</source>
+        <translation>every upstream answered 429: the proxy's IP or account is throttled</translation>
+    </message>
+</context>
+<context>
+    <name>route::HttpListener</name>
+    <message>
+        <source>address already in use</source>
+        <translation>address already in use</translation>
+    </message>
+    <message>
+        <source>permission denied</source>
+        <translation>permission denied</translation>
+    </message>
+</context>
+<context>
+    <name>route::ManagerWindow</name>
+    <message>
+        <source>openai-api-route</source>
+        <translation>openai-api-route</translation>
+    </message>
+    <message>
+        <source>&amp;Upstreams</source>
+        <translation>&amp;Upstreams</translation>
+    </message>
+    <message>
+        <source>&amp;Requests</source>
+        <translation>&amp;Requests</translation>
+    </message>
+    <message>
+        <source>&amp;Settings</source>
+        <translation>&amp;Settings</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>stopped</translation>
+    </message>
+    <message>
+        <source>paused</source>
+        <translation>paused</translation>
+    </message>
+    <message>
+        <source>serving</source>
+        <translation>serving</translation>
+    </message>
+    <message>
+        <source>%1 on %2 · %3 of %4 upstreams healthy · %5 requests in the last minute</source>
+        <translation>%1 on %2 · %3 of %4 upstreams healthy · %5 requests in the last minute</translation>
+    </message>
+</context>
+<context>
+    <name>route::ProxyExchange</name>
+    <message>
+        <source>no upstream is configured; add one with -add or the admin API</source>
+        <translation>no upstream is configured; add one with -add or the admin API</translation>
+    </message>
+    <message>
+        <source>no enabled upstream is allowed to serve model '%1'</source>
+        <translation>no enabled upstream is allowed to serve model '%1'</translation>
+    </message>
+    <message>
+        <source>no enabled upstream is available</source>
+        <translation>no enabled upstream is available</translation>
+    </message>
+    <message>
+        <source>all upstreams failed</source>
+        <translation>all upstreams failed</translation>
+    </message>
+    <message>
+        <source>all upstreams failed; last error: %1</source>
+        <translation>all upstreams failed; last error: %1</translation>
+    </message>
+    <message>
+        <source>invalid endpoint %1</source>
+        <translation>invalid endpoint %1</translation>
+    </message>
+    <message>
+        <source>no response headers within %1 s</source>
+        <translation>no response headers within %1 s</translation>
+    </message>
+    <message>
+        <source>stream stalled</source>
+        <translation>stream stalled</translation>
+    </message>
+    <message>
+        <source>upstream sent nothing for %1 s</source>
+        <translation>upstream sent nothing for %1 s</translation>
+    </message>
+    <message>
+        <source>client closed the connection</source>
+        <translation>client closed the connection</translation>
+    </message>
+</context>
+<context>
+    <name>route::RequestLogModel</name>
     <message>
         <source>%1 ms</source>
         <translation>%1 ms</translation>
@@ -588,7 +652,7 @@ Save it anyway?</translation>
     </message>
 </context>
 <context>
-    <name>RequestRouter</name>
+    <name>route::RequestRouter</name>
     <message>
         <source>not found: %1; the API is under /v1/</source>
         <translation>not found: %1; the API is under /v1/</translation>
@@ -603,7 +667,7 @@ Save it anyway?</translation>
     </message>
 </context>
 <context>
-    <name>RequestsPage</name>
+    <name>route::RequestsPage</name>
     <message>
         <source>Filter: model, path, status, upstream, error…</source>
         <translation>Filter: model, path, status, upstream, error…</translation>
@@ -618,7 +682,7 @@ Save it anyway?</translation>
     </message>
 </context>
 <context>
-    <name>SettingsPage</name>
+    <name>route::SettingsPage</name>
     <message>
         <source>Record request and response bodies</source>
         <translation>Record request and response bodies</translation>
@@ -781,14 +845,14 @@ Save it anyway?</translation>
     </message>
 </context>
 <context>
-    <name>TcpStream</name>
+    <name>route::TcpStream</name>
     <message>
         <source>the remote host closed the connection</source>
         <translation>the remote host closed the connection</translation>
     </message>
 </context>
 <context>
-    <name>TrayController</name>
+    <name>route::TrayController</name>
     <message>
         <source>&amp;Open manager</source>
         <translation>&amp;Open manager</translation>
@@ -895,7 +959,7 @@ Save it anyway?</translation>
     </message>
 </context>
 <context>
-    <name>UpstreamCall</name>
+    <name>route::UpstreamCall</name>
     <message>
         <source>the upstream's response headers are too large</source>
         <translation>the upstream's response headers are too large</translation>
@@ -903,6 +967,10 @@ Save it anyway?</translation>
     <message>
         <source>the upstream did not answer with HTTP/1.x</source>
         <translation>the upstream did not answer with HTTP/1.x</translation>
+    </message>
+    <message>
+        <source>the upstream's response is ambiguous or malformed (%1)</source>
+        <translation>the upstream's response is ambiguous or malformed (%1)</translation>
     </message>
     <message>
         <source>the upstream sent a malformed chunk</source>
@@ -916,13 +984,9 @@ Save it anyway?</translation>
         <source>the upstream closed the connection without an answer</source>
         <translation>the upstream closed the connection without an answer</translation>
     </message>
-    <message>
-        <source>the upstream's response is ambiguous or malformed (%1)</source>
-        <translation>the upstream's response is ambiguous or malformed (%1)</translation>
-    </message>
 </context>
 <context>
-    <name>UpstreamProbe</name>
+    <name>route::UpstreamProbe</name>
     <message>
         <source>no answer within %1 s</source>
         <translation>no answer within %1 s</translation>
@@ -937,7 +1001,7 @@ Save it anyway?</translation>
     </message>
 </context>
 <context>
-    <name>UpstreamTableModel</name>
+    <name>route::UpstreamTableModel</name>
     <message>
         <source>healthy</source>
         <translation>healthy</translation>
@@ -1032,7 +1096,11 @@ Save it anyway?</translation>
     </message>
 </context>
 <context>
-    <name>UpstreamsPage</name>
+    <name>route::UpstreamsPage</name>
+    <message>
+        <source>No upstreams yet. Click &lt;b&gt;Add…&lt;/b&gt; and paste an API key; every client then uses this proxy's base URL and token instead.</source>
+        <translation>No upstreams yet. Click &lt;b&gt;Add…&lt;/b&gt; and paste an API key; every client then uses this proxy's base URL and token instead.</translation>
+    </message>
     <message>
         <source>&amp;Add…</source>
         <translation>&amp;Add…</translation>
@@ -1082,10 +1150,6 @@ Save it anyway?</translation>
         <translation>Show the API keys in full (and make them editable)</translation>
     </message>
     <message>
-        <source>No upstreams yet. Click &lt;b&gt;Add…&lt;/b&gt; and paste an API key; every client then uses this proxy's base URL and token instead.</source>
-        <translation>No upstreams yet. Click &lt;b&gt;Add…&lt;/b&gt; and paste an API key; every client then uses this proxy's base URL and token instead.</translation>
-    </message>
-    <message>
         <source>Added upstream %1.</source>
         <translation>Added upstream %1.</translation>
     </message>
@@ -1115,7 +1179,7 @@ Save it anyway?</translation>
     </message>
 </context>
 <context>
-    <name>WebhookNotifier</name>
+    <name>route::WebhookNotifier</name>
     <message>
         <source>openai-api-route: upstream %1 (%2, key %3) is down: %4</source>
         <translation>openai-api-route: upstream %1 (%2, key %3) is down: %4</translation>
@@ -1127,41 +1191,6 @@ Save it anyway?</translation>
     <message>
         <source>openai-api-route: all %1 upstreams are down</source>
         <translation>openai-api-route: all %1 upstreams are down</translation>
-    </message>
-</context>
-<context>
-    <name>main</name>
-    <message>
-        <source>Run 'openai-api-route -help' for the list of flags.</source>
-        <translation>Run 'openai-api-route -help' for the list of flags.</translation>
-    </message>
-    <message>
-        <source>No display found; running headless (as with --no-gui).</source>
-        <translation>No display found; running headless (as with --no-gui).</translation>
-    </message>
-    <message>
-        <source>openai-api-route already runs with %1; showing its window.</source>
-        <translation>openai-api-route already runs with %1; showing its window.</translation>
-    </message>
-    <message>
-        <source>stopping: finishing requests in flight…</source>
-        <translation>stopping: finishing requests in flight…</translation>
-    </message>
-    <message>
-        <source>database: %1</source>
-        <translation>database: %1</translation>
-    </message>
-    <message>
-        <source>listening on %1 — base URL %2</source>
-        <translation>listening on %1 — base URL %2</translation>
-    </message>
-    <message>
-        <source>client token (generated now, shown once; use it as the API key): %1</source>
-        <translation>client token (generated now, shown once; use it as the API key): %1</translation>
-    </message>
-    <message>
-        <source>authentication is off for /v1 (-noauth)</source>
-        <translation>authentication is off for /v1 (-noauth)</translation>
     </message>
 </context>
 </TS>

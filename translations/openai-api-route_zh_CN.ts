@@ -1,96 +1,6 @@
 <?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="zh_CN">
 <context>
-    <name>AddUpstreamDialog</name>
-    <message>
-        <source>Test the key before saving</source>
-        <translation>保存前测试密钥</translation>
-    </message>
-    <message>
-        <source>Add upstream</source>
-        <translation>添加上游</translation>
-    </message>
-    <message>
-        <source>optional, e.g. work key</source>
-        <translation>可选,例如:工作密钥</translation>
-    </message>
-    <message>
-        <source>The base URL of an OpenAI-compatible API; the client's /v1 is replaced by its path</source>
-        <translation>OpenAI 兼容 API 的基地址;客户端的 /v1 会被替换为它的路径</translation>
-    </message>
-    <message>
-        <source>The API key of this upstream; it is stored in the local database and never shown to clients</source>
-        <translation>此上游的 API 密钥;保存在本地数据库中,不会显示给客户端</translation>
-    </message>
-    <message>
-        <source>Show the key</source>
-        <translation>显示密钥</translation>
-    </message>
-    <message>
-        <source>Asks GET {endpoint}/models with the key; this costs no tokens</source>
-        <translation>用该密钥请求 GET {endpoint}/models;不消耗 token</translation>
-    </message>
-    <message>
-        <source>&amp;Name:</source>
-        <translation>名称(&amp;N):</translation>
-    </message>
-    <message>
-        <source>&amp;Endpoint:</source>
-        <translation>地址(&amp;E):</translation>
-    </message>
-    <message>
-        <source>API &amp;key:</source>
-        <translation>API 密钥(&amp;K):</translation>
-    </message>
-    <message>
-        <source>The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.</source>
-        <translation>地址必须是 http:// 或 https:// 开头的 URL,例如 https://api.openai.com/v1。</translation>
-    </message>
-    <message>
-        <source>Enter the API key.</source>
-        <translation>请输入 API 密钥。</translation>
-    </message>
-    <message>
-        <source>Testing the key…</source>
-        <translation>正在测试密钥…</translation>
-    </message>
-    <message>
-        <source>The key works (%1 ms, %2 models).</source>
-        <translation>密钥可用(%1 毫秒,%2 个模型)。</translation>
-    </message>
-    <message>
-        <source>HTTP %1: %2</source>
-        <translation>HTTP %1: %2</translation>
-    </message>
-    <message>
-        <source>The test failed: %1</source>
-        <translation>测试失败:%1</translation>
-    </message>
-    <message>
-        <source>Key test failed</source>
-        <translation>密钥测试失败</translation>
-    </message>
-    <message>
-        <source>The upstream answered: %1
-
-Save it anyway?</source>
-        <translation>上游返回:%1
-
-仍然保存吗?</translation>
-    </message>
-</context>
-<context>
-    <name>AppController</name>
-    <message>
-        <source>No system tray</source>
-        <translation>没有系统托盘</translation>
-    </message>
-    <message>
-        <source>This desktop has no system tray, so openai-api-route shows its window instead. Closing the window quits the proxy.</source>
-        <translation>当前桌面没有系统托盘,因此 openai-api-route 改为显示窗口。关闭窗口将退出代理。</translation>
-    </message>
-</context>
-<context>
     <name>CliCommands</name>
     <message>
         <source>cannot read the upstreams: %1</source>
@@ -163,152 +73,6 @@ Save it anyway?</source>
 </context>
 <context>
     <name>CommandLine</name>
-    <message>
-        <source>One local OpenAI-compatible base URL in front of all your API keys.</source>
-        <translation>用一个本地 OpenAI 兼容地址统一代理你的所有 API 密钥。</translation>
-    </message>
-    <message>
-        <source>unexpected argument '%1'</source>
-        <translation>多余的参数 '%1'</translation>
-    </message>
-</context>
-<context>
-    <name>ConfigService</name>
-    <message>
-        <source>no upstream with ID %1</source>
-        <translation>没有 ID 为 %1 的上游</translation>
-    </message>
-    <message>
-        <source>an upstream with this SK and Endpoint exists already (ID %1)</source>
-        <translation>已有相同密钥和地址的上游(ID %1)</translation>
-    </message>
-    <message>
-        <source>the database said: %1</source>
-        <translation>数据库报告:%1</translation>
-    </message>
-    <message>
-        <source>SK must not be empty</source>
-        <translation>API 密钥(SK)不能为空</translation>
-    </message>
-    <message>
-        <source>Endpoint must not be empty</source>
-        <translation>地址(Endpoint)不能为空</translation>
-    </message>
-    <message>
-        <source>Endpoint must be an http:// or https:// URL, got '%1'</source>
-        <translation>地址必须是 http:// 或 https:// URL,而不是 '%1'</translation>
-    </message>
-    <message>
-        <source>Weight must be 0 or more</source>
-        <translation>权重必须为 0 或更大</translation>
-    </message>
-    <message>
-        <source>a timeout must be 0 (the default) or more</source>
-        <translation>超时必须为 0(使用默认值)或更大</translation>
-    </message>
-    <message>
-        <source>a timeout must be at least 1 second</source>
-        <translation>超时至少为 1 秒</translation>
-    </message>
-    <message>
-        <source>record limits must be 0 or more</source>
-        <translation>记录限制必须为 0 或更大</translation>
-    </message>
-    <message>
-        <source>WebhookURL must be an http:// or https:// URL, or empty to turn alerts off</source>
-        <translation>Webhook 地址必须是 http:// 或 https:// URL,留空则关闭告警</translation>
-    </message>
-    <message>
-        <source>WebhookFormat must be one of: generic, feishu, matrix</source>
-        <translation>Webhook 格式必须是 generic、feishu 或 matrix 之一</translation>
-    </message>
-    <message>
-        <source>cannot store the settings</source>
-        <translation>无法保存设置</translation>
-    </message>
-    <message>
-        <source>cannot store the client token</source>
-        <translation>无法保存客户端令牌</translation>
-    </message>
-</context>
-<context>
-    <name>Engine</name>
-    <message>
-        <source>cannot store the client token in %1</source>
-        <translation>无法把客户端令牌保存到 %1</translation>
-    </message>
-    <message>
-        <source>cannot read the upstreams from %1: %2</source>
-        <translation>无法从 %1 读取上游:%2</translation>
-    </message>
-    <message>
-        <source>cannot open database %1 for records</source>
-        <translation>无法打开用于记录的数据库 %1</translation>
-    </message>
-    <message>
-        <source>cannot listen on %1: %2</source>
-        <translation>无法监听 %1:%2</translation>
-    </message>
-    <message>
-        <source>the proxy is not running</source>
-        <translation>代理未在运行</translation>
-    </message>
-</context>
-<context>
-    <name>HealthTracker</name>
-    <message>
-        <source>every upstream answered 429: the proxy's IP or account is throttled</source>
-        <translation>所有上游都返回 429:代理的 IP 或账号被限流</translation>
-    </message>
-</context>
-<context>
-    <name>HttpListener</name>
-    <message>
-        <source>address already in use</source>
-        <translation>地址已被占用</translation>
-    </message>
-    <message>
-        <source>permission denied</source>
-        <translation>权限不足</translation>
-    </message>
-</context>
-<context>
-    <name>ManagerWindow</name>
-    <message>
-        <source>openai-api-route</source>
-        <translation>openai-api-route</translation>
-    </message>
-    <message>
-        <source>&amp;Upstreams</source>
-        <translation>上游(&amp;U)</translation>
-    </message>
-    <message>
-        <source>&amp;Requests</source>
-        <translation>请求(&amp;R)</translation>
-    </message>
-    <message>
-        <source>&amp;Settings</source>
-        <translation>设置(&amp;S)</translation>
-    </message>
-    <message>
-        <source>stopped</source>
-        <translation>已停止</translation>
-    </message>
-    <message>
-        <source>paused</source>
-        <translation>已暂停</translation>
-    </message>
-    <message>
-        <source>serving</source>
-        <translation>服务中</translation>
-    </message>
-    <message>
-        <source>%1 on %2 · %3 of %4 upstreams healthy · %5 requests in the last minute</source>
-        <translation>%1,地址 %2 · %4 个上游中 %3 个健康 · 最近一分钟 %5 个请求</translation>
-    </message>
-</context>
-<context>
-    <name>Options</name>
     <message>
         <source>Add an upstream from -sk and -endpoint, print its ID and exit.</source>
         <translation>用 -sk 和 -endpoint 添加一个上游,打印其 ID 后退出。</translation>
@@ -397,48 +161,104 @@ Save it anyway?</source>
         <source>Show the version and exit.</source>
         <translation>显示版本后退出。</translation>
     </message>
+    <message>
+        <source>
+Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtime failure, 2 usage error.
+</source>
+        <translation>
+所有参数也可用双横线(--addr)。退出码:0 成功,1 运行失败,2 用法错误。
+</translation>
+    </message>
+    <message>
+        <source>unknown policy '%1'; use one of: %2</source>
+        <translation>未知策略 '%1';可选:%2</translation>
+    </message>
+    <message>
+        <source>-test needs an upstream ID (see -list)</source>
+        <translation>-test 需要一个上游 ID(见 -list)</translation>
+    </message>
+    <message>
+        <source>-add and -list cannot be used together</source>
+        <translation>-add 和 -list 不能同时使用</translation>
+    </message>
+    <message>
+        <source>-add needs -sk KEY</source>
+        <translation>-add 需要 -sk 密钥</translation>
+    </message>
+    <message>
+        <source>-endpoint must be an http:// or https:// URL, got '%1'</source>
+        <translation>-endpoint 必须是 http:// 或 https:// 开头的 URL,收到 '%1'</translation>
+    </message>
+    <message>
+        <source>-auth needs at least one token</source>
+        <translation>-auth 至少需要一个令牌</translation>
+    </message>
+    <message>
+        <source>One local OpenAI-compatible base URL in front of all your API keys.</source>
+        <translation>用一个本地 OpenAI 兼容地址统一代理你的所有 API 密钥。</translation>
+    </message>
+    <message>
+        <source>unexpected argument '%1'</source>
+        <translation>多余的参数 '%1'</translation>
+    </message>
 </context>
 <context>
-    <name>ProxyExchange</name>
+    <name>ConfigService</name>
     <message>
-        <source>no upstream is configured; add one with -add or the admin API</source>
-        <translation>no upstream is configured; add one with -add or the admin API</translation>
+        <source>no upstream with ID %1</source>
+        <translation>没有 ID 为 %1 的上游</translation>
     </message>
     <message>
-        <source>no enabled upstream is allowed to serve model '%1'</source>
-        <translation>no enabled upstream is allowed to serve model '%1'</translation>
+        <source>an upstream with this SK and Endpoint exists already (ID %1)</source>
+        <translation>已有相同密钥和地址的上游(ID %1)</translation>
     </message>
     <message>
-        <source>no enabled upstream is available</source>
-        <translation>no enabled upstream is available</translation>
+        <source>the database said: %1</source>
+        <translation>数据库报告:%1</translation>
     </message>
     <message>
-        <source>all upstreams failed</source>
-        <translation>all upstreams failed</translation>
+        <source>SK must not be empty</source>
+        <translation>API 密钥(SK)不能为空</translation>
     </message>
     <message>
-        <source>all upstreams failed; last error: %1</source>
-        <translation>all upstreams failed; last error: %1</translation>
+        <source>Endpoint must not be empty</source>
+        <translation>地址(Endpoint)不能为空</translation>
     </message>
     <message>
-        <source>invalid endpoint %1</source>
-        <translation>无效的地址 %1</translation>
+        <source>Endpoint must be an http:// or https:// URL, got '%1'</source>
+        <translation>地址必须是 http:// 或 https:// URL,而不是 '%1'</translation>
     </message>
     <message>
-        <source>no response headers within %1 s</source>
-        <translation>%1 秒内没有收到响应头</translation>
+        <source>Weight must be 0 or more</source>
+        <translation>权重必须为 0 或更大</translation>
     </message>
     <message>
-        <source>stream stalled</source>
-        <translation>流已停滞</translation>
+        <source>a timeout must be 0 (the default) or more</source>
+        <translation>超时必须为 0(使用默认值)或更大</translation>
     </message>
     <message>
-        <source>upstream sent nothing for %1 s</source>
-        <translation>上游 %1 秒内没有发送任何数据</translation>
+        <source>a timeout must be at least 1 second</source>
+        <translation>超时至少为 1 秒</translation>
     </message>
     <message>
-        <source>client closed the connection</source>
-        <translation>客户端关闭了连接</translation>
+        <source>record limits must be 0 or more</source>
+        <translation>记录限制必须为 0 或更大</translation>
+    </message>
+    <message>
+        <source>WebhookURL must be an http:// or https:// URL, or empty to turn alerts off</source>
+        <translation>Webhook 地址必须是 http:// 或 https:// URL,留空则关闭告警</translation>
+    </message>
+    <message>
+        <source>WebhookFormat must be one of: generic, feishu, matrix</source>
+        <translation>Webhook 格式必须是 generic、feishu 或 matrix 之一</translation>
+    </message>
+    <message>
+        <source>cannot store the settings</source>
+        <translation>无法保存设置</translation>
+    </message>
+    <message>
+        <source>cannot store the client token</source>
+        <translation>无法保存客户端令牌</translation>
     </message>
 </context>
 <context>
@@ -529,7 +349,251 @@ Save it anyway?</source>
     </message>
 </context>
 <context>
-    <name>RequestLogModel</name>
+    <name>main</name>
+    <message>
+        <source>Run 'openai-api-route -help' for the list of flags.</source>
+        <translation>运行 openai-api-route -help 查看所有参数。</translation>
+    </message>
+    <message>
+        <source>No display found; running headless (as with --no-gui).</source>
+        <translation>没有找到显示器;以无界面模式运行(同 --no-gui)。</translation>
+    </message>
+    <message>
+        <source>openai-api-route already runs with %1; showing its window.</source>
+        <translation>openai-api-route 已在使用 %1 运行;正在显示它的窗口。</translation>
+    </message>
+    <message>
+        <source>stopping: finishing requests in flight…</source>
+        <translation>正在停止:等待进行中的请求完成…</translation>
+    </message>
+    <message>
+        <source>database: %1</source>
+        <translation>数据库:%1</translation>
+    </message>
+    <message>
+        <source>listening on %1 — base URL %2</source>
+        <translation>正在监听 %1 — 基地址 %2</translation>
+    </message>
+    <message>
+        <source>client token (generated now, shown once; use it as the API key): %1</source>
+        <translation>客户端令牌(刚刚生成,只显示这一次;把它当作 API 密钥使用):%1</translation>
+    </message>
+    <message>
+        <source>authentication is off for /v1 (-noauth)</source>
+        <translation>/v1 的身份验证已关闭(-noauth)</translation>
+    </message>
+</context>
+<context>
+    <name>route::AddUpstreamDialog</name>
+    <message>
+        <source>Test the key before saving</source>
+        <translation>保存前测试密钥</translation>
+    </message>
+    <message>
+        <source>Add upstream</source>
+        <translation>添加上游</translation>
+    </message>
+    <message>
+        <source>optional, e.g. work key</source>
+        <translation>可选,例如:工作密钥</translation>
+    </message>
+    <message>
+        <source>The base URL of an OpenAI-compatible API; the client's /v1 is replaced by its path</source>
+        <translation>OpenAI 兼容 API 的基地址;客户端的 /v1 会被替换为它的路径</translation>
+    </message>
+    <message>
+        <source>The API key of this upstream; it is stored in the local database and never shown to clients</source>
+        <translation>此上游的 API 密钥;保存在本地数据库中,不会显示给客户端</translation>
+    </message>
+    <message>
+        <source>Show the key</source>
+        <translation>显示密钥</translation>
+    </message>
+    <message>
+        <source>Asks GET {endpoint}/models with the key; this costs no tokens</source>
+        <translation>用该密钥请求 GET {endpoint}/models;不消耗 token</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>名称(&amp;N):</translation>
+    </message>
+    <message>
+        <source>&amp;Endpoint:</source>
+        <translation>地址(&amp;E):</translation>
+    </message>
+    <message>
+        <source>API &amp;key:</source>
+        <translation>API 密钥(&amp;K):</translation>
+    </message>
+    <message>
+        <source>The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.</source>
+        <translation>地址必须是 http:// 或 https:// 开头的 URL,例如 https://api.openai.com/v1。</translation>
+    </message>
+    <message>
+        <source>Enter the API key.</source>
+        <translation>请输入 API 密钥。</translation>
+    </message>
+    <message>
+        <source>Testing the key…</source>
+        <translation>正在测试密钥…</translation>
+    </message>
+    <message>
+        <source>The key works (%1 ms, %2 models).</source>
+        <translation>密钥可用(%1 毫秒,%2 个模型)。</translation>
+    </message>
+    <message>
+        <source>HTTP %1: %2</source>
+        <translation>HTTP %1: %2</translation>
+    </message>
+    <message>
+        <source>The test failed: %1</source>
+        <translation>测试失败:%1</translation>
+    </message>
+    <message>
+        <source>Key test failed</source>
+        <translation>密钥测试失败</translation>
+    </message>
+    <message>
+        <source>The upstream answered: %1
+
+Save it anyway?</source>
+        <translation>上游返回:%1
+
+仍然保存吗?</translation>
+    </message>
+</context>
+<context>
+    <name>route::AppController</name>
+    <message>
+        <source>No system tray</source>
+        <translation>没有系统托盘</translation>
+    </message>
+    <message>
+        <source>This desktop has no system tray, so openai-api-route shows its window instead. Closing the window quits the proxy.</source>
+        <translation>当前桌面没有系统托盘,因此 openai-api-route 改为显示窗口。关闭窗口将退出代理。</translation>
+    </message>
+</context>
+<context>
+    <name>route::Engine</name>
+    <message>
+        <source>cannot store the client token in %1</source>
+        <translation>无法把客户端令牌保存到 %1</translation>
+    </message>
+    <message>
+        <source>cannot read the upstreams from %1: %2</source>
+        <translation>无法从 %1 读取上游:%2</translation>
+    </message>
+    <message>
+        <source>cannot open database %1 for records</source>
+        <translation>无法打开用于记录的数据库 %1</translation>
+    </message>
+    <message>
+        <source>cannot listen on %1: %2</source>
+        <translation>无法监听 %1:%2</translation>
+    </message>
+    <message>
+        <source>the proxy is not running</source>
+        <translation>代理未在运行</translation>
+    </message>
+</context>
+<context>
+    <name>route::HealthTracker</name>
+    <message>
+        <source>every upstream answered 429: the proxy's IP or account is throttled</source>
+        <translation>所有上游都返回 429:代理的 IP 或账号被限流</translation>
+    </message>
+</context>
+<context>
+    <name>route::HttpListener</name>
+    <message>
+        <source>address already in use</source>
+        <translation>地址已被占用</translation>
+    </message>
+    <message>
+        <source>permission denied</source>
+        <translation>权限不足</translation>
+    </message>
+</context>
+<context>
+    <name>route::ManagerWindow</name>
+    <message>
+        <source>openai-api-route</source>
+        <translation>openai-api-route</translation>
+    </message>
+    <message>
+        <source>&amp;Upstreams</source>
+        <translation>上游(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Requests</source>
+        <translation>请求(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Settings</source>
+        <translation>设置(&amp;S)</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <source>serving</source>
+        <translation>服务中</translation>
+    </message>
+    <message>
+        <source>%1 on %2 · %3 of %4 upstreams healthy · %5 requests in the last minute</source>
+        <translation>%1,地址 %2 · %4 个上游中 %3 个健康 · 最近一分钟 %5 个请求</translation>
+    </message>
+</context>
+<context>
+    <name>route::ProxyExchange</name>
+    <message>
+        <source>no upstream is configured; add one with -add or the admin API</source>
+        <translation>no upstream is configured; add one with -add or the admin API</translation>
+    </message>
+    <message>
+        <source>no enabled upstream is allowed to serve model '%1'</source>
+        <translation>no enabled upstream is allowed to serve model '%1'</translation>
+    </message>
+    <message>
+        <source>no enabled upstream is available</source>
+        <translation>no enabled upstream is available</translation>
+    </message>
+    <message>
+        <source>all upstreams failed</source>
+        <translation>all upstreams failed</translation>
+    </message>
+    <message>
+        <source>all upstreams failed; last error: %1</source>
+        <translation>all upstreams failed; last error: %1</translation>
+    </message>
+    <message>
+        <source>invalid endpoint %1</source>
+        <translation>无效的地址 %1</translation>
+    </message>
+    <message>
+        <source>no response headers within %1 s</source>
+        <translation>%1 秒内没有收到响应头</translation>
+    </message>
+    <message>
+        <source>stream stalled</source>
+        <translation>流已停滞</translation>
+    </message>
+    <message>
+        <source>upstream sent nothing for %1 s</source>
+        <translation>上游 %1 秒内没有发送任何数据</translation>
+    </message>
+    <message>
+        <source>client closed the connection</source>
+        <translation>客户端关闭了连接</translation>
+    </message>
+</context>
+<context>
+    <name>route::RequestLogModel</name>
     <message>
         <source>%1 ms</source>
         <translation>%1 ms</translation>
@@ -588,7 +652,7 @@ Save it anyway?</source>
     </message>
 </context>
 <context>
-    <name>RequestRouter</name>
+    <name>route::RequestRouter</name>
     <message>
         <source>not found: %1; the API is under /v1/</source>
         <translation>not found: %1; the API is under /v1/</translation>
@@ -603,7 +667,7 @@ Save it anyway?</source>
     </message>
 </context>
 <context>
-    <name>RequestsPage</name>
+    <name>route::RequestsPage</name>
     <message>
         <source>Filter: model, path, status, upstream, error…</source>
         <translation>筛选:模型、路径、状态、上游、错误…</translation>
@@ -618,7 +682,7 @@ Save it anyway?</source>
     </message>
 </context>
 <context>
-    <name>SettingsPage</name>
+    <name>route::SettingsPage</name>
     <message>
         <source>Record request and response bodies</source>
         <translation>记录请求和响应内容</translation>
@@ -781,14 +845,14 @@ Save it anyway?</source>
     </message>
 </context>
 <context>
-    <name>TcpStream</name>
+    <name>route::TcpStream</name>
     <message>
         <source>the remote host closed the connection</source>
         <translation>远程主机关闭了连接</translation>
     </message>
 </context>
 <context>
-    <name>TrayController</name>
+    <name>route::TrayController</name>
     <message>
         <source>&amp;Open manager</source>
         <translation>打开管理器(&amp;O)</translation>
@@ -895,7 +959,7 @@ Save it anyway?</source>
     </message>
 </context>
 <context>
-    <name>UpstreamCall</name>
+    <name>route::UpstreamCall</name>
     <message>
         <source>the upstream's response headers are too large</source>
         <translation>上游的响应头过大</translation>
@@ -903,6 +967,10 @@ Save it anyway?</source>
     <message>
         <source>the upstream did not answer with HTTP/1.x</source>
         <translation>上游没有用 HTTP/1.x 响应</translation>
+    </message>
+    <message>
+        <source>the upstream's response is ambiguous or malformed (%1)</source>
+        <translation>上游的响应有歧义或格式错误(%1)</translation>
     </message>
     <message>
         <source>the upstream sent a malformed chunk</source>
@@ -916,13 +984,9 @@ Save it anyway?</source>
         <source>the upstream closed the connection without an answer</source>
         <translation>上游没有响应就关闭了连接</translation>
     </message>
-    <message>
-        <source>the upstream's response is ambiguous or malformed (%1)</source>
-        <translation>上游的响应有歧义或格式错误(%1)</translation>
-    </message>
 </context>
 <context>
-    <name>UpstreamProbe</name>
+    <name>route::UpstreamProbe</name>
     <message>
         <source>no answer within %1 s</source>
         <translation>%1 秒内没有响应</translation>
@@ -937,7 +1001,7 @@ Save it anyway?</source>
     </message>
 </context>
 <context>
-    <name>UpstreamTableModel</name>
+    <name>route::UpstreamTableModel</name>
     <message>
         <source>healthy</source>
         <translation>健康</translation>
@@ -1032,7 +1096,11 @@ Save it anyway?</source>
     </message>
 </context>
 <context>
-    <name>UpstreamsPage</name>
+    <name>route::UpstreamsPage</name>
+    <message>
+        <source>No upstreams yet. Click &lt;b&gt;Add…&lt;/b&gt; and paste an API key; every client then uses this proxy's base URL and token instead.</source>
+        <translation>还没有上游。点击&lt;b&gt;添加…&lt;/b&gt;并粘贴一个 API 密钥;之后所有客户端改用本代理的基地址和令牌。</translation>
+    </message>
     <message>
         <source>&amp;Add…</source>
         <translation>添加(&amp;A)…</translation>
@@ -1082,10 +1150,6 @@ Save it anyway?</source>
         <translation>完整显示 API 密钥(并允许编辑)</translation>
     </message>
     <message>
-        <source>No upstreams yet. Click &lt;b&gt;Add…&lt;/b&gt; and paste an API key; every client then uses this proxy's base URL and token instead.</source>
-        <translation>还没有上游。点击&lt;b&gt;添加…&lt;/b&gt;并粘贴一个 API 密钥;之后所有客户端改用本代理的基地址和令牌。</translation>
-    </message>
-    <message>
         <source>Added upstream %1.</source>
         <translation>已添加上游 %1。</translation>
     </message>
@@ -1115,7 +1179,7 @@ Save it anyway?</source>
     </message>
 </context>
 <context>
-    <name>WebhookNotifier</name>
+    <name>route::WebhookNotifier</name>
     <message>
         <source>openai-api-route: upstream %1 (%2, key %3) is down: %4</source>
         <translation>openai-api-route:上游 %1(%2,密钥 %3)不可用:%4</translation>
@@ -1127,41 +1191,6 @@ Save it anyway?</source>
     <message>
         <source>openai-api-route: all %1 upstreams are down</source>
         <translation>openai-api-route:全部 %1 个上游都不可用</translation>
-    </message>
-</context>
-<context>
-    <name>main</name>
-    <message>
-        <source>Run 'openai-api-route -help' for the list of flags.</source>
-        <translation>运行 openai-api-route -help 查看所有参数。</translation>
-    </message>
-    <message>
-        <source>No display found; running headless (as with --no-gui).</source>
-        <translation>没有找到显示器;以无界面模式运行(同 --no-gui)。</translation>
-    </message>
-    <message>
-        <source>openai-api-route already runs with %1; showing its window.</source>
-        <translation>openai-api-route 已在使用 %1 运行;正在显示它的窗口。</translation>
-    </message>
-    <message>
-        <source>stopping: finishing requests in flight…</source>
-        <translation>正在停止:等待进行中的请求完成…</translation>
-    </message>
-    <message>
-        <source>database: %1</source>
-        <translation>数据库:%1</translation>
-    </message>
-    <message>
-        <source>listening on %1 — base URL %2</source>
-        <translation>正在监听 %1 — 基地址 %2</translation>
-    </message>
-    <message>
-        <source>client token (generated now, shown once; use it as the API key): %1</source>
-        <translation>客户端令牌(刚刚生成,只显示这一次;把它当作 API 密钥使用):%1</translation>
-    </message>
-    <message>
-        <source>authentication is off for /v1 (-noauth)</source>
-        <translation>/v1 的身份验证已关闭(-noauth)</translation>
     </message>
 </context>
 </TS>

@@ -15,6 +15,8 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
+namespace route {
+
 AddUpstreamDialog::AddUpstreamDialog(ConfigService *service, QWidget *parent)
     : QDialog(parent)
     , m_name(new QLineEdit)
@@ -131,3 +133,5 @@ void AddUpstreamDialog::runTest()
             QDialog::accept();
     });
 }
+
+} // namespace route

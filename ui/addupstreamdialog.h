@@ -9,6 +9,9 @@ class QComboBox;
 class QDialogButtonBox;
 class QLabel;
 class QLineEdit;
+
+namespace route {
+
 class ConfigService;
 
 // Asks for a new upstream: name, endpoint (with presets), key; checks the
@@ -42,3 +45,5 @@ private:
     ConfigService *m_service;
     bool m_testing = false;
 };
+
+} // namespace route

@@ -8,6 +8,8 @@
 #include <QApplication>
 #include <QMessageBox>
 
+namespace route {
+
 AppController::AppController(Engine *engine, const DatabaseConfig &database, QObject *parent)
     : QObject(parent), m_engine(engine), m_database(database), m_log(new RequestLogModel(2000, this))
 {
@@ -63,3 +65,5 @@ void AppController::showWindow()
     w->raise();
     w->activateWindow();
 }
+
+} // namespace route

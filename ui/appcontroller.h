@@ -7,6 +7,8 @@
 
 #include <memory>
 
+namespace route {
+
 class Engine;
 class ManagerWindow;
 class RequestLogModel;
@@ -45,3 +47,5 @@ private:
     QPointer<ManagerWindow> m_window;
     bool m_hasTray = false;
 };
+
+} // namespace route

@@ -15,6 +15,8 @@
 #include <QTabWidget>
 #include <QTimer>
 
+namespace route {
+
 ManagerWindow::ManagerWindow(Engine *engine, std::shared_ptr<DbConnection> db, RequestLogModel *log, QWidget *parent)
     : QMainWindow(parent)
     , m_engine(engine)
@@ -66,3 +68,5 @@ void ManagerWindow::closeEvent(QCloseEvent *event)
         Q_EMIT quitRequested();
     event->accept();
 }
+
+} // namespace route

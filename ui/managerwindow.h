@@ -4,11 +4,14 @@
 
 #include <memory>
 
+class QLabel;
+class QTabWidget;
+
+namespace route {
+
 class ConfigService;
 class DbConnection;
 class Engine;
-class QLabel;
-class QTabWidget;
 class RequestLogModel;
 class RequestsPage;
 class SettingsPage;
@@ -49,3 +52,5 @@ private:
     QLabel *m_status;
     bool m_quitOnClose = false;
 };
+
+} // namespace route

@@ -2,6 +2,8 @@
 
 #include <QSettings>
 
+namespace route {
+
 namespace Preferences {
 
 namespace {
@@ -45,3 +47,5 @@ void setValue(Key key, const QVariant &value)
 }
 
 } // namespace Preferences
+
+} // namespace route

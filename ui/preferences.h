@@ -2,6 +2,8 @@
 
 #include <QVariant>
 
+namespace route {
+
 // GUI preferences only (window geometry, language, …): the one owner of
 // QSettings. Upstreams, tokens and the policy live in the database.
 namespace Preferences {
@@ -12,3 +14,5 @@ QVariant value(Key key);
 void setValue(Key key, const QVariant &value);
 
 } // namespace Preferences
+
+} // namespace route

@@ -11,6 +11,8 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+namespace route {
+
 namespace {
 
 // Failures stand out: 5xx and no answer in red, 4xx in amber.
@@ -83,3 +85,5 @@ void RequestsPage::updateEmptyState()
                          .arg(m_engine->baseUrl()));
     m_empty->setVisible(m_log->rowCount() == 0);
 }
+
+} // namespace route

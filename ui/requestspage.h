@@ -2,11 +2,14 @@
 
 #include <QWidget>
 
-class Engine;
 class QLabel;
 class QLineEdit;
 class QSortFilterProxyModel;
 class QTableView;
+
+namespace route {
+
+class Engine;
 class RequestLogModel;
 
 // The live request log with a filter, and an empty state that says how to
@@ -31,3 +34,5 @@ private:
     QTableView *m_view;
     QLabel *m_empty;
 };
+
+} // namespace route

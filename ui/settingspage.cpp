@@ -21,6 +21,8 @@
 #include <QPushButton>
 #include <QSpinBox>
 
+namespace route {
+
 SettingsPage::SettingsPage(Engine *engine, ConfigService *service, QWidget *parent)
     : QWidget(parent)
     , m_engine(engine)
@@ -36,17 +38,29 @@ SettingsPage::SettingsPage(Engine *engine, ConfigService *service, QWidget *pare
     , m_autostart(new QCheckBox(tr("Start at login")))
     , m_language(new QComboBox)
 {
+    setUpChoices();
+    layOut(makeAddressRow(), makeTokenRow());
+    load();
+    saveOnChange();
+}
+
+QLayout *SettingsPage::makeAddressRow()
+{
     auto *apply = new QPushButton(tr("&Apply"));
     apply->setToolTip(tr("Move the proxy to this address; requests in flight finish on the old one"));
     m_address->setToolTip(tr("HOST:PORT, :PORT for all interfaces, or [::1]:PORT"));
     connect(apply, &QPushButton::clicked, this, &SettingsPage::applyAddress);
     connect(m_address, &QLineEdit::returnPressed, this, &SettingsPage::applyAddress);
+    m_addressMessage->setWordWrap(true);
+    m_addressMessage->setVisible(false);
     auto *addressRow = new QHBoxLayout;
     addressRow->addWidget(m_address, 1);
     addressRow->addWidget(apply);
-    m_addressMessage->setWordWrap(true);
-    m_addressMessage->setVisible(false);
+    return addressRow;
+}
 
+QLayout *SettingsPage::makeTokenRow()
+{
     m_token->setReadOnly(true);
     m_token->setEchoMode(QLineEdit::Password);
     m_token->setToolTip(tr("Clients use this as their API key"));
@@ -66,14 +80,16 @@ SettingsPage::SettingsPage(Engine *engine, ConfigService *service, QWidget *pare
     tokenRow->addWidget(m_token, 1);
     tokenRow->addWidget(copy);
     tokenRow->addWidget(regenerate);
+    return tokenRow;
+}
 
-    const QList<std::pair<QString, QString>> policies = {{QStringLiteral("order"), tr("In order (first healthy key)")},
-        {QStringLiteral("round_robin"), tr("Round robin")}, {QStringLiteral("random"), tr("Random")},
-        {QStringLiteral("weighted"), tr("Weighted")},
-        {QStringLiteral("least_inflight"), tr("Fewest requests in flight")},
-        {QStringLiteral("lowest_latency"), tr("Lowest latency")}};
-    for (const auto &[value, label] : policies)
-        m_policy->addItem(label, value);
+void SettingsPage::setUpChoices()
+{
+    const QList<std::pair<Policy, QString>> policies = {{Policy::Order, tr("In order (first healthy key)")},
+        {Policy::RoundRobin, tr("Round robin")}, {Policy::Random, tr("Random")}, {Policy::Weighted, tr("Weighted")},
+        {Policy::LeastInflight, tr("Fewest requests in flight")}, {Policy::LowestLatency, tr("Lowest latency")}};
+    for (const auto &[policy, label] : policies)
+        m_policy->addItem(label, QString(Vocabulary::name(policy)));
     m_policy->setToolTip(tr("How the proxy picks the key for each request"));
     for (QSpinBox *box : {m_timeout, m_streamTimeout, m_idleTimeout}) {
         box->setRange(1, 3600);
@@ -88,7 +104,10 @@ SettingsPage::SettingsPage(Engine *engine, ConfigService *service, QWidget *pare
     m_language->addItem(QStringLiteral("English"), QStringLiteral("en"));
     m_language->addItem(QStringLiteral("简体中文"), QStringLiteral("zh_CN"));
     m_language->setToolTip(tr("Applies at the next start"));
+}
 
+void SettingsPage::layOut(QLayout *addressRow, QLayout *tokenRow)
+{
     auto *form = new QFormLayout(this);
     // Rows holding a layout get their label (and its shortcut) by hand.
     auto *addressLabel = new QLabel(tr("Listen &address:"));
@@ -105,8 +124,12 @@ SettingsPage::SettingsPage(Engine *engine, ConfigService *service, QWidget *pare
     form->addRow(QString(), m_recordBodies);
     form->addRow(QString(), m_autostart);
     form->addRow(tr("&Language:"), m_language);
+}
 
-    load();
+// Every control saves as it changes, through the ConfigService (or the
+// preferences, for what is the GUI's own).
+void SettingsPage::saveOnChange()
+{
     connect(m_policy, &QComboBox::currentIndexChanged, this, &SettingsPage::saveSettings);
     for (QSpinBox *box : {m_timeout, m_streamTimeout, m_idleTimeout})
         connect(box, &QSpinBox::editingFinished, this, &SettingsPage::saveSettings);
@@ -182,3 +205,5 @@ void SettingsPage::saveSettings()
     if (const ChangeResult r = m_service->saveSettings(s); !r.ok())
         QMessageBox::warning(this, tr("Settings"), tr("The settings were not saved: %1").arg(r.error->translated()));
 }
+
+} // namespace route

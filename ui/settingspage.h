@@ -2,13 +2,17 @@
 
 #include <QWidget>
 
-class ConfigService;
-class Engine;
 class QCheckBox;
 class QComboBox;
 class QLabel;
+class QLayout;
 class QLineEdit;
 class QSpinBox;
+
+namespace route {
+
+class ConfigService;
+class Engine;
 
 // Listen address, client token, policy, timeouts, records, start at login
 // and language. Everything but the last two is stored in the database.
@@ -31,6 +35,12 @@ public Q_SLOTS:
     void load();
 
 private:
+    QLayout *makeAddressRow();
+    QLayout *makeTokenRow();
+    void setUpChoices();
+    void layOut(QLayout *addressRow, QLayout *tokenRow);
+    void saveOnChange();
+
     Engine *m_engine;
     ConfigService *m_service;
     QLineEdit *m_address;
@@ -45,3 +55,5 @@ private:
     QComboBox *m_language;
     bool m_loading = false;
 };
+
+} // namespace route

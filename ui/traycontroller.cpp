@@ -14,6 +14,8 @@
 #include <QSystemTrayIcon>
 #include <QTimer>
 
+namespace route {
+
 namespace {
 
 QColor stateColor(TrayController::State s)
@@ -198,3 +200,5 @@ void TrayController::notify(const QString &key, const QString &title, const QStr
     if (m_tray->isVisible())
         m_tray->showMessage(title, text, QSystemTrayIcon::Information, 8000);
 }
+
+} // namespace route

@@ -4,10 +4,13 @@
 #include <QHash>
 #include <QObject>
 
-class Engine;
 class QAction;
 class QMenu;
 class QSystemTrayIcon;
+
+namespace route {
+
+class Engine;
 class RequestLogModel;
 
 // The tray icon: its look tells the state (serving, some upstreams down,
@@ -53,3 +56,5 @@ private:
     QHash<QString, qint64> m_lastNotified;
     QElapsedTimer m_clock;
 };
+
+} // namespace route

@@ -18,6 +18,8 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 
+namespace route {
+
 UpstreamsPage::UpstreamsPage(Engine *engine, std::shared_ptr<DbConnection> db, ConfigService *service, QWidget *parent)
     : QWidget(parent)
     , m_engine(engine)
@@ -33,6 +35,24 @@ UpstreamsPage::UpstreamsPage(Engine *engine, std::shared_ptr<DbConnection> db, C
         [engine](qint64 id) { return engine->health() ? engine->health()->health(id) : UpstreamHealth(); });
     m_model->setRevealKeys(Preferences::value(Preferences::Key::RevealKeys).toBool());
 
+    m_message->setWordWrap(true);
+    m_message->setVisible(false);
+    m_empty->setText(tr("No upstreams yet. Click <b>Add…</b> and paste an API key; every client then uses this "
+                        "proxy's base URL and token instead."));
+    m_empty->setWordWrap(true);
+
+    setUpView();
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(makeToolBar());
+    layout->addWidget(m_message);
+    layout->addWidget(m_empty);
+    layout->addWidget(m_view, 1);
+    followChanges();
+    updateEmptyState();
+}
+
+QToolBar *UpstreamsPage::makeToolBar()
+{
     auto *bar = new QToolBar;
     bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     QAction *add
@@ -66,6 +86,12 @@ UpstreamsPage::UpstreamsPage(Engine *engine, std::shared_ptr<DbConnection> db, C
         Preferences::setValue(Preferences::Key::RevealKeys, on);
     });
 
+    return bar;
+}
+
+// Columns in the order people read them, widths that fit typical values.
+void UpstreamsPage::setUpView()
+{
     m_view->setModel(m_model);
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
@@ -89,19 +115,11 @@ UpstreamsPage::UpstreamsPage(Engine *engine, std::shared_ptr<DbConnection> db, C
     m_view->setColumnWidth(m_model->column("enabled"), 40);
     m_view->setColumnWidth(m_model->column("weight"), 60);
     m_view->setColumnWidth(m_model->healthColumn(), 120);
+}
 
-    m_message->setWordWrap(true);
-    m_message->setVisible(false);
-    m_empty->setText(tr("No upstreams yet. Click <b>Add…</b> and paste an API key; every client then uses this "
-                        "proxy's base URL and token instead."));
-    m_empty->setWordWrap(true);
-
-    auto *layout = new QVBoxLayout(this);
-    layout->addWidget(bar);
-    layout->addWidget(m_message);
-    layout->addWidget(m_empty);
-    layout->addWidget(m_view, 1);
-
+// Edits, health, outside changes and the moving counters, as they happen.
+void UpstreamsPage::followChanges()
+{
     connect(m_model, &UpstreamTableModel::validationFailed, this, [this](const QString &m) { showMessage(m, true); });
     connect(m_model, &UpstreamTableModel::edited, this, [this] { showMessage(QString(), false); });
     connect(m_engine, &Engine::healthChanged, m_model, &UpstreamTableModel::healthChanged);
@@ -112,7 +130,6 @@ UpstreamsPage::UpstreamsPage(Engine *engine, std::shared_ptr<DbConnection> db, C
             refresh();
     });
     m_refreshTimer->start(3000);
-    updateEmptyState();
 }
 
 void UpstreamsPage::refresh()
@@ -223,3 +240,5 @@ void UpstreamsPage::moveSelected(int delta)
     refresh();
     m_view->selectRow(m_model->rowOf(id));
 }
+
+} // namespace route

@@ -4,11 +4,15 @@
 
 #include <memory>
 
-class DbConnection;
-class Engine;
 class QLabel;
 class QTableView;
 class QTimer;
+class QToolBar;
+
+namespace route {
+
+class DbConnection;
+class Engine;
 class ConfigService;
 class UpstreamTableModel;
 
@@ -34,6 +38,9 @@ public Q_SLOTS:
     void moveSelected(int delta);
 
 private:
+    QToolBar *makeToolBar();
+    void setUpView();
+    void followChanges();
     qint64 selectedId() const;
     void updateEmptyState();
 
@@ -46,3 +53,5 @@ private:
     QLabel *m_empty;
     QTimer *m_refreshTimer;
 };
+
+} // namespace route

@@ -18,6 +18,8 @@
 #include <QPointer>
 #include <QUrlQuery>
 
+namespace route {
+
 namespace {
 
 std::optional<QJsonObject> parseObject(const QByteArray &body)
@@ -309,3 +311,5 @@ AdminApi::Reply AdminApi::error(ApiError::Kind kind, const QString &message)
     const ApiError e{kind, message};
     return Reply{e.httpStatus(), openAiErrorBody(message, e.typeName()), false};
 }
+
+} // namespace route

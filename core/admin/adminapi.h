@@ -9,6 +9,8 @@
 
 #include <memory>
 
+namespace route {
+
 class ConfigService;
 class DbConnection;
 class HealthTracker;
@@ -70,3 +72,5 @@ private:
     HealthTracker *m_health;
     ConfigService *m_service;
 };
+
+} // namespace route

@@ -6,6 +6,8 @@
 #include <QJsonArray>
 #include <QUrl>
 
+namespace route {
+
 namespace AdminJson {
 
 namespace {
@@ -227,3 +229,5 @@ std::variant<Settings, ApiError> applySettings(const QJsonObject &o, Settings s)
 }
 
 } // namespace AdminJson
+
+} // namespace route

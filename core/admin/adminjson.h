@@ -10,6 +10,8 @@
 
 #include <variant>
 
+namespace route {
+
 // The admin API's JSON shapes, in the seed's field style (ID, SK, Endpoint…),
 // and their validation.
 namespace AdminJson {
@@ -24,3 +26,5 @@ std::variant<UpstreamPatch, ApiError> toPatch(const QJsonObject &o);
 std::variant<Settings, ApiError> applySettings(const QJsonObject &o, Settings current);
 
 } // namespace AdminJson
+
+} // namespace route

@@ -1,5 +1,7 @@
 #include "admin/apierror.h"
 
+namespace route {
+
 int ApiError::httpStatus() const
 {
     switch (kind) {
@@ -25,3 +27,5 @@ QString ApiError::typeName() const
     }
     return QStringLiteral("server_error");
 }
+
+} // namespace route

@@ -2,6 +2,8 @@
 
 #include <QString>
 
+namespace route {
+
 // Every way an admin call can fail, mapped to HTTP in one place.
 struct ApiError
 {
@@ -12,3 +14,5 @@ struct ApiError
     int httpStatus() const;
     QString typeName() const;
 };
+
+} // namespace route

@@ -12,6 +12,8 @@
 #include <QJsonObject>
 #include <QTimer>
 
+namespace route {
+
 namespace {
 constexpr int retryDelaysMs[] = {2000, 5000};
 } // namespace
@@ -157,3 +159,5 @@ void WebhookNotifier::conclude(UpstreamCall *call, bool timedOut)
             retryDelaysMs[attempt], this, [this, payload = delivery.payload, attempt] { post(payload, attempt + 1); });
     }
 }
+
+} // namespace route

@@ -8,6 +8,8 @@
 #include <QJsonObject>
 #include <QObject>
 
+namespace route {
+
 class SnapshotHolder;
 class UpstreamClient;
 
@@ -63,3 +65,5 @@ private:
     bool m_allDown = false;
     int m_deliveryTimeoutMs = 10000;
 };
+
+} // namespace route

@@ -2,6 +2,8 @@
 
 #include "util/secrets.h"
 
+namespace route {
+
 namespace Authenticator {
 
 Verdict check(const QByteArray &authorizationHeader, const QStringList &tokens, int *matchedToken)
@@ -30,3 +32,5 @@ QString message(Verdict verdict)
 }
 
 } // namespace Authenticator
+
+} // namespace route

@@ -4,6 +4,8 @@
 #include <QString>
 #include <QStringList>
 
+namespace route {
+
 // The seed's client check, step by step: "Bearer" prefix, strip, compare.
 namespace Authenticator {
 
@@ -16,3 +18,5 @@ Verdict check(const QByteArray &authorizationHeader, const QStringList &tokens, 
 QString message(Verdict verdict);
 
 } // namespace Authenticator
+
+} // namespace route

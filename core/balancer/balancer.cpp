@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+namespace route {
+
 Balancer::Balancer(HealthTracker *health) : m_health(health), m_rng(QRandomGenerator::securelySeeded())
 { }
 
@@ -107,3 +109,5 @@ void Balancer::weightedOrder(QList<Upstream> &list)
     }
     list = out + zero;
 }
+
+} // namespace route

@@ -7,6 +7,8 @@
 #include <QRandomGenerator>
 #include <QString>
 
+namespace route {
+
 class HealthTracker;
 
 // What a request asks for, as far as choosing an upstream goes.
@@ -44,3 +46,5 @@ private:
     quint64 m_turn = 0;
     QRandomGenerator m_rng;
 };
+
+} // namespace route

@@ -2,6 +2,8 @@
 
 #include "util/logging.h"
 
+namespace route {
+
 QString UpstreamHealth::stateName(HealthState s)
 {
     switch (s) {
@@ -178,3 +180,5 @@ void HealthTracker::announce(const std::optional<Change> &change)
                               << (change->reason.isEmpty() ? QString() : QStringLiteral("(%1)").arg(change->reason));
     Q_EMIT stateChanged(change->id, change->state, change->reason);
 }
+
+} // namespace route

@@ -10,6 +10,8 @@
 
 #include <optional>
 
+namespace route {
+
 enum class HealthState { Healthy, RateLimited, AuthFailed, CoolingDown, HalfOpen };
 
 // What the proxy knows about one upstream beyond the database.
@@ -27,7 +29,7 @@ struct UpstreamHealth
     static QString stateName(HealthState s);
 };
 
-// How quickly upstreams are rested and for how long (defaults from SPEC §5).
+// How quickly upstreams are rested and for how long (the README's Health table).
 struct HealthTuning
 {
     int failuresToTrip = 3;
@@ -85,3 +87,5 @@ private:
     mutable QMutex m_mutex;
     QHash<qint64, UpstreamHealth> m_health;
 };
+
+} // namespace route

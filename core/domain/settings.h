@@ -5,6 +5,8 @@
 #include <QString>
 #include <QStringList>
 
+namespace route {
+
 // The global settings kept in `config_kvs` (the database is the source of
 // truth; QSettings holds only GUI preferences).
 struct Settings
@@ -34,3 +36,5 @@ inline constexpr const char recordMaxRows[] = "record_max_rows";
 inline constexpr const char webhookUrl[] = "webhook_url";
 inline constexpr const char webhookFormat[] = "webhook_format";
 } // namespace ConfigKey
+
+} // namespace route

@@ -1,5 +1,7 @@
 #include "domain/snapshot.h"
 
+namespace route {
+
 SnapshotHolder::SnapshotHolder(QObject *parent) : QObject(parent), m_current(std::make_shared<Snapshot>())
 { }
 
@@ -18,3 +20,5 @@ void SnapshotHolder::publish(Snapshot snapshot)
     }
     Q_EMIT changed();
 }
+
+} // namespace route

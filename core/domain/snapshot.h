@@ -9,6 +9,8 @@
 
 #include <memory>
 
+namespace route {
+
 // What the proxy needs from the database, read once and shared immutably so
 // the request path never touches SQL.
 struct Snapshot
@@ -39,3 +41,5 @@ private:
     std::shared_ptr<const Snapshot> m_current;
     quint64 m_generation = 0;
 };
+
+} // namespace route

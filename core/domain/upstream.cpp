@@ -2,6 +2,8 @@
 
 #include <QUrl>
 
+namespace route {
+
 bool isValidEndpoint(const QString &endpoint)
 {
     const QUrl url(endpoint, QUrl::StrictMode);
@@ -32,3 +34,5 @@ void UpstreamPatch::applyTo(Upstream &u) const
     if (sortOrder)
         u.sortOrder = *sortOrder;
 }
+
+} // namespace route

@@ -6,6 +6,8 @@
 
 #include <optional>
 
+namespace route {
+
 // One API key behind the proxy: a row of `openai_upstreams`.
 struct Upstream
 {
@@ -47,3 +49,5 @@ struct UpstreamPatch
 
     void applyTo(Upstream &u) const;
 };
+
+} // namespace route

@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+namespace route {
+
 namespace Vocabulary {
 namespace {
 
@@ -93,3 +95,5 @@ std::optional<FailureClass> failureClassOf(int status)
 }
 
 } // namespace Vocabulary
+
+} // namespace route

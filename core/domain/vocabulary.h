@@ -6,6 +6,8 @@
 
 #include <optional>
 
+namespace route {
+
 // The words the proxy, the store, the admin API and the GUI share, as enums.
 // Each is turned into text and back in one place (vocabulary.cpp): at the
 // edges (database, JSON, command line, metrics), never on the request path.
@@ -46,3 +48,5 @@ inline constexpr int outcomeCount = int(Outcome::AbortedByClient) + 1;
 std::optional<FailureClass> failureClassOf(int status);
 
 } // namespace Vocabulary
+
+} // namespace route

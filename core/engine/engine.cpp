@@ -12,6 +12,8 @@
 
 #include <QTimer>
 
+namespace route {
+
 Engine::Engine(const EngineOptions &options, QObject *parent)
     : QObject(parent), m_options(options), m_snapshots(new SnapshotHolder(this))
 {
@@ -214,3 +216,5 @@ qint64 Engine::droppedRecords() const
 {
     return m_store ? m_store->droppedRecords() : 0;
 }
+
+} // namespace route

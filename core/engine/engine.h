@@ -11,6 +11,8 @@
 
 #include <atomic>
 
+namespace route {
+
 class BackgroundStore;
 class HealthTracker;
 class NetworkService;
@@ -85,3 +87,5 @@ private:
     HealthTracker *m_health = nullptr;
     std::atomic<bool> m_paused{false};
 };
+
+} // namespace route

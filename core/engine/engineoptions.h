@@ -6,6 +6,8 @@
 
 #include <QHostAddress>
 
+namespace route {
+
 // How an Engine is started: the same for GUI, headless and tests.
 struct EngineOptions
 {
@@ -18,3 +20,5 @@ struct EngineOptions
     int workers = 0; // network worker threads; 0 = two per core (2 to 16)
     const Clock *clock = nullptr; // rests and cool-downs; nullptr = the system clock (tests advance their own)
 };
+
+} // namespace route

@@ -11,6 +11,8 @@
 
 #include <QThread>
 
+namespace route {
+
 NetworkService::NetworkService(const EngineOptions &options, SnapshotHolder *snapshots, BackgroundStore *records)
     : m_options(options), m_snapshots(snapshots), m_records(records)
 { }
@@ -151,3 +153,5 @@ void NetworkService::checkDrained()
             return;
     Q_EMIT drained();
 }
+
+} // namespace route

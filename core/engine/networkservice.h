@@ -8,13 +8,16 @@
 #include <atomic>
 #include <memory>
 
+class QThread;
+
+namespace route {
+
 class BackgroundStore;
 class Balancer;
 class HealthTracker;
 class HttpListener;
 class Metrics;
 class NetworkWorker;
-class QThread;
 class SnapshotHolder;
 
 // Everything that serves HTTP, off the GUI thread: a listener on the network
@@ -57,3 +60,5 @@ private:
     int m_next = 0;
     bool m_stopping = false;
 };
+
+} // namespace route

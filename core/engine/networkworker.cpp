@@ -7,6 +7,8 @@
 #include "proxy/upstreamclient.h"
 #include "store/backgroundstore.h"
 
+namespace route {
+
 NetworkWorker::NetworkWorker(const EngineOptions &options, const SharedServices &shared)
     : m_options(options), m_shared(shared)
 { }
@@ -73,3 +75,5 @@ void NetworkWorker::beginStop()
     m_connections->stopAccepting();
     Q_EMIT idle();
 }
+
+} // namespace route

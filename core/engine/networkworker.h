@@ -7,6 +7,8 @@
 #include <atomic>
 #include <functional>
 
+namespace route {
+
 class AdminApi;
 class Balancer;
 class BackgroundStore;
@@ -66,3 +68,5 @@ private:
     std::atomic<int> m_inFlight{0};
     bool m_stopping = false; // worker thread only
 };
+
+} // namespace route

@@ -12,6 +12,8 @@
 #include <QHostAddress>
 #include <QUrl>
 
+namespace route {
+
 RequestRouter::RequestRouter(
     ProxyHandler *proxy, AdminApi *admin, SnapshotHolder *snapshots, bool noAuth, QObject *parent)
     : QObject(parent), m_proxy(proxy), m_admin(admin), m_snapshots(snapshots), m_noAuth(noAuth)
@@ -128,3 +130,5 @@ void RequestRouter::sendError(HttpResponder *responder, int status, const QStrin
 {
     responder->sendJson(status, openAiErrorBody(message, type));
 }
+
+} // namespace route

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <functional>
 
+namespace route {
+
 class AdminApi;
 class HealthTracker;
 class Metrics;
@@ -50,3 +52,5 @@ private:
     std::function<qint64()> m_droppedRecords;
     std::function<int()> m_inFlight;
 };
+
+} // namespace route

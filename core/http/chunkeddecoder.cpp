@@ -4,6 +4,8 @@
 
 #include <utility>
 
+namespace route {
+
 namespace {
 
 // The hex size of a chunk-size line; extensions (after ';') mean nothing to
@@ -108,3 +110,5 @@ ChunkedDecoder::Result ChunkedDecoder::decode(QByteArray &in, QByteArray &out)
         }
     }
 }
+
+} // namespace route

@@ -2,6 +2,8 @@
 
 #include <QByteArray>
 
+namespace route {
+
 // Decodes `Transfer-Encoding: chunked` incrementally, for request bodies
 // (server side) and response bodies (upstream side) alike.
 class ChunkedDecoder
@@ -27,3 +29,5 @@ private:
     qint64 m_remaining = 0;
     qint64 m_decoded = 0;
 };
+
+} // namespace route

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+namespace route {
+
 namespace HeaderTable {
 namespace {
 
@@ -117,3 +119,5 @@ QByteArray interned(QByteArrayView bytes)
 }
 
 } // namespace HeaderTable
+
+} // namespace route

@@ -3,6 +3,8 @@
 #include <QByteArray>
 #include <QByteArrayView>
 
+namespace route {
+
 // The header names HTTP and this proxy treat specially, with what is special
 // about them, in one table (headertable.cpp). Parsers, the responder and the
 // forwarding rules all ask here instead of keeping lists of their own.
@@ -27,3 +29,5 @@ inline bool has(QByteArrayView name, Property p)
 QByteArray interned(QByteArrayView bytes);
 
 } // namespace HeaderTable
+
+} // namespace route

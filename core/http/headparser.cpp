@@ -2,6 +2,8 @@
 
 #include "util/bytes.h"
 
+namespace route {
+
 namespace HeadParser {
 namespace {
 
@@ -301,3 +303,5 @@ QByteArray messageFor(HeadError error, const HeadLimits &limits)
 }
 
 } // namespace HeadParser
+
+} // namespace route

@@ -5,6 +5,8 @@
 #include <QByteArray>
 #include <QByteArrayView>
 
+namespace route {
+
 // One HTTP/1 head parser for both directions: the requests of clients and the
 // responses of upstreams follow the same rules (RFC 9112). Pure: bytes in, a
 // result out, no socket; table-tested (tst_headparser) and fuzzed.
@@ -89,3 +91,5 @@ int statusFor(HeadError error);
 QByteArray messageFor(HeadError error, const HeadLimits &limits = {});
 
 } // namespace HeadParser
+
+} // namespace route

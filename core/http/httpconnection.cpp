@@ -8,6 +8,8 @@
 
 #include <QTimerEvent>
 
+namespace route {
+
 HttpConnection::HttpConnection(TcpStream *socket, const HttpLimits &limits, HttpHandler handler, QObject *parent)
     : QObject(parent), m_socket(socket), m_limits(limits), m_handler(std::move(handler))
 {
@@ -208,3 +210,5 @@ void HttpConnection::onDisconnected()
     Q_EMIT closed();
     deleteLater();
 }
+
+} // namespace route

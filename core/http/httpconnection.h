@@ -10,6 +10,8 @@
 
 #include <functional>
 
+namespace route {
+
 class HttpResponder;
 class TcpStream;
 
@@ -67,3 +69,5 @@ private:
     bool m_closeWhenIdle = false;
     QPointer<HttpResponder> m_responder;
 };
+
+} // namespace route

@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+namespace route {
+
 HttpConnectionSet::HttpConnectionSet(HttpHandler handler, const HttpLimits &limits, QObject *parent)
     : QObject(parent), m_handler(std::move(handler)), m_limits(limits)
 { }
@@ -52,3 +54,5 @@ void HttpConnectionSet::closeAll()
         delete c;
     }
 }
+
+} // namespace route

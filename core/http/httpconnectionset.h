@@ -6,6 +6,8 @@
 #include <QObject>
 #include <QSet>
 
+namespace route {
+
 // The client connections one thread serves: each accepted descriptor becomes
 // an HttpConnection here, answered by `handler`. Knows how many are open, so
 // a graceful stop can wait for them.
@@ -36,3 +38,5 @@ private:
     QSet<HttpConnection *> m_connections;
     bool m_stopping = false;
 };
+
+} // namespace route

@@ -1,5 +1,7 @@
 #include "http/httpheaders.h"
 
+namespace route {
+
 void HttpHeaders::set(const QByteArray &name, const QByteArray &value)
 {
     remove(name);
@@ -42,3 +44,5 @@ bool HttpHeaders::hasToken(QByteArrayView name, QByteArrayView token) const
     }
     return false;
 }
+
+} // namespace route

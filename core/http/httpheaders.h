@@ -9,6 +9,8 @@
 
 #include <utility>
 
+namespace route {
+
 // An ordered header list with case-insensitive lookup; duplicates are kept
 // because HTTP allows them (Set-Cookie).
 class HttpHeaders
@@ -78,3 +80,5 @@ private:
 
     QList<Pair> m_pairs;
 };
+
+} // namespace route

@@ -2,6 +2,8 @@
 
 #include <QtGlobal>
 
+namespace route {
+
 // The edge limits QHttpServer 6.4 lacks; one place for their defaults.
 struct HttpLimits
 {
@@ -12,3 +14,5 @@ struct HttpLimits
     qint64 writeHighWater = 1024 * 1024; // pause the producer above this many unsent bytes
     qint64 writeLowWater = 256 * 1024; // and resume below this
 };
+
+} // namespace route

@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+namespace route {
+
 // Hands each accepted descriptor to its listener before Qt wraps it in a socket.
 class DescriptorServer final : public QTcpServer
 {
@@ -63,3 +65,5 @@ void HttpListener::onIncoming(qintptr descriptor)
     else
         ::close(int(descriptor)); // nobody to serve it
 }
+
+} // namespace route

@@ -5,6 +5,8 @@
 
 #include <functional>
 
+namespace route {
+
 class DescriptorServer;
 
 // The listening socket: accepts and hands each new descriptor on (to a
@@ -38,3 +40,5 @@ private:
     DescriptorServer *m_server;
     QString m_error;
 };
+
+} // namespace route

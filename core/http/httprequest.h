@@ -6,6 +6,8 @@
 #include <QHostAddress>
 #include <QString>
 
+namespace route {
+
 // A complete HTTP/1.x request as read from a client: its head, its body, and
 // who sent it.
 struct HttpRequest : RequestHead
@@ -15,3 +17,5 @@ struct HttpRequest : RequestHead
     QString peerText; // peer as text, made once per connection
     int clientTokenId = 0; // which client token was accepted (1-based); 0 = none needed
 };
+
+} // namespace route

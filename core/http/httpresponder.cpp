@@ -5,6 +5,8 @@
 #include "net/tcpstream.h"
 #include "util/bytes.h"
 
+namespace route {
+
 namespace {
 
 bool statusHasNoBody(int status)
@@ -193,3 +195,5 @@ void HttpResponder::writeRaw(const QByteArray &data)
         return;
     m_socket->write(data);
 }
+
+} // namespace route

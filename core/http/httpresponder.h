@@ -5,6 +5,8 @@
 #include <QObject>
 #include <QPointer>
 
+namespace route {
+
 class HttpConnection;
 class TcpStream;
 
@@ -80,3 +82,5 @@ private:
     bool m_clientGone = false;
     qint64 m_bodyBytes = 0;
 };
+
+} // namespace route

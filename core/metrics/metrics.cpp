@@ -1,5 +1,7 @@
 #include "metrics/metrics.h"
 
+namespace route {
+
 namespace {
 
 QByteArray escape(const QString &value)
@@ -146,3 +148,5 @@ QByteArray Metrics::render(
     out += "openai_route_records_dropped_total " + QByteArray::number(droppedRecords) + '\n';
     return out;
 }
+
+} // namespace route

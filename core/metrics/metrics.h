@@ -12,6 +12,8 @@
 #include <array>
 #include <functional>
 
+namespace route {
+
 // Prometheus counters of the proxy, in the text exposition format. Shared by
 // the network workers behind one mutex (one short lock per request).
 // Label values are bounded: upstream ids, status classes, and at most
@@ -74,3 +76,5 @@ private:
     QHash<qint64, Histogram> m_duration;
     quint64 m_failovers = 0;
 };
+
+} // namespace route

@@ -1,5 +1,7 @@
 #include "models/requestlogmodel.h"
 
+namespace route {
+
 RequestLogModel::RequestLogModel(int capacity, QObject *parent) : QAbstractTableModel(parent), m_capacity(capacity)
 { }
 
@@ -105,3 +107,5 @@ QVariant RequestLogModel::headerData(int section, Qt::Orientation orientation, i
     default: return QVariant();
     }
 }
+
+} // namespace route

@@ -5,6 +5,8 @@
 #include <QAbstractTableModel>
 #include <QList>
 
+namespace route {
+
 // The most recent requests, newest first, for a live log view. Fed by the
 // engine's recordsWritten signal; keeps at most `capacity` rows.
 class RequestLogModel final : public QAbstractTableModel
@@ -45,3 +47,5 @@ private:
     int m_capacity;
     QList<RequestRecord> m_rows; // newest first
 };
+
+} // namespace route

@@ -8,6 +8,8 @@
 #include <QSqlError>
 #include <QSqlRecord>
 
+namespace route {
+
 UpstreamTableModel::UpstreamTableModel(QObject *parent, const QSqlDatabase &db, ConfigService *service)
     : QSqlTableModel(parent, db), m_service(service)
 {
@@ -223,3 +225,5 @@ void UpstreamTableModel::healthChanged()
     if (rowCount() > 0)
         Q_EMIT dataChanged(index(0, m_base), index(rowCount() - 1, m_base));
 }
+
+} // namespace route

@@ -8,6 +8,8 @@
 #include <functional>
 #include <optional>
 
+namespace route {
+
 class ConfigService;
 
 // `openai_upstreams` for a table view: a QSqlTableModel with the table's own
@@ -55,3 +57,5 @@ private:
     ConfigService *m_service;
     int m_base = 0;
 };
+
+} // namespace route

@@ -4,6 +4,8 @@
 #include <QObject>
 #include <QString>
 
+namespace route {
+
 // A connected byte stream as the HTTP code uses it: plain TCP (TcpStream) or
 // TLS (TlsStream over QSslSocket). The names follow QAbstractSocket's where
 // the idea is the same.
@@ -62,3 +64,5 @@ private:
     Error m_error = Error::None;
     QString m_errorString;
 };
+
+} // namespace route

@@ -5,22 +5,12 @@
 #include <QAbstractEventDispatcher>
 #include <QThread>
 
-void useNetworkEventDispatcher(QThread *thread)
-{
-    if (thread->eventDispatcher())
-        return;
-    if (QAbstractEventDispatcher *dispatcher = createNetworkEventDispatcher())
-        thread->setEventDispatcher(dispatcher);
-}
-
 #ifdef Q_OS_LINUX
-
 #include "util/logging.h"
 
 #include <QCoreApplication>
 #include <QHash>
 #include <QSocketNotifier>
-#include <QThread>
 #include <QTimerEvent>
 #include <QVarLengthArray>
 
@@ -34,6 +24,19 @@ void useNetworkEventDispatcher(QThread *thread)
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#endif
+
+namespace route {
+
+void useNetworkEventDispatcher(QThread *thread)
+{
+    if (thread->eventDispatcher())
+        return;
+    if (QAbstractEventDispatcher *dispatcher = createNetworkEventDispatcher())
+        thread->setEventDispatcher(dispatcher);
+}
+
+#ifdef Q_OS_LINUX
 
 namespace {
 
@@ -423,3 +426,5 @@ QAbstractEventDispatcher *createNetworkEventDispatcher()
 }
 
 #endif
+
+} // namespace route

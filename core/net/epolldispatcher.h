@@ -3,6 +3,8 @@
 class QAbstractEventDispatcher;
 class QThread;
 
+namespace route {
+
 // An event dispatcher for the network threads built on epoll, or nullptr
 // where there is none (the thread then keeps Qt's default dispatcher).
 //
@@ -16,3 +18,5 @@ QAbstractEventDispatcher *createNetworkEventDispatcher();
 // Puts THREAD (not started yet, without a dispatcher) on the network
 // dispatcher where there is one.
 void useNetworkEventDispatcher(QThread *thread);
+
+} // namespace route

@@ -12,6 +12,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+namespace route {
+
 namespace {
 
 constexpr qsizetype readChunk = 64 * 1024;
@@ -374,3 +376,5 @@ void TcpStream::closeNow()
     ::close(m_fd);
     m_fd = -1;
 }
+
+} // namespace route

@@ -8,6 +8,8 @@
 class QHostInfo;
 class QSocketNotifier;
 
+namespace route {
+
 // A non-blocking TCP connection read and written directly: the server's
 // client connections, and plain-HTTP upstream connections. Used instead of
 // QTcpSocket, where every request pays for the socket layer: QAbstractSocket
@@ -74,3 +76,5 @@ private:
     qint64 m_queued = 0;
     bool m_closing = false;
 };
+
+} // namespace route

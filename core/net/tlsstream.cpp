@@ -3,6 +3,8 @@
 #include <QSslConfiguration>
 #include <QSslSocket>
 
+namespace route {
+
 TlsStream::TlsStream(QObject *parent) : ByteStream(parent), m_socket(new QSslSocket(this))
 {
     QSslConfiguration config = m_socket->sslConfiguration();
@@ -88,3 +90,5 @@ void TlsStream::onError()
     setError(error, m_socket->errorString());
     Q_EMIT errorOccurred();
 }
+
+} // namespace route

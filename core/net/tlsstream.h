@@ -4,6 +4,8 @@
 
 class QSslSocket;
 
+namespace route {
+
 // An HTTPS upstream connection: QSslSocket (certificates checked against the
 // system store, SNI, ALPN http/1.1) behind the ByteStream interface.
 class TlsStream final : public ByteStream
@@ -30,3 +32,5 @@ private:
 
     QSslSocket *m_socket;
 };
+
+} // namespace route

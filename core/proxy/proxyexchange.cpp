@@ -19,6 +19,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+namespace route {
+
 namespace {
 
 constexpr qint64 maxKeptErrorBytes = 256 * 1024;
@@ -522,3 +524,5 @@ void ProxyExchange::dropCall()
     call->abort(); // no-op when the connection already went back to the pool
     call->deleteLater();
 }
+
+} // namespace route

@@ -12,6 +12,8 @@
 #include <QObject>
 #include <QPointer>
 
+namespace route {
+
 class Balancer;
 class HealthTracker;
 class Metrics;
@@ -130,3 +132,5 @@ private:
     RequestRecord m_record;
     QStringList m_attemptLog;
 };
+
+} // namespace route

@@ -1,5 +1,7 @@
 #include "proxy/proxyhandler.h"
 
+namespace route {
+
 ProxyHandler::ProxyHandler(const ProxyContext &context, QObject *parent) : QObject(parent), m_context(context)
 { }
 
@@ -17,3 +19,5 @@ void ProxyHandler::exchangeFinished(ProxyExchange *exchange)
     if (m_inFlight == 0)
         Q_EMIT idle();
 }
+
+} // namespace route

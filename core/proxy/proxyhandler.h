@@ -4,6 +4,8 @@
 
 #include <QObject>
 
+namespace route {
+
 // Entry point of the proxy for /v1/*: starts an exchange per request and
 // knows how many are in flight (for a graceful stop).
 class ProxyHandler final : public QObject
@@ -26,3 +28,5 @@ private:
     ProxyContext m_context;
     int m_inFlight = 0;
 };
+
+} // namespace route

@@ -9,6 +9,8 @@
 
 #include <algorithm>
 
+namespace route {
+
 namespace ProxyRules {
 
 namespace {
@@ -377,3 +379,5 @@ BodyTraits inspectBody(const QByteArray &contentType, const QByteArray &body)
 }
 
 } // namespace ProxyRules
+
+} // namespace route

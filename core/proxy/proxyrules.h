@@ -8,6 +8,8 @@
 #include <QString>
 #include <QUrl>
 
+namespace route {
+
 // The pure rules of forwarding, kept apart so they can be tested alone.
 namespace ProxyRules {
 
@@ -36,3 +38,5 @@ BodyTraits inspectBody(const QByteArray &contentType, const QByteArray &body);
 qint64 retryAfterMs(const QByteArray &value, const QDateTime &now = QDateTime::currentDateTimeUtc());
 
 } // namespace ProxyRules
+
+} // namespace route

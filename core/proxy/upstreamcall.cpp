@@ -5,6 +5,8 @@
 
 #include "net/bytestream.h"
 
+namespace route {
+
 namespace {
 constexpr qsizetype maxHeadBytes = 64 * 1024;
 }
@@ -44,7 +46,7 @@ void UpstreamCall::notify(Event event)
 void UpstreamCall::attach(ByteStream *socket)
 {
     m_socket = socket;
-    // Past this many unread bytes Qt stops reading the kernel socket: TCP
+    // Past this many unread bytes the stream stops reading the kernel socket: TCP
     // then slows the upstream down instead of our memory filling up.
     socket->setReadBufferLimit(maxBufferedBytes);
     if (m_client)
@@ -315,3 +317,5 @@ void UpstreamCall::onError()
     }
     fail(Failure::Closed, text);
 }
+
+} // namespace route

@@ -7,6 +7,8 @@
 #include <QObject>
 #include <QPointer>
 
+namespace route {
+
 class ByteStream;
 class UpstreamClient;
 
@@ -112,3 +114,5 @@ private:
     QString m_errorString;
     bool m_processQueued = false;
 };
+
+} // namespace route

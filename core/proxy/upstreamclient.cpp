@@ -11,6 +11,8 @@
 
 #include <algorithm>
 
+namespace route {
+
 UpstreamClient::UpstreamClient(QObject *parent) : QObject(parent)
 { }
 
@@ -167,3 +169,5 @@ int UpstreamClient::idleConnections() const
         n += int(list.size());
     return n;
 }
+
+} // namespace route

@@ -9,6 +9,8 @@
 #include <QList>
 #include <QObject>
 
+namespace route {
+
 class ByteStream;
 class UpstreamCall;
 
@@ -25,7 +27,7 @@ public:
     explicit UpstreamClient(QObject *parent = nullptr);
     ~UpstreamClient() override;
 
-    // Starts a request; the call reports through its signals. The caller
+    // Starts a request; the call reports to its Listener. The caller
     // owns the call (deleteLater when done).
     UpstreamCall *send(
         const UpstreamTarget &target, const QByteArray &method, const HttpHeaders &headers, const QByteArray &body);
@@ -63,3 +65,5 @@ private:
     QHash<ByteStream *, UpstreamCall *> m_owners;
     QBasicTimer m_sweep;
 };
+
+} // namespace route

@@ -9,6 +9,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+namespace route {
+
 UpstreamProbe::UpstreamProbe(UpstreamClient *client, const Upstream &upstream, int timeoutMs, QObject *parent)
     : QObject(parent), m_client(client), m_upstream(upstream)
 {
@@ -91,3 +93,5 @@ void UpstreamProbe::conclude(ProbeResult result)
     dropCall();
     Q_EMIT done(result);
 }
+
+} // namespace route

@@ -7,6 +7,8 @@
 #include <QPointer>
 #include <QTimer>
 
+namespace route {
+
 class UpstreamClient;
 
 // What a key test found out.
@@ -45,3 +47,5 @@ private:
     qint64 m_startedMs = 0;
     bool m_done = false;
 };
+
+} // namespace route

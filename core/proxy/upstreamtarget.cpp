@@ -1,5 +1,7 @@
 #include "proxy/upstreamtarget.h"
 
+namespace route {
+
 QUrl UpstreamTarget::toUrl() const
 {
     if (!origin)
@@ -33,3 +35,5 @@ UpstreamTarget UpstreamTarget::fromUrl(const QUrl &url)
         target.pathAndQuery = "/";
     return target;
 }
+
+} // namespace route

@@ -6,6 +6,8 @@
 
 #include <memory>
 
+namespace route {
+
 // Where upstream connections go: parsed once per endpoint, shared by every
 // request to it (parsing a URL per request cost more than the rest of the
 // request line and headers together).
@@ -29,3 +31,5 @@ struct UpstreamTarget
     // Empty (invalid) unless the URL is http(s) with a host.
     static UpstreamTarget fromUrl(const QUrl &url);
 };
+
+} // namespace route

@@ -2,7 +2,9 @@
 
 #include "records/requestrecord.h"
 
-// Where finished requests go; implemented by the batching RecordWriter and by
+namespace route {
+
+// Where finished requests go; implemented by the batching BackgroundStore and by
 // test fakes. submit() must be cheap and thread-safe: it runs on the request path.
 class RecordSink
 {
@@ -10,3 +12,5 @@ public:
     virtual ~RecordSink() = default;
     virtual void submit(RequestRecord record) = 0;
 };
+
+} // namespace route

@@ -6,6 +6,8 @@
 #include <QMetaType>
 #include <QString>
 
+namespace route {
+
 // What happened to one proxied request; becomes a row of `records`.
 struct RequestRecord
 {
@@ -40,5 +42,8 @@ struct RequestRecord
 
 // Every member moves by memcpy: the queue of records grows without running
 // a move constructor per record.
-Q_DECLARE_TYPEINFO(RequestRecord, Q_RELOCATABLE_TYPE);
-Q_DECLARE_METATYPE(RequestRecord)
+
+} // namespace route
+
+Q_DECLARE_TYPEINFO(route::RequestRecord, Q_RELOCATABLE_TYPE);
+Q_DECLARE_METATYPE(route::RequestRecord)

@@ -2,6 +2,8 @@
 
 #include "util/bytes.h"
 
+namespace route {
+
 namespace {
 
 // The integer after "key": within `text` from `from`, or -1.
@@ -63,3 +65,5 @@ TokenUsage UsageScanner::scan(const QByteArray &text)
     u.total = total >= 0 ? total : u.prompt + u.completion;
     return u;
 }
+
+} // namespace route

@@ -2,6 +2,8 @@
 
 #include <QByteArray>
 
+namespace route {
+
 // Token counts as OpenAI reports them in `usage`, in a JSON body or in the
 // last chunk of a stream (stream_options.include_usage).
 struct TokenUsage
@@ -26,3 +28,5 @@ public:
 private:
     QByteArray m_tail;
 };
+
+} // namespace route

@@ -5,6 +5,8 @@
 #include <QFileInfo>
 #include <QStandardPaths>
 
+namespace route {
+
 namespace Autostart {
 
 QString entryPath()
@@ -39,3 +41,5 @@ bool setEnabled(bool enabled, const QString &executable)
 }
 
 } // namespace Autostart
+
+} // namespace route

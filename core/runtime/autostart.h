@@ -2,6 +2,8 @@
 
 #include <QString>
 
+namespace route {
+
 // "Start at login" through an XDG autostart entry (~/.config/autostart).
 namespace Autostart {
 QString entryPath();
@@ -9,3 +11,5 @@ bool isEnabled();
 // Writes or removes the entry; false when the folder is not writable.
 bool setEnabled(bool enabled, const QString &executable);
 } // namespace Autostart
+
+} // namespace route

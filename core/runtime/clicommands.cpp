@@ -10,13 +10,17 @@
 #include <QEventLoop>
 #include <QStandardPaths>
 
+namespace route {
+
 namespace CliCommands {
 
 namespace {
-QString tr(const char *text)
+// The texts' context, the same for lupdate and at run time whatever scope
+// a call is in.
+struct Text
 {
-    return QCoreApplication::translate("CliCommands", text);
-}
+    Q_DECLARE_TR_FUNCTIONS(CliCommands)
+};
 } // namespace
 
 QString defaultDatabasePath()
@@ -63,15 +67,15 @@ int list(const DatabaseConfig &config, QTextStream &out, QTextStream &err)
     QString error;
     const auto upstreams = UpstreamRepository(conn->db()).list(&error);
     if (!upstreams) {
-        err << tr("cannot read the upstreams: %1").arg(error) << Qt::endl;
+        err << Text::tr("cannot read the upstreams: %1").arg(error) << Qt::endl;
         return 1;
     }
-    const QStringList header{
-        tr("ID"), tr("NAME"), tr("ENDPOINT"), tr("SK"), tr("ENABLED"), tr("WEIGHT"), tr("SUCCESS"), tr("FAILED")};
+    const QStringList header{Text::tr("ID"), Text::tr("NAME"), Text::tr("ENDPOINT"), Text::tr("SK"),
+        Text::tr("ENABLED"), Text::tr("WEIGHT"), Text::tr("SUCCESS"), Text::tr("FAILED")};
     QList<QStringList> rows{header};
     for (const Upstream &u : *upstreams)
         rows << QStringList{QString::number(u.id), u.name, u.endpoint, Secrets::mask(u.sk),
-            u.enabled ? tr("yes") : tr("no"), QString::number(u.weight), QString::number(u.successCount),
+            u.enabled ? Text::tr("yes") : Text::tr("no"), QString::number(u.weight), QString::number(u.successCount),
             QString::number(u.failedCount)};
     QList<int> widths(header.size(), 0);
     for (const QStringList &row : rows)
@@ -84,7 +88,7 @@ int list(const DatabaseConfig &config, QTextStream &out, QTextStream &err)
         out << line.trimmed() << Qt::endl;
     }
     if (upstreams->isEmpty())
-        out << tr("(no upstreams; add one with -add -sk KEY -endpoint URL)") << Qt::endl;
+        out << Text::tr("(no upstreams; add one with -add -sk KEY -endpoint URL)") << Qt::endl;
     return 0;
 }
 
@@ -94,7 +98,7 @@ int setTokens(const DatabaseConfig &config, const QString &tokens, QTextStream &
     if (!conn)
         return 1;
     if (!ConfigService(conn, nullptr, nullptr).setTokens(tokens.split(QLatin1Char(','))).ok()) {
-        err << tr("cannot store the client token in %1").arg(config.describe()) << Qt::endl;
+        err << Text::tr("cannot store the client token in %1").arg(config.describe()) << Qt::endl;
         return 1;
     }
     return 0;
@@ -113,7 +117,7 @@ int setPolicy(const DatabaseConfig &config, const QString &policy, QTextStream &
         if (ConfigService(conn, nullptr, nullptr).saveSettings(*settings).ok())
             return 0;
     }
-    err << tr("cannot store the policy in %1").arg(config.describe()) << Qt::endl;
+    err << Text::tr("cannot store the policy in %1").arg(config.describe()) << Qt::endl;
     return 1;
 }
 
@@ -124,7 +128,7 @@ int test(const DatabaseConfig &config, qint64 id, QTextStream &out, QTextStream 
         return 1;
     const auto upstream = UpstreamRepository(conn->db()).get(id);
     if (!upstream) {
-        err << tr("no upstream with ID %1").arg(id) << Qt::endl;
+        err << Text::tr("no upstream with ID %1").arg(id) << Qt::endl;
         return 1;
     }
     ConfigService service(conn, nullptr, nullptr);
@@ -137,11 +141,14 @@ int test(const DatabaseConfig &config, qint64 id, QTextStream &out, QTextStream 
     loop.exec();
     const QString who = QStringLiteral("%1 %2 (%3)").arg(id).arg(upstream->endpoint, Secrets::mask(upstream->sk));
     if (result.ok) {
-        out << tr("OK: upstream %1 answered in %2 ms, %3 models").arg(who).arg(result.latencyMs).arg(result.modelCount)
+        out << Text::tr("OK: upstream %1 answered in %2 ms, %3 models")
+                   .arg(who)
+                   .arg(result.latencyMs)
+                   .arg(result.modelCount)
             << Qt::endl;
         return 0;
     }
-    out << tr("FAILED: upstream %1: %2")
+    out << Text::tr("FAILED: upstream %1: %2")
                .arg(who,
                    result.status ? QStringLiteral("HTTP %1: %2").arg(result.status).arg(result.error) : result.error)
         << Qt::endl;
@@ -149,3 +156,5 @@ int test(const DatabaseConfig &config, qint64 id, QTextStream &out, QTextStream 
 }
 
 } // namespace CliCommands
+
+} // namespace route

@@ -5,6 +5,8 @@
 #include <QString>
 #include <QTextStream>
 
+namespace route {
+
 // The command-line actions that work on the database and exit (-add, -list,
 // -auth); each returns the process exit status.
 namespace CliCommands {
@@ -22,3 +24,5 @@ int test(const DatabaseConfig &config, qint64 id, QTextStream &out, QTextStream 
 QString defaultDatabasePath();
 
 } // namespace CliCommands
+
+} // namespace route

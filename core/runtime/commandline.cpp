@@ -8,12 +8,16 @@
 #include <QCoreApplication>
 #include <QRegularExpression>
 
+namespace route {
+
 namespace {
 
-QString tr(const char *text)
+// The texts' context, the same for lupdate and at run time whatever scope
+// a call is in.
+struct Text
 {
-    return QCoreApplication::translate("CommandLine", text);
-}
+    Q_DECLARE_TR_FUNCTIONS(CommandLine)
+};
 
 // Every flag, declared once; the defaults shown in the help are the struct's.
 struct Options
@@ -21,33 +25,36 @@ struct Options
     QCommandLineOption add, addr, database, endpoint, list, noauth, sk, noGui, auth, policy, test, lang, help, version;
 
     explicit Options(const CommandLine &defaults)
-        : add(QStringLiteral("add"), tr("Add an upstream from -sk and -endpoint, print its ID and exit."))
+        : add(QStringLiteral("add"), Text::tr("Add an upstream from -sk and -endpoint, print its ID and exit."))
         , addr(QStringLiteral("addr"),
-              tr("Listen address: HOST:PORT, :PORT (all interfaces) or [::1]:PORT; port 0 picks a free one."),
-              tr("address"), defaults.addr)
+              Text::tr("Listen address: HOST:PORT, :PORT (all interfaces) or [::1]:PORT; port 0 picks a free one."),
+              Text::tr("address"), defaults.addr)
         , database(QStringLiteral("database"),
-              tr("SQLite database file, created if missing, or postgresql://user:pass@host:port/db (default: "
-                 "db.sqlite in the app-data folder)."),
-              tr("dsn"))
-        , endpoint(QStringLiteral("endpoint"), tr("Upstream base URL for -add."), tr("url"), defaults.endpoint)
-        , list(QStringLiteral("list"), tr("List the upstreams (keys masked) and exit."))
+              Text::tr("SQLite database file, created if missing, or postgresql://user:pass@host:port/db (default: "
+                       "db.sqlite in the app-data folder)."),
+              Text::tr("dsn"))
+        , endpoint(
+              QStringLiteral("endpoint"), Text::tr("Upstream base URL for -add."), Text::tr("url"), defaults.endpoint)
+        , list(QStringLiteral("list"), Text::tr("List the upstreams (keys masked) and exit."))
         , noauth(QStringLiteral("noauth"),
-              tr("Do not check the Authorization header of /v1 requests (the admin API still does)."))
-        , sk(QStringLiteral("sk"), tr("Upstream API key for -add (sk-xxxxx)."), tr("key"))
+              Text::tr("Do not check the Authorization header of /v1 requests (the admin API still does)."))
+        , sk(QStringLiteral("sk"), Text::tr("Upstream API key for -add (sk-xxxxx)."), Text::tr("key"))
         , noGui(QStringList{QStringLiteral("no-gui"), QStringLiteral("nogui")},
-              tr("Run the proxy without window or tray icon."))
+              Text::tr("Run the proxy without window or tray icon."))
         , auth(QStringLiteral("auth"),
-              tr("Set the client token(s), comma-separated, store them in the database and go on."), tr("tokens"))
+              Text::tr("Set the client token(s), comma-separated, store them in the database and go on."),
+              Text::tr("tokens"))
         , policy(QStringLiteral("policy"),
-              tr("Balancing policy, stored in the database: %1.")
+              Text::tr("Balancing policy, stored in the database: %1.")
                   .arg(Vocabulary::policyNames().join(QStringLiteral(", "))),
-              tr("name"))
+              Text::tr("name"))
         , test(QStringLiteral("test"),
-              tr("Test the key of upstream ID with GET {endpoint}/models (costs no tokens) and exit."), tr("id"))
-        , lang(
-              QStringLiteral("lang"), tr("Language of the interface: en or zh_CN (default: the system's)."), tr("code"))
-        , help(QStringList{QStringLiteral("help"), QStringLiteral("h")}, tr("Show this help and exit."))
-        , version(QStringList{QStringLiteral("version"), QStringLiteral("v")}, tr("Show the version and exit."))
+              Text::tr("Test the key of upstream ID with GET {endpoint}/models (costs no tokens) and exit."),
+              Text::tr("id"))
+        , lang(QStringLiteral("lang"), Text::tr("Language of the interface: en or zh_CN (default: the system's)."),
+              Text::tr("code"))
+        , help(QStringList{QStringLiteral("help"), QStringLiteral("h")}, Text::tr("Show this help and exit."))
+        , version(QStringList{QStringLiteral("version"), QStringLiteral("v")}, Text::tr("Show the version and exit."))
     { }
 
     QList<QCommandLineOption> all() const
@@ -63,8 +70,9 @@ QString helpTextOf(const QCommandLineParser &parser)
                .replace(QRegularExpression(QStringLiteral("^(\\S+): \\S+")), QStringLiteral("\\1: openai-api-route"))
                .replace(QStringLiteral("  --"), QStringLiteral("   -"))
                .replace(QStringLiteral(", --"), QStringLiteral(",  -"))
-        + tr("\nEvery flag also works with two dashes (--addr). Exit status: 0 success, 1 runtime failure, 2 usage "
-             "error.\n");
+        + Text::tr(
+            "\nEvery flag also works with two dashes (--addr). Exit status: 0 success, 1 runtime failure, 2 usage "
+            "error.\n");
 }
 
 CommandLine &refuse(CommandLine &c, const QString &error)
@@ -94,23 +102,23 @@ CommandLine &chooseAction(CommandLine &c, const QCommandLineParser &parser, cons
 {
     if (c.policy && !Vocabulary::parsePolicy(*c.policy))
         return refuse(c,
-            tr("unknown policy '%1'; use one of: %2")
+            Text::tr("unknown policy '%1'; use one of: %2")
                 .arg(*c.policy, Vocabulary::policyNames().join(QStringLiteral(", "))));
     if (parser.isSet(o.test)) {
         bool ok = false;
         c.testId = parser.value(o.test).toLongLong(&ok);
         if (!ok || c.testId <= 0)
-            return refuse(c, tr("-test needs an upstream ID (see -list)"));
+            return refuse(c, Text::tr("-test needs an upstream ID (see -list)"));
         c.action = CommandLine::Action::Test;
         return c;
     }
     if (parser.isSet(o.add) && parser.isSet(o.list))
-        return refuse(c, tr("-add and -list cannot be used together"));
+        return refuse(c, Text::tr("-add and -list cannot be used together"));
     if (parser.isSet(o.add)) {
         if (c.sk.trimmed().isEmpty())
-            return refuse(c, tr("-add needs -sk KEY"));
+            return refuse(c, Text::tr("-add needs -sk KEY"));
         if (!isValidEndpoint(c.endpoint))
-            return refuse(c, tr("-endpoint must be an http:// or https:// URL, got '%1'").arg(c.endpoint));
+            return refuse(c, Text::tr("-endpoint must be an http:// or https:// URL, got '%1'").arg(c.endpoint));
         c.action = CommandLine::Action::Add;
         return c;
     }
@@ -121,7 +129,7 @@ CommandLine &chooseAction(CommandLine &c, const QCommandLineParser &parser, cons
     if (auto parsed = ListenAddress::parse(c.addr); !parsed)
         return refuse(c, parsed.error());
     if (c.auth && c.auth->split(QLatin1Char(','), Qt::SkipEmptyParts).isEmpty())
-        return refuse(c, tr("-auth needs at least one token"));
+        return refuse(c, Text::tr("-auth needs at least one token"));
     return c;
 }
 
@@ -134,7 +142,7 @@ CommandLine CommandLine::parse(const QStringList &arguments)
     QCommandLineParser parser;
     // The seed is a Go program: "-addr" is one long option, not -a -d -d -r.
     parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
-    parser.setApplicationDescription(tr("One local OpenAI-compatible base URL in front of all your API keys."));
+    parser.setApplicationDescription(Text::tr("One local OpenAI-compatible base URL in front of all your API keys."));
     for (const QCommandLineOption &o : options.all())
         parser.addOption(o);
     c.helpText = helpTextOf(parser);
@@ -142,7 +150,7 @@ CommandLine CommandLine::parse(const QStringList &arguments)
     if (!parser.parse(arguments))
         return refuse(c, parser.errorText());
     if (!parser.positionalArguments().isEmpty())
-        return refuse(c, tr("unexpected argument '%1'").arg(parser.positionalArguments().first()));
+        return refuse(c, Text::tr("unexpected argument '%1'").arg(parser.positionalArguments().first()));
     c.language = parser.value(options.lang).trimmed();
     if (parser.isSet(options.help)) {
         c.action = Action::Help;
@@ -155,3 +163,5 @@ CommandLine CommandLine::parse(const QStringList &arguments)
     readValues(c, parser, options);
     return chooseAction(c, parser, options);
 }
+
+} // namespace route

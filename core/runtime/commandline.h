@@ -5,7 +5,9 @@
 
 #include <optional>
 
-// The parsed command line (SPEC §1): the seed's single-dash flags, their
+namespace route {
+
+// The parsed command line (README, Command line): the seed's single-dash flags, their
 // double-dash forms, and this project's additions.
 struct CommandLine
 {
@@ -27,3 +29,5 @@ struct CommandLine
 
     static CommandLine parse(const QStringList &arguments);
 };
+
+} // namespace route

@@ -2,6 +2,8 @@
 
 #include <QObject>
 
+namespace route {
+
 Result<ListenAddress> ListenAddress::parse(const QString &text)
 {
     using R = Result<ListenAddress>;
@@ -32,3 +34,5 @@ Result<ListenAddress> ListenAddress::parse(const QString &text)
         return R::failure(QObject::tr("invalid host in listen address '%1': use an IP address").arg(text));
     return out;
 }
+
+} // namespace route

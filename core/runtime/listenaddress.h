@@ -4,6 +4,8 @@
 
 #include <QHostAddress>
 
+namespace route {
+
 // -addr as the seed reads it: HOST:PORT, :PORT (all interfaces), [V6]:PORT.
 struct ListenAddress
 {
@@ -12,3 +14,5 @@ struct ListenAddress
 
     static Result<ListenAddress> parse(const QString &text);
 };
+
+} // namespace route

@@ -7,7 +7,11 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#endif
 
+namespace route {
+
+#ifdef Q_OS_UNIX
 namespace {
 int pipeFds[2] = {-1, -1};
 
@@ -56,3 +60,5 @@ void SignalWatcher::onActivated()
         Q_EMIT terminationRequested(int(byte));
 #endif
 }
+
+} // namespace route

@@ -4,6 +4,8 @@
 
 class QSocketNotifier;
 
+namespace route {
+
 // Turns SIGTERM/SIGINT into a Qt signal (self-pipe), so a stop runs on the
 // event loop instead of in a signal handler.
 class SignalWatcher final : public QObject
@@ -21,3 +23,5 @@ private:
     void onActivated();
     QSocketNotifier *m_notifier = nullptr;
 };
+
+} // namespace route

@@ -5,6 +5,8 @@
 #include <QLocalServer>
 #include <QLocalSocket>
 
+namespace route {
+
 SingleInstance::SingleInstance(const QString &databasePath, QObject *parent) : QObject(parent)
 {
     const QByteArray hash
@@ -41,3 +43,5 @@ bool SingleInstance::claim()
     });
     return true;
 }
+
+} // namespace route

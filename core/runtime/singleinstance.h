@@ -4,6 +4,8 @@
 
 class QLocalServer;
 
+namespace route {
+
 // One instance per database: the first one listens on a local socket named
 // after the database; a second launch asks it to show itself and exits.
 class SingleInstance final : public QObject
@@ -25,3 +27,5 @@ private:
     QString m_name;
     QLocalServer *m_server = nullptr;
 };
+
+} // namespace route

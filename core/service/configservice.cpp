@@ -13,6 +13,8 @@
 #include <QSqlError>
 #include <QUrl>
 
+namespace route {
+
 namespace {
 
 constexpr int keyTestTimeoutMs = 10000;
@@ -247,3 +249,5 @@ void ConfigService::publish()
     }
     Q_EMIT changed();
 }
+
+} // namespace route

@@ -10,6 +10,8 @@
 #include <functional>
 #include <memory>
 
+namespace route {
+
 class DbConnection;
 class HealthTracker;
 class SnapshotHolder;
@@ -91,3 +93,5 @@ private:
     HealthTracker *m_health;
     QPointer<UpstreamClient> m_client;
 };
+
+} // namespace route

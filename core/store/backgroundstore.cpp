@@ -17,6 +17,8 @@
 #include <sched.h>
 #endif
 
+namespace route {
+
 namespace {
 constexpr int flushIntervalMs = 250;
 constexpr int quietFlushesBeforeTrim = 8; // 2 s without a finished request
@@ -186,3 +188,5 @@ void BackgroundStore::checkForChanges()
     else
         qCDebug(lcStore) << "reloaded upstreams after a change in the database";
 }
+
+} // namespace route

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <memory>
 
+namespace route {
+
 class SnapshotHolder;
 
 // The database work that must never run on the request path, on a thread of
@@ -59,3 +61,5 @@ private:
     bool m_memoryReleased = true; // store thread only
     int m_quietFlushes = 0; // store thread only
 };
+
+} // namespace route

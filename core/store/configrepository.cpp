@@ -6,6 +6,8 @@
 #include <QSqlError>
 #include <QSqlQuery>
 
+namespace route {
+
 std::optional<Settings> ConfigRepository::load(QString *error) const
 {
     QSqlQuery q(m_db);
@@ -105,3 +107,5 @@ bool ConfigRepository::save(const Settings &s)
     }
     return m_db.commit();
 }
+
+} // namespace route

@@ -6,6 +6,8 @@
 
 #include <optional>
 
+namespace route {
+
 // SQL for `config_kvs`: reads the whole Settings, writes one key at a time.
 class ConfigRepository
 {
@@ -20,3 +22,5 @@ public:
 private:
     QSqlDatabase m_db;
 };
+
+} // namespace route

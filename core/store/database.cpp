@@ -11,6 +11,8 @@
 #include <QSqlQuery>
 #include <QUrl>
 
+namespace route {
+
 QString DatabaseConfig::describe() const
 {
     if (kind == Kind::Sqlite)
@@ -207,3 +209,5 @@ QVariant now()
 }
 
 } // namespace DbTime
+
+} // namespace route

@@ -9,6 +9,8 @@
 
 #include <memory>
 
+namespace route {
+
 // Where the data lives: a SQLite file or a PostgreSQL server.
 struct DatabaseConfig
 {
@@ -58,3 +60,5 @@ QString format(const QDateTime &t);
 QDateTime parse(const QVariant &v);
 QVariant now();
 } // namespace DbTime
+
+} // namespace route

@@ -11,6 +11,8 @@
 #include <functional>
 #include <vector>
 
+namespace route {
+
 namespace {
 
 struct Column
@@ -186,3 +188,5 @@ Status run(DbConnection &conn)
 }
 
 } // namespace Migrations
+
+} // namespace route

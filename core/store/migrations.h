@@ -2,6 +2,8 @@
 
 #include "util/result.h"
 
+namespace route {
+
 class DbConnection;
 
 // Numbered, forward-only schema changes. Version 1 is the Go tool's gorm
@@ -12,3 +14,5 @@ Status run(DbConnection &conn);
 int latestVersion();
 int currentVersion(DbConnection &conn);
 } // namespace Migrations
+
+} // namespace route

@@ -11,6 +11,8 @@
 
 #include <sqlite3.h>
 
+namespace route {
+
 namespace {
 
 const char insertSql[]
@@ -279,3 +281,5 @@ int RecordRepository::prune(int maxAgeDays, qint64 maxRows)
     }
     return removed;
 }
+
+} // namespace route

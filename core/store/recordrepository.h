@@ -8,6 +8,8 @@
 
 #include <optional>
 
+namespace route {
+
 // Which records to read, newest first.
 struct RecordFilter
 {
@@ -49,3 +51,5 @@ private:
 
     QSqlDatabase m_db;
 };
+
+} // namespace route

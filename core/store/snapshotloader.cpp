@@ -5,6 +5,8 @@
 #include "store/database.h"
 #include "store/upstreamrepository.h"
 
+namespace route {
+
 bool reloadSnapshot(SnapshotHolder &holder, DbConnection &conn, QString *error)
 {
     Snapshot next;
@@ -19,3 +21,5 @@ bool reloadSnapshot(SnapshotHolder &holder, DbConnection &conn, QString *error)
     holder.publish(std::move(next));
     return true;
 }
+
+} // namespace route

@@ -2,6 +2,8 @@
 
 #include <QString>
 
+namespace route {
+
 class DbConnection;
 class SnapshotHolder;
 
@@ -9,3 +11,5 @@ class SnapshotHolder;
 // them as the new snapshot. False (and the reason) when the database cannot
 // be read; the old snapshot then stays.
 bool reloadSnapshot(SnapshotHolder &holder, DbConnection &conn, QString *error = nullptr);
+
+} // namespace route

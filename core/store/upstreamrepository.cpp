@@ -6,6 +6,8 @@
 #include <QSqlError>
 #include <QSqlQuery>
 
+namespace route {
+
 namespace {
 
 const char selectColumns[]
@@ -220,3 +222,5 @@ bool UpstreamRepository::addCounters(
     }
     return m_db.commit();
 }
+
+} // namespace route

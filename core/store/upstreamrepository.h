@@ -6,6 +6,8 @@
 #include <QSqlDatabase>
 #include <QString>
 
+namespace route {
+
 // Why a write to the store did not happen; the admin API maps these to HTTP.
 enum class StoreError { None, NotFound, Duplicate, Failed };
 
@@ -40,3 +42,5 @@ private:
     std::optional<qint64> findActive(const QString &sk, const QString &endpoint, qint64 exceptId) const;
     QSqlDatabase m_db;
 };
+
+} // namespace route

@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+namespace route {
+
 // Searches on the request path. Qt 6.4's QByteArrayView::indexOf goes through
 // a general search with ~200 instructions of setup per call, even for one
 // character; a request header block needs a dozen of them. These go straight
@@ -121,3 +123,5 @@ private:
 };
 
 } // namespace Bytes
+
+} // namespace route

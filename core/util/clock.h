@@ -6,6 +6,8 @@
 
 #include <atomic>
 
+namespace route {
+
 // Where the engine's notion of "now" for rests and cool-downs comes from.
 // The system clock in the product; tests pass a ManualClock and advance it
 // instead of sleeping until a cool-down is over (KeePassXC's Clock and
@@ -45,3 +47,5 @@ public:
 private:
     std::atomic<qint64> m_nowMs;
 };
+
+} // namespace route

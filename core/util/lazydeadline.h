@@ -7,6 +7,8 @@
 
 #include <climits>
 
+namespace route {
+
 // A deadline that moves far more often than it expires: a connection's
 // header and keep-alive timeouts, an exchange's wait for headers and its
 // idle gap between stream events. Moving it later only writes a field; the
@@ -63,3 +65,5 @@ private:
     qint64 m_dueMs = -1;
     qint64 m_timerDueMs = -1;
 };
+
+} // namespace route

@@ -8,6 +8,8 @@
 
 #include <unistd.h>
 
+namespace route {
+
 Q_LOGGING_CATEGORY(lcEngine, "route.engine", QtInfoMsg)
 Q_LOGGING_CATEGORY(lcHttp, "route.http", QtWarningMsg)
 Q_LOGGING_CATEGORY(lcProxy, "route.proxy", QtInfoMsg)
@@ -118,3 +120,5 @@ void flush()
 }
 
 } // namespace RequestLog
+
+} // namespace route

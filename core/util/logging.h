@@ -2,6 +2,8 @@
 
 #include <QLoggingCategory>
 
+namespace route {
+
 // One category per subsystem; switch with QT_LOGGING_RULES="route.proxy.debug=true".
 Q_DECLARE_LOGGING_CATEGORY(lcEngine)
 Q_DECLARE_LOGGING_CATEGORY(lcHttp)
@@ -24,3 +26,5 @@ void flush();
 // the printf formatting qCInfo goes through. The caller checks the level.
 void info(const QString &line);
 } // namespace RequestLog
+
+} // namespace route

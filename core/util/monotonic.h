@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+namespace route {
+
 // The one monotonic clock of the engine: deadlines, health cool-downs and
 // the network threads' timers all count on it.
 namespace Monotonic {
@@ -20,3 +22,5 @@ inline qint64 nowMs()
 }
 
 } // namespace Monotonic
+
+} // namespace route

@@ -5,6 +5,8 @@
 #include <optional>
 #include <utility>
 
+namespace route {
+
 // A value or a human-readable error: the return type of synchronous calls that
 // can fail (STYLE: no exceptions across the event loop).
 template <typename T>
@@ -52,3 +54,5 @@ private:
     bool m_failed = false;
     QString m_error;
 };
+
+} // namespace route

@@ -3,6 +3,8 @@
 #include <QCryptographicHash>
 #include <QRandomGenerator>
 
+namespace route {
+
 namespace Secrets {
 
 QString mask(const QString &secret)
@@ -38,3 +40,5 @@ QString generateToken()
 }
 
 } // namespace Secrets
+
+} // namespace route

@@ -3,6 +3,8 @@
 #include <QByteArray>
 #include <QString>
 
+namespace route {
+
 namespace Secrets {
 
 // "sk-abcdef…wxyz": enough to tell keys apart, never enough to use one.
@@ -16,3 +18,5 @@ bool constantTimeEquals(const QByteArray &a, const QByteArray &b);
 QString generateToken();
 
 } // namespace Secrets
+
+} // namespace route

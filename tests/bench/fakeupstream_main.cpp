@@ -6,6 +6,8 @@
 #include <QCoreApplication>
 #include <QTextStream>
 
+using namespace route; // test code reads like code inside the project
+
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);

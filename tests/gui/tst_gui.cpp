@@ -10,6 +10,7 @@
 #include "models/requestlogmodel.h"
 #include "models/upstreamtablemodel.h"
 #include "rawhttp.h"
+#include "runtime/commandline.h"
 #include "service/configservice.h"
 #include "settingspage.h"
 #include "store/upstreamrepository.h"
@@ -26,9 +27,13 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QSystemTrayIcon>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTcpServer>
 #include <QTest>
+#include <QTranslator>
+
+using namespace route; // test code reads like code inside the project
 
 class TestGui : public QObject
 {
@@ -55,6 +60,26 @@ private Q_SLOTS:
         m_db.reset();
         m_env.reset();
         m_upstream.reset();
+    }
+
+    // The texts of every kind of context (a Q_OBJECT class in the project's
+    // namespace, the command line's, the service's) are found in the
+    // Chinese catalogue at run time, not only by lupdate.
+    void chineseReachesEveryContext()
+    {
+        QTranslator zh;
+        QVERIFY(zh.load(QStringLiteral(ROUTE_QM_DIR "/openai-api-route_zh_CN.qm")));
+        QVERIFY(QCoreApplication::installTranslator(&zh));
+        ManagerWindow window(m_env->engine(), m_db, new RequestLogModel(100, this));
+        QCOMPARE(window.tabs()->tabText(0), QStringLiteral("上游(&U)"));
+        QVERIFY(CommandLine::parse({QStringLiteral("x")}).helpText.contains(QStringLiteral("不显示窗口和托盘图标")));
+        ConfigService service(m_db, nullptr, nullptr);
+        UpstreamPatch empty;
+        empty.endpoint = QStringLiteral("https://a/v1");
+        const ChangeResult refused = service.createUpstream(empty);
+        QCOMPARE(refused.error->translated(), QStringLiteral("API 密钥(SK)不能为空"));
+        QCOMPARE(refused.error->english(), QStringLiteral("SK must not be empty")); // programs keep English
+        QCoreApplication::removeTranslator(&zh);
     }
 
     void upstreamModelIsAGoodModel()

@@ -8,6 +8,8 @@
 #include <QJsonObject>
 #include <QTest>
 
+using namespace route; // test code reads like code inside the project
+
 class TestAdmin : public QObject
 {
     Q_OBJECT

@@ -10,6 +10,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+using namespace route; // test code reads like code inside the project
+
 // The one write path: the rules every caller (admin API, GUI, command line)
 // gets, checked once here against a real database and a fake upstream.
 class TestConfigService : public QObject

@@ -12,6 +12,8 @@
 
 #include <csignal>
 
+using namespace route; // test code reads like code inside the project
+
 class TestEndToEnd : public QObject
 {
     Q_OBJECT

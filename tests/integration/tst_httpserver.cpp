@@ -6,6 +6,8 @@
 #include <QTcpSocket>
 #include <QTest>
 
+using namespace route; // test code reads like code inside the project
+
 class TestHttpServer : public QObject
 {
     Q_OBJECT

@@ -21,6 +21,8 @@
 #include <QTcpSocket>
 #include <QTest>
 
+using namespace route; // test code reads like code inside the project
+
 using Behavior = FakeUpstream::Behavior;
 
 namespace {

@@ -1,4 +1,4 @@
-// Fault scenarios from the resilience issue: each asserts the outcome, the
+// Fault scenarios (README, Failover and Health): each asserts the outcome, the
 // number of upstream attempts and the time bound.
 #include "domain/settings.h"
 #include "fakeupstream.h"
@@ -10,6 +10,8 @@
 #include <QFile>
 #include <QTcpSocket>
 #include <QTest>
+
+using namespace route; // test code reads like code inside the project
 
 using Behavior = FakeUpstream::Behavior;
 

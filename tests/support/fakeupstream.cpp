@@ -5,6 +5,8 @@
 #include <QTcpSocket>
 #include <QTimer>
 
+using namespace route; // test code reads like code inside the project
+
 FakeUpstream::Behavior FakeUpstream::Behavior::json(int status, const QByteArray &body)
 {
     Behavior b;

@@ -10,6 +10,8 @@
 
 #include <functional>
 
+using namespace route; // test code reads like code inside the project
+
 // A scriptable OpenAI-like upstream on 127.0.0.1:0, running on its own
 // thread so tests may block. It can answer, stream, stall, reset or hang.
 class FakeUpstream

@@ -3,6 +3,8 @@
 #include <QElapsedTimer>
 #include <QTcpSocket>
 
+using namespace route; // test code reads like code inside the project
+
 namespace {
 
 QByteArray requestBytes(const RawRequest &r)

@@ -6,6 +6,8 @@
 #include <QList>
 #include <QString>
 
+using namespace route; // test code reads like code inside the project
+
 // A blocking HTTP/1.1 client on a raw socket: it sees exactly what the
 // proxy sends (framing, timing of each chunk, abnormal ends).
 struct RawResponse

@@ -6,6 +6,8 @@
 #include "store/migrations.h"
 #include "store/upstreamrepository.h"
 
+using namespace route; // test code reads like code inside the project
+
 TestEngine::TestEngine(bool noAuth, const HttpLimits &limits, const HealthTuning &health)
 {
     m_options.database.path = m_dir.filePath(QStringLiteral("db.sqlite"));

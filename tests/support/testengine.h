@@ -10,6 +10,8 @@
 #include <functional>
 #include <memory>
 
+using namespace route; // test code reads like code inside the project
+
 // A real Engine on 127.0.0.1:0 over a database in a temporary folder, with
 // the known client token "test-token".
 class TestEngine

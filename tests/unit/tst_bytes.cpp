@@ -7,6 +7,8 @@
 
 #include <limits>
 
+using namespace route; // test code reads like code inside the project
+
 // Bytes:: replaces QByteArray's searches on the request path; Qt's own
 // searches are the reference, on texts full of near misses.
 class TestBytes : public QObject

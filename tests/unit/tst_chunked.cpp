@@ -2,6 +2,8 @@
 
 #include <QTest>
 
+using namespace route; // test code reads like code inside the project
+
 class TestChunked : public QObject
 {
     Q_OBJECT

@@ -3,6 +3,8 @@
 
 #include <QTest>
 
+using namespace route; // test code reads like code inside the project
+
 class TestCommandLine : public QObject
 {
     Q_OBJECT

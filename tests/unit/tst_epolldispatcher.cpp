@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+using namespace route; // test code reads like code inside the project
+
 namespace {
 QAbstractEventDispatcher *g_dispatcher = nullptr;
 }

@@ -2,6 +2,8 @@
 
 #include <QTest>
 
+using namespace route; // test code reads like code inside the project
+
 // The one head parser, as a table: raw bytes in, the verdict out. Requests
 // and responses follow the same field rules.
 class TestHeadParser : public QObject

@@ -5,6 +5,8 @@
 
 #include <QTest>
 
+using namespace route; // test code reads like code inside the project
+
 class TestProxyRules : public QObject
 {
     Q_OBJECT

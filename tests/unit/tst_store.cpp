@@ -13,6 +13,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+using namespace route; // test code reads like code inside the project
+
 class TestStore : public QObject
 {
     Q_OBJECT

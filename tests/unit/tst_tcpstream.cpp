@@ -10,6 +10,8 @@
 
 #include <memory>
 
+using namespace route; // test code reads like code inside the project
+
 class TestTcpStream : public QObject
 {
     Q_OBJECT
