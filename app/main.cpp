@@ -16,6 +16,7 @@
 #include <QFileInfo>
 #include <QLibraryInfo>
 #include <QLocale>
+#include <QLoggingCategory>
 #include <QRegularExpression>
 #include <QTextStream>
 #include <QTranslator>
@@ -118,6 +119,10 @@ std::unique_ptr<QCoreApplication> makeApplication(bool headless, int &argc, char
 std::optional<int> runDatabaseCommands(
     const CommandLine &cl, const DatabaseConfig &database, QTextStream &out, QTextStream &err)
 {
+    // A command's output is its answer; the info lines a server logs would be noise here
+    // (QT_LOGGING_RULES still wins).
+    if (cl.action != CommandLine::Action::Serve)
+        QLoggingCategory::setFilterRules(QStringLiteral("route.*.info=false"));
     if (cl.action == CommandLine::Action::Add)
         return CliCommands::add(database, cl.sk, cl.endpoint, out, err);
     if (cl.action == CommandLine::Action::List)
