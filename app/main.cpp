@@ -124,7 +124,8 @@ std::optional<int> runDatabaseCommands(
     if (cl.action != CommandLine::Action::Serve)
         QLoggingCategory::setFilterRules(QStringLiteral("route.*.info=false"));
     if (cl.action == CommandLine::Action::Add)
-        return CliCommands::add(database, cl.sk, cl.endpoint, out, err);
+        return CliCommands::add(
+            database, cl.sk, cl.endpoint, Vocabulary::parseFormat(cl.format).value_or(ApiFormat::OpenAI), out, err);
     if (cl.action == CommandLine::Action::List)
         return CliCommands::list(database, out, err);
     if (cl.action == CommandLine::Action::Test)

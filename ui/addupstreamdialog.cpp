@@ -22,6 +22,7 @@ AddUpstreamDialog::AddUpstreamDialog(ConfigService *service, QWidget *parent)
     , m_name(new QLineEdit)
     , m_endpoint(new QComboBox)
     , m_key(new QLineEdit)
+    , m_format(new QComboBox)
     , m_test(new QCheckBox(tr("Test the key before saving")))
     , m_message(new QLabel)
     , m_buttons(new QDialogButtonBox(QDialogButtonBox::Save | QDialogButtonBox::Cancel))
@@ -31,7 +32,8 @@ AddUpstreamDialog::AddUpstreamDialog(ConfigService *service, QWidget *parent)
     m_name->setPlaceholderText(tr("optional, e.g. work key"));
     m_endpoint->setEditable(true);
     m_endpoint->addItems({QStringLiteral("https://api.openai.com/v1"), QStringLiteral("https://openrouter.ai/api/v1"),
-        QStringLiteral("https://api.deepseek.com/v1"), QStringLiteral("http://127.0.0.1:11434/v1")});
+        QStringLiteral("https://api.deepseek.com/v1"), QStringLiteral("https://api.anthropic.com/v1"),
+        QStringLiteral("http://127.0.0.1:11434/v1")});
     m_endpoint->setToolTip(tr("The base URL of an OpenAI-compatible API; the client's /v1 is replaced by its path"));
     m_key->setEchoMode(QLineEdit::Password);
     m_key->setPlaceholderText(QStringLiteral("sk-…"));
@@ -43,6 +45,15 @@ AddUpstreamDialog::AddUpstreamDialog(ConfigService *service, QWidget *parent)
     reveal->setToolTip(tr("Show the key"));
     connect(reveal, &QAction::toggled, this,
         [this](bool on) { m_key->setEchoMode(on ? QLineEdit::Normal : QLineEdit::Password); });
+    m_format->addItem(
+        tr("OpenAI-compatible (Chat Completions, Responses)"), QString(Vocabulary::name(ApiFormat::OpenAI)));
+    m_format->addItem(tr("Anthropic (Messages, for Claude Code)"), QString(Vocabulary::name(ApiFormat::Anthropic)));
+    m_format->setToolTip(tr("The API this upstream speaks; requests go to the upstreams of their own API"));
+    // The well-known Anthropic endpoint picks its format by itself.
+    connect(m_endpoint, &QComboBox::editTextChanged, this, [this](const QString &text) {
+        if (text.contains(QLatin1String("anthropic.com")))
+            m_format->setCurrentIndex(1);
+    });
     m_test->setChecked(true);
     m_test->setToolTip(tr("Asks GET {endpoint}/models with the key; this costs no tokens"));
     m_message->setWordWrap(true);
@@ -52,6 +63,7 @@ AddUpstreamDialog::AddUpstreamDialog(ConfigService *service, QWidget *parent)
     form->addRow(tr("&Name:"), m_name);
     form->addRow(tr("&Endpoint:"), m_endpoint);
     form->addRow(tr("API &key:"), m_key);
+    form->addRow(tr("&API:"), m_format);
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addWidget(m_test);
@@ -71,11 +83,14 @@ Upstream AddUpstreamDialog::upstream() const
     u.name = m_name->text().trimmed();
     u.endpoint = m_endpoint->currentText().trimmed();
     u.sk = m_key->text().trimmed();
+    u.format = Vocabulary::parseFormat(m_format->currentData().toString()).value_or(ApiFormat::OpenAI);
     return u;
 }
 
-void AddUpstreamDialog::setValues(const QString &name, const QString &endpoint, const QString &key, bool testFirst)
+void AddUpstreamDialog::setValues(
+    const QString &name, const QString &endpoint, const QString &key, bool testFirst, ApiFormat format)
 {
+    m_format->setCurrentIndex(format == ApiFormat::Anthropic ? 1 : 0);
     m_name->setText(name);
     m_endpoint->setEditText(endpoint);
     m_key->setText(key);

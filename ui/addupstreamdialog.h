@@ -26,7 +26,8 @@ public:
 
     Upstream upstream() const;
     // For tests: fill the form.
-    void setValues(const QString &name, const QString &endpoint, const QString &key, bool testFirst);
+    void setValues(const QString &name, const QString &endpoint, const QString &key, bool testFirst,
+        ApiFormat format = ApiFormat::OpenAI);
 
 public Q_SLOTS:
     void accept() override;
@@ -39,6 +40,7 @@ private:
     QLineEdit *m_name;
     QComboBox *m_endpoint;
     QLineEdit *m_key;
+    QComboBox *m_format;
     QCheckBox *m_test;
     QLabel *m_message;
     QDialogButtonBox *m_buttons;

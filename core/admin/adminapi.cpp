@@ -87,8 +87,9 @@ AdminApi::~AdminApi() = default;
 void AdminApi::handle(const HttpRequest &request, HttpResponder *responder)
 {
     // The admin API checks the token always, -noauth or not (as the Go tool).
-    const auto verdict
-        = Authenticator::check(request.headers.value("authorization"), m_snapshots->current()->settings.tokens);
+    const auto verdict = Authenticator::check(
+        Authenticator::credential(request.headers.value("authorization"), request.headers.value("x-api-key")),
+        m_snapshots->current()->settings.tokens);
     const Reply reply = verdict == Authenticator::Verdict::Accepted
         ? route(request, responder)
         : error(ApiError::Kind::Unauthorized, Authenticator::message(verdict));

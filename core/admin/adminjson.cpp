@@ -87,6 +87,7 @@ QJsonObject fromUpstream(const Upstream &u, const UpstreamHealth &health, qint64
         {QStringLiteral("Timeout"), u.timeoutSec},
         {QStringLiteral("StreamTimeout"), u.streamTimeoutSec},
         {QStringLiteral("SortOrder"), u.sortOrder},
+        {QStringLiteral("Format"), QString(Vocabulary::name(u.format))},
         {QStringLiteral("SuccessCount"), u.successCount},
         {QStringLiteral("FailedCount"), u.failedCount},
         {QStringLiteral("LastCallSuccessTime"), timeValue(u.lastCallSuccessTime)},
@@ -117,6 +118,10 @@ QJsonObject fromRecord(const RequestRecord &r)
         {QStringLiteral("PromptTokens"), r.promptTokens},
         {QStringLiteral("CompletionTokens"), r.completionTokens},
         {QStringLiteral("TotalTokens"), r.totalTokens},
+        {QStringLiteral("CachedTokens"), r.cachedTokens},
+        {QStringLiteral("CacheWriteTokens"), r.cacheWriteTokens},
+        {QStringLiteral("ReasoningTokens"), r.reasoningTokens},
+        {QStringLiteral("Session"), r.session},
         {QStringLiteral("Outcome"), QString(Vocabulary::name(r.outcome))},
         {QStringLiteral("Error"), r.error},
         {QStringLiteral("UserAgent"), r.userAgent},
@@ -138,6 +143,7 @@ QJsonObject fromSettings(const Settings &s)
         {QStringLiteral("RecordBodies"), s.recordBodies},
         {QStringLiteral("RecordRetentionDays"), s.recordRetentionDays},
         {QStringLiteral("RecordMaxRows"), s.recordMaxRows},
+        {QStringLiteral("AffinityTTL"), s.affinityTtlSec},
         {QStringLiteral("WebhookURL"), s.webhookUrl},
         {QStringLiteral("WebhookFormat"), s.webhookFormat},
     };
@@ -173,6 +179,12 @@ std::variant<UpstreamPatch, ApiError> toPatch(const QJsonObject &o)
         p.streamTimeoutSec = intField(o, "StreamTimeout", 0, &error);
     if (error.isEmpty())
         p.sortOrder = intField(o, "SortOrder", -1000000, &error);
+    const QJsonValue format = o.value(QLatin1String("Format"));
+    if (error.isEmpty() && !format.isUndefined() && !format.isNull()) {
+        p.format = Vocabulary::parseFormat(format.toString());
+        if (!format.isString() || !p.format)
+            error = QObject::tr("Format must be openai or anthropic");
+    }
     if (error.isEmpty())
         p.allow = listField(o, "Allow", &error);
     if (error.isEmpty())
@@ -205,6 +217,8 @@ std::variant<Settings, ApiError> applySettings(const QJsonObject &o, Settings s)
         s.recordRetentionDays = *v;
     if (auto v = intField(o, "RecordMaxRows", 0, &error))
         s.recordMaxRows = *v;
+    if (auto v = intField(o, "AffinityTTL", 0, &error))
+        s.affinityTtlSec = *v;
     if (!error.isEmpty())
         return badRequest(error);
     const QJsonValue webhook = o.value(QLatin1String("WebhookURL"));

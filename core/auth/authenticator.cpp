@@ -21,6 +21,13 @@ Verdict check(const QByteArray &authorizationHeader, const QStringList &tokens, 
     return matched > 0 && !presented.isEmpty() ? Verdict::Accepted : Verdict::WrongToken;
 }
 
+QByteArray credential(const QByteArray &authorization, const QByteArray &apiKey)
+{
+    if (!authorization.isEmpty() || apiKey.trimmed().isEmpty())
+        return authorization;
+    return "Bearer " + apiKey.trimmed();
+}
+
 QString message(Verdict verdict)
 {
     switch (verdict) {

@@ -1,12 +1,14 @@
 #include "balancer/balancer.h"
 
+#include "balancer/affinity.h"
 #include "balancer/health.h"
 
 #include <algorithm>
 
 namespace route {
 
-Balancer::Balancer(HealthTracker *health) : m_health(health), m_rng(QRandomGenerator::securelySeeded())
+Balancer::Balancer(HealthTracker *health, AffinityTable *affinity)
+    : m_health(health), m_affinity(affinity), m_rng(QRandomGenerator::securelySeeded())
 { }
 
 bool Balancer::matches(const QString &pattern, const RequestTraits &traits)
@@ -19,7 +21,7 @@ bool Balancer::matches(const QString &pattern, const RequestTraits &traits)
 
 bool Balancer::isEligible(const Upstream &u, const RequestTraits &traits)
 {
-    if (!u.enabled)
+    if (!u.enabled || u.format != traits.format)
         return false;
     if (!u.allow.isEmpty()) {
         const bool allowed
@@ -30,8 +32,10 @@ bool Balancer::isEligible(const Upstream &u, const RequestTraits &traits)
     return std::none_of(u.deny.cbegin(), u.deny.cend(), [&](const QString &p) { return matches(p, traits); });
 }
 
-QList<Upstream> Balancer::candidates(const Snapshot &snapshot, const RequestTraits &traits)
+QList<Upstream> Balancer::candidates(const Snapshot &snapshot, const RequestTraits &traits, qint64 *boundTo)
 {
+    if (boundTo)
+        *boundTo = 0;
     QList<Upstream> available;
     QList<Upstream> resting;
     const qint64 now = m_health ? m_health->nowMs() : Monotonic::nowMs();
@@ -46,6 +50,21 @@ QList<Upstream> Balancer::candidates(const Snapshot &snapshot, const RequestTrai
     {
         QMutexLocker lock(&m_mutex);
         orderByPolicy(snapshot.settings.policy, available);
+    }
+    // The policy placed a new conversation; a known one stays where it is
+    // while that upstream is available (a resting one hands it over).
+    if (m_affinity && !traits.affinityKey.isEmpty() && available.size() > 1) {
+        const qint64 bound = m_affinity->lookup(traits.affinityKey);
+        const auto it
+            = std::find_if(available.begin(), available.end(), [bound](const Upstream &u) { return u.id == bound; });
+        if (it != available.end()) {
+            std::rotate(available.begin(), it, it + 1);
+            if (boundTo)
+                *boundTo = bound;
+        }
+    } else if (m_affinity && !traits.affinityKey.isEmpty() && available.size() == 1 && boundTo
+        && m_affinity->lookup(traits.affinityKey) == available.first().id) {
+        *boundTo = available.first().id;
     }
     if (m_health && !resting.isEmpty()) {
         std::stable_sort(resting.begin(), resting.end(), [this](const Upstream &a, const Upstream &b) {

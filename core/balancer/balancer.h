@@ -9,6 +9,7 @@
 
 namespace route {
 
+class AffinityTable;
 class HealthTracker;
 
 // What a request asks for, as far as choosing an upstream goes.
@@ -16,6 +17,8 @@ struct RequestTraits
 {
     QString model;
     QString path; // the client's path, e.g. /v1/chat/completions
+    ApiFormat format = ApiFormat::OpenAI; // the upstreams that speak the request's API
+    QByteArray affinityKey; // the conversation, when the client names one
 };
 
 // Thread-safe. Turns the snapshot into the ordered list of upstreams to try for one
@@ -25,11 +28,14 @@ struct RequestTraits
 class Balancer
 {
 public:
-    explicit Balancer(HealthTracker *health = nullptr);
+    explicit Balancer(HealthTracker *health = nullptr, AffinityTable *affinity = nullptr);
 
-    QList<Upstream> candidates(const Snapshot &snapshot, const RequestTraits &traits);
+    // The upstreams to try, in order. A conversation bound to an upstream
+    // that is available goes there first, under every policy; `boundTo`
+    // then says which (0: no binding was used).
+    QList<Upstream> candidates(const Snapshot &snapshot, const RequestTraits &traits, qint64 *boundTo = nullptr);
 
-    // Enabled and allowed for the request (allow list first, then deny list).
+    // Enabled, of the request's format, and allowed for it (allow list first, then deny list).
     static bool isEligible(const Upstream &u, const RequestTraits &traits);
     // Patterns match model names or, when they start with '/', paths; a
     // trailing '*' matches any suffix.
@@ -42,6 +48,7 @@ private:
     void weightedOrder(QList<Upstream> &list);
 
     HealthTracker *m_health;
+    AffinityTable *m_affinity;
     QMutex m_mutex; // several network workers share one balancer
     quint64 m_turn = 0;
     QRandomGenerator m_rng;

@@ -127,6 +127,19 @@ void HealthTracker::failed(qint64 id, FailureClass cls, const QString &reason, q
     announce(change);
 }
 
+void HealthTracker::quotaExhausted(qint64 id, qint64 forMs, qint64 now)
+{
+    std::optional<Change> change;
+    {
+        QMutexLocker lock(&m_mutex);
+        UpstreamHealth &h = m_health[id];
+        h.untilMs = qMax(h.untilMs, now + qBound<qint64>(0, forMs, m_tuning.maxRateLimitMs));
+        if (h.state == HealthState::Healthy || h.state == HealthState::RateLimited)
+            change = setState(id, h, HealthState::RateLimited, tr("no requests or tokens left until the reset"));
+    }
+    announce(change);
+}
+
 void HealthTracker::globalThrottle(const QList<qint64> &ids, qint64 now, qint64 retryAfterMs)
 {
     QMutexLocker lock(&m_mutex);

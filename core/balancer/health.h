@@ -63,6 +63,10 @@ public:
     // Every upstream said 429 for one request: our IP or account is
     // throttled, not the keys. Keep their cooldowns short.
     void globalThrottle(const QList<qint64> &ids, qint64 nowMs, qint64 retryAfterMs);
+    // The upstream's rate-limit headers said nothing is left until their
+    // reset: it rests that long (at most the longest rate-limit rest), so
+    // the next requests go elsewhere before it answers 429. Not a failure.
+    void quotaExhausted(qint64 id, qint64 forMs, qint64 nowMs);
     void forget(qint64 id);
     void reset(qint64 id);
 

@@ -21,6 +21,7 @@ struct Settings
     int recordMaxRows = 1000000; // and beyond this many
     QString webhookUrl; // outbound alerts; empty = off
     QString webhookFormat = QStringLiteral("generic"); // generic, feishu, matrix
+    int affinityTtlSec = 3600; // a conversation keeps its upstream this long after its last turn; 0 = no stickiness
 };
 
 // The `config_kvs` keys, in one place.
@@ -35,6 +36,7 @@ inline constexpr const char recordRetentionDays[] = "record_retention_days";
 inline constexpr const char recordMaxRows[] = "record_max_rows";
 inline constexpr const char webhookUrl[] = "webhook_url";
 inline constexpr const char webhookFormat[] = "webhook_format";
+inline constexpr const char affinityTtl[] = "affinity_ttl";
 } // namespace ConfigKey
 
 } // namespace route

@@ -33,6 +33,8 @@ void UpstreamPatch::applyTo(Upstream &u) const
         u.streamTimeoutSec = *streamTimeoutSec;
     if (sortOrder)
         u.sortOrder = *sortOrder;
+    if (format)
+        u.format = *format;
 }
 
 } // namespace route

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "domain/vocabulary.h"
+
 #include <QDateTime>
 #include <QString>
 #include <QStringList>
@@ -22,6 +24,7 @@ struct Upstream
     int timeoutSec = 0; // 0 = the global default
     int streamTimeoutSec = 0;
     int sortOrder = 0;
+    ApiFormat format = ApiFormat::OpenAI;
     qint64 successCount = 0;
     qint64 failedCount = 0;
     QDateTime lastCallSuccessTime;
@@ -46,6 +49,7 @@ struct UpstreamPatch
     std::optional<int> timeoutSec;
     std::optional<int> streamTimeoutSec;
     std::optional<int> sortOrder;
+    std::optional<ApiFormat> format;
 
     void applyTo(Upstream &u) const;
 };

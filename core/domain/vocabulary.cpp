@@ -17,6 +17,11 @@ constexpr std::array<std::pair<Policy, QLatin1StringView>, 6> policies{{
     {Policy::LowestLatency, QLatin1StringView("lowest_latency")},
 }};
 
+constexpr std::array<std::pair<ApiFormat, QLatin1StringView>, 2> formats{{
+    {ApiFormat::OpenAI, QLatin1StringView("openai")},
+    {ApiFormat::Anthropic, QLatin1StringView("anthropic")},
+}};
+
 constexpr std::array<std::pair<Outcome, QLatin1StringView>, outcomeCount> outcomes{{
     {Outcome::Complete, QLatin1StringView("complete")},
     {Outcome::Failed, QLatin1StringView("failed")},
@@ -61,6 +66,16 @@ QStringList policyNames()
     for (const auto &entry : policies)
         out << entry.second;
     return out;
+}
+
+QLatin1StringView name(ApiFormat f)
+{
+    return nameIn(formats, f);
+}
+
+std::optional<ApiFormat> parseFormat(QStringView text)
+{
+    return parseIn(formats, text);
 }
 
 QLatin1StringView name(Outcome o)

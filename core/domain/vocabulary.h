@@ -15,6 +15,12 @@ namespace route {
 // How the candidates for a request are ordered (README, Balancing policies).
 enum class Policy { Order, RoundRobin, Random, Weighted, LeastInflight, LowestLatency };
 
+// The wire format an upstream speaks, and a request is in.
+enum class ApiFormat {
+    OpenAI, // Chat Completions, Responses and the rest of /v1; `Authorization: Bearer SK`
+    Anthropic, // Messages (/v1/messages); `x-api-key: SK` and `anthropic-version`
+};
+
 // How a proxied request ended; the `outcome` of its record.
 enum class Outcome {
     Complete, // relayed to its end (whatever the status)
@@ -37,6 +43,9 @@ namespace Vocabulary {
 QLatin1StringView name(Policy p);
 std::optional<Policy> parsePolicy(QStringView text);
 QStringList policyNames();
+
+QLatin1StringView name(ApiFormat f);
+std::optional<ApiFormat> parseFormat(QStringView text);
 
 QLatin1StringView name(Outcome o);
 std::optional<Outcome> parseOutcome(QStringView text);

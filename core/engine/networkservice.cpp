@@ -1,6 +1,7 @@
 #include "engine/networkservice.h"
 
 #include "alerts/webhooknotifier.h"
+#include "balancer/affinity.h"
 #include "balancer/balancer.h"
 #include "balancer/health.h"
 #include "engine/networkworker.h"
@@ -38,8 +39,10 @@ void NetworkService::stopWorkers()
 bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
 {
     m_health = new HealthTracker(m_options.health, m_options.clock, this);
-    m_balancer = std::make_unique<Balancer>(m_health);
+    m_affinity = std::make_unique<AffinityTable>(m_options.clock);
+    m_balancer = std::make_unique<Balancer>(m_health, m_affinity.get());
     m_metrics = std::make_unique<Metrics>();
+    m_metrics->setAffinity(m_affinity.get());
     auto *alerts = new WebhookNotifier(m_snapshots, m_health, this);
     // Health changes come from the workers' threads; alerts are sent from here.
     connect(m_health, &HealthTracker::stateChanged, alerts, &WebhookNotifier::onHealthChanged, Qt::QueuedConnection);
@@ -48,6 +51,7 @@ bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
     shared.records = m_records;
     shared.health = m_health;
     shared.balancer = m_balancer.get();
+    shared.affinity = m_affinity.get();
     shared.metrics = m_metrics.get();
     shared.paused = paused;
     shared.totalInFlight = [this] { return inFlight(); };

@@ -14,6 +14,7 @@ namespace route {
 
 class BackgroundStore;
 class Balancer;
+class AffinityTable;
 class HealthTracker;
 class HttpListener;
 class Metrics;
@@ -52,6 +53,7 @@ private:
     SnapshotHolder *m_snapshots;
     BackgroundStore *m_records;
     HealthTracker *m_health = nullptr;
+    std::unique_ptr<AffinityTable> m_affinity;
     std::unique_ptr<Balancer> m_balancer;
     std::unique_ptr<Metrics> m_metrics;
     HttpListener *m_listener = nullptr;

@@ -31,6 +31,7 @@ bool NetworkWorker::setup(QString *error)
     context.snapshots = m_shared.snapshots;
     context.upstreams = m_upstreams;
     context.balancer = m_shared.balancer;
+    context.affinity = m_shared.affinity;
     context.health = m_shared.health;
     context.metrics = m_shared.metrics;
     context.records = m_shared.records;

@@ -17,6 +17,7 @@ class HttpConnectionSet;
 class Metrics;
 class ProxyHandler;
 class RequestRouter;
+class AffinityTable;
 class SnapshotHolder;
 class UpstreamClient;
 
@@ -27,6 +28,7 @@ struct SharedServices
     BackgroundStore *records = nullptr;
     HealthTracker *health = nullptr;
     Balancer *balancer = nullptr;
+    AffinityTable *affinity = nullptr;
     Metrics *metrics = nullptr;
     const std::atomic<bool> *paused = nullptr;
     std::function<int()> totalInFlight;

@@ -43,10 +43,11 @@ bool RequestRouter::authorized(HttpRequest &request, HttpResponder *responder)
     if (m_noAuth)
         return true;
     const auto verdict = Authenticator::check(
-        request.headers.value("authorization"), m_snapshots->current()->settings.tokens, &request.clientTokenId);
+        Authenticator::credential(request.headers.value("authorization"), request.headers.value("x-api-key")),
+        m_snapshots->current()->settings.tokens, &request.clientTokenId);
     if (verdict == Authenticator::Verdict::Accepted)
         return true;
-    sendError(responder, 403, Authenticator::message(verdict), QStringLiteral("authentication_error"));
+    sendError(request.path, responder, 403, Authenticator::message(verdict), QStringLiteral("authentication_error"));
     return false;
 }
 
@@ -78,7 +79,7 @@ void RequestRouter::route(HttpRequest &&request, HttpResponder *responder)
             responder->sendJson(200, R"({"name":"openai-api-route","version":")" ROUTE_VERSION R"(","base":"/v1"})");
             return;
         }
-        sendError(responder, 404, tr("not found: %1; the API is under /v1/").arg(QString::fromUtf8(path)),
+        sendError(path, responder, 404, tr("not found: %1; the API is under /v1/").arg(QString::fromUtf8(path)),
             QStringLiteral("invalid_request_error"));
         return;
     }
@@ -87,7 +88,7 @@ void RequestRouter::route(HttpRequest &&request, HttpResponder *responder)
     // it; a web page on another origin must not be one of them.
     const bool originAllowed = origin.isEmpty() || !(m_noAuth && isProxy) || isLoopbackOrigin(origin);
     if (!originAllowed) {
-        sendError(responder, 403, tr("cross-origin requests are refused while authentication is off (-noauth)"),
+        sendError(path, responder, 403, tr("cross-origin requests are refused while authentication is off (-noauth)"),
             QStringLiteral("authentication_error"));
         return;
     }
@@ -108,7 +109,7 @@ void RequestRouter::route(HttpRequest &&request, HttpResponder *responder)
     if (!authorized(request, responder))
         return;
     if (m_paused && m_paused->load()) {
-        sendError(responder, 503, tr("the proxy is paused; resume it from the tray menu"),
+        sendError(path, responder, 503, tr("the proxy is paused; resume it from the tray menu"),
             QStringLiteral("service_unavailable"));
         return;
     }
@@ -126,9 +127,10 @@ void RequestRouter::answerPreflight(const HttpRequest &request, HttpResponder *r
     responder->send(204, h, QByteArray());
 }
 
-void RequestRouter::sendError(HttpResponder *responder, int status, const QString &message, const QString &type)
+void RequestRouter::sendError(
+    QByteArrayView path, HttpResponder *responder, int status, const QString &message, const QString &type)
 {
-    responder->sendJson(status, openAiErrorBody(message, type));
+    responder->sendJson(status, errorBodyFor(path, message, type));
 }
 
 } // namespace route

@@ -38,7 +38,9 @@ public:
 
 private:
     void answerPreflight(const HttpRequest &request, HttpResponder *responder);
-    void sendError(HttpResponder *responder, int status, const QString &message, const QString &type);
+    // In the envelope the client of PATH parses (Anthropic's under /v1/messages).
+    void sendError(
+        QByteArrayView path, HttpResponder *responder, int status, const QString &message, const QString &type);
     bool authorized(HttpRequest &request, HttpResponder *responder);
     void sendMetrics(HttpResponder *responder);
 

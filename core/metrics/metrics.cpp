@@ -72,10 +72,15 @@ void Metrics::requestFinished(const RequestRecord &r)
         m_ttfb[r.upstreamId].observe(double(r.ttfbMs));
         m_duration[r.upstreamId].observe(double(r.durationMs));
     }
+    if (!r.session.isEmpty())
+        ++m_sessionRequests[r.sessionBound ? 1 : 0];
     if (r.promptTokens > 0 || r.completionTokens > 0) {
         TokenCounts &tokens = m_tokens[r.upstreamId];
         tokens.prompt += quint64(qMax(0, r.promptTokens));
         tokens.completion += quint64(qMax(0, r.completionTokens));
+        tokens.cached += quint64(qMax(0, r.cachedTokens));
+        tokens.cacheWrite += quint64(qMax(0, r.cacheWriteTokens));
+        tokens.reasoning += quint64(qMax(0, r.reasoningTokens));
     }
 }
 
@@ -120,6 +125,9 @@ QByteArray Metrics::render(
     for (auto it = m_tokens.cbegin(); it != m_tokens.cend(); ++it) {
         counter("openai_route_tokens_total", it.key(), "kind", "prompt", it.value().prompt);
         counter("openai_route_tokens_total", it.key(), "kind", "completion", it.value().completion);
+        counter("openai_route_tokens_total", it.key(), "kind", "cached", it.value().cached);
+        counter("openai_route_tokens_total", it.key(), "kind", "cache_write", it.value().cacheWrite);
+        counter("openai_route_tokens_total", it.key(), "kind", "reasoning", it.value().reasoning);
     }
     header(out, "openai_route_ttfb_seconds", "histogram",
         "Time from the client's request to the upstream's response headers.");
@@ -130,6 +138,13 @@ QByteArray Metrics::render(
     for (auto it = m_duration.cbegin(); it != m_duration.cend(); ++it)
         it.value().render(
             out, "openai_route_request_duration_seconds", "upstream=\"" + QByteArray::number(it.key()) + '"');
+    header(out, "openai_route_sessions", "gauge", "Conversations bound to an upstream (sticky sessions).");
+    out += "openai_route_sessions " + QByteArray::number(m_affinity ? m_affinity->size() : 0) + '\n';
+    header(out, "openai_route_session_requests_total", "counter",
+        "Requests that named a conversation, by what chose the upstream: the policy (a new or handed-over "
+        "session) or the binding.");
+    out += "openai_route_session_requests_total{placed=\"policy\"} " + QByteArray::number(m_sessionRequests[0]) + '\n';
+    out += "openai_route_session_requests_total{placed=\"binding\"} " + QByteArray::number(m_sessionRequests[1]) + '\n';
     header(out, "openai_route_in_flight_requests", "gauge", "Client requests being served now.");
     out += "openai_route_in_flight_requests " + QByteArray::number(inFlight) + '\n';
     header(out, "openai_route_upstream_up", "gauge",

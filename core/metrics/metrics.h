@@ -1,5 +1,6 @@
 #pragma once
 
+#include "balancer/affinity.h"
 #include "balancer/health.h"
 #include "domain/snapshot.h"
 #include "records/requestrecord.h"
@@ -21,6 +22,8 @@ namespace route {
 class Metrics
 {
 public:
+    // The sticky-session table whose size /metrics shows.
+    void setAffinity(AffinityTable *affinity) { m_affinity = affinity; }
     static constexpr int maxModels = 50;
 
     void requestFinished(const RequestRecord &r);
@@ -64,6 +67,9 @@ private:
     {
         quint64 prompt = 0;
         quint64 completion = 0;
+        quint64 cached = 0;
+        quint64 cacheWrite = 0;
+        quint64 reasoning = 0;
     };
 
     mutable QMutex m_mutex;
@@ -71,6 +77,8 @@ private:
     QHash<RequestKey, quint64> m_requests;
     QHash<qint64, AttemptCounts> m_attempts;
     QHash<qint64, TokenCounts> m_tokens;
+    quint64 m_sessionRequests[2] = {0, 0}; // placed by the policy, kept by the binding
+    AffinityTable *m_affinity = nullptr;
     std::array<quint64, Vocabulary::outcomeCount> m_outcomes{};
     QHash<qint64, Histogram> m_ttfb;
     QHash<qint64, Histogram> m_duration;

@@ -26,7 +26,7 @@ UpstreamTableModel::UpstreamTableModel(QObject *parent, const QSqlDatabase &db, 
 QList<int> UpstreamTableModel::visibleColumns() const
 {
     QList<int> out;
-    for (const char *f : {"id", "name", "endpoint", "sk", "enabled", "weight", "allow", "deny"})
+    for (const char *f : {"id", "name", "endpoint", "format", "sk", "enabled", "weight", "allow", "deny"})
         out << column(f);
     out << m_base;
     for (const char *f : {"success_count", "failed_count", "last_call_success_time"})
@@ -136,6 +136,10 @@ std::optional<UpstreamPatch> UpstreamTableModel::patchFor(int c, const QVariant 
         p.name = text;
     } else if (c == column("endpoint")) {
         p.endpoint = text;
+    } else if (c == column("format")) {
+        p.format = Vocabulary::parseFormat(text.toLower());
+        if (!p.format)
+            return std::nullopt;
     } else if (c == column("sk")) {
         p.sk = text;
     } else {
@@ -151,8 +155,11 @@ bool UpstreamTableModel::setData(const QModelIndex &idx, const QVariant &value, 
     if (role == Qt::EditRole && !(flags(idx) & Qt::ItemIsEditable))
         return false;
     const std::optional<UpstreamPatch> patch = patchFor(idx.column(), value, role);
-    if (!patch)
+    if (!patch) {
+        if (idx.column() == column("format") && role == Qt::EditRole)
+            Q_EMIT validationFailed(tr("The API is openai or anthropic."));
         return false;
+    }
     // Through the one write path: validated there, written, and in the
     // proxy's snapshot before this returns.
     const ChangeResult r = m_service->updateUpstream(idAt(idx.row()), *patch);
@@ -175,6 +182,7 @@ QVariant UpstreamTableModel::headerData(int section, Qt::Orientation orientation
             {QStringLiteral("id"), QT_TR_NOOP("ID")},
             {QStringLiteral("name"), QT_TR_NOOP("Name")},
             {QStringLiteral("endpoint"), QT_TR_NOOP("Endpoint")},
+            {QStringLiteral("format"), QT_TR_NOOP("API")},
             {QStringLiteral("sk"), QT_TR_NOOP("API key")},
             {QStringLiteral("enabled"), QT_TR_NOOP("On")},
             {QStringLiteral("weight"), QT_TR_NOOP("Weight")},
@@ -193,6 +201,8 @@ QVariant UpstreamTableModel::headerData(int section, Qt::Orientation orientation
             return tr("Disabled upstreams get no requests");
         if (field == QLatin1String("weight"))
             return tr("Share of requests with the weighted policy");
+        if (field == QLatin1String("format"))
+            return tr("openai: Chat Completions, Responses and the rest of /v1; anthropic: Messages (Claude Code)");
         if (field == QLatin1String("allow"))
             return tr("Comma-separated models (or /v1/ paths) this key may serve; empty = all. A trailing * matches "
                       "any suffix.");
@@ -214,8 +224,8 @@ Qt::ItemFlags UpstreamTableModel::flags(const QModelIndex &idx) const
         return base | Qt::ItemIsUserCheckable;
     if (c == column("sk"))
         return m_reveal ? (base | Qt::ItemIsEditable) : base;
-    if (c == column("name") || c == column("endpoint") || c == column("weight") || c == column("allow")
-        || c == column("deny"))
+    if (c == column("name") || c == column("endpoint") || c == column("format") || c == column("weight")
+        || c == column("allow") || c == column("deny"))
         return base | Qt::ItemIsEditable;
     return base;
 }

@@ -1,11 +1,13 @@
 #include "proxy/proxyexchange.h"
 
+#include "balancer/affinity.h"
 #include "balancer/balancer.h"
 #include "balancer/health.h"
 #include "http/errorbody.h"
 #include "metrics/metrics.h"
 #include "proxy/proxyhandler.h"
 #include "proxy/proxyrules.h"
+#include "proxy/tokenestimate.h"
 #include "proxy/upstreamclient.h"
 #include "records/recordsink.h"
 #include "util/bytes.h"
@@ -92,12 +94,31 @@ void ProxyExchange::start()
     m_record.stream = traits.stream;
     m_record.path = QString::fromUtf8(m_request.path);
 
-    const RequestTraits requestTraits{traits.model, m_record.path};
-    m_candidates = m_context.balancer->candidates(*m_snapshot, requestTraits);
+    m_endpoint = ProxyRules::endpointOf(m_request.path);
+    m_usage.setShape(m_endpoint == ProxyRules::Endpoint::Messages ? UsageScanner::Shape::Messages
+            : m_endpoint == ProxyRules::Endpoint::Responses       ? UsageScanner::Shape::Responses
+                                                                  : UsageScanner::Shape::Chat);
+    RequestTraits requestTraits{traits.model, m_record.path, ProxyRules::formatOf(m_endpoint), {}};
+    const int affinityTtlSec = m_snapshot->settings.affinityTtlSec;
+    if (m_context.affinity && affinityTtlSec > 0) {
+        m_context.affinity->setTtlMs(qint64(affinityTtlSec) * 1000);
+        m_affinityKey = ProxyRules::affinityKey(m_request.headers, traits);
+        requestTraits.affinityKey = m_affinityKey;
+    }
+    qint64 boundTo = 0;
+    m_candidates = m_context.balancer->candidates(*m_snapshot, requestTraits, &boundTo);
+    m_record.session = QString::fromUtf8(m_affinityKey.left(64));
+    m_record.sessionBound = boundTo > 0;
+    if (m_candidates.isEmpty() && m_endpoint == ProxyRules::Endpoint::CountTokens) {
+        answerCountTokens(); // nobody to ask: an estimate, at once
+        return;
+    }
     if (m_candidates.isEmpty()) {
         QString message;
         if (m_snapshot->upstreams.isEmpty())
             message = tr("no upstream is configured; add one with -add or the admin API");
+        else if (requestTraits.format == ApiFormat::Anthropic)
+            message = tr("no enabled upstream speaks the Anthropic Messages API; add one with -format anthropic");
         else if (!traits.model.isEmpty())
             message = tr("no enabled upstream is allowed to serve model '%1'").arg(traits.model);
         else
@@ -145,8 +166,8 @@ void ProxyExchange::sendAttempt(const Upstream &upstream)
         failAttempt(tr("invalid endpoint %1").arg(upstream.endpoint), FailureClass::Transport);
         return;
     }
-    UpstreamCall *call = m_context.upstreams->send(
-        target, m_request.method, ProxyRules::upstreamRequestHeaders(m_request.headers, upstream.sk), m_request.body);
+    UpstreamCall *call = m_context.upstreams->send(target, m_request.method,
+        ProxyRules::upstreamRequestHeaders(m_request.headers, upstream.sk, upstream.format), m_request.body);
     m_call = call;
     call->setListener(this);
 
@@ -166,6 +187,14 @@ void ProxyExchange::onHeaders()
         return;
     const int status = m_call->status();
     unwatch();
+    m_quotaRestMs = ProxyRules::quotaExhaustedForMs(m_call->headers());
+    if (m_endpoint == ProxyRules::Endpoint::CountTokens && (status == 404 || status == 405)) {
+        // An Anthropic-compatible server without count_tokens: not its fault, and we can estimate.
+        endAttemptWithoutVerdict();
+        dropCall();
+        answerCountTokens();
+        return;
+    }
     if (Vocabulary::failureClassOf(status) && m_next < m_candidates.size()) {
         // Keep this answer (it may be the best we get) and move on once it is in.
         enter(Phase::CollectingError);
@@ -201,6 +230,8 @@ void ProxyExchange::commit(int status)
         reason = m_lastError->reason;
         length = m_lastError->body.size();
     }
+    if (fromCall && !Vocabulary::failureClassOf(status) && !m_affinityKey.isEmpty())
+        m_context.affinity->bind(m_affinityKey, m_current.id); // kept, or taken over from a resting one
     const QByteArray type = headers.value("content-type");
     m_eventStream = Bytes::contains(type, "event-stream");
     m_scanUsage = m_eventStream || Bytes::contains(type, "json");
@@ -219,6 +250,8 @@ void ProxyExchange::forward(const QByteArray &chunk)
     m_record.responseBytes += chunk.size();
     if (m_scanUsage)
         m_usage.feed(chunk);
+    if (m_endpoint == ProxyRules::Endpoint::Responses && !m_responseIdSeen)
+        noteResponseId(chunk);
     if (m_snapshot->settings.recordBodies) {
         if (m_eventStream)
             collectDeltas(chunk);
@@ -303,9 +336,10 @@ void ProxyExchange::onCallFinished()
     // by the call's buffer.
     forward(m_call->readAll());
     m_attemptLog << QString::number(m_current.id) + QLatin1Char(':') + QString::number(status);
-    if (failed) {
+    const bool unfinished = !failed && status < 300 && !streamCameToItsEnd();
+    if (failed || unfinished) {
         // The upstream broke off: the client must see an error, not an end.
-        const QString error = m_call->errorString();
+        const QString error = failed ? m_call->errorString() : tr("the stream ended before its terminal event");
         qCInfo(lcProxy) << "upstream" << m_current.id << "broke off the response:" << error;
         m_record.failedUpstreams << m_current.id;
         reportAttempt(FailureClass::Transport, error);
@@ -322,6 +356,8 @@ void ProxyExchange::onCallFinished()
     } else {
         m_record.upstreamSucceeded = true;
         reportAttempt(std::nullopt, QString());
+        if (m_quotaRestMs >= 0)
+            m_context.health->quotaExhausted(m_current.id, m_quotaRestMs, m_context.health->nowMs());
     }
     if (m_responder)
         m_responder->end();
@@ -434,15 +470,67 @@ void ProxyExchange::onIdleTimeout()
     finish(Outcome::Stalled, tr("upstream sent nothing for %1 s").arg(m_idleTimeoutMs / 1000));
 }
 
+void ProxyExchange::endAttemptWithoutVerdict()
+{
+    if (!m_attemptOpen)
+        return;
+    m_attemptOpen = false;
+    m_context.health->attemptEnded(m_current.id);
+}
+
+void ProxyExchange::answerCountTokens()
+{
+    m_record.status = 200;
+    m_record.ttfbMs = m_clock.elapsed();
+    m_record.upstreamId = 0;
+    if (m_responder && !m_responder->isStarted()) {
+        HttpHeaders headers;
+        headers.append(QByteArrayLiteral("x-route-estimated"), QByteArrayLiteral("true"));
+        const int estimate = TokenEstimate::messagesInput(m_request.body);
+        m_responder->sendJson(200, "{\"input_tokens\":" + QByteArray::number(estimate) + '}', headers);
+    }
+    finish(Outcome::Complete);
+}
+
+void ProxyExchange::noteResponseId(const QByteArray &chunk)
+{
+    // In the first event (response.created) or the first bytes of the JSON.
+    if (m_record.responseBytes > 8192) {
+        m_responseIdSeen = true;
+        return;
+    }
+    const qsizetype at = Bytes::indexOf(chunk, "\"resp_");
+    if (at < 0)
+        return;
+    const qsizetype end = Bytes::indexOf(chunk, '"', at + 1);
+    if (end < 0 || end - at > 200)
+        return;
+    m_responseIdSeen = true;
+    if (m_context.affinity && m_snapshot->settings.affinityTtlSec > 0)
+        m_context.affinity->bind("resp:" + chunk.mid(at + 1, end - at - 1), m_current.id);
+}
+
+bool ProxyExchange::streamCameToItsEnd() const
+{
+    if (!m_eventStream)
+        return true;
+    const QByteArray &tail = m_usage.tail();
+    switch (m_endpoint) {
+    case ProxyRules::Endpoint::Responses:
+        return Bytes::contains(tail, "response.completed") || Bytes::contains(tail, "response.incomplete")
+            || Bytes::contains(tail, "response.failed") || Bytes::contains(tail, "event: error");
+    case ProxyRules::Endpoint::Messages:
+        return Bytes::contains(tail, "message_stop") || Bytes::contains(tail, "event: error");
+    default: return true;
+    }
+}
+
 void ProxyExchange::onClientGone()
 {
     if (m_phase == Phase::Finished)
         return;
     // Not the upstream's fault: neither a success nor a failure.
-    if (m_attemptOpen) {
-        m_attemptOpen = false;
-        m_context.health->attemptEnded(m_current.id);
-    }
+    endAttemptWithoutVerdict();
     dropCall();
     finish(Outcome::AbortedByClient, tr("client closed the connection"));
 }
@@ -452,7 +540,7 @@ void ProxyExchange::finishWithError(int status, const QString &message, const QS
     m_record.status = status;
     m_record.ttfbMs = m_clock.elapsed();
     if (m_responder && !m_responder->isStarted())
-        m_responder->sendJson(status, openAiErrorBody(message, type, code));
+        m_responder->sendJson(status, errorBodyFor(m_request.path, message, type, code));
     finish(Outcome::Failed, message);
 }
 
@@ -477,6 +565,9 @@ void ProxyExchange::finish(Outcome outcome, const QString &error)
         m_record.promptTokens = usage.prompt;
         m_record.completionTokens = usage.completion;
         m_record.totalTokens = usage.total;
+        m_record.cachedTokens = usage.cached;
+        m_record.cacheWriteTokens = usage.cacheWrite;
+        m_record.reasoningTokens = usage.reasoning;
     }
     if (lcRequests().isInfoEnabled())
         logLine();

@@ -3,6 +3,7 @@
 #include "domain/snapshot.h"
 #include "http/httprequest.h"
 #include "http/httpresponder.h"
+#include "proxy/proxyrules.h"
 #include "proxy/upstreamcall.h"
 #include "records/requestrecord.h"
 #include "records/usagescanner.h"
@@ -14,6 +15,7 @@
 
 namespace route {
 
+class AffinityTable;
 class Balancer;
 class HealthTracker;
 class Metrics;
@@ -31,6 +33,7 @@ struct ProxyContext
     HealthTracker *health = nullptr;
     Metrics *metrics = nullptr;
     RecordSink *records = nullptr;
+    AffinityTable *affinity = nullptr;
     qint64 writeHighWater = 1024 * 1024;
 };
 
@@ -93,6 +96,16 @@ private:
     void keepErrorResponse();
     void finishWithError(int status, const QString &message, const QString &type, const QString &code);
     void finish(Outcome outcome, const QString &error = QString());
+    // count_tokens with nobody to ask (or an upstream without it): an
+    // estimate from the request, marked as one, without an upstream call.
+    void answerCountTokens();
+    // The attempt is over without saying anything of the upstream's health.
+    void endAttemptWithoutVerdict();
+    // Responses: the id of the response this upstream made, for a later
+    // turn's previous_response_id.
+    void noteResponseId(const QByteArray &chunk);
+    // A Responses or Messages stream is whole only with its terminal event.
+    bool streamCameToItsEnd() const;
     void dropCall();
     void describeRequest();
     void logLine() const;
@@ -118,6 +131,10 @@ private:
     int m_idleTimeoutMs = 0;
     QElapsedTimer m_clock;
     Phase m_phase = Phase::Starting;
+    ProxyRules::Endpoint m_endpoint = ProxyRules::Endpoint::Other;
+    QByteArray m_affinityKey;
+    qint64 m_quotaRestMs = -1; // from the rate-limit headers of the answer relayed
+    bool m_responseIdSeen = false;
     bool m_stream = false;
     bool m_attemptOpen = false; // counted as in flight by the health tracker
     bool m_onlyRateLimits = true; // every attempt so far answered 429

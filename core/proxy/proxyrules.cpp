@@ -131,7 +131,7 @@ const KeyBytes &keyBytes(const QString &sk)
 
 } // namespace
 
-HttpHeaders upstreamRequestHeaders(const HttpHeaders &client, const QString &sk)
+HttpHeaders upstreamRequestHeaders(const HttpHeaders &client, const QString &sk, ApiFormat format)
 {
     HttpHeaders out;
     out.reserve(client.size() + 2); // grown from empty, the list was reallocated four times
@@ -146,9 +146,122 @@ HttpHeaders upstreamRequestHeaders(const HttpHeaders &client, const QString &sk)
     // client would get neither the upstream's bytes nor its headers.
     if (!out.contains("accept-encoding"))
         out.append(QByteArrayLiteral("Accept-Encoding"), QByteArrayLiteral("identity"));
-    if (!sk.isEmpty())
+    if (format == ApiFormat::Anthropic) {
+        if (!sk.isEmpty())
+            out.append(QByteArrayLiteral("x-api-key"), keyBytes(sk).key);
+        if (!out.contains("anthropic-version"))
+            out.append(QByteArrayLiteral("anthropic-version"), QByteArray::fromRawData(defaultAnthropicVersion, 10));
+    } else if (!sk.isEmpty()) {
         out.append(QByteArrayLiteral("Authorization"), keyBytes(sk).authorization);
+    }
     return out;
+}
+
+Endpoint endpointOf(QByteArrayView path)
+{
+    if (path == "/v1/chat/completions")
+        return Endpoint::Chat;
+    if (path == "/v1/responses" || path.startsWith("/v1/responses/"))
+        return Endpoint::Responses;
+    if (path == "/v1/messages/count_tokens")
+        return Endpoint::CountTokens;
+    if (path == "/v1/messages" || path.startsWith("/v1/messages/"))
+        return Endpoint::Messages;
+    return Endpoint::Other;
+}
+
+QByteArray affinityKey(const HttpHeaders &headers, const BodyTraits &body)
+{
+    for (QByteArrayView name : {"x-claude-code-session-id", "session_id", "conversation_id"}) {
+        const QByteArray value = headers.value(name).trimmed();
+        if (!value.isEmpty())
+            return value.left(200);
+    }
+    if (!body.promptCacheKey.isEmpty())
+        return body.promptCacheKey.left(200).toUtf8();
+    if (!body.previousResponseId.isEmpty())
+        return "resp:" + body.previousResponseId.left(200).toUtf8();
+    if (!body.metadataUserId.isEmpty())
+        return body.metadataUserId.left(200).toUtf8();
+    return QByteArray();
+}
+
+namespace {
+
+// OpenAI's resets: "1s", "6m0s", "59.5s", "20ms", "1h2m3s".
+qint64 durationMs(QByteArrayView text)
+{
+    qint64 total = 0;
+    bool any = false;
+    while (!text.isEmpty()) {
+        qsizetype i = 0;
+        while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.'))
+            ++i;
+        if (i == 0)
+            return -1;
+        bool ok = false;
+        const double value = text.first(i).toByteArray().toDouble(&ok);
+        text = text.sliced(i);
+        if (!ok)
+            return -1;
+        double unit = 0;
+        if (text.startsWith("ms")) {
+            unit = 1, text = text.sliced(2);
+        } else if (text.startsWith("s")) {
+            unit = 1000, text = text.sliced(1);
+        } else if (text.startsWith("m")) {
+            unit = 60000, text = text.sliced(1);
+        } else if (text.startsWith("h")) {
+            unit = 3600000, text = text.sliced(1);
+        } else {
+            return -1;
+        }
+        total += qint64(value * unit);
+        any = true;
+    }
+    return any ? total : -1;
+}
+
+// A reset as either form: a duration, or an RFC 3339 time (Anthropic's).
+qint64 resetInMs(const QByteArray &value, const QDateTime &now)
+{
+    if (value.isEmpty())
+        return -1;
+    bool seconds = false;
+    if (const qint64 s = value.trimmed().toLongLong(&seconds); seconds)
+        return s * 1000;
+    if (const qint64 ms = durationMs(value.trimmed()); ms >= 0)
+        return ms;
+    const QDateTime at = QDateTime::fromString(QString::fromLatin1(value.trimmed()), Qt::ISODateWithMs);
+    return at.isValid() ? qMax<qint64>(0, now.msecsTo(at)) : -1;
+}
+
+} // namespace
+
+qint64 quotaExhaustedForMs(const HttpHeaders &headers, const QDateTime &now)
+{
+    struct Pair
+    {
+        const char *remaining;
+        const char *reset;
+    };
+    static constexpr Pair pairs[] = {
+        {"x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"},
+        {"x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"},
+        {"anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset"},
+        {"anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset"},
+        {"anthropic-ratelimit-input-tokens-remaining", "anthropic-ratelimit-input-tokens-reset"},
+        {"anthropic-ratelimit-output-tokens-remaining", "anthropic-ratelimit-output-tokens-reset"},
+    };
+    qint64 longest = -1;
+    for (const Pair &p : pairs) {
+        const QByteArray remaining = headers.value(p.remaining).trimmed();
+        if (remaining != "0")
+            continue;
+        const qint64 ms = resetInMs(headers.value(p.reset), now);
+        longest = qMax(longest, ms < 0 ? qint64(1000) : ms);
+    }
+    return longest;
 }
 
 HttpHeaders clientResponseHeaders(const QList<std::pair<QByteArray, QByteArray>> &upstream, const QString &sk)
@@ -242,11 +355,19 @@ public:
                 return false;
             skipSpace();
             if (key == "model" && peek() == '"') {
-                QByteArrayView raw;
-                bool escaped = false;
-                if (!readString(&raw, &escaped))
+                if (!readText(&out->model))
                     return false;
-                out->model = QString::fromUtf8(escaped ? unescape(raw) : raw.toByteArray());
+            } else if (key == "prompt_cache_key" && peek() == '"') {
+                if (!readText(&out->promptCacheKey))
+                    return false;
+            } else if (key == "previous_response_id" && peek() == '"') {
+                if (!readText(&out->previousResponseId))
+                    return false;
+            } else if (key == "metadata" && peek() == '{') {
+                const char *start = m_p;
+                if (!skipValue())
+                    return false;
+                out->metadataUserId = stringIn(QByteArrayView(start, m_p - start), "user_id");
             } else if (key == "model" || key == "stream") {
                 const char *start = m_p;
                 if (!skipValue())
@@ -269,7 +390,58 @@ public:
         }
     }
 
+    // The string value of a top-level KEY of an object, or empty.
+    static QString stringIn(QByteArrayView object, QByteArrayView wanted)
+    {
+        TopLevelScanner inner(object);
+        QString value;
+        inner.forEachKey([&](QByteArrayView key, TopLevelScanner &at) {
+            if (key == wanted && at.peek() == '"')
+                return at.readText(&value);
+            return at.skipValue();
+        });
+        return value;
+    }
+
 private:
+    template <typename F>
+    bool forEachKey(F &&f)
+    {
+        skipSpace();
+        if (!consume('{'))
+            return false;
+        skipSpace();
+        if (consume('}'))
+            return true;
+        for (;;) {
+            skipSpace();
+            QByteArrayView key;
+            bool escaped = false;
+            if (!readString(&key, &escaped))
+                return false;
+            skipSpace();
+            if (!consume(':'))
+                return false;
+            skipSpace();
+            if (!f(key, *this))
+                return false;
+            skipSpace();
+            if (consume(','))
+                continue;
+            return consume('}');
+        }
+    }
+
+    bool readText(QString *out)
+    {
+        QByteArrayView raw;
+        bool escaped = false;
+        if (!readString(&raw, &escaped))
+            return false;
+        *out = QString::fromUtf8(escaped ? unescape(raw) : raw.toByteArray());
+        return true;
+    }
+
     char peek() const { return m_p < m_end ? *m_p : '\0'; }
     bool consume(char c)
     {

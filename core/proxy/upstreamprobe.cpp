@@ -56,7 +56,8 @@ void UpstreamProbe::start()
     }
     HttpHeaders headers;
     headers.append("Accept", "application/json");
-    m_call = m_client->send(target, "GET", ProxyRules::upstreamRequestHeaders(headers, m_upstream.sk), {});
+    m_call = m_client->send(
+        target, "GET", ProxyRules::upstreamRequestHeaders(headers, m_upstream.sk, m_upstream.format), {});
     m_call->setListener(this);
     m_timer.start();
     m_call->start();

@@ -27,9 +27,14 @@ struct RequestRecord
     QString attemptLog; // "3:503 1:200": upstream id and status/error class per attempt
     qint64 requestBytes = 0;
     qint64 responseBytes = 0;
-    int promptTokens = 0;
+    int promptTokens = 0; // all input, cached included
     int completionTokens = 0;
     int totalTokens = 0;
+    int cachedTokens = 0; // input read from a prompt cache
+    int cacheWriteTokens = 0; // input written to a prompt cache (Anthropic)
+    int reasoningTokens = 0; // of the completion, thinking
+    QString session; // the affinity key the request was bound by, shortened; empty = none
+    bool sessionBound = false; // the binding chose the upstream (not the policy)
     Outcome outcome = Outcome::Failed;
     QString error;
     QString userAgent;

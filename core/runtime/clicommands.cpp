@@ -42,7 +42,8 @@ std::shared_ptr<DbConnection> openDatabase(const DatabaseConfig &config, QTextSt
     return conn.take();
 }
 
-int add(const DatabaseConfig &config, const QString &sk, const QString &endpoint, QTextStream &out, QTextStream &err)
+int add(const DatabaseConfig &config, const QString &sk, const QString &endpoint, ApiFormat format, QTextStream &out,
+    QTextStream &err)
 {
     auto conn = openDatabase(config, err);
     if (!conn)
@@ -50,6 +51,7 @@ int add(const DatabaseConfig &config, const QString &sk, const QString &endpoint
     UpstreamPatch fields;
     fields.sk = sk;
     fields.endpoint = endpoint;
+    fields.format = format;
     const ChangeResult created = ConfigService(conn, nullptr, nullptr).createUpstream(fields);
     if (!created.ok()) {
         err << created.error->translated() << Qt::endl;
@@ -70,13 +72,13 @@ int list(const DatabaseConfig &config, QTextStream &out, QTextStream &err)
         err << Text::tr("cannot read the upstreams: %1").arg(error) << Qt::endl;
         return 1;
     }
-    const QStringList header{Text::tr("ID"), Text::tr("NAME"), Text::tr("ENDPOINT"), Text::tr("SK"),
+    const QStringList header{Text::tr("ID"), Text::tr("NAME"), Text::tr("ENDPOINT"), Text::tr("FORMAT"), Text::tr("SK"),
         Text::tr("ENABLED"), Text::tr("WEIGHT"), Text::tr("SUCCESS"), Text::tr("FAILED")};
     QList<QStringList> rows{header};
     for (const Upstream &u : *upstreams)
-        rows << QStringList{QString::number(u.id), u.name, u.endpoint, Secrets::mask(u.sk),
-            u.enabled ? Text::tr("yes") : Text::tr("no"), QString::number(u.weight), QString::number(u.successCount),
-            QString::number(u.failedCount)};
+        rows << QStringList{QString::number(u.id), u.name, u.endpoint, QString(Vocabulary::name(u.format)),
+            Secrets::mask(u.sk), u.enabled ? Text::tr("yes") : Text::tr("no"), QString::number(u.weight),
+            QString::number(u.successCount), QString::number(u.failedCount)};
     QList<int> widths(header.size(), 0);
     for (const QStringList &row : rows)
         for (int i = 0; i < row.size(); ++i)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "domain/vocabulary.h"
 #include "store/database.h"
 
 #include <QString>
@@ -13,7 +14,8 @@ namespace CliCommands {
 
 // Opens and migrates the database; the error line goes to `err`.
 std::shared_ptr<DbConnection> openDatabase(const DatabaseConfig &config, QTextStream &err);
-int add(const DatabaseConfig &config, const QString &sk, const QString &endpoint, QTextStream &out, QTextStream &err);
+int add(const DatabaseConfig &config, const QString &sk, const QString &endpoint, ApiFormat format, QTextStream &out,
+    QTextStream &err);
 int list(const DatabaseConfig &config, QTextStream &out, QTextStream &err);
 int setTokens(const DatabaseConfig &config, const QString &tokens, QTextStream &err);
 int setPolicy(const DatabaseConfig &config, const QString &policy, QTextStream &err);

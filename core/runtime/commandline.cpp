@@ -22,7 +22,8 @@ struct Text
 // Every flag, declared once; the defaults shown in the help are the struct's.
 struct Options
 {
-    QCommandLineOption add, addr, database, endpoint, list, noauth, sk, noGui, auth, policy, test, lang, help, version;
+    QCommandLineOption add, addr, database, endpoint, format, list, noauth, sk, noGui, auth, policy, test, lang, help,
+        version;
 
     explicit Options(const CommandLine &defaults)
         : add(QStringLiteral("add"), Text::tr("Add an upstream from -sk and -endpoint, print its ID and exit."))
@@ -35,6 +36,9 @@ struct Options
               Text::tr("dsn"))
         , endpoint(
               QStringLiteral("endpoint"), Text::tr("Upstream base URL for -add."), Text::tr("url"), defaults.endpoint)
+        , format(QStringLiteral("format"),
+              Text::tr("API of the upstream for -add: openai (Chat Completions, Responses…) or anthropic (Messages)."),
+              Text::tr("name"), defaults.format)
         , list(QStringLiteral("list"), Text::tr("List the upstreams (keys masked) and exit."))
         , noauth(QStringLiteral("noauth"),
               Text::tr("Do not check the Authorization header of /v1 requests (the admin API still does)."))
@@ -59,7 +63,8 @@ struct Options
 
     QList<QCommandLineOption> all() const
     {
-        return {add, addr, database, endpoint, list, noauth, sk, noGui, auth, policy, test, lang, help, version};
+        return {
+            add, addr, database, endpoint, format, list, noauth, sk, noGui, auth, policy, test, lang, help, version};
     }
 };
 
@@ -89,6 +94,7 @@ void readValues(CommandLine &c, const QCommandLineParser &parser, const Options 
     c.database = parser.value(o.database);
     c.sk = parser.value(o.sk);
     c.endpoint = parser.value(o.endpoint).trimmed();
+    c.format = parser.value(o.format).trimmed().toLower();
     c.noAuth = parser.isSet(o.noauth);
     c.noGui = parser.isSet(o.noGui);
     if (parser.isSet(o.auth))
@@ -117,6 +123,8 @@ CommandLine &chooseAction(CommandLine &c, const QCommandLineParser &parser, cons
     if (parser.isSet(o.add)) {
         if (c.sk.trimmed().isEmpty())
             return refuse(c, Text::tr("-add needs -sk KEY"));
+        if (!Vocabulary::parseFormat(c.format))
+            return refuse(c, Text::tr("-format must be openai or anthropic, got '%1'").arg(c.format));
         if (!isValidEndpoint(c.endpoint))
             return refuse(c, Text::tr("-endpoint must be an http:// or https:// URL, got '%1'").arg(c.endpoint));
         c.action = CommandLine::Action::Add;

@@ -18,6 +18,7 @@ struct CommandLine
     QString database; // empty: the default in the app-data folder
     QString sk;
     QString endpoint = QStringLiteral("https://api.openai.com/v1");
+    QString format = QStringLiteral("openai"); // -format, for -add
     bool noAuth = false;
     bool noGui = false;
     std::optional<QString> auth;

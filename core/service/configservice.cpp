@@ -89,6 +89,8 @@ std::optional<ChangeError> ConfigService::validate(const Settings &s)
     using K = ChangeError::Kind;
     if (s.timeoutSec < 1 || s.streamTimeoutSec < 1 || s.idleTimeoutSec < 1)
         return problem(K::Invalid, QT_TRANSLATE_NOOP("ConfigService", "a timeout must be at least 1 second"));
+    if (s.affinityTtlSec < 0)
+        return problem(K::Invalid, QT_TRANSLATE_NOOP("ConfigService", "AffinityTTL must be 0 (off) or more seconds"));
     if (s.recordRetentionDays < 0 || s.recordMaxRows < 0)
         return problem(K::Invalid, QT_TRANSLATE_NOOP("ConfigService", "record limits must be 0 or more"));
     if (!s.webhookUrl.isEmpty()) {

@@ -40,6 +40,8 @@ std::optional<Settings> ConfigRepository::load(QString *error) const
             s.recordRetentionDays = number;
         } else if (key == QLatin1String(ConfigKey::recordMaxRows) && isNumber && number >= 0) {
             s.recordMaxRows = number;
+        } else if (key == QLatin1String(ConfigKey::affinityTtl) && isNumber && number >= 0) {
+            s.affinityTtlSec = number;
         } else if (key == QLatin1String(ConfigKey::webhookUrl)) {
             s.webhookUrl = value.trimmed();
         } else if (key == QLatin1String(ConfigKey::webhookFormat) && !value.trimmed().isEmpty()) {
@@ -100,6 +102,7 @@ bool ConfigRepository::save(const Settings &s)
         && setValue(ConfigKey::recordBodies, s.recordBodies ? QStringLiteral("1") : QStringLiteral("0"))
         && setValue(ConfigKey::recordRetentionDays, QString::number(s.recordRetentionDays))
         && setValue(ConfigKey::recordMaxRows, QString::number(s.recordMaxRows))
+        && setValue(ConfigKey::affinityTtl, QString::number(s.affinityTtlSec))
         && setValue(ConfigKey::webhookUrl, s.webhookUrl) && setValue(ConfigKey::webhookFormat, s.webhookFormat);
     if (!ok) {
         m_db.rollback();

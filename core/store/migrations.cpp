@@ -135,10 +135,24 @@ bool addRecordClientToken(Migrator &m)
         QStringLiteral("records"), {{"client_token", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"}});
 }
 
+// Version 5: the wire format of an upstream (SPEC §9), and the token kinds
+// of a record beyond prompt and completion.
+bool addFormatsAndTokenKinds(Migrator &m)
+{
+    return m.addColumns(QStringLiteral("openai_upstreams"),
+               {{"format", "text NOT NULL DEFAULT 'openai'", "text NOT NULL DEFAULT 'openai'"}})
+        && m.addColumns(QStringLiteral("records"),
+            {{"cached_tokens", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                {"cache_write_tokens", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                {"reasoning_tokens", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
+                {"session", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"}});
+}
+
 using Step = std::function<bool(Migrator &)>;
 const std::vector<Step> &steps()
 {
-    static const std::vector<Step> all = {createGormTables, addUpstreamColumns, addRecordColumns, addRecordClientToken};
+    static const std::vector<Step> all
+        = {createGormTables, addUpstreamColumns, addRecordColumns, addRecordClientToken, addFormatsAndTokenKinds};
     return all;
 }
 

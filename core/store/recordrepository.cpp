@@ -18,8 +18,9 @@ namespace {
 const char insertSql[]
     = "INSERT INTO records (upstream_id, created_at, ip, body, response, elapsed_time, status, method, path, model, "
       "stream, ttfb_ms, duration_ms, attempts, attempt_log, request_bytes, response_bytes, prompt_tokens, "
-      "completion_tokens, total_tokens, outcome, error, user_agent, client_token) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      "completion_tokens, total_tokens, outcome, error, user_agent, client_token, cached_tokens, "
+      "cache_write_tokens, reasoning_tokens, session) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 // The SQLite connection under Qt's driver, or null for other databases.
 sqlite3 *sqliteHandle(const QSqlDatabase &db)
@@ -61,6 +62,10 @@ void bindRecord(const RequestRecord &r, Binder &b)
     b.text(r.error);
     b.text(r.userAgent);
     b.integer(r.clientTokenId);
+    b.integer(r.cachedTokens);
+    b.integer(r.cacheWriteTokens);
+    b.integer(r.reasoningTokens);
+    b.text(r.session);
 }
 
 // Binds through QSqlQuery, for databases other than SQLite.
@@ -172,7 +177,8 @@ std::optional<QList<RequestRecord>> RecordRepository::recent(const RecordFilter 
         "SELECT id, created_at, ip, method, path, model, stream, COALESCE(upstream_id, 0), COALESCE(status, 0), "
         "ttfb_ms, "
         "duration_ms, COALESCE(elapsed_time, 0), attempts, attempt_log, request_bytes, response_bytes, prompt_tokens, "
-        "completion_tokens, total_tokens, outcome, error, user_agent, body, response, client_token "
+        "completion_tokens, total_tokens, outcome, error, user_agent, body, response, client_token, cached_tokens, "
+        "cache_write_tokens, reasoning_tokens, session "
         "FROM records WHERE (? = 0 OR id < ?) AND (? = 0 OR upstream_id = ?) AND (? = 0 OR status = ?) "
         "AND (? = '' OR model = ?) ORDER BY id DESC LIMIT ?"));
     q.addBindValue(f.beforeId);
@@ -215,6 +221,10 @@ std::optional<QList<RequestRecord>> RecordRepository::recent(const RecordFilter 
         r.body = q.value(22).toString();
         r.response = q.value(23).toString();
         r.clientTokenId = q.value(24).toInt();
+        r.cachedTokens = q.value(25).toInt();
+        r.cacheWriteTokens = q.value(26).toInt();
+        r.reasoningTokens = q.value(27).toInt();
+        r.session = q.value(28).toString();
         out << r;
     }
     return out;

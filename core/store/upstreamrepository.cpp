@@ -12,7 +12,7 @@ namespace {
 
 const char selectColumns[]
     = "SELECT id, name, sk, endpoint, enabled, weight, allow, deny, timeout, stream_timeout, sort_order, "
-      "COALESCE(success_count, 0), COALESCE(failed_count, 0), last_call_success_time, created_at, updated_at "
+      "COALESCE(success_count, 0), COALESCE(failed_count, 0), last_call_success_time, created_at, updated_at, format "
       "FROM openai_upstreams WHERE deleted_at IS NULL";
 
 Upstream fromQuery(const QSqlQuery &q)
@@ -34,6 +34,7 @@ Upstream fromQuery(const QSqlQuery &q)
     u.lastCallSuccessTime = DbTime::parse(q.value(13));
     u.createdAt = DbTime::parse(q.value(14));
     u.updatedAt = DbTime::parse(q.value(15));
+    u.format = Vocabulary::parseFormat(q.value(16).toString()).value_or(ApiFormat::OpenAI);
     return u;
 }
 
@@ -126,8 +127,8 @@ StoreOutcome UpstreamRepository::create(const Upstream &u)
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral(
         "INSERT INTO openai_upstreams (created_at, updated_at, sk, endpoint, success_count, failed_count, "
-        "name, enabled, weight, allow, deny, timeout, stream_timeout, sort_order) "
-        "VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"));
+        "name, enabled, weight, allow, deny, timeout, stream_timeout, sort_order, format) "
+        "VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"));
     const QVariant now = DbTime::now();
     q.addBindValue(now);
     q.addBindValue(now);
@@ -141,6 +142,7 @@ StoreOutcome UpstreamRepository::create(const Upstream &u)
     q.addBindValue(u.timeoutSec);
     q.addBindValue(u.streamTimeoutSec);
     q.addBindValue(u.sortOrder);
+    q.addBindValue(QString(Vocabulary::name(u.format)));
     if (!q.exec() || !q.next()) {
         StoreOutcome out = failed(q);
         q.finish();
@@ -166,9 +168,10 @@ StoreOutcome UpstreamRepository::update(qint64 id, const UpstreamPatch &patch)
             QObject::tr("an upstream with this SK and Endpoint exists already (ID %1)").arg(*existing), *existing};
 
     QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("UPDATE openai_upstreams SET updated_at = ?, sk = ?, endpoint = ?, name = ?, enabled = ?, "
-                             "weight = ?, allow = ?, deny = ?, timeout = ?, stream_timeout = ?, sort_order = ? "
-                             "WHERE id = ? AND deleted_at IS NULL"));
+    q.prepare(
+        QStringLiteral("UPDATE openai_upstreams SET updated_at = ?, sk = ?, endpoint = ?, name = ?, enabled = ?, "
+                       "weight = ?, allow = ?, deny = ?, timeout = ?, stream_timeout = ?, sort_order = ?, format = ? "
+                       "WHERE id = ? AND deleted_at IS NULL"));
     q.addBindValue(DbTime::now());
     q.addBindValue(notNull(u.sk));
     q.addBindValue(notNull(u.endpoint));
@@ -180,6 +183,7 @@ StoreOutcome UpstreamRepository::update(qint64 id, const UpstreamPatch &patch)
     q.addBindValue(u.timeoutSec);
     q.addBindValue(u.streamTimeoutSec);
     q.addBindValue(u.sortOrder);
+    q.addBindValue(QString(Vocabulary::name(u.format)));
     q.addBindValue(id);
     if (!q.exec())
         return failed(q);

@@ -232,7 +232,7 @@ private Q_SLOTS:
         auto ids = [&](const QString &model, const QString &path) {
             QList<qint64> out;
             Balancer balancer;
-            for (const Upstream &u : balancer.candidates(s, {model, path}))
+            for (const Upstream &u : balancer.candidates(s, RequestTraits{model, path, ApiFormat::OpenAI, {}}))
                 out << u.id;
             return out;
         };
