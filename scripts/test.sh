@@ -20,4 +20,4 @@ if [[ "${1:-}" == "--sanitize" ]]; then
 fi
 scripts/build.sh "${extra[@]}"
 cd "${BUILD_DIR:-build}"
-ctest --output-on-failure --parallel "$(nproc)" --label-exclude bench
+ctest --output-on-failure --parallel "$(nproc)" --label-exclude "bench|clients"

@@ -529,6 +529,18 @@ void ProxyExchange::onClientGone()
 {
     if (m_phase == Phase::Finished)
         return;
+    // An agent may hang up the moment it has the terminal event, before the
+    // last chunk of the framing: that answer was whole.
+    const bool whole = m_phase == Phase::Relaying && m_eventStream
+        && (m_endpoint == ProxyRules::Endpoint::Responses || m_endpoint == ProxyRules::Endpoint::Messages)
+        && streamCameToItsEnd();
+    if (whole) {
+        m_record.upstreamSucceeded = true;
+        reportAttempt(std::nullopt, QString());
+        dropCall();
+        finish(Outcome::Complete);
+        return;
+    }
     // Not the upstream's fault: neither a success nor a failure.
     endAttemptWithoutVerdict();
     dropCall();

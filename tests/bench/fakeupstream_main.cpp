@@ -1,7 +1,13 @@
 // route-fake-upstream: the test suite's fake OpenAI upstream as a program,
 // for the benchmark. Answers chat completions with a small JSON body, or with
 // 20 SSE events 50 ms apart when the request asks for "stream": true.
+// With --agent, it is the fake model the real coding agents talk to
+// (tests/clients): Messages and Responses with one tool round trip, and a
+// line on stdout per request naming the key it came with.
+#include "fakemodel.h"
 #include "fakeupstream.h"
+
+#include <cstdio>
 
 #include <QCoreApplication>
 #include <QTextStream>
@@ -12,6 +18,17 @@ int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
     FakeUpstream upstream;
+    if (app.arguments().contains(QStringLiteral("--agent"))) {
+        upstream.setScript([](const FakeUpstream::Request &r) {
+            const QByteArray key = r.headers.value("x-api-key").isEmpty() ? r.headers.value("authorization")
+                                                                          : r.headers.value("x-api-key");
+            std::printf("request %s %s key=%s\n", r.method.constData(), r.target.constData(), key.constData());
+            std::fflush(stdout);
+            return FakeModel::agentTurn(r);
+        });
+        QTextStream(stdout) << "listening on 127.0.0.1:" << upstream.port() << Qt::endl;
+        return app.exec();
+    }
     upstream.setScript([](const FakeUpstream::Request &r) {
         if (r.body.contains("\"stream\":true")) {
             QList<QByteArray> events;

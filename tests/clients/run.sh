@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# The real clients through the proxy, end to end: Claude Code (`claude -p`),
+# Codex CLI (`codex exec`) and the Anthropic and OpenAI SDKs, against the
+# fake model (route-fake-upstream --agent) behind two keys of each format.
+# Each agent must finish a tool round trip; both turns of a session must
+# reach the same key; the records must show the tokens.
+#
+# Usage: tests/clients/run.sh BUILD_DIR. The clients are installed from npm
+# (pinned in package.json) into $ROUTE_CLIENTS_CACHE (default
+# BUILD_DIR/clients). Exit 77 (CTest: skipped) only when npm cannot reach
+# its registry. Everything listens on 127.0.0.1 and is stopped by PID.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
+cache=${ROUTE_CLIENTS_CACHE:-$build/clients}
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; for f in "$work"/*.out; do echo "--- $f" >&2; tail -20 "$f" >&2; done; exit 1; }
+
+# ---- the clients, once per cache
+mkdir -p "$cache"
+if ! cmp -s "$here/package.json" "$cache/package.json" || [[ ! -x "$cache/node_modules/.bin/claude" ]]; then
+    if ! timeout 60 npm ping >/dev/null 2>&1; then
+        echo "SKIP: the npm registry cannot be reached; the clients test needs it to install the agents" >&2
+        exit 77
+    fi
+    cp "$here/package.json" "$cache/package.json"
+    (cd "$cache" && timeout 900 npm install --no-audit --no-fund --loglevel=error) || fail "npm install"
+fi
+# npm may hold Claude Code's postinstall back; it puts the native binary in place.
+if ! timeout 30 "$cache/node_modules/.bin/claude" --version >/dev/null 2>&1; then
+    (cd "$cache" && timeout 300 node node_modules/@anthropic-ai/claude-code/install.cjs) || fail "claude install.cjs"
+fi
+cp "$here/sdk.mjs" "$cache/sdk.mjs"
+claude=$cache/node_modules/.bin/claude
+codex=$cache/node_modules/.bin/codex
+echo "clients: $("$claude" --version), $("$codex" --version)"
+
+# ---- the fake model, the proxy, four keys
+bin=$build/app/openai-api-route
+timeout 600 "$build/tests/route-fake-upstream" --agent >"$work/fake.out" 2>&1 & pids+=($!)
+for _ in $(seq 1 50); do grep -q listening "$work/fake.out" && break; sleep 0.1; done
+fake=$(sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/fake.out" | head -n 1)
+[[ -n "$fake" ]] || fail "the fake model did not start"
+db=$work/db.sqlite
+for k in a b; do "$bin" -database "$db" -add -sk "sk-ant-$k" -endpoint "http://127.0.0.1:$fake/v1" -format anthropic >/dev/null || fail "-add"; done
+for k in c d; do "$bin" -database "$db" -add -sk "sk-oai-$k" -endpoint "http://127.0.0.1:$fake/v1" >/dev/null || fail "-add"; done
+token=sk-route-clients-test
+timeout 600 "$bin" --no-gui -database "$db" -addr 127.0.0.1:0 -auth "$token" -policy round_robin >"$work/route.out" 2>&1 & pids+=($!)
+for _ in $(seq 1 50); do grep -q 'listening on' "$work/route.out" && break; sleep 0.1; done
+port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/route.out" | head -n 1)
+[[ -n "$port" ]] || fail "the proxy did not start"
+echo "The secret word is pineapple." >"$work/note.txt"
+prompt="Read the file $work/note.txt and tell me what it says."
+
+# Both turns of a conversation (the tool call, then the answer) on one key.
+same_key() {
+    local path=$1
+    local keys
+    keys=$(grep "request POST $path" "$work/fake.out" | sed 's/.*key=//' | sort -u)
+    local turns
+    turns=$(grep -c "request POST $path" "$work/fake.out")
+    ((turns >= 2)) || fail "$path: $turns turn(s) reached the fake, not 2"
+    [[ $(echo "$keys" | wc -l) -eq 1 ]] || fail "$path: the turns of one session reached several keys: $keys"
+    echo "$path: $turns turns, all on $keys"
+}
+
+# ---- Claude Code: ANTHROPIC_BASE_URL and a token, as README says
+mkdir -p "$work/home-claude"
+(cd "$work" && HOME="$work/home-claude" ANTHROPIC_BASE_URL="http://127.0.0.1:$port" ANTHROPIC_AUTH_TOKEN="$token" \
+    timeout 180 "$claude" -p "$prompt" --allowedTools Read) >"$work/claude.out" 2>&1 || fail "claude -p"
+grep -q pineapple "$work/claude.out" || fail "claude did not relay the file's text"
+echo "claude: $(grep pineapple "$work/claude.out" | head -n 1)"
+same_key /v1/messages
+
+# ---- Codex CLI: a model provider with wire_api = "responses", as README says
+mkdir -p "$work/home-codex/.codex"
+cat >"$work/home-codex/.codex/config.toml" <<TOML
+model = "fake-model"
+model_provider = "route"
+
+[model_providers.route]
+name = "openai-api-route"
+base_url = "http://127.0.0.1:$port/v1"
+env_key = "ROUTE_TOKEN"
+wire_api = "responses"
+TOML
+(cd "$work" && HOME="$work/home-codex" ROUTE_TOKEN="$token" timeout 180 "$codex" exec --skip-git-repo-check "$prompt") \
+    >"$work/codex.out" 2>&1 || fail "codex exec"
+grep -q pineapple "$work/codex.out" || fail "codex did not relay the file's text"
+echo "codex: $(grep pineapple "$work/codex.out" | head -n 1)"
+same_key /v1/responses
+
+# ---- the SDKs: Anthropic's stream with x-api-key, OpenAI's chat
+(cd "$cache" && ROUTE_BASE="http://127.0.0.1:$port" ROUTE_TOKEN="$token" timeout 60 node sdk.mjs) >"$work/sdk.out" 2>&1 \
+    || fail "the SDKs"
+grep -q 'anthropic-stream: Hello from the fake model. (stop end_turn' "$work/sdk.out" || fail "the Anthropic SDK's stream"
+grep -q 'openai-chat: Hello from the fake model.' "$work/sdk.out" || fail "the OpenAI SDK's chat"
+cat "$work/sdk.out"
+
+# ---- the records: every turn complete, with its tokens
+sleep 1 # records are written in batches
+records=$(curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$port/admin/request_records?limit=100") || fail "records"
+echo "$records" | python3 -c '
+import json, sys
+rows = json.load(sys.stdin)
+def check(path, want):
+    got = [r for r in rows if r["Path"] == path]
+    assert len(got) >= want, "%s: %d records" % (path, len(got))
+    for r in got:
+        assert r["Outcome"] == "complete", "%s: %s %s" % (path, r["Outcome"], r["Error"])
+        assert r["PromptTokens"] > 0 and r["CompletionTokens"] > 0, "%s: no tokens in %s" % (path, r)
+    first = got[0]
+    print("%s: %d records, tokens in %d (cached %d) out %d"
+          % (path, len(got), first["PromptTokens"], first["CachedTokens"], first["CompletionTokens"]))
+check("/v1/messages", 3)
+check("/v1/responses", 2)
+check("/v1/chat/completions", 1)
+' || fail "records"
+echo "PASS: Claude Code, Codex CLI and the SDKs through the proxy"
