@@ -70,6 +70,10 @@
         <source>FAILED: upstream %1: %2</source>
         <translation>FAILED: upstream %1: %2</translation>
     </message>
+    <message>
+        <source>FORMAT</source>
+        <translation>FORMAT</translation>
+    </message>
 </context>
 <context>
     <name>CommandLine</name>
@@ -201,6 +205,14 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
         <source>unexpected argument '%1'</source>
         <translation>unexpected argument '%1'</translation>
     </message>
+    <message>
+        <source>API of the upstream for -add: openai (Chat Completions, Responses…) or anthropic (Messages).</source>
+        <translation>API of the upstream for -add: openai (Chat Completions, Responses…) or anthropic (Messages).</translation>
+    </message>
+    <message>
+        <source>-format must be openai or anthropic, got '%1'</source>
+        <translation>-format must be openai or anthropic, got '%1'</translation>
+    </message>
 </context>
 <context>
     <name>ConfigService</name>
@@ -259,6 +271,10 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     <message>
         <source>cannot store the client token</source>
         <translation>cannot store the client token</translation>
+    </message>
+    <message>
+        <source>AffinityTTL must be 0 (off) or more seconds</source>
+        <translation>AffinityTTL must be 0 (off) or more seconds</translation>
     </message>
 </context>
 <context>
@@ -346,6 +362,10 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     <message>
         <source>no upstream with ID %1</source>
         <translation>no upstream with ID %1</translation>
+    </message>
+    <message>
+        <source>Format must be openai or anthropic</source>
+        <translation>Format must be openai or anthropic</translation>
     </message>
 </context>
 <context>
@@ -461,6 +481,22 @@ Save it anyway?</source>
 
 Save it anyway?</translation>
     </message>
+    <message>
+        <source>OpenAI-compatible (Chat Completions, Responses)</source>
+        <translation>OpenAI-compatible (Chat Completions, Responses)</translation>
+    </message>
+    <message>
+        <source>Anthropic (Messages, for Claude Code)</source>
+        <translation>Anthropic (Messages, for Claude Code)</translation>
+    </message>
+    <message>
+        <source>The API this upstream speaks; requests go to the upstreams of their own API</source>
+        <translation>The API this upstream speaks; requests go to the upstreams of their own API</translation>
+    </message>
+    <message>
+        <source>&amp;API:</source>
+        <translation>&amp;API:</translation>
+    </message>
 </context>
 <context>
     <name>route::AppController</name>
@@ -501,6 +537,10 @@ Save it anyway?</translation>
     <message>
         <source>every upstream answered 429: the proxy's IP or account is throttled</source>
         <translation>every upstream answered 429: the proxy's IP or account is throttled</translation>
+    </message>
+    <message>
+        <source>no requests or tokens left until the reset</source>
+        <translation>no requests or tokens left until the reset</translation>
     </message>
 </context>
 <context>
@@ -590,6 +630,14 @@ Save it anyway?</translation>
     <message>
         <source>client closed the connection</source>
         <translation>client closed the connection</translation>
+    </message>
+    <message>
+        <source>no enabled upstream speaks the Anthropic Messages API; add one with -format anthropic</source>
+        <translation>no enabled upstream speaks the Anthropic Messages API; add one with -format anthropic</translation>
+    </message>
+    <message>
+        <source>the stream ended before its terminal event</source>
+        <translation>the stream ended before its terminal event</translation>
     </message>
 </context>
 <context>
@@ -1093,6 +1141,18 @@ Save it anyway?</translation>
     <message>
         <source>Live state: healthy, rate limited, key rejected, resting after failures, or probing</source>
         <translation>Live state: healthy, rate limited, key rejected, resting after failures, or probing</translation>
+    </message>
+    <message>
+        <source>The API is openai or anthropic.</source>
+        <translation>The API is openai or anthropic.</translation>
+    </message>
+    <message>
+        <source>API</source>
+        <translation>API</translation>
+    </message>
+    <message>
+        <source>openai: Chat Completions, Responses and the rest of /v1; anthropic: Messages (Claude Code)</source>
+        <translation>openai: Chat Completions, Responses and the rest of /v1; anthropic: Messages (Claude Code)</translation>
     </message>
 </context>
 <context>

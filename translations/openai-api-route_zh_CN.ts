@@ -70,6 +70,10 @@
         <source>FAILED: upstream %1: %2</source>
         <translation>失败:上游 %1:%2</translation>
     </message>
+    <message>
+        <source>FORMAT</source>
+        <translation>格式</translation>
+    </message>
 </context>
 <context>
     <name>CommandLine</name>
@@ -201,6 +205,14 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
         <source>unexpected argument '%1'</source>
         <translation>多余的参数 '%1'</translation>
     </message>
+    <message>
+        <source>API of the upstream for -add: openai (Chat Completions, Responses…) or anthropic (Messages).</source>
+        <translation>-add 添加的上游所用的 API:openai(Chat Completions、Responses 等)或 anthropic(Messages)。</translation>
+    </message>
+    <message>
+        <source>-format must be openai or anthropic, got '%1'</source>
+        <translation>-format 必须是 openai 或 anthropic,而不是 '%1'</translation>
+    </message>
 </context>
 <context>
     <name>ConfigService</name>
@@ -259,6 +271,10 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     <message>
         <source>cannot store the client token</source>
         <translation>无法保存客户端令牌</translation>
+    </message>
+    <message>
+        <source>AffinityTTL must be 0 (off) or more seconds</source>
+        <translation>AffinityTTL 必须为 0(关闭)或更多秒</translation>
     </message>
 </context>
 <context>
@@ -346,6 +362,10 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     <message>
         <source>no upstream with ID %1</source>
         <translation>没有 ID 为 %1 的上游</translation>
+    </message>
+    <message>
+        <source>Format must be openai or anthropic</source>
+        <translation>Format must be openai or anthropic</translation>
     </message>
 </context>
 <context>
@@ -461,6 +481,22 @@ Save it anyway?</source>
 
 仍然保存吗?</translation>
     </message>
+    <message>
+        <source>OpenAI-compatible (Chat Completions, Responses)</source>
+        <translation>OpenAI 兼容(Chat Completions、Responses)</translation>
+    </message>
+    <message>
+        <source>Anthropic (Messages, for Claude Code)</source>
+        <translation>Anthropic(Messages,供 Claude Code 使用)</translation>
+    </message>
+    <message>
+        <source>The API this upstream speaks; requests go to the upstreams of their own API</source>
+        <translation>此上游使用的 API;请求只会发往使用相同 API 的上游</translation>
+    </message>
+    <message>
+        <source>&amp;API:</source>
+        <translation>API(&amp;A):</translation>
+    </message>
 </context>
 <context>
     <name>route::AppController</name>
@@ -501,6 +537,10 @@ Save it anyway?</source>
     <message>
         <source>every upstream answered 429: the proxy's IP or account is throttled</source>
         <translation>所有上游都返回 429:代理的 IP 或账号被限流</translation>
+    </message>
+    <message>
+        <source>no requests or tokens left until the reset</source>
+        <translation>在重置之前已没有剩余请求数或 token</translation>
     </message>
 </context>
 <context>
@@ -590,6 +630,14 @@ Save it anyway?</source>
     <message>
         <source>client closed the connection</source>
         <translation>客户端关闭了连接</translation>
+    </message>
+    <message>
+        <source>no enabled upstream speaks the Anthropic Messages API; add one with -format anthropic</source>
+        <translation>no enabled upstream speaks the Anthropic Messages API; add one with -format anthropic</translation>
+    </message>
+    <message>
+        <source>the stream ended before its terminal event</source>
+        <translation>the stream ended before its terminal event</translation>
     </message>
 </context>
 <context>
@@ -1093,6 +1141,18 @@ Save it anyway?</source>
     <message>
         <source>Live state: healthy, rate limited, key rejected, resting after failures, or probing</source>
         <translation>实时状态:健康、限流中、密钥被拒、失败后冷却中或探测中</translation>
+    </message>
+    <message>
+        <source>The API is openai or anthropic.</source>
+        <translation>API 只能是 openai 或 anthropic。</translation>
+    </message>
+    <message>
+        <source>API</source>
+        <translation>API</translation>
+    </message>
+    <message>
+        <source>openai: Chat Completions, Responses and the rest of /v1; anthropic: Messages (Claude Code)</source>
+        <translation>openai:Chat Completions、Responses 及 /v1 的其余部分;anthropic:Messages(Claude Code)</translation>
     </message>
 </context>
 <context>

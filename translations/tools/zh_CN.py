@@ -15,6 +15,7 @@ KEEP_ENGLISH = {
     'cross-origin requests are refused while authentication is off (-noauth)',
     'the proxy is paused; resume it from the tray menu', 'openai-api-route', 'ID', 'SK', 'HTTP %1', 'HTTP %1: %2',
     'OK', '%1 ms', ' · %1 ms', 'dsn', 'url',
+    'Format must be openai or anthropic', 'no enabled upstream speaks the Anthropic Messages API; add one with -format anthropic', 'the stream ended before its terminal event',
 }
 ZH = {
 'Test the key before saving': '保存前测试密钥',
@@ -226,4 +227,16 @@ ZH = {
 'WebhookURL must be an http:// or https:// URL, or empty to turn alerts off': 'Webhook 地址必须是 http:// 或 https:// URL,留空则关闭告警',
 'WebhookFormat must be one of: generic, feishu, matrix': 'Webhook 格式必须是 generic、feishu 或 matrix 之一',
 'cannot store the settings': '无法保存设置',
+'FORMAT': '格式',
+'API of the upstream for -add: openai (Chat Completions, Responses…) or anthropic (Messages).': '-add 添加的上游所用的 API:openai(Chat Completions、Responses 等)或 anthropic(Messages)。',
+"-format must be openai or anthropic, got '%1'": "-format 必须是 openai 或 anthropic,而不是 '%1'",
+'AffinityTTL must be 0 (off) or more seconds': 'AffinityTTL 必须为 0(关闭)或更多秒',
+'OpenAI-compatible (Chat Completions, Responses)': 'OpenAI 兼容(Chat Completions、Responses)',
+'Anthropic (Messages, for Claude Code)': 'Anthropic(Messages,供 Claude Code 使用)',
+'The API this upstream speaks; requests go to the upstreams of their own API': '此上游使用的 API;请求只会发往使用相同 API 的上游',
+'&API:': 'API(&A):',
+'no requests or tokens left until the reset': '在重置之前已没有剩余请求数或 token',
+'The API is openai or anthropic.': 'API 只能是 openai 或 anthropic。',
+'API': 'API',
+'openai: Chat Completions, Responses and the rest of /v1; anthropic: Messages (Claude Code)': 'openai:Chat Completions、Responses 及 /v1 的其余部分;anthropic:Messages(Claude Code)',
 }
