@@ -1,3 +1,4 @@
+#include "balancer/affinity.h"
 #include "balancer/balancer.h"
 #include "balancer/health.h"
 
@@ -204,6 +205,55 @@ private Q_SLOTS:
         QCOMPARE(health.health(1).state, HealthState::CoolingDown);
         health.attemptStarted(1, health.nowMs());
         QCOMPARE(ids(b.candidates(s, {})), (QList<qint64>{2, 1}));
+    }
+
+    void sessionsLiveTheirTtlAndTheTableIsBounded()
+    {
+        ManualClock clock;
+        AffinityTable table(&clock, 10);
+        table.setTtlMs(1000);
+        table.bind("s1", 7);
+        QCOMPARE(table.lookup("s1"), qint64(7));
+        clock.advance(900);
+        QCOMPARE(table.lookup("s1"), qint64(7)); // a use moves its end
+        clock.advance(900);
+        QCOMPARE(table.lookup("s1"), qint64(7));
+        clock.advance(1001);
+        QCOMPARE(table.lookup("s1"), qint64(0));
+        for (int i = 0; i < 50; ++i) {
+            table.bind("s" + QByteArray::number(i), 1);
+            clock.advance(1);
+        }
+        QVERIFY(table.size() <= table.capacity());
+        QCOMPARE(table.lookup("s49"), qint64(1)); // the newest stay
+        QCOMPARE(table.lookup("s0"), qint64(0)); // the oldest went
+        table.forgetUpstream(1);
+        QCOMPARE(table.size(), 0);
+    }
+
+    void aBoundSessionGoesFirstUnderEveryPolicy()
+    {
+        HealthTracker health;
+        AffinityTable table;
+        Balancer b(&health, &table);
+        RequestTraits session;
+        session.affinityKey = "conversation";
+        table.bind("conversation", 3);
+        for (const QString &policy : Vocabulary::policyNames()) {
+            const Snapshot s = snapshotOf({1, 1, 1}, policy);
+            qint64 bound = 0;
+            QCOMPARE(b.candidates(s, session, &bound).first().id, qint64(3));
+            QCOMPARE(bound, qint64(3));
+        }
+        // A resting bound upstream is not first: the next one takes over.
+        health.failed(3, FailureClass::AuthRejected, QStringLiteral("HTTP 401"), health.nowMs());
+        qint64 bound = -1;
+        QCOMPARE(b.candidates(snapshotOf({1, 1, 1}, QStringLiteral("order")), session, &bound).first().id, qint64(1));
+        QCOMPARE(bound, qint64(0));
+        // Another format's upstreams are never candidates.
+        RequestTraits messages;
+        messages.format = ApiFormat::Anthropic;
+        QVERIFY(b.candidates(snapshotOf({1, 1}, QStringLiteral("order")), messages).isEmpty());
     }
 
     void stateChangesAreSignalled()

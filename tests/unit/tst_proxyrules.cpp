@@ -1,7 +1,12 @@
 #include "balancer/balancer.h"
 #include "domain/upstream.h"
+#include "http/errorbody.h"
 #include "proxy/proxyrules.h"
+#include "proxy/tokenestimate.h"
 #include "records/usagescanner.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
 
 #include <QTest>
 
@@ -167,6 +172,134 @@ private Q_SLOTS:
         QCOMPARE(t.model, QStringLiteral("whisper-1"));
         QCOMPARE(
             ProxyRules::inspectBody("multipart/form-data; boundary=\"XyZ\"", body).model, QStringLiteral("whisper-1"));
+    }
+
+    void usageOfTheAgentFormats()
+    {
+        // Responses: input counts the cached tokens already.
+        TokenUsage u = UsageScanner::scan("event: response.completed\n"
+                                          "data: "
+                                          "{\"type\":\"response.completed\",\"response\":{\"usage\":{\"input_tokens\":"
+                                          "30,\"input_tokens_details\":{\"cached_tokens\":12},\"output_tokens\":8,"
+                                          "\"output_tokens_details\":{\"reasoning_tokens\":3},\"total_tokens\":38}}}\n"
+                                          "\n",
+            UsageScanner::Shape::Responses);
+        QCOMPARE(u.prompt, 30);
+        QCOMPARE(u.cached, 12);
+        QCOMPARE(u.completion, 8);
+        QCOMPARE(u.reasoning, 3);
+        QCOMPARE(u.total, 38);
+        // Messages stream: input in message_start, output in message_delta.
+        UsageScanner messages(UsageScanner::Shape::Messages);
+        messages.feed("event: message_start\n"
+                      "data: "
+                      "{\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":20,\"cache_creation_input_"
+                      "tokens\":5,\"cache_read_input_tokens\":100,\"output_tokens\":1}}}\n"
+                      "\n");
+        messages.feed(QByteArray(20000, ' ')); // a long answer: message_start leaves the tail
+        messages.feed(
+            "event: message_delta\n"
+            "data: "
+            "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":42}}\n"
+            "\n"
+            "event: message_stop\n"
+            "data: {\"type\":\"message_stop\"}\n"
+            "\n");
+        u = messages.result();
+        QCOMPARE(u.prompt, 125); // input + cache read + cache write
+        QCOMPARE(u.cached, 100);
+        QCOMPARE(u.cacheWrite, 5);
+        QCOMPARE(u.completion, 42);
+        QCOMPARE(u.total, 167);
+        // Chat with the cached detail.
+        u = UsageScanner::scan(
+            R"({"usage":{"prompt_tokens":50,"completion_tokens":5,"total_tokens":55,"prompt_tokens_details":{"cached_tokens":40}}})");
+        QCOMPARE(u.cached, 40);
+        QCOMPARE(u.prompt, 50);
+    }
+
+    void affinityKeysInTheirOrder()
+    {
+        HttpHeaders h;
+        ProxyRules::BodyTraits body;
+        QVERIFY(ProxyRules::affinityKey(h, body).isEmpty());
+        body.metadataUserId = QStringLiteral("user");
+        QCOMPARE(ProxyRules::affinityKey(h, body), QByteArray("user"));
+        body.previousResponseId = QStringLiteral("resp_1");
+        QCOMPARE(ProxyRules::affinityKey(h, body), QByteArray("resp:resp_1"));
+        body.promptCacheKey = QStringLiteral("pck");
+        QCOMPARE(ProxyRules::affinityKey(h, body), QByteArray("pck"));
+        h.append("conversation_id", "conv");
+        QCOMPARE(ProxyRules::affinityKey(h, body), QByteArray("conv"));
+        h.append("session_id", "sess");
+        QCOMPARE(ProxyRules::affinityKey(h, body), QByteArray("sess"));
+        h.append("X-Claude-Code-Session-Id", "claude");
+        QCOMPARE(ProxyRules::affinityKey(h, body), QByteArray("claude"));
+
+        const ProxyRules::BodyTraits read = ProxyRules::inspectBody("application/json",
+            "{\"model\":\"m\",\"metadata\":{\"user_id\":\"u\\\"1\"},\"prompt_cache_key\":\"k\",\"previous_response_"
+            "id\":\"resp_9\"}");
+        QCOMPARE(read.metadataUserId, QStringLiteral("u\"1"));
+        QCOMPARE(read.promptCacheKey, QStringLiteral("k"));
+        QCOMPARE(read.previousResponseId, QStringLiteral("resp_9"));
+        QCOMPARE(read.model, QStringLiteral("m"));
+    }
+
+    void quotaHeaders()
+    {
+        const QDateTime now = QDateTime::fromString(QStringLiteral("2026-12-01T10:00:00Z"), Qt::ISODate);
+        HttpHeaders h;
+        QCOMPARE(ProxyRules::quotaExhaustedForMs(h, now), qint64(-1));
+        h.append("x-ratelimit-remaining-requests", "3");
+        h.append("x-ratelimit-reset-requests", "1s");
+        QCOMPARE(ProxyRules::quotaExhaustedForMs(h, now), qint64(-1)); // some left
+        h.append("x-ratelimit-remaining-tokens", "0");
+        h.append("x-ratelimit-reset-tokens", "6m0.5s");
+        QCOMPARE(ProxyRules::quotaExhaustedForMs(h, now), qint64(360500));
+        HttpHeaders ms;
+        ms.append("x-ratelimit-remaining-requests", "0");
+        ms.append("x-ratelimit-reset-requests", "20ms");
+        QCOMPARE(ProxyRules::quotaExhaustedForMs(ms, now), qint64(20));
+        HttpHeaders anthropic;
+        anthropic.append("anthropic-ratelimit-output-tokens-remaining", "0");
+        anthropic.append("anthropic-ratelimit-output-tokens-reset", "2026-12-01T10:00:30Z");
+        QCOMPARE(ProxyRules::quotaExhaustedForMs(anthropic, now), qint64(30000));
+        HttpHeaders unknown;
+        unknown.append("anthropic-ratelimit-requests-remaining", "0");
+        QCOMPARE(ProxyRules::quotaExhaustedForMs(unknown, now), qint64(1000)); // no reset given: a second
+    }
+
+    void errorEnvelopes()
+    {
+        const QJsonObject anthropic = QJsonDocument::fromJson(
+            errorBodyFor("/v1/messages/count_tokens", QStringLiteral("nope"), QStringLiteral("service_unavailable")))
+                                          .object();
+        QCOMPARE(anthropic.value("type").toString(), QStringLiteral("error"));
+        QCOMPARE(anthropic.value("error").toObject().value("type").toString(), QStringLiteral("api_error"));
+        QCOMPARE(anthropic.value("error").toObject().value("message").toString(), QStringLiteral("nope"));
+        const QJsonObject openai = QJsonDocument::fromJson(
+            errorBodyFor("/v1/messagesx", QStringLiteral("nope"), QStringLiteral("invalid_request_error")))
+                                       .object();
+        QCOMPARE(openai.value("error").toObject().value("type").toString(), QStringLiteral("invalid_request_error"));
+        QCOMPARE(ProxyRules::endpointOf("/v1/messages"), ProxyRules::Endpoint::Messages);
+        QCOMPARE(ProxyRules::endpointOf("/v1/messages/count_tokens"), ProxyRules::Endpoint::CountTokens);
+        QCOMPARE(ProxyRules::endpointOf("/v1/responses/resp_1"), ProxyRules::Endpoint::Responses);
+        QCOMPARE(ProxyRules::formatOf(ProxyRules::endpointOf("/v1/messagesx")), ApiFormat::OpenAI);
+    }
+
+    void tokenEstimate()
+    {
+        QCOMPARE(TokenEstimate::messagesInput("not json"), 1);
+        // Built, not a raw literal: moc's scanner counts the braces in raw strings.
+        const QByteArray longText = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + QByteArray(400, 'x') + "\"}]}";
+        const int latin = TokenEstimate::messagesInput(longText);
+        QVERIFY2(latin >= 100 && latin <= 110, qPrintable(QString::number(latin)));
+        const int cjk = TokenEstimate::messagesInput(
+            QStringLiteral("{\"messages\":[{\"role\":\"user\",\"content\":\"你好世界你好世界\"}]}").toUtf8());
+        QVERIFY2(cjk >= 8 && cjk <= 14, qPrintable(QString::number(cjk)));
+        const int image = TokenEstimate::messagesInput(
+            R"({"messages":[{"role":"user","content":[{"type":"image","source":{"type":"base64","data":"AAAA"}}]}]})");
+        QVERIFY(image >= 1600);
     }
 
     void usageFromTails()
