@@ -107,7 +107,8 @@ void ProxyExchange::start()
     }
     qint64 boundTo = 0;
     m_candidates = m_context.balancer->candidates(*m_snapshot, requestTraits, &boundTo);
-    m_record.session = QString::fromUtf8(m_affinityKey.left(64));
+    if (!m_affinityKey.isEmpty())
+        m_record.session = QString::fromUtf8(m_affinityKey.left(64));
     m_record.sessionBound = boundTo > 0;
     if (m_candidates.isEmpty() && m_endpoint == ProxyRules::Endpoint::CountTokens) {
         answerCountTokens(); // nobody to ask: an estimate, at once

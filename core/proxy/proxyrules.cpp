@@ -172,11 +172,20 @@ Endpoint endpointOf(QByteArrayView path)
 
 QByteArray affinityKey(const HttpHeaders &headers, const BodyTraits &body)
 {
-    for (QByteArrayView name : {"x-claude-code-session-id", "session_id", "conversation_id"}) {
-        const QByteArray value = headers.value(name).trimmed();
-        if (!value.isEmpty())
-            return value.left(200);
+    // One pass over the headers (this runs on every request); the first of
+    // the three names in SPEC order wins.
+    static constexpr QByteArrayView names[] = {"x-claude-code-session-id", "session_id", "conversation_id"};
+    QByteArrayView found[3];
+    for (const auto &[name, value] : headers) {
+        if (name.size() != 10 && name.size() != 15 && name.size() != 24)
+            continue;
+        for (int i = 0; i < 3; ++i)
+            if (found[i].isNull() && HttpHeaders::nameEquals(name, names[i]))
+                found[i] = QByteArrayView(value).trimmed();
     }
+    for (const QByteArrayView &value : found)
+        if (!value.isEmpty())
+            return value.first(qMin<qsizetype>(value.size(), 200)).toByteArray();
     if (!body.promptCacheKey.isEmpty())
         return body.promptCacheKey.left(200).toUtf8();
     if (!body.previousResponseId.isEmpty())
@@ -238,27 +247,35 @@ qint64 resetInMs(const QByteArray &value, const QDateTime &now)
 
 } // namespace
 
-qint64 quotaExhaustedForMs(const HttpHeaders &headers, const QDateTime &now)
+qint64 quotaExhaustedForMs(const HttpHeaders &headers)
 {
-    struct Pair
-    {
-        const char *remaining;
-        const char *reset;
-    };
-    static constexpr Pair pairs[] = {
-        {"x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"},
-        {"x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"},
-        {"anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset"},
-        {"anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset"},
-        {"anthropic-ratelimit-input-tokens-remaining", "anthropic-ratelimit-input-tokens-reset"},
-        {"anthropic-ratelimit-output-tokens-remaining", "anthropic-ratelimit-output-tokens-reset"},
-    };
+    return quotaExhaustedForMs(headers, QDateTime());
+}
+
+qint64 quotaExhaustedForMs(const HttpHeaders &headers, const QDateTime &at)
+{
+    // Every answer passes here: one pass, and only a "0" left costs more.
     qint64 longest = -1;
-    for (const Pair &p : pairs) {
-        const QByteArray remaining = headers.value(p.remaining).trimmed();
-        if (remaining != "0")
+    for (const auto &[name, value] : headers) {
+        if (value.size() != 1 || value[0] != '0' || name.size() < 20)
             continue;
-        const qint64 ms = resetInMs(headers.value(p.reset), now);
+        QByteArray reset;
+        constexpr QByteArrayView openAi("x-ratelimit-remaining-");
+        constexpr QByteArrayView anthropic("anthropic-ratelimit-");
+        constexpr QByteArrayView remainingSuffix("-remaining");
+        if (name.size() > openAi.size() && HttpHeaders::nameEquals(QByteArrayView(name).first(openAi.size()), openAi)) {
+            // x-ratelimit-remaining-requests -> x-ratelimit-reset-requests
+            reset = headers.value(QByteArray("x-ratelimit-reset-" + name.mid(openAi.size())));
+        } else if (name.size() > anthropic.size() + remainingSuffix.size()
+            && HttpHeaders::nameEquals(QByteArrayView(name).first(anthropic.size()), anthropic)
+            && HttpHeaders::nameEquals(QByteArrayView(name).last(remainingSuffix.size()), remainingSuffix)) {
+            // anthropic-ratelimit-tokens-remaining -> anthropic-ratelimit-tokens-reset
+            reset = headers.value(QByteArray(name.chopped(remainingSuffix.size()) + "-reset"));
+        } else {
+            continue;
+        }
+        // The clock is read only here: most answers have something left.
+        const qint64 ms = resetInMs(reset, at.isValid() ? at : QDateTime::currentDateTimeUtc());
         longest = qMax(longest, ms < 0 ? qint64(1000) : ms);
     }
     return longest;

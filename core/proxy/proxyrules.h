@@ -59,7 +59,8 @@ QByteArray affinityKey(const HttpHeaders &headers, const BodyTraits &body);
 // x-ratelimit-remaining-*, Anthropic's anthropic-ratelimit-*-remaining): the
 // milliseconds until the reset they give (1 s when they give none). -1: not
 // exhausted.
-qint64 quotaExhaustedForMs(const HttpHeaders &headers, const QDateTime &now = QDateTime::currentDateTimeUtc());
+qint64 quotaExhaustedForMs(const HttpHeaders &headers);
+qint64 quotaExhaustedForMs(const HttpHeaders &headers, const QDateTime &now);
 
 // Retry-After in milliseconds (delta-seconds or an HTTP date); -1 when absent or unreadable.
 qint64 retryAfterMs(const QByteArray &value, const QDateTime &now = QDateTime::currentDateTimeUtc());

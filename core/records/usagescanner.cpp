@@ -54,8 +54,11 @@ TokenUsage chatUsage(const QByteArray &text, qsizetype at)
     u.prompt = qMax(0, prompt);
     u.completion = qMax(0, completion);
     u.total = total >= 0 ? total : u.prompt + u.completion;
-    u.cached = qMax(0, numberAfter(text, at, "\"cached_tokens\""));
-    u.reasoning = qMax(0, numberAfter(text, at, "\"reasoning_tokens\""));
+    // The details are there on OpenAI's own answers; most relays send none.
+    if (Bytes::indexOf(text, QByteArrayView("_details\""), at) >= 0) {
+        u.cached = qMax(0, numberAfter(text, at, "\"cached_tokens\""));
+        u.reasoning = qMax(0, numberAfter(text, at, "\"reasoning_tokens\""));
+    }
     return u;
 }
 
