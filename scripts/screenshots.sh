@@ -45,6 +45,7 @@ shoot() { # name, language, x of the Requests tab, x of the Settings tab
     "$bin" -database "$db" -add -sk sk-proj-7Hq2examplekey4Fz9 -endpoint "http://127.0.0.1:$fake_port/v1" >/dev/null
     "$bin" -database "$db" -add -sk sk-or-v1-examplekey00c0ffee -endpoint http://127.0.0.1:9/v1 >/dev/null
     "$bin" -database "$db" -add -sk sk-ds-examplekey0000beef -endpoint "http://127.0.0.1:$fake_port/v1/" >/dev/null
+    "$bin" -database "$db" -add -sk sk-ant-api03-examplekey0cafe -endpoint https://api.anthropic.com/v1 -format anthropic >/dev/null
     timeout 120 "$bin" -database "$db" -addr "127.0.0.1:$port" -auth demo-token -lang "$lang" >/dev/null 2>&1 & pids+=($!)
     sleep 2
     for i in $(seq 1 12); do

@@ -698,6 +698,10 @@ Save it anyway?</translation>
         <source>Error</source>
         <translation>Error</translation>
     </message>
+    <message>
+        <source>input %1 (cached %2, written to the cache %3) · output %4 (reasoning %5)</source>
+        <translation>input %1 (cached %2, written to the cache %3) · output %4 (reasoning %5)</translation>
+    </message>
 </context>
 <context>
     <name>route::RequestRouter</name>

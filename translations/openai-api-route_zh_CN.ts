@@ -698,6 +698,10 @@ Save it anyway?</source>
         <source>Error</source>
         <translation>错误</translation>
     </message>
+    <message>
+        <source>input %1 (cached %2, written to the cache %3) · output %4 (reasoning %5)</source>
+        <translation>输入 %1(缓存读取 %2,写入缓存 %3)· 输出 %4(推理 %5)</translation>
+    </message>
 </context>
 <context>
     <name>route::RequestRouter</name>

@@ -76,6 +76,13 @@ QVariant RequestLogModel::data(const QModelIndex &index, int role) const
     }
     if (role == Qt::ToolTipRole && index.column() == Upstream && !r.attemptLog.isEmpty())
         return tr("Attempts (upstream:result): %1").arg(r.attemptLog);
+    if (role == Qt::ToolTipRole && index.column() == Tokens && r.totalTokens > 0)
+        return tr("input %1 (cached %2, written to the cache %3) · output %4 (reasoning %5)")
+            .arg(r.promptTokens)
+            .arg(r.cachedTokens)
+            .arg(r.cacheWriteTokens)
+            .arg(r.completionTokens)
+            .arg(r.reasoningTokens);
     if (role == Qt::ToolTipRole && index.column() == Error && !r.error.isEmpty())
         return r.error;
     if (role == Qt::UserRole) // for views that colour failures

@@ -118,6 +118,19 @@ private Q_SLOTS:
         QCOMPARE(log.rowCount(), 3); // capped
         QCOMPARE(log.data(log.index(0, RequestLogModel::Path)).toString(), QStringLiteral("/v1/x4")); // newest first
         QCOMPARE(log.requestsLastMinute(), 3);
+        // The kinds of tokens of an agent's turn, on hovering the total.
+        RequestRecord turn;
+        turn.createdAt = QDateTime::currentDateTimeUtc();
+        turn.promptTokens = 38;
+        turn.cachedTokens = 10;
+        turn.cacheWriteTokens = 3;
+        turn.completionTokens = 7;
+        turn.reasoningTokens = 2;
+        turn.totalTokens = 45;
+        log.append({turn});
+        QCOMPARE(log.data(log.index(0, RequestLogModel::Tokens)).toInt(), 45);
+        QCOMPARE(log.data(log.index(0, RequestLogModel::Tokens), Qt::ToolTipRole).toString(),
+            QStringLiteral("input 38 (cached 10, written to the cache 3) · output 7 (reasoning 2)"));
     }
 
     void addThroughTheDialogReachesTheProxy()

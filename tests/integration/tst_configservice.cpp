@@ -196,6 +196,23 @@ private Q_SLOTS:
         QCOMPARE(upstream.requests().last().headers.value("authorization"), QByteArray("Bearer sk-dead"));
     }
 
+    void anAnthropicKeyIsTestedWithItsOwnHeaders()
+    {
+        FakeUpstream upstream;
+        upstream.setBehavior(FakeUpstream::Behavior::json(200, R"({"data":[{"id":"claude-x"}],"has_more":false})"));
+        UpstreamPatch p = fields(QStringLiteral("sk-ant-key"), upstream.baseUrl());
+        p.format = ApiFormat::Anthropic;
+        const qint64 id = m_service->createUpstream(p).id;
+        const ProbeResult r = test(id);
+        QVERIFY(r.ok);
+        QCOMPARE(r.modelCount, 1);
+        const FakeUpstream::Request seen = upstream.requests().last();
+        QCOMPARE(seen.target, QByteArray("/v1/models"));
+        QCOMPARE(seen.headers.value("x-api-key"), QByteArray("sk-ant-key"));
+        QCOMPARE(seen.headers.value("anthropic-version"), QByteArray("2023-06-01"));
+        QVERIFY(!seen.headers.contains("authorization"));
+    }
+
     // The command line has no running proxy: the database changes all the same.
     void withoutAProxy()
     {

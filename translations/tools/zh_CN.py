@@ -239,4 +239,5 @@ ZH = {
 'The API is openai or anthropic.': 'API 只能是 openai 或 anthropic。',
 'API': 'API',
 'openai: Chat Completions, Responses and the rest of /v1; anthropic: Messages (Claude Code)': 'openai:Chat Completions、Responses 及 /v1 的其余部分;anthropic:Messages(Claude Code)',
+'input %1 (cached %2, written to the cache %3) · output %4 (reasoning %5)': '输入 %1(缓存读取 %2,写入缓存 %3)· 输出 %4(推理 %5)',
 }
