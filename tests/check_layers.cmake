@@ -13,13 +13,14 @@ set(layers
     "store:domain,records,util"
     "balancer:domain,util"
     "metrics:balancer,domain,records,util"
-    "proxy:balancer,domain,http,metrics,net,records,util"
+    "convert:util"
+    "proxy:balancer,convert,domain,http,metrics,net,records,util"
     "alerts:balancer,domain,http,proxy,util"
     "service:balancer,domain,proxy,store,util"
     "models:balancer,domain,records,service,store,util"
     "admin:auth,balancer,domain,http,proxy,records,service,store,util"
     "runtime:domain,net,proxy,service,store,util"
-    "engine:admin,alerts,auth,balancer,domain,http,metrics,models,net,proxy,records,service,store,util")
+    "engine:admin,alerts,auth,balancer,convert,domain,http,metrics,models,net,proxy,records,service,store,util")
 
 set(known "")
 set(failures "")

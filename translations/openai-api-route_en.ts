@@ -632,12 +632,12 @@ Save it anyway?</translation>
         <translation>client closed the connection</translation>
     </message>
     <message>
-        <source>no enabled upstream speaks the Anthropic Messages API; add one with -format anthropic</source>
-        <translation>no enabled upstream speaks the Anthropic Messages API; add one with -format anthropic</translation>
-    </message>
-    <message>
         <source>the stream ended before its terminal event</source>
         <translation>the stream ended before its terminal event</translation>
+    </message>
+    <message>
+        <source>no enabled upstream can serve /v1/messages; add an anthropic one (-format anthropic) or an OpenAI-compatible one, which gets the request converted</source>
+        <translation>no enabled upstream can serve /v1/messages; add an anthropic one (-format anthropic) or an OpenAI-compatible one, which gets the request converted</translation>
     </message>
 </context>
 <context>

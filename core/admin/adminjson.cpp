@@ -122,6 +122,7 @@ QJsonObject fromRecord(const RequestRecord &r)
         {QStringLiteral("CacheWriteTokens"), r.cacheWriteTokens},
         {QStringLiteral("ReasoningTokens"), r.reasoningTokens},
         {QStringLiteral("Session"), r.session},
+        {QStringLiteral("Converted"), r.converted},
         {QStringLiteral("Outcome"), QString(Vocabulary::name(r.outcome))},
         {QStringLiteral("Error"), r.error},
         {QStringLiteral("UserAgent"), r.userAgent},

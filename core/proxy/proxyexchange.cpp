@@ -110,6 +110,15 @@ void ProxyExchange::start()
     if (!m_affinityKey.isEmpty())
         m_record.session = QString::fromUtf8(m_affinityKey.left(64));
     m_record.sessionBound = boundTo > 0;
+    if (m_candidates.isEmpty() && m_endpoint == ProxyRules::Endpoint::Messages) {
+        // No Anthropic upstream: a chat one, converted, if there is one.
+        RequestTraits chatTraits = requestTraits;
+        chatTraits.format = ApiFormat::OpenAI;
+        m_candidates = m_context.balancer->candidates(*m_snapshot, chatTraits, &boundTo);
+        m_record.sessionBound = boundTo > 0;
+        if (!m_candidates.isEmpty() && !convertToChat())
+            return;
+    }
     if (m_candidates.isEmpty() && m_endpoint == ProxyRules::Endpoint::CountTokens) {
         answerCountTokens(); // nobody to ask: an estimate, at once
         return;
@@ -119,7 +128,8 @@ void ProxyExchange::start()
         if (m_snapshot->upstreams.isEmpty())
             message = tr("no upstream is configured; add one with -add or the admin API");
         else if (requestTraits.format == ApiFormat::Anthropic)
-            message = tr("no enabled upstream speaks the Anthropic Messages API; add one with -format anthropic");
+            message = tr("no enabled upstream can serve /v1/messages; add an anthropic one (-format anthropic) or an "
+                         "OpenAI-compatible one, which gets the request converted");
         else if (!traits.model.isEmpty())
             message = tr("no enabled upstream is allowed to serve model '%1'").arg(traits.model);
         else
@@ -142,6 +152,10 @@ void ProxyExchange::tryNext()
         m_context.health->globalThrottle(m_tried, m_context.health->nowMs(), m_lastRetryAfterMs);
     if (m_lastError) {
         // Every upstream refused; the last refusal is the most useful answer.
+        if (m_converting) {
+            m_lastError->body = MessagesChat::errorFromChat(m_lastError->status, m_lastError->body);
+            m_lastError->headers.set(QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json"));
+        }
         commit(m_lastError->status);
         if (m_responder) {
             m_responder->write(m_lastError->body);
@@ -162,13 +176,22 @@ void ProxyExchange::sendAttempt(const Upstream &upstream)
     m_tried << upstream.id;
     m_attemptOpen = true;
     m_context.health->attemptStarted(upstream.id, m_context.health->nowMs());
-    const UpstreamTarget target = ProxyRules::upstreamTarget(upstream.endpoint, m_request.path, m_request.query);
+    const UpstreamTarget target = m_converting
+        ? ProxyRules::upstreamTarget(upstream.endpoint, "/v1/chat/completions", QByteArray())
+        : ProxyRules::upstreamTarget(upstream.endpoint, m_request.path, m_request.query);
     if (!target.isValid()) {
         failAttempt(tr("invalid endpoint %1").arg(upstream.endpoint), FailureClass::Transport);
         return;
     }
-    UpstreamCall *call = m_context.upstreams->send(target, m_request.method,
-        ProxyRules::upstreamRequestHeaders(m_request.headers, upstream.sk, upstream.format), m_request.body);
+    HttpHeaders headers = ProxyRules::upstreamRequestHeaders(m_request.headers, upstream.sk, upstream.format);
+    if (m_converting) {
+        // The Anthropic client's own headers mean nothing to a chat server.
+        for (const char *name : {"anthropic-version", "anthropic-beta", "anthropic-dangerous-direct-browser-access"})
+            headers.remove(name);
+        headers.set(QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json"));
+    }
+    UpstreamCall *call
+        = m_context.upstreams->send(target, m_request.method, headers, m_converting ? m_chatBody : m_request.body);
     m_call = call;
     call->setListener(this);
 
@@ -226,6 +249,16 @@ void ProxyExchange::commit(int status)
         headers = ProxyRules::clientResponseHeaders(m_call->headers().pairs(), m_current.sk);
         reason = m_call->reason();
         length = m_call->contentLength();
+        if (m_converting) {
+            // Another body, of another length, in another format.
+            const bool sse = status < 300 && Bytes::contains(headers.value("content-type"), "event-stream");
+            m_convertAnswer = sse ? Convert::Stream : Convert::Json;
+            if (sse)
+                m_convertStream = std::make_unique<MessagesChat::Stream>(m_convertModel);
+            headers.set(QByteArrayLiteral("Content-Type"),
+                sse ? QByteArrayLiteral("text/event-stream; charset=utf-8") : QByteArrayLiteral("application/json"));
+            length = -1;
+        }
     } else if (m_lastError) {
         headers = m_lastError->headers;
         reason = m_lastError->reason;
@@ -245,6 +278,44 @@ void ProxyExchange::commit(int status)
 }
 
 void ProxyExchange::forward(const QByteArray &chunk)
+{
+    switch (m_convertAnswer) {
+    case Convert::None: deliver(chunk); return;
+    case Convert::Stream: deliver(m_convertStream->feed(chunk)); return;
+    case Convert::Json:
+        if (m_convertJson.size() < 64 * 1024 * 1024)
+            m_convertJson += chunk;
+        return;
+    }
+}
+
+bool ProxyExchange::convertToChat()
+{
+    const MessagesChat::Request chat = MessagesChat::toChat(m_request.body);
+    if (!chat.error.isEmpty()) {
+        finishWithError(400, chat.error, QStringLiteral("invalid_request_error"), QString());
+        return false;
+    }
+    m_converting = true;
+    m_chatBody = chat.body;
+    m_convertModel = chat.model;
+    m_record.converted = true;
+    return true;
+}
+
+QByteArray ProxyExchange::finishConversion(int status)
+{
+    switch (m_convertAnswer) {
+    case Convert::None: return QByteArray();
+    case Convert::Stream: return m_convertStream->finish();
+    case Convert::Json:
+        return status < 300 ? MessagesChat::fromChat(m_convertJson, m_convertModel)
+                            : MessagesChat::errorFromChat(status, m_convertJson);
+    }
+    return QByteArray();
+}
+
+void ProxyExchange::deliver(const QByteArray &chunk)
 {
     if (chunk.isEmpty())
         return;
@@ -336,6 +407,8 @@ void ProxyExchange::onCallFinished()
     // Everything that arrived goes out, backpressure or not: it is bounded
     // by the call's buffer.
     forward(m_call->readAll());
+    if (!failed)
+        deliver(finishConversion(status));
     m_attemptLog << QString::number(m_current.id) + QLatin1Char(':') + QString::number(status);
     const bool unfinished = !failed && status < 300 && !streamCameToItsEnd();
     if (failed || unfinished) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "convert/messageschat.h"
 #include "domain/snapshot.h"
 #include "http/httprequest.h"
 #include "http/httpresponder.h"
@@ -109,7 +110,14 @@ private:
     void dropCall();
     void describeRequest();
     void logLine() const;
+    // Upstream bytes on their way to the client: converted when the
+    // exchange converts, then delivered.
     void forward(const QByteArray &chunk);
+    void deliver(const QByteArray &bytes);
+    // Messages for a client, Chat from the upstream (no Anthropic upstream).
+    bool convertToChat();
+    // The converted answer's end: the closing events, or the whole JSON.
+    QByteArray finishConversion(int status);
     // With body recording on: the assistant's text from the stream's deltas.
     void collectDeltas(const QByteArray &chunk);
 
@@ -135,6 +143,14 @@ private:
     QByteArray m_affinityKey;
     qint64 m_quotaRestMs = -1; // from the rate-limit headers of the answer relayed
     bool m_responseIdSeen = false;
+    // Conversion (SPEC §9): a Messages request over a Chat upstream.
+    enum class Convert { None, Stream, Json };
+    bool m_converting = false;
+    QByteArray m_chatBody; // the request as the chat upstream gets it
+    QString m_convertModel;
+    Convert m_convertAnswer = Convert::None;
+    std::unique_ptr<MessagesChat::Stream> m_convertStream;
+    QByteArray m_convertJson; // a JSON answer, collected: it converts as a whole
     bool m_stream = false;
     bool m_attemptOpen = false; // counted as in flight by the health tracker
     bool m_onlyRateLimits = true; // every attempt so far answered 429

@@ -35,6 +35,7 @@ struct RequestRecord
     int reasoningTokens = 0; // of the completion, thinking
     QString session; // the affinity key the request was bound by, shortened; empty = none
     bool sessionBound = false; // the binding chose the upstream (not the policy)
+    bool converted = false; // the request went to an upstream of the other format, converted
     Outcome outcome = Outcome::Failed;
     QString error;
     QString userAgent;

@@ -145,7 +145,8 @@ bool addFormatsAndTokenKinds(Migrator &m)
             {{"cached_tokens", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
                 {"cache_write_tokens", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
                 {"reasoning_tokens", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
-                {"session", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"}});
+                {"session", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                {"converted", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"}});
 }
 
 using Step = std::function<bool(Migrator &)>;

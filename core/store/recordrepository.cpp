@@ -19,8 +19,8 @@ const char insertSql[]
     = "INSERT INTO records (upstream_id, created_at, ip, body, response, elapsed_time, status, method, path, model, "
       "stream, ttfb_ms, duration_ms, attempts, attempt_log, request_bytes, response_bytes, prompt_tokens, "
       "completion_tokens, total_tokens, outcome, error, user_agent, client_token, cached_tokens, "
-      "cache_write_tokens, reasoning_tokens, session) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      "cache_write_tokens, reasoning_tokens, session, converted) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 // The SQLite connection under Qt's driver, or null for other databases.
 sqlite3 *sqliteHandle(const QSqlDatabase &db)
@@ -66,6 +66,7 @@ void bindRecord(const RequestRecord &r, Binder &b)
     b.integer(r.cacheWriteTokens);
     b.integer(r.reasoningTokens);
     b.text(r.session);
+    b.integer(r.converted ? 1 : 0);
 }
 
 // Binds through QSqlQuery, for databases other than SQLite.
@@ -178,7 +179,7 @@ std::optional<QList<RequestRecord>> RecordRepository::recent(const RecordFilter 
         "ttfb_ms, "
         "duration_ms, COALESCE(elapsed_time, 0), attempts, attempt_log, request_bytes, response_bytes, prompt_tokens, "
         "completion_tokens, total_tokens, outcome, error, user_agent, body, response, client_token, cached_tokens, "
-        "cache_write_tokens, reasoning_tokens, session "
+        "cache_write_tokens, reasoning_tokens, session, converted "
         "FROM records WHERE (? = 0 OR id < ?) AND (? = 0 OR upstream_id = ?) AND (? = 0 OR status = ?) "
         "AND (? = '' OR model = ?) ORDER BY id DESC LIMIT ?"));
     q.addBindValue(f.beforeId);
@@ -225,6 +226,7 @@ std::optional<QList<RequestRecord>> RecordRepository::recent(const RecordFilter 
         r.cacheWriteTokens = q.value(26).toInt();
         r.reasoningTokens = q.value(27).toInt();
         r.session = q.value(28).toString();
+        r.converted = q.value(29).toInt() != 0;
         out << r;
     }
     return out;

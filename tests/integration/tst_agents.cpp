@@ -151,14 +151,113 @@ private Q_SLOTS:
         QCOMPARE(m_b->requestCount(), 1); // and Messages never went to the OpenAI key
     }
 
-    void messagesWithoutAnAnthropicUpstreamAre503()
+    void messagesWithNoUpstreamAtAllAre503InTheirEnvelope()
     {
-        m_env->addUpstream(m_b->baseUrl(), QStringLiteral("sk-oai-upstream"));
         const RawResponse r = send("/v1/messages", messages());
         QCOMPARE(r.status, 503);
         QCOMPARE(QJsonDocument::fromJson(r.body).object().value("type").toString(), QStringLiteral("error"));
-        QVERIFY(r.body.contains("anthropic"));
-        QCOMPARE(m_b->requestCount(), 0);
+    }
+
+    void messagesOverAChatUpstreamAreConverted()
+    {
+        m_env->addUpstream(m_b->baseUrl(), QStringLiteral("sk-oai-upstream"));
+        m_b->setBehavior(Behavior::json(200, FakeModel::chatJson("converted hello")));
+        HttpHeaders beta;
+        beta.append("anthropic-beta", "claude-code-20250219");
+        const RawResponse r = send("/v1/messages?beta=true",
+            "{\"model\":\"claude-x\",\"max_tokens\":16,\"system\":\"Be terse.\",\"messages\":[{\"role\":\"user\","
+            "\"content\":\"hi\"}]}",
+            beta);
+        QCOMPARE(r.status, 200);
+        const QJsonObject answer = QJsonDocument::fromJson(r.body).object();
+        QCOMPARE(answer.value("type").toString(), QStringLiteral("message"));
+        QCOMPARE(answer.value("content").toArray().first().toObject().value("text").toString(),
+            QStringLiteral("converted hello"));
+        QCOMPARE(answer.value("stop_reason").toString(), QStringLiteral("end_turn"));
+        QCOMPARE(answer.value("usage").toObject().value("output_tokens").toInt(), 9);
+        const FakeUpstream::Request sent = m_b->requests().first();
+        QCOMPARE(sent.target, QByteArray("/v1/chat/completions"));
+        QCOMPARE(sent.headers.value("authorization"), QByteArray("Bearer sk-oai-upstream"));
+        QVERIFY(!sent.headers.contains("anthropic-beta"));
+        const QJsonArray chatMessages = QJsonDocument::fromJson(sent.body).object().value("messages").toArray();
+        QCOMPARE(chatMessages.first().toObject().value("role").toString(), QStringLiteral("system"));
+        const QJsonObject record = records(1).first().toObject();
+        QCOMPARE(record.value("Converted").toBool(), true);
+        QCOMPARE(record.value("Path").toString(), QStringLiteral("/v1/messages"));
+        QCOMPARE(record.value("PromptTokens").toInt(), 30);
+        QCOMPARE(record.value("CompletionTokens").toInt(), 9);
+    }
+
+    void aConvertedStreamCarriesAToolCall()
+    {
+        m_env->addUpstream(m_b->baseUrl(), QStringLiteral("sk-oai-upstream"));
+        m_b->setBehavior(Behavior::sse(FakeModel::chatToolCall("Read", QJsonObject{{"file_path", "/tmp/a.txt"}}), 2));
+        const RawResponse r
+            = send("/v1/messages", messages(",\"stream\":true,\"tools\":[{\"name\":\"Read\",\"input_schema\":{}}]"));
+        QCOMPARE(r.status, 200);
+        QVERIFY(r.complete);
+        QVERIFY(r.headers.value("content-type").startsWith("text/event-stream"));
+        const QByteArray &b = r.body;
+        for (const char *step : {"event: message_start", "\"type\":\"tool_use\"", "input_json_delta",
+                 "\"stop_reason\":\"tool_use\"", "event: message_stop"})
+            QVERIFY2(b.contains(step), step);
+        QVERIFY(
+            b.indexOf("message_start") < b.indexOf("tool_use") && b.indexOf("tool_use") < b.indexOf("message_stop"));
+        // The arguments, pieced together, are the call's.
+        QByteArray json;
+        for (const QByteArray &line : b.split('\n'))
+            if (line.contains("partial_json"))
+                json += QJsonDocument::fromJson(line.mid(6))
+                            .object()
+                            .value("delta")
+                            .toObject()
+                            .value("partial_json")
+                            .toString()
+                            .toUtf8();
+        QCOMPARE(QJsonDocument::fromJson(json).object().value("file_path").toString(), QStringLiteral("/tmp/a.txt"));
+        QCOMPARE(records(1).first().toObject().value("Outcome").toString(), QStringLiteral("complete"));
+    }
+
+    void aCutChatStreamIsACutMessagesStream()
+    {
+        m_env->addUpstream(m_b->baseUrl(), QStringLiteral("sk-oai-upstream"));
+        Behavior cut = Behavior::sse(FakeModel::chatText("half an answer"), 2);
+        cut.cutAfterEvents = 2;
+        m_b->setBehavior(cut);
+        const RawResponse r = send("/v1/messages", messages(",\"stream\":true"));
+        QVERIFY(!r.complete);
+        QVERIFY(!r.body.contains("message_stop"));
+        QCOMPARE(records(1).first().toObject().value("Outcome").toString(), QStringLiteral("cut_upstream"));
+        // Ended cleanly but without finish_reason or [DONE]: cut as well.
+        m_b->setBehavior(Behavior::sse(FakeModel::chatText("half", false), 2));
+        const RawResponse early = send("/v1/messages", messages(",\"stream\":true"));
+        QVERIFY(!early.complete);
+        QVERIFY(!early.body.contains("message_stop"));
+    }
+
+    void chatErrorsReachTheClientInAnthropicsEnvelope()
+    {
+        m_env->addUpstream(m_b->baseUrl(), QStringLiteral("sk-oai-upstream"));
+        m_b->setBehavior(
+            Behavior::json(400, R"({"error":{"message":"max_tokens is too large","type":"invalid_request_error"}})"));
+        RawResponse r = send("/v1/messages", messages());
+        QCOMPARE(r.status, 400);
+        QJsonObject error = QJsonDocument::fromJson(r.body).object().value("error").toObject();
+        QCOMPARE(error.value("type").toString(), QStringLiteral("invalid_request_error"));
+        QCOMPARE(error.value("message").toString(), QStringLiteral("max_tokens is too large"));
+        Behavior limited = Behavior::json(429, R"({"error":{"message":"slow down"}})");
+        limited.headers.append({QByteArray("Retry-After"), QByteArray("7")});
+        m_b->setBehavior(limited);
+        r = send("/v1/messages", messages());
+        QCOMPARE(r.status, 429);
+        QCOMPARE(r.headers.value("retry-after"), QByteArray("7"));
+        error = QJsonDocument::fromJson(r.body).object().value("error").toObject();
+        QCOMPARE(error.value("type").toString(), QStringLiteral("rate_limit_error"));
+        QCOMPARE(error.value("message").toString(), QStringLiteral("slow down"));
+        // A body that is not Messages at all never reaches the upstream.
+        const int before = m_b->requestCount();
+        QCOMPARE(send("/v1/messages", R"({"model":"x","messages":"not a list"})").status, 400);
+        QCOMPARE(m_b->requestCount(), before);
     }
 
     void countTokensIsEstimatedWithoutAnUpstreamCall()

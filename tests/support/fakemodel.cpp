@@ -216,6 +216,64 @@ QByteArray responsesJson(const QByteArray &text, const QByteArray &responseId, c
         .toJson(QJsonDocument::Compact);
 }
 
+QList<QByteArray> chatText(const QByteArray &text, bool done)
+{
+    const auto chunk = [](const QJsonObject &delta, const QJsonValue &finish) -> QByteArray {
+        return "data: "
+            + QJsonDocument(
+                QJsonObject{{"id", "chatcmpl-fake"}, {"object", "chat.completion.chunk"}, {"model", "fake-chat"},
+                    {"choices", QJsonArray{QJsonObject{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}}}})
+                  .toJson(QJsonDocument::Compact)
+            + "\n\n";
+    };
+    QList<QByteArray> out{chunk(QJsonObject{{"role", "assistant"}, {"content", ""}}, QJsonValue::Null),
+        chunk(QJsonObject{{"content", QString::fromUtf8(text)}}, QJsonValue::Null)};
+    if (!done)
+        return out;
+    out << chunk(QJsonObject(), QStringLiteral("stop"));
+    out << R"(data: {"id":"chatcmpl-fake","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":30,"completion_tokens":9,"total_tokens":39,"prompt_tokens_details":{"cached_tokens":4}}})"
+           "\n\n";
+    out << "data: [DONE]\n\n";
+    return out;
+}
+
+QList<QByteArray> chatToolCall(const QByteArray &name, const QJsonObject &arguments)
+{
+    const QString args = QString::fromUtf8(QJsonDocument(arguments).toJson(QJsonDocument::Compact));
+    const qsizetype half = args.size() / 2;
+    const auto chunk = [](const QJsonObject &delta, const QJsonValue &finish) -> QByteArray {
+        return "data: "
+            + QJsonDocument(
+                QJsonObject{{"id", "chatcmpl-fake"}, {"object", "chat.completion.chunk"},
+                    {"choices", QJsonArray{QJsonObject{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}}}})
+                  .toJson(QJsonDocument::Compact)
+            + "\n\n";
+    };
+    const auto call = [](const QJsonObject &c) -> QJsonObject { return QJsonObject{{"tool_calls", QJsonArray{c}}}; };
+    return {chunk(QJsonObject{{"role", "assistant"}, {"content", QJsonValue::Null}}, QJsonValue::Null),
+        chunk(call(QJsonObject{{"index", 0}, {"id", "call_fake1"}, {"type", "function"},
+                  {"function", QJsonObject{{"name", QString::fromUtf8(name)}, {"arguments", args.left(half)}}}}),
+            QJsonValue::Null),
+        chunk(call(QJsonObject{{"index", 0}, {"function", QJsonObject{{"arguments", args.mid(half)}}}}),
+            QJsonValue::Null),
+        chunk(QJsonObject(), QStringLiteral("tool_calls")),
+        R"(data: {"id":"chatcmpl-fake","choices":[],"usage":{"prompt_tokens":30,"completion_tokens":9,"total_tokens":39}})"
+        "\n\n",
+        "data: [DONE]\n\n"};
+}
+
+QByteArray chatJson(const QByteArray &text)
+{
+    return QJsonDocument(
+        QJsonObject{{"id", "chatcmpl-fake"}, {"object", "chat.completion"}, {"model", "fake-chat"},
+            {"choices",
+                QJsonArray{QJsonObject{{"index", 0},
+                    {"message", QJsonObject{{"role", "assistant"}, {"content", QString::fromUtf8(text)}}},
+                    {"finish_reason", "stop"}}}},
+            {"usage", QJsonObject{{"prompt_tokens", 30}, {"completion_tokens", 9}, {"total_tokens", 39}}}})
+        .toJson(QJsonDocument::Compact);
+}
+
 FakeUpstream::Behavior agentTurn(const FakeUpstream::Request &request)
 {
     const QJsonObject body = QJsonDocument::fromJson(request.body).object();
@@ -249,6 +307,26 @@ FakeUpstream::Behavior agentTurn(const FakeUpstream::Request &request)
                 5);
         return streamOrJson(
             stream, responsesText("Hello from the fake model.", id), responsesJson("Hello from the fake model.", id));
+    }
+    if (path.endsWith("/chat/completions")) {
+        const QJsonArray messages = body.value("messages").toArray();
+        const QJsonObject last = messages.isEmpty() ? QJsonObject() : messages.last().toObject();
+        if (last.value("role").toString() == QLatin1String("tool")) {
+            const QByteArray answer = "The file says: " + last.value("content").toString().trimmed().toUtf8();
+            return streamOrJson(stream, chatText(answer), chatJson(answer));
+        }
+        const QString file = firstPath(userText(messages));
+        const QJsonArray tools = body.value("tools").toArray();
+        for (const QJsonValue &t : tools) {
+            const QString name = t.toObject().value("function").toObject().value("name").toString();
+            if (!file.isEmpty() && name == QLatin1String("Read"))
+                return FakeUpstream::Behavior::sse(chatToolCall("Read", QJsonObject{{"file_path", file}}), 5);
+            if (!file.isEmpty() && name == QLatin1String("exec_command"))
+                return FakeUpstream::Behavior::sse(
+                    chatToolCall("exec_command", QJsonObject{{"cmd", QString(QStringLiteral("cat ") + file)}}), 5);
+        }
+        if (stream)
+            return FakeUpstream::Behavior::sse(chatText("Hello from the fake model."), 5);
     }
     if (path.endsWith("/models"))
         return FakeUpstream::Behavior::json(200, R"({"object":"list","data":[{"id":"fake-model","object":"model"}]})");

@@ -31,10 +31,18 @@ QList<QByteArray> responsesFunctionCall(
     const QByteArray &name, const QJsonObject &arguments, const QByteArray &responseId, const Usage &usage = {});
 QByteArray responsesJson(const QByteArray &text, const QByteArray &responseId, const Usage &usage = {});
 
+// Chat Completions: a streamed text answer, or a streamed call of NAME (the
+// arguments in two pieces, as servers send them), with a usage chunk.
+QList<QByteArray> chatText(const QByteArray &text, bool done = true);
+QList<QByteArray> chatToolCall(const QByteArray &name, const QJsonObject &arguments);
+QByteArray chatJson(const QByteArray &text);
+
 // A model that does one tool round trip: asked to read a file (the first
 // absolute path in the user's text), it calls the client's file tool (Read
 // for Claude Code, exec_command `cat` for Codex); given the tool's result,
-// it answers "The file says: RESULT". Chat Completions get a plain answer.
+// it answers "The file says: RESULT". Chat Completions do the same with a
+// `Read` or `exec_command` function when the request offers one (a request
+// converted from Messages or Responses), else a plain answer.
 FakeUpstream::Behavior agentTurn(const FakeUpstream::Request &request);
 
 } // namespace FakeModel

@@ -15,7 +15,7 @@ KEEP_ENGLISH = {
     'cross-origin requests are refused while authentication is off (-noauth)',
     'the proxy is paused; resume it from the tray menu', 'openai-api-route', 'ID', 'SK', 'HTTP %1', 'HTTP %1: %2',
     'OK', '%1 ms', ' · %1 ms', 'dsn', 'url',
-    'Format must be openai or anthropic', 'no enabled upstream speaks the Anthropic Messages API; add one with -format anthropic', 'the stream ended before its terminal event',
+    'Format must be openai or anthropic', 'no enabled upstream can serve /v1/messages; add an anthropic one (-format anthropic) or an OpenAI-compatible one, which gets the request converted', 'the stream ended before its terminal event',
 }
 ZH = {
 'Test the key before saving': '保存前测试密钥',
