@@ -190,8 +190,10 @@ Request toChat(const QByteArray &messagesBody)
             addAssistantTurn(turn.value(QLatin1String("content")), messages);
         else if (role == QLatin1String("user"))
             addUserTurn(turn.value(QLatin1String("content")), messages);
+        else if (role == QLatin1String("system")) // Claude Code's mid-conversation instructions
+            messages.append(QJsonObject{{"role", "system"}, {"content", textOf(turn.value(QLatin1String("content")))}});
         else {
-            r.error = QStringLiteral("messages: role must be user or assistant, got '%1'").arg(role);
+            r.error = QStringLiteral("messages: role must be user, assistant or system, got '%1'").arg(role);
             return r;
         }
     }

@@ -123,4 +123,26 @@ check("/v1/messages", 3)
 check("/v1/responses", 2)
 check("/v1/chat/completions", 1)
 ' || fail "records"
+# ---- Claude Code on a chat-only key: Messages converted to Chat Completions
+chatdb=$work/chat.sqlite
+"$bin" -database "$chatdb" -add -sk sk-chat-only -endpoint "http://127.0.0.1:$fake/v1" >/dev/null || fail "-add"
+timeout 600 "$bin" --no-gui -database "$chatdb" -addr 127.0.0.1:0 -auth "$token" >"$work/route-chat.out" 2>&1 & pids+=($!)
+for _ in $(seq 1 50); do grep -q 'listening on' "$work/route-chat.out" && break; sleep 0.1; done
+chatport=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$work/route-chat.out" | head -n 1)
+[[ -n "$chatport" ]] || fail "the chat-only proxy did not start"
+(cd "$work" && HOME="$work/home-claude" ANTHROPIC_BASE_URL="http://127.0.0.1:$chatport" ANTHROPIC_AUTH_TOKEN="$token" \
+    timeout 180 "$claude" -p "$prompt" --allowedTools Read) >"$work/claude-chat.out" 2>&1 || fail "claude -p over a chat key"
+grep -q pineapple "$work/claude-chat.out" || fail "claude over a chat key did not relay the file's text"
+echo "claude over a chat key: $(grep pineapple "$work/claude-chat.out" | head -n 1)"
+grep -q "request POST /v1/chat/completions key=Bearer sk-chat-only" "$work/fake.out" || fail "nothing reached the chat key"
+sleep 1
+curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$chatport/admin/request_records?limit=20" | python3 -c '
+import json, sys
+rows = [r for r in json.load(sys.stdin) if r["Path"] == "/v1/messages"]
+assert len(rows) >= 2, "%d converted turns" % len(rows)
+for r in rows:
+    assert r["Converted"] and r["Outcome"] == "complete" and r["CompletionTokens"] > 0, r
+print("converted turns: %d, all complete with tokens" % len(rows))
+' || fail "the converted records"
+
 echo "PASS: Claude Code, Codex CLI and the SDKs through the proxy"

@@ -80,6 +80,11 @@ void TestConvert::requests_data()
                R"({"model":"m","tools":[{"name":"Read","description":"reads","input_schema":{"type":"object"}},{"type":"web_search_20250305","name":"web_search"}],"tool_choice":{"type":"any","disable_parallel_tool_use":true},"messages":[{"role":"user","content":"go"},{"role":"assistant","content":[{"type":"thinking","thinking":"hm","signature":"s"},{"type":"text","text":"ok"},{"type":"tool_use","id":"t1","name":"Read","input":{"p":1}},{"type":"tool_use","id":"t2","name":"Read","input":{"p":2}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"one"},{"type":"tool_result","tool_use_id":"t2","is_error":true,"content":[{"type":"text","text":"no such file"}]},{"type":"text","text":"and?"}]}]})")
         << QByteArray(
                R"({"messages":[{"content":"go","role":"user"},{"content":"ok","role":"assistant","tool_calls":[{"function":{"arguments":"{\"p\":1}","name":"Read"},"id":"t1","type":"function"},{"function":{"arguments":"{\"p\":2}","name":"Read"},"id":"t2","type":"function"}]},{"content":"one","role":"tool","tool_call_id":"t1"},{"content":"Error: no such file","role":"tool","tool_call_id":"t2"},{"content":"and?","role":"user"}],"model":"m","parallel_tool_calls":false,"tool_choice":"required","tools":[{"function":{"description":"reads","name":"Read","parameters":{"type":"object"}},"type":"function"}]})");
+    QTest::newRow("a system turn in the conversation")
+        << QByteArray(
+               R"({"model":"m","messages":[{"role":"user","content":"a"},{"role":"system","content":[{"type":"text","text":"be brief"}]}]})")
+        << QByteArray(
+               R"({"messages":[{"content":"a","role":"user"},{"content":"be brief","role":"system"}],"model":"m"})");
     QTest::newRow("a named tool")
         << QByteArray(
                R"({"model":"m","tools":[{"name":"T","input_schema":{}}],"tool_choice":{"type":"tool","name":"T"},"messages":[{"role":"user","content":"x"}]})")
@@ -107,8 +112,8 @@ void TestConvert::refusedRequests_data()
     QTest::newRow("not json") << QByteArray("{");
     QTest::newRow("no messages") << QByteArray(R"({"model":"m"})");
     QTest::newRow("messages not a list") << QByteArray(R"({"model":"m","messages":"x"})");
-    QTest::newRow("a system role in messages")
-        << QByteArray(R"({"model":"m","messages":[{"role":"system","content":"x"}]})");
+    QTest::newRow("an unknown role")
+        << QByteArray(R"({"model":"m","messages":[{"role":"robot","content":"x"}]})");
 }
 
 void TestConvert::refusedRequests()
