@@ -112,8 +112,7 @@ void TestConvert::refusedRequests_data()
     QTest::newRow("not json") << QByteArray("{");
     QTest::newRow("no messages") << QByteArray(R"({"model":"m"})");
     QTest::newRow("messages not a list") << QByteArray(R"({"model":"m","messages":"x"})");
-    QTest::newRow("an unknown role")
-        << QByteArray(R"({"model":"m","messages":[{"role":"robot","content":"x"}]})");
+    QTest::newRow("an unknown role") << QByteArray(R"({"model":"m","messages":[{"role":"robot","content":"x"}]})");
 }
 
 void TestConvert::refusedRequests()
