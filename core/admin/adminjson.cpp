@@ -88,6 +88,7 @@ QJsonObject fromUpstream(const Upstream &u, const UpstreamHealth &health, qint64
         {QStringLiteral("StreamTimeout"), u.streamTimeoutSec},
         {QStringLiteral("SortOrder"), u.sortOrder},
         {QStringLiteral("Format"), QString(Vocabulary::name(u.format))},
+        {QStringLiteral("Responses"), u.responses},
         {QStringLiteral("SuccessCount"), u.successCount},
         {QStringLiteral("FailedCount"), u.failedCount},
         {QStringLiteral("LastCallSuccessTime"), timeValue(u.lastCallSuccessTime)},
@@ -186,6 +187,11 @@ std::variant<UpstreamPatch, ApiError> toPatch(const QJsonObject &o)
         if (!format.isString() || !p.format)
             error = QObject::tr("Format must be openai or anthropic");
     }
+    const QJsonValue responses = o.value(QLatin1String("Responses"));
+    if (responses.isBool())
+        p.responses = responses.toBool();
+    else if (error.isEmpty() && !responses.isUndefined() && !responses.isNull())
+        error = QObject::tr("Responses must be true or false");
     if (error.isEmpty())
         p.allow = listField(o, "Allow", &error);
     if (error.isEmpty())

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "convert/streamconverter.h"
+
 #include <QByteArray>
 #include <QJsonObject>
 #include <QString>
@@ -39,13 +41,13 @@ QString stopReason(const QString &finishReason);
 // stop reason and usage, message_stop. Only when the chat stream came to its
 // end ([DONE] or a finish_reason) does finish() write message_stop: a cut
 // stream stays cut. Memory: the one incomplete line.
-class Stream
+class Stream final : public StreamConverter
 {
 public:
     explicit Stream(QString model);
-    QByteArray feed(const QByteArray &chunk);
-    QByteArray finish();
-    bool ended() const { return m_ended; }
+    QByteArray feed(const QByteArray &chunk) override;
+    QByteArray finish() override;
+    bool ended() const override { return m_ended; }
 
 private:
     enum class Block { None, Text, Thinking, Tool };

@@ -35,6 +35,8 @@ void UpstreamPatch::applyTo(Upstream &u) const
         u.sortOrder = *sortOrder;
     if (format)
         u.format = *format;
+    if (responses)
+        u.responses = *responses;
 }
 
 } // namespace route

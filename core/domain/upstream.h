@@ -25,6 +25,7 @@ struct Upstream
     int streamTimeoutSec = 0;
     int sortOrder = 0;
     ApiFormat format = ApiFormat::OpenAI;
+    bool responses = true; // openai: serves /v1/responses itself; false = Responses are converted to Chat for it
     qint64 successCount = 0;
     qint64 failedCount = 0;
     QDateTime lastCallSuccessTime;
@@ -50,6 +51,7 @@ struct UpstreamPatch
     std::optional<int> streamTimeoutSec;
     std::optional<int> sortOrder;
     std::optional<ApiFormat> format;
+    std::optional<bool> responses;
 
     void applyTo(Upstream &u) const;
 };

@@ -13,6 +13,7 @@
 #include "util/bytes.h"
 #include "util/logging.h"
 
+#include <QRandomGenerator>
 #include <QTimerEvent>
 
 #include <utility>
@@ -152,8 +153,10 @@ void ProxyExchange::tryNext()
         m_context.health->globalThrottle(m_tried, m_context.health->nowMs(), m_lastRetryAfterMs);
     if (m_lastError) {
         // Every upstream refused; the last refusal is the most useful answer.
-        if (m_converting) {
-            m_lastError->body = MessagesChat::errorFromChat(m_lastError->status, m_lastError->body);
+        if (m_lastError->converted) {
+            m_lastError->body = m_conversion == Conversion::MessagesToChat
+                ? MessagesChat::errorFromChat(m_lastError->status, m_lastError->body)
+                : ResponsesChat::errorFromChat(m_lastError->status, m_lastError->body);
             m_lastError->headers.set(QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json"));
         }
         commit(m_lastError->status);
@@ -176,6 +179,8 @@ void ProxyExchange::sendAttempt(const Upstream &upstream)
     m_tried << upstream.id;
     m_attemptOpen = true;
     m_context.health->attemptStarted(upstream.id, m_context.health->nowMs());
+    if (!chooseConversion(upstream))
+        return;
     const UpstreamTarget target = m_converting
         ? ProxyRules::upstreamTarget(upstream.endpoint, "/v1/chat/completions", QByteArray())
         : ProxyRules::upstreamTarget(upstream.endpoint, m_request.path, m_request.query);
@@ -222,8 +227,8 @@ void ProxyExchange::onHeaders()
     if (Vocabulary::failureClassOf(status) && m_next < m_candidates.size()) {
         // Keep this answer (it may be the best we get) and move on once it is in.
         enter(Phase::CollectingError);
-        m_lastError = StoredResponse{
-            status, m_call->reason(), ProxyRules::clientResponseHeaders(m_call->headers().pairs(), m_current.sk), {}};
+        m_lastError = StoredResponse{m_converting, status, m_call->reason(),
+            ProxyRules::clientResponseHeaders(m_call->headers().pairs(), m_current.sk), {}};
         armIdleTimer();
         return;
     }
@@ -253,8 +258,10 @@ void ProxyExchange::commit(int status)
             // Another body, of another length, in another format.
             const bool sse = status < 300 && Bytes::contains(headers.value("content-type"), "event-stream");
             m_convertAnswer = sse ? Convert::Stream : Convert::Json;
-            if (sse)
+            if (sse && m_conversion == Conversion::MessagesToChat)
                 m_convertStream = std::make_unique<MessagesChat::Stream>(m_convertModel);
+            else if (sse)
+                m_convertStream = std::make_unique<ResponsesChat::Stream>(m_convertModel, m_responseId);
             headers.set(QByteArrayLiteral("Content-Type"),
                 sse ? QByteArrayLiteral("text/event-stream; charset=utf-8") : QByteArrayLiteral("application/json"));
             length = -1;
@@ -296,10 +303,34 @@ bool ProxyExchange::convertToChat()
         finishWithError(400, chat.error, QStringLiteral("invalid_request_error"), QString());
         return false;
     }
-    m_converting = true;
+    m_conversion = Conversion::MessagesToChat;
     m_chatBody = chat.body;
     m_convertModel = chat.model;
-    m_record.converted = true;
+    return true;
+}
+
+bool ProxyExchange::chooseConversion(const Upstream &upstream)
+{
+    m_convertAnswer = Convert::None;
+    m_convertStream.reset();
+    m_convertJson.clear();
+    if (m_endpoint == ProxyRules::Endpoint::Responses && !upstream.responses && m_conversion == Conversion::None) {
+        const ResponsesChat::Request chat = ResponsesChat::toChat(m_request.body);
+        if (!chat.error.isEmpty()) {
+            // The client's request, not this upstream: no other one would do better.
+            endAttemptWithoutVerdict();
+            finishWithError(400, chat.error, QStringLiteral("invalid_request_error"), QString());
+            return false;
+        }
+        m_conversion = Conversion::ResponsesToChat;
+        m_chatBody = chat.body;
+        m_convertModel = chat.model;
+        m_responseId = "resp_" + QByteArray::number(QRandomGenerator::global()->generate64(), 16);
+    }
+    m_converting = m_conversion == Conversion::MessagesToChat
+        || (m_conversion == Conversion::ResponsesToChat && !upstream.responses);
+    if (m_converting)
+        m_record.converted = true;
     return true;
 }
 
@@ -309,6 +340,9 @@ QByteArray ProxyExchange::finishConversion(int status)
     case Convert::None: return QByteArray();
     case Convert::Stream: return m_convertStream->finish();
     case Convert::Json:
+        if (m_conversion == Conversion::ResponsesToChat)
+            return status < 300 ? ResponsesChat::fromChat(m_convertJson, m_convertModel, m_responseId)
+                                : ResponsesChat::errorFromChat(status, m_convertJson);
         return status < 300 ? MessagesChat::fromChat(m_convertJson, m_convertModel)
                             : MessagesChat::errorFromChat(status, m_convertJson);
     }

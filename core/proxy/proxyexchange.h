@@ -1,6 +1,7 @@
 #pragma once
 
 #include "convert/messageschat.h"
+#include "convert/responseschat.h"
 #include "domain/snapshot.h"
 #include "http/httprequest.h"
 #include "http/httpresponder.h"
@@ -69,6 +70,7 @@ private:
 
     struct StoredResponse
     {
+        bool converted = false; // from a chat upstream, for a client of another API
         int status = 0;
         QByteArray reason;
         HttpHeaders headers;
@@ -116,6 +118,9 @@ private:
     void deliver(const QByteArray &bytes);
     // Messages for a client, Chat from the upstream (no Anthropic upstream).
     bool convertToChat();
+    // Whether this attempt converts (Responses to an upstream without
+    // /v1/responses); false when the request cannot be converted (answered).
+    bool chooseConversion(const Upstream &upstream);
     // The converted answer's end: the closing events, or the whole JSON.
     QByteArray finishConversion(int status);
     // With body recording on: the assistant's text from the stream's deltas.
@@ -145,11 +150,14 @@ private:
     bool m_responseIdSeen = false;
     // Conversion (SPEC §9): a Messages request over a Chat upstream.
     enum class Convert { None, Stream, Json };
-    bool m_converting = false;
+    enum class Conversion { None, MessagesToChat, ResponsesToChat };
+    bool m_converting = false; // this attempt
+    Conversion m_conversion = Conversion::None;
     QByteArray m_chatBody; // the request as the chat upstream gets it
     QString m_convertModel;
+    QByteArray m_responseId; // of a Responses answer made here
     Convert m_convertAnswer = Convert::None;
-    std::unique_ptr<MessagesChat::Stream> m_convertStream;
+    std::unique_ptr<StreamConverter> m_convertStream;
     QByteArray m_convertJson; // a JSON answer, collected: it converts as a whole
     bool m_stream = false;
     bool m_attemptOpen = false; // counted as in flight by the health tracker

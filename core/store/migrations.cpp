@@ -140,7 +140,8 @@ bool addRecordClientToken(Migrator &m)
 bool addFormatsAndTokenKinds(Migrator &m)
 {
     return m.addColumns(QStringLiteral("openai_upstreams"),
-               {{"format", "text NOT NULL DEFAULT 'openai'", "text NOT NULL DEFAULT 'openai'"}})
+               {{"format", "text NOT NULL DEFAULT 'openai'", "text NOT NULL DEFAULT 'openai'"},
+                   {"responses", "integer NOT NULL DEFAULT 1", "integer NOT NULL DEFAULT 1"}})
         && m.addColumns(QStringLiteral("records"),
             {{"cached_tokens", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},
                 {"cache_write_tokens", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"},

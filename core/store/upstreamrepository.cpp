@@ -12,7 +12,8 @@ namespace {
 
 const char selectColumns[]
     = "SELECT id, name, sk, endpoint, enabled, weight, allow, deny, timeout, stream_timeout, sort_order, "
-      "COALESCE(success_count, 0), COALESCE(failed_count, 0), last_call_success_time, created_at, updated_at, format "
+      "COALESCE(success_count, 0), COALESCE(failed_count, 0), last_call_success_time, created_at, updated_at, format, "
+      "responses "
       "FROM openai_upstreams WHERE deleted_at IS NULL";
 
 Upstream fromQuery(const QSqlQuery &q)
@@ -35,6 +36,7 @@ Upstream fromQuery(const QSqlQuery &q)
     u.createdAt = DbTime::parse(q.value(14));
     u.updatedAt = DbTime::parse(q.value(15));
     u.format = Vocabulary::parseFormat(q.value(16).toString()).value_or(ApiFormat::OpenAI);
+    u.responses = q.value(17).isNull() || q.value(17).toInt() != 0;
     return u;
 }
 
@@ -127,8 +129,8 @@ StoreOutcome UpstreamRepository::create(const Upstream &u)
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral(
         "INSERT INTO openai_upstreams (created_at, updated_at, sk, endpoint, success_count, failed_count, "
-        "name, enabled, weight, allow, deny, timeout, stream_timeout, sort_order, format) "
-        "VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"));
+        "name, enabled, weight, allow, deny, timeout, stream_timeout, sort_order, format, responses) "
+        "VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"));
     const QVariant now = DbTime::now();
     q.addBindValue(now);
     q.addBindValue(now);
@@ -143,6 +145,7 @@ StoreOutcome UpstreamRepository::create(const Upstream &u)
     q.addBindValue(u.streamTimeoutSec);
     q.addBindValue(u.sortOrder);
     q.addBindValue(QString(Vocabulary::name(u.format)));
+    q.addBindValue(u.responses ? 1 : 0);
     if (!q.exec() || !q.next()) {
         StoreOutcome out = failed(q);
         q.finish();
@@ -168,10 +171,10 @@ StoreOutcome UpstreamRepository::update(qint64 id, const UpstreamPatch &patch)
             QObject::tr("an upstream with this SK and Endpoint exists already (ID %1)").arg(*existing), *existing};
 
     QSqlQuery q(m_db);
-    q.prepare(
-        QStringLiteral("UPDATE openai_upstreams SET updated_at = ?, sk = ?, endpoint = ?, name = ?, enabled = ?, "
-                       "weight = ?, allow = ?, deny = ?, timeout = ?, stream_timeout = ?, sort_order = ?, format = ? "
-                       "WHERE id = ? AND deleted_at IS NULL"));
+    q.prepare(QStringLiteral(
+        "UPDATE openai_upstreams SET updated_at = ?, sk = ?, endpoint = ?, name = ?, enabled = ?, "
+        "weight = ?, allow = ?, deny = ?, timeout = ?, stream_timeout = ?, sort_order = ?, format = ?, responses = ? "
+        "WHERE id = ? AND deleted_at IS NULL"));
     q.addBindValue(DbTime::now());
     q.addBindValue(notNull(u.sk));
     q.addBindValue(notNull(u.endpoint));
@@ -184,6 +187,7 @@ StoreOutcome UpstreamRepository::update(qint64 id, const UpstreamPatch &patch)
     q.addBindValue(u.streamTimeoutSec);
     q.addBindValue(u.sortOrder);
     q.addBindValue(QString(Vocabulary::name(u.format)));
+    q.addBindValue(u.responses ? 1 : 0);
     q.addBindValue(id);
     if (!q.exec())
         return failed(q);
