@@ -367,6 +367,10 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
         <source>Format must be openai or anthropic</source>
         <translation>Format must be openai or anthropic</translation>
     </message>
+    <message>
+        <source>Responses must be true or false</source>
+        <translation>Responses must be true or false</translation>
+    </message>
 </context>
 <context>
     <name>main</name>
@@ -1157,6 +1161,14 @@ Save it anyway?</source>
     <message>
         <source>openai: Chat Completions, Responses and the rest of /v1; anthropic: Messages (Claude Code)</source>
         <translation>openai:Chat Completions、Responses 及 /v1 的其余部分;anthropic:Messages(Claude Code)</translation>
+    </message>
+    <message>
+        <source>Responses</source>
+        <translation>Responses</translation>
+    </message>
+    <message>
+        <source>Checked: the upstream serves /v1/responses itself. Unchecked: Responses requests (Codex) are converted to Chat Completions for it</source>
+        <translation>勾选:上游自己提供 /v1/responses。不勾选:Responses 请求(Codex)会被转换为 Chat Completions 再发给它</translation>
     </message>
 </context>
 <context>

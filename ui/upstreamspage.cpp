@@ -112,6 +112,7 @@ void UpstreamsPage::setUpView()
     m_view->setColumnWidth(m_model->column("name"), 120);
     m_view->setColumnWidth(m_model->column("endpoint"), 230);
     m_view->setColumnWidth(m_model->column("format"), 80);
+    m_view->setColumnWidth(m_model->column("responses"), 80);
     m_view->setColumnWidth(m_model->column("sk"), 130);
     m_view->setColumnWidth(m_model->column("enabled"), 40);
     m_view->setColumnWidth(m_model->column("weight"), 60);

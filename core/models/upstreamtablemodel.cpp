@@ -26,7 +26,7 @@ UpstreamTableModel::UpstreamTableModel(QObject *parent, const QSqlDatabase &db, 
 QList<int> UpstreamTableModel::visibleColumns() const
 {
     QList<int> out;
-    for (const char *f : {"id", "name", "endpoint", "format", "sk", "enabled", "weight", "allow", "deny"})
+    for (const char *f : {"id", "name", "endpoint", "format", "responses", "sk", "enabled", "weight", "allow", "deny"})
         out << column(f);
     out << m_base;
     for (const char *f : {"success_count", "failed_count", "last_call_success_time"})
@@ -86,7 +86,7 @@ QVariant UpstreamTableModel::data(const QModelIndex &idx, int role) const
             return int(h.state);
         return QVariant();
     }
-    if (c == column("enabled")) {
+    if (c == column("enabled") || c == column("responses")) {
         const QVariant v = QSqlTableModel::data(idx, Qt::DisplayRole);
         if (role == Qt::CheckStateRole)
             return (v.isNull() || v.toInt() != 0) ? Qt::Checked : Qt::Unchecked;
@@ -112,10 +112,10 @@ QVariant UpstreamTableModel::data(const QModelIndex &idx, int role) const
 std::optional<UpstreamPatch> UpstreamTableModel::patchFor(int c, const QVariant &value, int role) const
 {
     UpstreamPatch p;
-    if (c == column("enabled")) {
+    if (c == column("enabled") || c == column("responses")) {
         if (role != Qt::CheckStateRole)
             return std::nullopt;
-        p.enabled = value.toInt() == Qt::Checked;
+        (c == column("enabled") ? p.enabled : p.responses) = value.toInt() == Qt::Checked;
         return p;
     }
     if (role != Qt::EditRole)
@@ -183,6 +183,7 @@ QVariant UpstreamTableModel::headerData(int section, Qt::Orientation orientation
             {QStringLiteral("name"), QT_TR_NOOP("Name")},
             {QStringLiteral("endpoint"), QT_TR_NOOP("Endpoint")},
             {QStringLiteral("format"), QT_TR_NOOP("API")},
+            {QStringLiteral("responses"), QT_TR_NOOP("Responses")},
             {QStringLiteral("sk"), QT_TR_NOOP("API key")},
             {QStringLiteral("enabled"), QT_TR_NOOP("On")},
             {QStringLiteral("weight"), QT_TR_NOOP("Weight")},
@@ -201,6 +202,9 @@ QVariant UpstreamTableModel::headerData(int section, Qt::Orientation orientation
             return tr("Disabled upstreams get no requests");
         if (field == QLatin1String("weight"))
             return tr("Share of requests with the weighted policy");
+        if (field == QLatin1String("responses"))
+            return tr("Checked: the upstream serves /v1/responses itself. Unchecked: Responses requests (Codex) are "
+                      "converted to Chat Completions for it");
         if (field == QLatin1String("format"))
             return tr("openai: Chat Completions, Responses and the rest of /v1; anthropic: Messages (Claude Code)");
         if (field == QLatin1String("allow"))
@@ -220,7 +224,7 @@ Qt::ItemFlags UpstreamTableModel::flags(const QModelIndex &idx) const
         return Qt::NoItemFlags;
     const Qt::ItemFlags base = Qt::ItemIsEnabled | Qt::ItemIsSelectable;
     const int c = idx.column();
-    if (c == column("enabled"))
+    if (c == column("enabled") || c == column("responses"))
         return base | Qt::ItemIsUserCheckable;
     if (c == column("sk"))
         return m_reveal ? (base | Qt::ItemIsEditable) : base;

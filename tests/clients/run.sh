@@ -145,4 +145,32 @@ for r in rows:
 print("converted turns: %d, all complete with tokens" % len(rows))
 ' || fail "the converted records"
 
+# ---- Codex on the same chat-only key, Responses converted to Chat
+curl -sf -X PUT -H "Authorization: Bearer $token" -d '{"Responses":false}' "http://127.0.0.1:$chatport/admin/upstreams/1" \
+    >/dev/null || fail "Responses: false"
+mkdir -p "$work/home-codex-chat/.codex"
+sed "s/127.0.0.1:$port/127.0.0.1:$chatport/" "$work/home-codex/.codex/config.toml" >"$work/home-codex-chat/.codex/config.toml"
+(cd "$work" && HOME="$work/home-codex-chat" ROUTE_TOKEN="$token" timeout 180 "$codex" exec --skip-git-repo-check "$prompt") \
+    >"$work/codex-chat.out" 2>&1 || fail "codex exec over a chat key"
+grep -q pineapple "$work/codex-chat.out" || fail "codex over a chat key did not relay the file's text"
+echo "codex over a chat key: $(grep pineapple "$work/codex-chat.out" | tail -n 1)"
+sleep 1
+curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$chatport/admin/request_records?limit=20" | python3 -c '
+import json, sys
+rows = [r for r in json.load(sys.stdin) if r["Path"] == "/v1/responses"]
+assert len(rows) >= 2, "%d converted turns" % len(rows)
+for r in rows:
+    assert r["Converted"] and r["Outcome"] == "complete" and r["CompletionTokens"] > 0, r
+print("converted Responses turns: %d, all complete with tokens" % len(rows))
+' || fail "the converted Responses records"
+
+# ---- the SDKs on the chat-only key: both conversions, streamed and not
+(cd "$cache" && ROUTE_BASE="http://127.0.0.1:$chatport" ROUTE_TOKEN="$token" ROUTE_RESPONSES=1 timeout 60 node sdk.mjs) \
+    >"$work/sdk-chat.out" 2>&1 || fail "the SDKs over a chat key"
+grep -q 'anthropic-stream: Hello from the fake model. (stop end_turn' "$work/sdk-chat.out" || fail "Anthropic SDK, converted"
+grep -q 'openai-responses: Hello from the fake model. (completed' "$work/sdk-chat.out" || fail "responses.create, converted"
+grep -q 'openai-responses-stream: Hello from the fake model. (completed' "$work/sdk-chat.out" \
+    || fail "responses.create stream, converted"
+sed 's/^/chat key: /' "$work/sdk-chat.out"
+
 echo "PASS: Claude Code, Codex CLI and the SDKs through the proxy"

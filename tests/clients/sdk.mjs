@@ -18,3 +18,17 @@ console.log(`anthropic-stream: ${text} (stop ${final.stop_reason}, in ${final.us
 const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: token });
 const chat = await openai.chat.completions.create({ model: 'gpt-fake', messages: [{ role: 'user', content: 'Say hello.' }] });
 console.log(`openai-chat: ${chat.choices[0].message.content}`);
+
+if (process.env.ROUTE_RESPONSES) {
+  // The Responses API, as the OpenAI SDK builds its objects from it.
+  const plain = await openai.responses.create({ model: 'gpt-fake', input: 'Say hello.' });
+  console.log(`openai-responses: ${plain.output_text} (${plain.status}, in ${plain.usage.input_tokens})`);
+  const events = await openai.responses.create({ model: 'gpt-fake', input: 'Say hello.', stream: true });
+  let streamed = '';
+  let completed = null;
+  for await (const e of events) {
+    if (e.type === 'response.output_text.delta') streamed += e.delta;
+    if (e.type === 'response.completed') completed = e.response;
+  }
+  console.log(`openai-responses-stream: ${streamed} (${completed.status}, out ${completed.usage.output_tokens})`);
+}

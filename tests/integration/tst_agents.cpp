@@ -260,6 +260,52 @@ private Q_SLOTS:
         QCOMPARE(m_b->requestCount(), before);
     }
 
+    void responsesOverAChatUpstreamAreConverted()
+    {
+        m_env->addUpstream(m_b->baseUrl(), QStringLiteral("sk-chat"), [](Upstream &u) { u.responses = false; });
+        m_b->setBehavior(Behavior::json(200, FakeModel::chatJson("converted")));
+        const RawResponse json = send("/v1/responses", R"({"model":"m","input":"hi","store":false})");
+        QCOMPARE(json.status, 200);
+        const QJsonObject answer = QJsonDocument::fromJson(json.body).object();
+        QCOMPARE(answer.value("object").toString(), QStringLiteral("response"));
+        QVERIFY(answer.value("id").toString().startsWith(QStringLiteral("resp_")));
+        QCOMPARE(m_b->requests().last().target, QByteArray("/v1/chat/completions"));
+
+        m_b->setBehavior(Behavior::sse(FakeModel::chatToolCall("exec_command", QJsonObject{{"cmd", "ls"}}), 2));
+        const RawResponse stream = send("/v1/responses",
+            R"({"model":"m","stream":true,"input":"list","tools":[{"type":"function","name":"exec_command","parameters":{}}]})");
+        QVERIFY(stream.complete);
+        for (const char *step : {"response.created", "response.output_item.added",
+                 "response.function_call_arguments.delta", "response.output_item.done", "response.completed"})
+            QVERIFY2(stream.body.contains(step), step);
+        const QJsonArray r = records(2);
+        QCOMPARE(r.at(0).toObject().value("Converted").toBool(), true);
+        QCOMPARE(r.at(0).toObject().value("Outcome").toString(), QStringLiteral("complete"));
+        QCOMPARE(r.at(0).toObject().value("PromptTokens").toInt(), 30);
+
+        // Stateless: a previous response cannot be followed.
+        const RawResponse previous
+            = send("/v1/responses", R"({"model":"m","input":"x","previous_response_id":"resp_old"})");
+        QCOMPARE(previous.status, 400);
+        QVERIFY(QJsonDocument::fromJson(previous.body)
+                    .object()
+                    .value("error")
+                    .toObject()
+                    .value("message")
+                    .toString()
+                    .contains(QStringLiteral("previous_response_id")));
+    }
+
+    void responsesPassThroughWhereTheUpstreamHasThem()
+    {
+        m_env->addUpstream(m_b->baseUrl(), QStringLiteral("sk-oai"));
+        m_b->setBehavior(Behavior::json(200, FakeModel::responsesJson("native", "resp_native")));
+        const RawResponse r = send("/v1/responses", R"({"model":"m","input":"hi"})");
+        QVERIFY(r.body.contains("resp_native"));
+        QCOMPARE(m_b->requests().last().target, QByteArray("/v1/responses"));
+        QCOMPARE(records(1).first().toObject().value("Converted").toBool(), false);
+    }
+
     void countTokensIsEstimatedWithoutAnUpstreamCall()
     {
         m_env->addUpstream(m_b->baseUrl(), QStringLiteral("sk-oai-upstream"));

@@ -1,4 +1,5 @@
 #include "convert/messageschat.h"
+#include "convert/responseschat.h"
 #include "fakemodel.h"
 
 #include <QJsonArray>
@@ -55,6 +56,11 @@ private Q_SLOTS:
     void streamOfThinking();
     void cutStreamsStayCut();
     void streamSplitAnywhere();
+    void responsesRequests_data();
+    void responsesRequests();
+    void responsesRefused();
+    void responsesAnswers();
+    void responsesStreams();
 };
 
 void TestConvert::requests_data()
@@ -275,6 +281,122 @@ void TestConvert::streamSplitAnywhere()
         QCOMPARE(convertStream(pieces), expected);
     }
     QVERIFY(expected.contains("/tmp/a.txt"));
+}
+
+void TestConvert::responsesRequests_data()
+{
+    QTest::addColumn<QByteArray>("responses");
+    QTest::addColumn<QByteArray>("chat");
+    QTest::newRow("text input, instructions, max_output_tokens")
+        << QByteArray(
+               R"({"model":"m","instructions":"I","input":"hi","max_output_tokens":7,"store":false,"reasoning":{"effort":"low"}})")
+        << QByteArray(
+               R"({"max_tokens":7,"messages":[{"content":"I","role":"system"},{"content":"hi","role":"user"}],"model":"m"})");
+    QTest::newRow("items: developer, user, a call and its output, tools")
+        << QByteArray(
+               R"({"model":"m","stream":true,"tool_choice":"auto","parallel_tool_calls":false,"tools":[{"type":"function","name":"exec_command","description":"runs","parameters":{"type":"object"}},{"type":"web_search"},{"type":"namespace","name":"x"}],"input":[{"type":"message","role":"developer","content":[{"type":"input_text","text":"D"}]},{"type":"message","role":"user","content":[{"type":"input_text","text":"go"}]},{"type":"reasoning","summary":[],"encrypted_content":"e"},{"type":"function_call","call_id":"c1","name":"exec_command","arguments":"{\"cmd\":\"ls\"}"},{"type":"function_call_output","call_id":"c1","output":"a.txt"},{"type":"message","role":"assistant","content":[{"type":"output_text","text":"done"}]}]})")
+        << QByteArray(
+               R"({"messages":[{"content":"D","role":"system"},{"content":"go","role":"user"},{"content":null,"role":"assistant","tool_calls":[{"function":{"arguments":"{\"cmd\":\"ls\"}","name":"exec_command"},"id":"c1","type":"function"}]},{"content":"a.txt","role":"tool","tool_call_id":"c1"},{"content":"done","role":"assistant"}],"model":"m","parallel_tool_calls":false,"stream":true,"stream_options":{"include_usage":true},"tool_choice":"auto","tools":[{"function":{"description":"runs","name":"exec_command","parameters":{"type":"object"}},"type":"function"}]})");
+    QTest::newRow("an image")
+        << QByteArray(
+               R"({"model":"m","input":[{"role":"user","content":[{"type":"input_text","text":"what?"},{"type":"input_image","image_url":"data:image/png;base64,AA"}]}]})")
+        << QByteArray(
+               R"({"messages":[{"content":[{"text":"what?","type":"text"},{"image_url":{"url":"data:image/png;base64,AA"},"type":"image_url"}],"role":"user"}],"model":"m"})");
+}
+
+void TestConvert::responsesRequests()
+{
+    QFETCH(QByteArray, responses);
+    QFETCH(QByteArray, chat);
+    const ResponsesChat::Request r = ResponsesChat::toChat(responses);
+    QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+    QCOMPARE(json(r.body), json(chat));
+}
+
+void TestConvert::responsesRefused()
+{
+    QVERIFY(ResponsesChat::toChat(R"({"model":"m","input":"x","previous_response_id":"resp_1"})")
+                .error.contains(QStringLiteral("previous_response_id")));
+    QVERIFY(!ResponsesChat::toChat(R"({"model":"m","input":7})").error.isEmpty());
+    QVERIFY(!ResponsesChat::toChat("[]").error.isEmpty());
+    const QJsonObject e = json(ResponsesChat::errorFromChat(502, "Bad Gateway"));
+    QCOMPARE(e.value("error").toObject().value("message").toString(), QStringLiteral("Bad Gateway"));
+    const QByteArray openAi = R"({"error":{"message":"bad","type":"invalid_request_error"}})";
+    QCOMPARE(ResponsesChat::errorFromChat(400, openAi), openAi);
+}
+
+void TestConvert::responsesAnswers()
+{
+    const QJsonObject r = json(ResponsesChat::fromChat(
+        R"({"model":"gpt-x","choices":[{"message":{"role":"assistant","content":"hi","tool_calls":[{"id":"c1","type":"function","function":{"name":"exec_command","arguments":"{}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":10,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":2},"completion_tokens_details":{"reasoning_tokens":1}}})",
+        QStringLiteral("m"), "resp_x"));
+    QCOMPARE(r.value("id").toString(), QStringLiteral("resp_x"));
+    QCOMPARE(r.value("object").toString(), QStringLiteral("response"));
+    QCOMPARE(r.value("status").toString(), QStringLiteral("completed"));
+    const QJsonArray output = r.value("output").toArray();
+    QCOMPARE(output.size(), 2);
+    QCOMPARE(output.at(0).toObject().value("content").toArray().first().toObject().value("text").toString(),
+        QStringLiteral("hi"));
+    QCOMPARE(output.at(1).toObject().value("type").toString(), QStringLiteral("function_call"));
+    QCOMPARE(output.at(1).toObject().value("call_id").toString(), QStringLiteral("c1"));
+    const QJsonObject usage = r.value("usage").toObject();
+    QCOMPARE(usage.value("input_tokens").toInt(), 10);
+    QCOMPARE(usage.value("input_tokens_details").toObject().value("cached_tokens").toInt(), 2);
+    QCOMPARE(usage.value("output_tokens_details").toObject().value("reasoning_tokens").toInt(), 1);
+    QCOMPARE(usage.value("total_tokens").toInt(), 13);
+    const QJsonObject cut = json(ResponsesChat::fromChat(
+        R"({"choices":[{"message":{"content":"x"},"finish_reason":"length"}]})", QStringLiteral("m"), "resp_y"));
+    QCOMPARE(cut.value("status").toString(), QStringLiteral("incomplete"));
+}
+
+void TestConvert::responsesStreams()
+{
+    const auto run = [](const QList<QByteArray> &chunks, bool *ended) {
+        ResponsesChat::Stream s(QStringLiteral("m"), "resp_s");
+        QByteArray out;
+        for (const QByteArray &c : chunks)
+            out += s.feed(c);
+        out += s.finish();
+        *ended = s.ended();
+        return out;
+    };
+    bool ended = false;
+    auto ev = events(run(FakeModel::chatText("hello"), &ended));
+    QVERIFY(ended);
+    QStringList names;
+    for (const auto &[name, data] : ev)
+        names << QString::fromLatin1(name);
+    QCOMPARE(names,
+        (QStringList{"response.created", "response.in_progress", "response.output_item.added",
+            "response.content_part.added", "response.output_text.delta", "response.output_text.done",
+            "response.content_part.done", "response.output_item.done", "response.completed"}));
+    for (int i = 0; i < ev.size(); ++i)
+        QCOMPARE(ev.at(i).second.value("sequence_number").toInt(), i);
+    const QJsonObject completed = ev.last().second.value("response").toObject();
+    QCOMPARE(completed.value("id").toString(), QStringLiteral("resp_s"));
+    QCOMPARE(completed.value("usage").toObject().value("input_tokens").toInt(), 30);
+    QCOMPARE(completed.value("output").toArray().first().toObject().value("content").toArray().first().toObject().value(
+                 "text"),
+        QJsonValue(QStringLiteral("hello")));
+
+    ev = events(run(FakeModel::chatToolCall("exec_command", QJsonObject{{"cmd", "cat a.txt"}}), &ended));
+    QVERIFY(ended);
+    QString arguments;
+    QJsonObject done;
+    for (const auto &[name, data] : ev) {
+        if (name == "response.function_call_arguments.delta")
+            arguments += data.value("delta").toString();
+        if (name == "response.output_item.done")
+            done = data.value("item").toObject();
+    }
+    QCOMPARE(json(arguments.toUtf8()).value("cmd").toString(), QStringLiteral("cat a.txt"));
+    QCOMPARE(done.value("call_id").toString(), QStringLiteral("call_fake1"));
+    QCOMPARE(done.value("name").toString(), QStringLiteral("exec_command"));
+    QCOMPARE(done.value("arguments").toString(), arguments);
+
+    const QByteArray cut = run(FakeModel::chatText("half", false), &ended);
+    QVERIFY(!ended);
+    QVERIFY(!cut.contains("response.completed"));
 }
 
 QTEST_APPLESS_MAIN(TestConvert)

@@ -14,7 +14,7 @@ KEEP_ENGLISH = {
     'not found: %1; the API is under /v1/',
     'cross-origin requests are refused while authentication is off (-noauth)',
     'the proxy is paused; resume it from the tray menu', 'openai-api-route', 'ID', 'SK', 'HTTP %1', 'HTTP %1: %2',
-    'OK', '%1 ms', ' · %1 ms', 'dsn', 'url',
+    'OK', '%1 ms', ' · %1 ms', 'dsn', 'url', 'Responses must be true or false', 'Responses',
     'Format must be openai or anthropic', 'no enabled upstream can serve /v1/messages; add an anthropic one (-format anthropic) or an OpenAI-compatible one, which gets the request converted', 'the stream ended before its terminal event',
 }
 ZH = {
@@ -240,4 +240,5 @@ ZH = {
 'API': 'API',
 'openai: Chat Completions, Responses and the rest of /v1; anthropic: Messages (Claude Code)': 'openai:Chat Completions、Responses 及 /v1 的其余部分;anthropic:Messages(Claude Code)',
 'input %1 (cached %2, written to the cache %3) · output %4 (reasoning %5)': '输入 %1(缓存读取 %2,写入缓存 %3)· 输出 %4(推理 %5)',
+'Checked: the upstream serves /v1/responses itself. Unchecked: Responses requests (Codex) are converted to Chat Completions for it': '勾选:上游自己提供 /v1/responses。不勾选:Responses 请求(Codex)会被转换为 Chat Completions 再发给它',
 }
