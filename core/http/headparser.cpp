@@ -102,10 +102,21 @@ bool parseFields(QByteArrayView block, HttpHeaders &headers)
 // header must say the same, and chunked excludes a length.
 HeadError readFraming(const HttpHeaders &headers, HeadResult &r)
 {
-    const QByteArray te = headers.value("transfer-encoding");
-    if (!te.isEmpty()) {
-        if (headers.contains("content-length") || !te.trimmed().toLower().endsWith("chunked"))
+    // SPEC §13: exactly `chunked`, once. `gzip, chunked`, `xchunked` or a
+    // second header are how request smuggling starts.
+    int codings = 0;
+    bool chunked = false;
+    for (const auto &[name, value] : headers) {
+        if (!HttpHeaders::nameEquals(name, "transfer-encoding"))
+            continue;
+        ++codings;
+        chunked = HttpHeaders::nameEquals(trimmedOws(value), "chunked");
+    }
+    if (codings > 0) {
+        if (headers.contains("content-length"))
             return HeadError::BadTransferEncoding;
+        if (codings > 1 || !chunked)
+            return HeadError::UnsupportedTransferEncoding;
         r.framing = BodyFraming::Chunked;
         return HeadError::None;
     }
@@ -227,6 +238,13 @@ HeadResult parseRequest(QByteArrayView in, RequestHead &out, const HeadLimits &l
             return invalid(HeadError::BadExpect);
         r.expectContinue = true;
     }
+    if (out.versionMinor >= 1) {
+        int hosts = 0;
+        for (const auto &[name, value] : out.headers)
+            hosts += HttpHeaders::nameEquals(name, "host") ? 1 : 0;
+        if (hosts != 1)
+            return invalid(HeadError::BadHost);
+    }
     r.keepAlive = keepsAlive(out.versionMinor, out.headers);
     r.status = HeadResult::Status::Complete;
     r.consumed = skipped + end + 4;
@@ -273,6 +291,8 @@ int statusFor(HeadError error)
     case HeadError::BadVersion: return 505;
     case HeadError::BodyTooLarge: return 413;
     case HeadError::BadExpect: return 417;
+    case HeadError::UnsupportedTransferEncoding: return 501;
+    case HeadError::BadHost:
     case HeadError::BadStartLine:
     case HeadError::BadTarget:
     case HeadError::BadHeaderLine:
@@ -292,7 +312,9 @@ QByteArray messageFor(HeadError error, const HeadLimits &limits)
     case HeadError::BadVersion: return QByteArrayLiteral("unsupported HTTP version");
     case HeadError::BadTarget: return QByteArrayLiteral("malformed request target");
     case HeadError::BadHeaderLine: return QByteArrayLiteral("malformed header line");
-    case HeadError::BadTransferEncoding: return QByteArrayLiteral("unsupported transfer encoding");
+    case HeadError::BadTransferEncoding: return QByteArrayLiteral("Transfer-Encoding together with Content-Length");
+    case HeadError::UnsupportedTransferEncoding: return QByteArrayLiteral("unsupported transfer encoding");
+    case HeadError::BadHost: return QByteArrayLiteral("an HTTP/1.1 request needs exactly one Host header");
     case HeadError::ConflictingLength: return QByteArrayLiteral("conflicting Content-Length headers");
     case HeadError::BadLength: return QByteArrayLiteral("malformed Content-Length");
     case HeadError::BodyTooLarge:

@@ -49,7 +49,9 @@ enum class HeadError {
     BadVersion, // HTTP/2 and others
     BadTarget,
     BadHeaderLine,
-    BadTransferEncoding,
+    BadTransferEncoding, // with a Content-Length as well: ambiguous
+    UnsupportedTransferEncoding, // anything but exactly `chunked`
+    BadHost, // an HTTP/1.1 request without exactly one Host
     ConflictingLength,
     BadLength,
     BodyTooLarge, // Content-Length above the limit

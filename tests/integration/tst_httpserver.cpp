@@ -124,13 +124,17 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("bytes");
         QTest::newRow("garbage") << QByteArray("\x16\x03\x01 hello\r\n\r\n");
         QTest::newRow("no version") << QByteArray("GET /\r\n\r\n");
-        QTest::newRow("bad header") << QByteArray("GET / HTTP/1.1\r\nno colon here\r\n\r\n");
-        QTest::newRow("bad length") << QByteArray("POST / HTTP/1.1\r\nContent-Length: 12abc\r\n\r\n");
+        QTest::newRow("bad header") << QByteArray("GET / HTTP/1.1\r\nHost: a\r\nno colon here\r\n\r\n");
+        QTest::newRow("bad length") << QByteArray("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 12abc\r\n\r\n");
         QTest::newRow("two lengths") << QByteArray(
-            "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab");
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab");
         QTest::newRow("length and chunked")
-            << QByteArray("POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n");
-        QTest::newRow("bad chunk") << QByteArray("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+            << QByteArray("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n");
+        QTest::newRow("no host") << QByteArray("GET / HTTP/1.1\r\nAccept: */*\r\n\r\n");
+        QTest::newRow("two hosts") << QByteArray("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+        QTest::newRow("nul in a value") << QByteArray("GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n", 35);
+        QTest::newRow("bad chunk") << QByteArray(
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
     }
 
     void malformedRequestsAre400AndServerStaysHealthy()
@@ -138,6 +142,17 @@ private Q_SLOTS:
         QFETCH(QByteArray, bytes);
         const QByteArray raw = rawExchange(m_env->port(), bytes, 2000);
         QVERIFY2(raw.startsWith("HTTP/1.1 400"), raw.constData());
+        QCOMPARE(rawHttp(m_env->port(), RawRequest()).status, 200);
+    }
+
+    void transferCodingsOtherThanChunkedAre501()
+    {
+        for (const QByteArray &te : {QByteArray("gzip"), QByteArray("gzip, chunked"), QByteArray("xchunked")}) {
+            const QByteArray raw = rawExchange(
+                m_env->port(), "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: " + te + "\r\n\r\n0\r\n\r\n", 2000);
+            QVERIFY2(raw.startsWith("HTTP/1.1 501"), raw.constData());
+            QVERIFY(raw.contains("Connection: close"));
+        }
         QCOMPARE(rawHttp(m_env->port(), RawRequest()).status, 200);
     }
 

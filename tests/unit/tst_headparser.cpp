@@ -46,20 +46,22 @@ void TestHeadParser::requests_data()
     };
     ok("get", "GET / HTTP/1.1\r\nHost: a\r\n\r\n", BodyFraming::None, 0, true);
     ok("length", "POST /v1/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n", BodyFraming::Length, 5, true);
-    ok("length zero", "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n", BodyFraming::None, 0, true);
-    ok("same length twice", "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n", BodyFraming::Length, 3,
+    ok("length zero", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", BodyFraming::None, 0, true);
+    ok("same length twice", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n",
+        BodyFraming::Length, 3, true);
+    ok("chunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", BodyFraming::Chunked, 0, true);
+    ok("close", "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", BodyFraming::None, 0, false);
+    ok("1.0 closes, no host needed", "GET / HTTP/1.0\r\n\r\n", BodyFraming::None, 0, false);
+    ok("te any case", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n", BodyFraming::Chunked, 0,
         true);
-    ok("chunked", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", BodyFraming::Chunked, 0, true);
-    ok("close", "GET / HTTP/1.1\r\nConnection: close\r\n\r\n", BodyFraming::None, 0, false);
-    ok("1.0 closes", "GET / HTTP/1.0\r\n\r\n", BodyFraming::None, 0, false);
     ok("1.0 keep-alive", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", BodyFraming::None, 0, true);
-    ok("absolute form", "GET http://h/v1/models?x=1 HTTP/1.1\r\n\r\n", BodyFraming::None, 0, true);
-    ok("options star", "OPTIONS * HTTP/1.1\r\n\r\n", BodyFraming::None, 0, true);
-    ok("value ows trimmed", "GET / HTTP/1.1\r\nX-A: \t v \t\r\n\r\n", BodyFraming::None, 0, true);
-    ok("empty value", "GET / HTTP/1.1\r\nX-A:\r\n\r\n", BodyFraming::None, 0, true);
-    ok("obs-text in value", "GET / HTTP/1.1\r\nX-A: caf\xc3\xa9\r\n\r\n", BodyFraming::None, 0, true);
-    ok("100-continue", "POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n", BodyFraming::Length, 1,
-        true);
+    ok("absolute form", "GET http://h/v1/models?x=1 HTTP/1.1\r\nHost: a\r\n\r\n", BodyFraming::None, 0, true);
+    ok("options star", "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", BodyFraming::None, 0, true);
+    ok("value ows trimmed", "GET / HTTP/1.1\r\nHost: a\r\nX-A: \t v \t\r\n\r\n", BodyFraming::None, 0, true);
+    ok("empty value", "GET / HTTP/1.1\r\nHost: a\r\nX-A:\r\n\r\n", BodyFraming::None, 0, true);
+    ok("obs-text in value", "GET / HTTP/1.1\r\nHost: a\r\nX-A: caf\xc3\xa9\r\n\r\n", BodyFraming::None, 0, true);
+    ok("100-continue", "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n",
+        BodyFraming::Length, 1, true);
 
     bad("no method", " / HTTP/1.1\r\n\r\n", HeadError::BadStartLine);
     bad("two spaces", "GET  / HTTP/1.1\r\n\r\n", HeadError::BadStartLine);
@@ -79,7 +81,15 @@ void TestHeadParser::requests_data()
     bad("bare cr in value", "GET / HTTP/1.1\r\nX-A: a\rb\r\n\r\n", HeadError::BadHeaderLine);
     bad("te with cl", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
         HeadError::BadTransferEncoding);
-    bad("te gzip", "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", HeadError::BadTransferEncoding);
+    bad("te gzip", "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", HeadError::UnsupportedTransferEncoding);
+    bad("te gzip, chunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+        HeadError::UnsupportedTransferEncoding);
+    bad("te xchunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n",
+        HeadError::UnsupportedTransferEncoding);
+    bad("te twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+        HeadError::UnsupportedTransferEncoding);
+    bad("no host", "GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", HeadError::BadHost);
+    bad("two hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", HeadError::BadHost);
     bad("two lengths", "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
         HeadError::ConflictingLength);
     bad("signed length", "POST / HTTP/1.1\r\nContent-Length: +3\r\n\r\n", HeadError::BadLength);
@@ -147,6 +157,8 @@ void TestHeadParser::responses_data()
     bad("status letters", "HTTP/1.1 2x0 OK\r\n\r\n", HeadError::BadStartLine);
     bad("status below 100", "HTTP/1.1 099 OK\r\n\r\n", HeadError::BadStartLine);
     bad("obs-fold", "HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\n\r\n", HeadError::BadHeaderLine);
+    bad("te gzip", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+        HeadError::UnsupportedTransferEncoding);
     bad("space before colon", "HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\n", HeadError::BadHeaderLine);
     bad("te with cl", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n",
         HeadError::BadTransferEncoding);
@@ -198,7 +210,7 @@ void TestHeadParser::requestFields()
     QCOMPARE(raw.sliced(r.consumed), QByteArray("BODY"));
 
     RequestHead absolute;
-    QVERIFY(HeadParser::parseRequest("GET https://h:1/v1/models HTTP/1.1\r\n\r\n", absolute).isComplete());
+    QVERIFY(HeadParser::parseRequest("GET https://h:1/v1/models HTTP/1.1\r\nHost: h\r\n\r\n", absolute).isComplete());
     QCOMPARE(absolute.path, QByteArray("/v1/models"));
 }
 
@@ -215,7 +227,7 @@ void TestHeadParser::responseFields()
 
 void TestHeadParser::needsMoreUntilTheEmptyLine()
 {
-    const QByteArray full = "POST / HTTP/1.1\r\nContent-Length: 1\r\n\r\n";
+    const QByteArray full = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\n";
     for (qsizetype n = 0; n < full.size(); ++n) {
         RequestHead head;
         const HeadResult r = HeadParser::parseRequest(full.first(n), head);
@@ -237,22 +249,24 @@ void TestHeadParser::limits()
     const QByteArray longHead = "GET / HTTP/1.1\r\nX: " + QByteArray(60, 'a') + "\r\n\r\n";
     QCOMPARE(HeadParser::parseRequest(longHead, head, limits).error, HeadError::TooLarge);
     QCOMPARE(HeadParser::parseRequest(QByteArray(40, 'a'), head, limits).status, HeadResult::Status::NeedMore);
-    const HeadResult big = HeadParser::parseRequest("POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", head, limits);
+    const HeadResult big = HeadParser::parseRequest("POST / HTTP/1.0\r\nContent-Length: 11\r\n\r\n", head, limits);
     QCOMPARE(big.error, HeadError::BodyTooLarge);
     QCOMPARE(HeadParser::statusFor(big.error), 413);
     QVERIFY(HeadParser::messageFor(big.error, limits).contains("10 bytes"));
-    QVERIFY(HeadParser::parseRequest("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n", head, limits).isComplete());
+    QVERIFY(HeadParser::parseRequest("POST / HTTP/1.0\r\nContent-Length: 10\r\n\r\n", head, limits).isComplete());
     // Every refusal has a status a client understands.
     QCOMPARE(HeadParser::statusFor(HeadError::TooLarge), 431);
     QCOMPARE(HeadParser::statusFor(HeadError::BadVersion), 505);
     QCOMPARE(HeadParser::statusFor(HeadError::BadExpect), 417);
     QCOMPARE(HeadParser::statusFor(HeadError::BadHeaderLine), 400);
+    QCOMPARE(HeadParser::statusFor(HeadError::UnsupportedTransferEncoding), 501);
+    QCOMPARE(HeadParser::statusFor(HeadError::BadHost), 400);
 }
 
 void TestHeadParser::skipsEmptyLinesBeforeARequest()
 {
     RequestHead head;
-    const QByteArray raw = "\r\n\r\nGET /x HTTP/1.1\r\n\r\n";
+    const QByteArray raw = "\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\n\r\n";
     const HeadResult r = HeadParser::parseRequest(raw, head);
     QVERIFY(r.isComplete());
     QCOMPARE(head.path, QByteArray("/x"));
