@@ -371,6 +371,10 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
         <source>Responses must be true or false</source>
         <translation>Responses must be true or false</translation>
     </message>
+    <message>
+        <source>MetricsPublic must be true or false</source>
+        <translation>MetricsPublic must be true or false</translation>
+    </message>
 </context>
 <context>
     <name>main</name>
@@ -720,6 +724,14 @@ Save it anyway?</source>
     <message>
         <source>the proxy is paused; resume it from the tray menu</source>
         <translation>the proxy is paused; resume it from the tray menu</translation>
+    </message>
+    <message>
+        <source>the Host %1 is not a name of this machine; add it to AllowedHosts to serve it</source>
+        <translation>the Host %1 is not a name of this machine; add it to AllowedHosts to serve it</translation>
+    </message>
+    <message>
+        <source>the admin API refuses requests from the web page at %1; add it to AllowedOrigins to allow it</source>
+        <translation>the admin API refuses requests from the web page at %1; add it to AllowedOrigins to allow it</translation>
     </message>
 </context>
 <context>

@@ -146,6 +146,9 @@ QJsonObject fromSettings(const Settings &s)
         {QStringLiteral("RecordRetentionDays"), s.recordRetentionDays},
         {QStringLiteral("RecordMaxRows"), s.recordMaxRows},
         {QStringLiteral("AffinityTTL"), s.affinityTtlSec},
+        {QStringLiteral("AllowedHosts"), QJsonArray::fromStringList(s.allowedHosts)},
+        {QStringLiteral("AllowedOrigins"), QJsonArray::fromStringList(s.allowedOrigins)},
+        {QStringLiteral("MetricsPublic"), s.metricsPublic},
         {QStringLiteral("WebhookURL"), s.webhookUrl},
         {QStringLiteral("WebhookFormat"), s.webhookFormat},
     };
@@ -226,6 +229,19 @@ std::variant<Settings, ApiError> applySettings(const QJsonObject &o, Settings s)
         s.recordMaxRows = *v;
     if (auto v = intField(o, "AffinityTTL", 0, &error))
         s.affinityTtlSec = *v;
+    if (auto v = listField(o, "AllowedHosts", &error)) {
+        s.allowedHosts = *v;
+        for (QString &h : s.allowedHosts)
+            h = h.trimmed().toLower();
+    }
+    if (auto v = listField(o, "AllowedOrigins", &error))
+        s.allowedOrigins = *v;
+    const QJsonValue metricsPublic = o.value(QLatin1String("MetricsPublic"));
+    if (!metricsPublic.isUndefined()) {
+        if (!metricsPublic.isBool())
+            return badRequest(QObject::tr("MetricsPublic must be true or false"));
+        s.metricsPublic = metricsPublic.toBool();
+    }
     if (!error.isEmpty())
         return badRequest(error);
     const QJsonValue webhook = o.value(QLatin1String("WebhookURL"));

@@ -21,6 +21,9 @@ struct Settings
     int recordMaxRows = 1000000; // and beyond this many
     QString webhookUrl; // outbound alerts; empty = off
     QString webhookFormat = QStringLiteral("generic"); // generic, feishu, matrix
+    QStringList allowedHosts; // beyond localhost and the loopback addresses, for a loopback listener
+    QStringList allowedOrigins; // browser origins beyond loopback ones that may use /admin
+    bool metricsPublic = false; // /metrics without the token
     int affinityTtlSec = 3600; // a conversation keeps its upstream this long after its last turn; 0 = no stickiness
 };
 
@@ -37,6 +40,9 @@ inline constexpr const char recordMaxRows[] = "record_max_rows";
 inline constexpr const char webhookUrl[] = "webhook_url";
 inline constexpr const char webhookFormat[] = "webhook_format";
 inline constexpr const char affinityTtl[] = "affinity_ttl";
+inline constexpr const char allowedHosts[] = "allowed_hosts";
+inline constexpr const char allowedOrigins[] = "allowed_origins";
+inline constexpr const char metricsPublic[] = "metrics_public";
 } // namespace ConfigKey
 
 } // namespace route

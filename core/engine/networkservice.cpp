@@ -54,6 +54,8 @@ bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
     shared.affinity = m_affinity.get();
     shared.metrics = m_metrics.get();
     shared.paused = paused;
+    m_loopback = m_options.address.isLoopback();
+    shared.loopback = &m_loopback;
     shared.totalInFlight = [this] { return inFlight(); };
 
     // Two per core: when one is descheduled (the machine runs other work),
@@ -120,6 +122,7 @@ bool NetworkService::relisten(const QHostAddress &address, quint16 port, QString
     }
     delete m_listener; // connections live in the workers and go on
     m_listener = next;
+    m_loopback = address.isLoopback();
     m_options.address = address;
     m_options.port = port;
     return true;

@@ -54,6 +54,7 @@ private:
     BackgroundStore *m_records;
     HealthTracker *m_health = nullptr;
     std::unique_ptr<AffinityTable> m_affinity;
+    std::atomic<bool> m_loopback{true};
     std::unique_ptr<Balancer> m_balancer;
     std::unique_ptr<Metrics> m_metrics;
     HttpListener *m_listener = nullptr;

@@ -40,6 +40,7 @@ bool NetworkWorker::setup(QString *error)
     m_admin = new AdminApi(conn.take(), m_shared.snapshots, m_shared.health, m_upstreams, this);
     m_router = new RequestRouter(m_proxy, m_admin, m_shared.snapshots, m_options.noAuth, this);
     m_router->setPauseFlag(m_shared.paused);
+    m_router->setLoopbackFlag(m_shared.loopback);
     BackgroundStore *store = m_shared.records;
     m_router->setMetrics(
         m_shared.metrics, m_shared.health, [store] { return store ? store->droppedRecords() : 0; },

@@ -31,6 +31,7 @@ struct SharedServices
     AffinityTable *affinity = nullptr;
     Metrics *metrics = nullptr;
     const std::atomic<bool> *paused = nullptr;
+    const std::atomic<bool> *loopback = nullptr; // the listener is on a loopback address
     std::function<int()> totalInFlight;
 };
 

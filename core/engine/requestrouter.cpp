@@ -29,6 +29,29 @@ bool RequestRouter::isLoopbackOrigin(const QByteArray &origin)
     return !address.isNull() && address.isLoopback();
 }
 
+bool RequestRouter::isLocalHost(QByteArrayView host, const QStringList &allowed)
+{
+    host = host.trimmed();
+    if (host.isEmpty())
+        return true; // HTTP/1.0 without Host: no browser sends that
+    // The name without its port: "[::1]:8888", "localhost:8888", "127.0.0.1".
+    QByteArrayView name = host;
+    if (name.startsWith('[')) {
+        const qsizetype close = name.indexOf(']');
+        name = close < 0 ? name : name.first(close + 1);
+    } else if (const qsizetype colon = name.lastIndexOf(':'); colon >= 0) {
+        name = name.first(colon);
+    }
+    const QString lower = QString::fromLatin1(name).toLower();
+    if (lower == QLatin1String("localhost") || lower == QLatin1String("[::1]")
+        || lower.endsWith(QLatin1String(".localhost")))
+        return true;
+    const QHostAddress address(lower);
+    if (!address.isNull() && address.isLoopback())
+        return true;
+    return allowed.contains(lower);
+}
+
 void RequestRouter::setMetrics(
     Metrics *metrics, HealthTracker *health, std::function<qint64()> droppedRecords, std::function<int()> inFlight)
 {
@@ -68,9 +91,18 @@ void RequestRouter::route(HttpRequest &&request, HttpResponder *responder)
     const bool isAdmin = path.startsWith("/admin/");
     const QByteArray origin = request.headers.value("origin");
 
+    const auto snapshot = m_snapshots->current(); // held: the settings live in it
+    const Settings &settings = snapshot->settings;
+    if (m_loopback && m_loopback->load() && !isLocalHost(request.headers.value("host"), settings.allowedHosts)) {
+        sendError(path, responder, 403,
+            tr("the Host %1 is not a name of this machine; add it to AllowedHosts to serve it")
+                .arg(QString::fromUtf8(request.headers.value("host").left(200))),
+            QStringLiteral("permission_error"));
+        return;
+    }
     const bool isMetrics = (path == "/metrics" || path == "/v1/metrics") && m_metrics;
     if (isMetrics && (request.method == "GET" || request.method == "HEAD")) {
-        if (authorized(request, responder))
+        if (settings.metricsPublic || authorized(request, responder))
             sendMetrics(responder);
         return;
     }
@@ -92,9 +124,20 @@ void RequestRouter::route(HttpRequest &&request, HttpResponder *responder)
             QStringLiteral("authentication_error"));
         return;
     }
+    // The admin API holds every key: only loopback pages and the origins the
+    // user named may use it from a browser.
+    const bool adminOriginAllowed = !isAdmin || origin.isEmpty() || isLoopbackOrigin(origin)
+        || settings.allowedOrigins.contains(QString::fromUtf8(origin));
+    if (!adminOriginAllowed) {
+        sendError(path, responder, 403,
+            tr("the admin API refuses requests from the web page at %1; add it to AllowedOrigins to allow it")
+                .arg(QString::fromUtf8(origin.left(200))),
+            QStringLiteral("permission_error"));
+        return;
+    }
     if (!origin.isEmpty()) {
         HttpHeaders cors;
-        cors.append("Access-Control-Allow-Origin", m_noAuth && isProxy ? origin : QByteArray("*"));
+        cors.append("Access-Control-Allow-Origin", (m_noAuth && isProxy) || isAdmin ? origin : QByteArray("*"));
         cors.append("Vary", "Origin");
         responder->setDefaultHeaders(cors);
     }

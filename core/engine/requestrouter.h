@@ -33,6 +33,11 @@ public:
     void route(HttpRequest &&request, HttpResponder *responder);
     // While *paused is true, /v1 requests get a 503 that says so.
     void setPauseFlag(const std::atomic<bool> *paused) { m_paused = paused; }
+    // While *loopback is true (the listener is on a loopback address), a
+    // request's Host must be one of the machine's own names (SPEC §13): a web
+    // page that rebinds its DNS name to 127.0.0.1 still sends its own.
+    void setLoopbackFlag(const std::atomic<bool> *loopback) { m_loopback = loopback; }
+    static bool isLocalHost(QByteArrayView host, const QStringList &allowed);
 
     static bool isLoopbackOrigin(const QByteArray &origin);
 
@@ -50,6 +55,7 @@ private:
     bool m_noAuth;
     Metrics *m_metrics = nullptr;
     const std::atomic<bool> *m_paused = nullptr;
+    const std::atomic<bool> *m_loopback = nullptr;
     HealthTracker *m_health = nullptr;
     std::function<qint64()> m_droppedRecords;
     std::function<int()> m_inFlight;

@@ -40,6 +40,16 @@ std::optional<Settings> ConfigRepository::load(QString *error) const
             s.recordRetentionDays = number;
         } else if (key == QLatin1String(ConfigKey::recordMaxRows) && isNumber && number >= 0) {
             s.recordMaxRows = number;
+        } else if (key == QLatin1String(ConfigKey::allowedHosts)) {
+            s.allowedHosts = value.split(QLatin1Char(','), Qt::SkipEmptyParts);
+            for (QString &h : s.allowedHosts)
+                h = h.trimmed().toLower();
+        } else if (key == QLatin1String(ConfigKey::allowedOrigins)) {
+            s.allowedOrigins = value.split(QLatin1Char(','), Qt::SkipEmptyParts);
+            for (QString &o : s.allowedOrigins)
+                o = o.trimmed();
+        } else if (key == QLatin1String(ConfigKey::metricsPublic)) {
+            s.metricsPublic = value == QLatin1String("1") || value == QLatin1String("true");
         } else if (key == QLatin1String(ConfigKey::affinityTtl) && isNumber && number >= 0) {
             s.affinityTtlSec = number;
         } else if (key == QLatin1String(ConfigKey::webhookUrl)) {
@@ -103,6 +113,9 @@ bool ConfigRepository::save(const Settings &s)
         && setValue(ConfigKey::recordRetentionDays, QString::number(s.recordRetentionDays))
         && setValue(ConfigKey::recordMaxRows, QString::number(s.recordMaxRows))
         && setValue(ConfigKey::affinityTtl, QString::number(s.affinityTtlSec))
+        && setValue(ConfigKey::allowedHosts, s.allowedHosts.join(QLatin1Char(',')))
+        && setValue(ConfigKey::allowedOrigins, s.allowedOrigins.join(QLatin1Char(',')))
+        && setValue(ConfigKey::metricsPublic, s.metricsPublic ? QStringLiteral("1") : QStringLiteral("0"))
         && setValue(ConfigKey::webhookUrl, s.webhookUrl) && setValue(ConfigKey::webhookFormat, s.webhookFormat);
     if (!ok) {
         m_db.rollback();

@@ -170,7 +170,8 @@ private Q_SLOTS:
         QTcpSocket client;
         client.connectToHost(QHostAddress::LocalHost, port);
         QVERIFY(client.waitForConnected(2000));
-        client.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 15\r\n\r\n{\"stream\":true}");
+        client.write(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: 15\r\n\r\n{\"stream\":true}");
         QVERIFY(client.waitForReadyRead(2000));
         QTest::qWait(300);
         ::kill(pid_t(server.processId()), SIGTERM);

@@ -1,4 +1,5 @@
 // The HTTP edge of the real server: framing, keep-alive, limits, timeouts.
+#include "engine/requestrouter.h"
 #include "rawhttp.h"
 #include "testengine.h"
 
@@ -42,7 +43,8 @@ private Q_SLOTS:
 
     void headHasNoBody()
     {
-        const QByteArray raw = rawExchange(m_env->port(), "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        const QByteArray raw
+            = rawExchange(m_env->port(), "HEAD / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
         QVERIFY2(raw.startsWith("HTTP/1.1 200"), raw.constData());
         QVERIFY(raw.contains("Content-Length: "));
         QVERIFY2(raw.endsWith("\r\n\r\n"), raw.constData()); // nothing after the headers
@@ -59,8 +61,8 @@ private Q_SLOTS:
 
     void keepAliveAndPipelining()
     {
-        const QByteArray two
-            = "GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        const QByteArray two = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\nGET /nope HTTP/1.1\r\nHost: "
+                               "localhost\r\nConnection: close\r\n\r\n";
         const QByteArray raw = rawExchange(m_env->port(), two);
         qsizetype offset = 0;
         const RawResponse first = parseResponse(raw, &offset);
@@ -86,8 +88,8 @@ private Q_SLOTS:
 
     void bodyOverLimitIs413BeforeTheBody()
     {
-        const QByteArray raw = rawExchange(
-            m_env->port(), "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 999999\r\n\r\n", 2000);
+        const QByteArray raw = rawExchange(m_env->port(),
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Length: 999999\r\n\r\n", 2000);
         QVERIFY2(raw.startsWith("HTTP/1.1 413"), raw.constData());
         QVERIFY(raw.contains("\"error\""));
     }
@@ -95,7 +97,7 @@ private Q_SLOTS:
     void chunkedBodyOverLimitIs413()
     {
         const QByteArray chunk(3000, 'a');
-        const QByteArray req = "POST /v1/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        const QByteArray req = "POST /v1/x HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
             + QByteArray::number(chunk.size(), 16) + "\r\n" + chunk + "\r\n" + QByteArray::number(chunk.size(), 16)
             + "\r\n" + chunk + "\r\n0\r\n\r\n";
         const QByteArray raw = rawExchange(m_env->port(), req, 2000);
@@ -107,7 +109,7 @@ private Q_SLOTS:
         QTcpSocket s;
         s.connectToHost(QHostAddress::LocalHost, m_env->port());
         QVERIFY(s.waitForConnected(2000));
-        s.write("POST /admin/login HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-token\r\nContent-Length: "
+        s.write("POST /admin/login HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer test-token\r\nContent-Length: "
                 "2\r\nExpect: 100-continue\r\n\r\n");
         QElapsedTimer t;
         t.start();
@@ -156,6 +158,60 @@ private Q_SLOTS:
         QCOMPARE(rawHttp(m_env->port(), RawRequest()).status, 200);
     }
 
+    void aRebindingPageIsRefusedByItsHost()
+    {
+        RawRequest r;
+        r.target = "/v1/models";
+        r.headers.append("Authorization", TestEngine::bearer());
+        // rawHttp sends Host: 127.0.0.1; a page whose name was rebound to it sends its own.
+        const QByteArray evil
+            = "GET /v1/models HTTP/1.1\r\nHost: evil.example\r\nAuthorization: Bearer test-token\r\n\r\n";
+        const QByteArray refused = rawExchange(m_env->port(), evil, 2000);
+        QVERIFY2(refused.startsWith("HTTP/1.1 403"), refused.constData());
+        QVERIFY(refused.contains("AllowedHosts"));
+        for (const QByteArray &host : {QByteArray("localhost:8888"), QByteArray("[::1]:8888"), QByteArray("127.0.0.1"),
+                 QByteArray("LOCALHOST")}) {
+            const QByteArray ok
+                = rawExchange(m_env->port(), "GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n", 2000);
+            QVERIFY2(ok.startsWith("HTTP/1.1 200"), host.constData());
+        }
+        QCOMPARE(m_env->call("PUT", "/admin/config", R"({"AllowedHosts":["proxy.lan"]})").status, 200);
+        const QByteArray named
+            = rawExchange(m_env->port(), "GET / HTTP/1.1\r\nHost: Proxy.LAN:8888\r\nConnection: close\r\n\r\n", 2000);
+        QVERIFY2(named.startsWith("HTTP/1.1 200"), named.constData());
+        QVERIFY(RequestRouter::isLocalHost("", {}));
+        QVERIFY(!RequestRouter::isLocalHost("127.0.0.1.evil.example", {}));
+    }
+
+    void theAdminApiRefusesForeignPages()
+    {
+        RawRequest r;
+        r.target = "/admin/upstreams";
+        r.headers.append("Authorization", TestEngine::bearer());
+        r.headers.append("Origin", "https://evil.example");
+        RawResponse refused = rawHttp(m_env->port(), r);
+        QCOMPARE(refused.status, 403);
+        QVERIFY(refused.body.contains("AllowedOrigins"));
+        r.headers.set("Origin", "http://localhost:5173");
+        RawResponse local = rawHttp(m_env->port(), r);
+        QCOMPARE(local.status, 200);
+        QCOMPARE(local.headers.value("access-control-allow-origin"), QByteArray("http://localhost:5173"));
+        QCOMPARE(m_env->call("PUT", "/admin/config", "{\"AllowedOrigins\":[\"https://tool.example\"]}").status, 200);
+        r.headers.set("Origin", "https://tool.example");
+        const RawResponse named = rawHttp(m_env->port(), r);
+        QCOMPARE(named.status, 200);
+        QCOMPARE(named.headers.value("access-control-allow-origin"), QByteArray("https://tool.example"));
+    }
+
+    void metricsNeedTheTokenUnlessPublic()
+    {
+        QCOMPARE(m_env->call("GET", "/metrics", {}, {}).status, 403);
+        QCOMPARE(m_env->call("PUT", "/admin/config", R"({"MetricsPublic":true})").status, 200);
+        QCOMPARE(m_env->call("GET", "/metrics", {}, {}).status, 200);
+        QCOMPARE(m_env->call("GET", "/admin/config").status, 200);
+        QVERIFY(m_env->call("GET", "/admin/config").body.contains("\"MetricsPublic\":true"));
+    }
+
     void oversizedHeadersAre431()
     {
         const QByteArray raw
@@ -181,7 +237,7 @@ private Q_SLOTS:
         QTcpSocket s;
         s.connectToHost(QHostAddress::LocalHost, m_env->port());
         QVERIFY(s.waitForConnected(2000));
-        s.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        s.write("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
         QVERIFY(s.waitForReadyRead(2000));
         s.readAll();
         QElapsedTimer t;

@@ -163,7 +163,7 @@ private Q_SLOTS:
             QTcpSocket s;
             s.connectToHost(QHostAddress::LocalHost, m_env->port());
             QVERIFY(s.waitForConnected(2000));
-            s.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            s.write("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
                     "test-token\r\nContent-Length: 2\r\n\r\n{}");
             QVERIFY(s.waitForReadyRead(2000));
             s.abort();

@@ -172,7 +172,8 @@ private Q_SLOTS:
         s.connectToHost(QHostAddress::LocalHost, m_env->port());
         QVERIFY(s.waitForConnected(2000));
         const QByteArray body = R"({"stream":true})";
-        s.write("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer test-token\r\nContent-Length: "
+        s.write("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer "
+                "test-token\r\nContent-Length: "
             + QByteArray::number(body.size()) + "\r\n\r\n" + body);
         QVERIFY(s.waitForReadyRead(2000));
         QElapsedTimer t;

@@ -14,7 +14,9 @@ KEEP_ENGLISH = {
     'not found: %1; the API is under /v1/',
     'cross-origin requests are refused while authentication is off (-noauth)',
     'the proxy is paused; resume it from the tray menu', 'openai-api-route', 'ID', 'SK', 'HTTP %1', 'HTTP %1: %2',
-    'OK', '%1 ms', ' · %1 ms', 'dsn', 'url', 'Responses must be true or false', 'Responses',
+    'OK', '%1 ms', ' · %1 ms', 'dsn', 'url', 'MetricsPublic must be true or false',
+    'the Host %1 is not a name of this machine; add it to AllowedHosts to serve it',
+    'the admin API refuses requests from the web page at %1; add it to AllowedOrigins to allow it', 'Responses must be true or false', 'Responses',
     'Format must be openai or anthropic', 'no enabled upstream can serve /v1/messages; add an anthropic one (-format anthropic) or an OpenAI-compatible one, which gets the request converted', 'the stream ended before its terminal event',
 }
 ZH = {
