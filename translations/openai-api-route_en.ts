@@ -911,6 +911,38 @@ Save it anyway?</translation>
         <source>The settings were not saved: %1</source>
         <translation>The settings were not saved: %1</translation>
     </message>
+    <message>
+        <source>Serve /metrics without the token</source>
+        <translation>Serve /metrics without the token</translation>
+    </message>
+    <message>
+        <source>e.g. proxy.lan, my-laptop.local</source>
+        <translation>e.g. proxy.lan, my-laptop.local</translation>
+    </message>
+    <message>
+        <source>Host names, comma-separated, that clients may use for this proxy besides localhost and 127.0.0.1; any other is refused, so a web page cannot reach it by DNS rebinding</source>
+        <translation>Host names, comma-separated, that clients may use for this proxy besides localhost and 127.0.0.1; any other is refused, so a web page cannot reach it by DNS rebinding</translation>
+    </message>
+    <message>
+        <source>e.g. https://tool.example</source>
+        <translation>e.g. https://tool.example</translation>
+    </message>
+    <message>
+        <source>Web page origins, comma-separated, that may use the admin API from a browser besides pages on localhost</source>
+        <translation>Web page origins, comma-separated, that may use the admin API from a browser besides pages on localhost</translation>
+    </message>
+    <message>
+        <source>For a Prometheus scraper without the token; the figures name upstreams and models</source>
+        <translation>For a Prometheus scraper without the token; the figures name upstreams and models</translation>
+    </message>
+    <message>
+        <source>Allowed &amp;hosts:</source>
+        <translation>Allowed &amp;hosts:</translation>
+    </message>
+    <message>
+        <source>Allowed &amp;origins:</source>
+        <translation>Allowed &amp;origins:</translation>
+    </message>
 </context>
 <context>
     <name>route::TcpStream</name>

@@ -911,6 +911,38 @@ Save it anyway?</source>
         <source>The settings were not saved: %1</source>
         <translation>设置未保存:%1</translation>
     </message>
+    <message>
+        <source>Serve /metrics without the token</source>
+        <translation>无需令牌即可访问 /metrics</translation>
+    </message>
+    <message>
+        <source>e.g. proxy.lan, my-laptop.local</source>
+        <translation>例如 proxy.lan, my-laptop.local</translation>
+    </message>
+    <message>
+        <source>Host names, comma-separated, that clients may use for this proxy besides localhost and 127.0.0.1; any other is refused, so a web page cannot reach it by DNS rebinding</source>
+        <translation>除 localhost 和 127.0.0.1 之外,客户端可用来访问本代理的主机名(逗号分隔);其他名称一律拒绝,网页无法通过 DNS 重绑定访问它</translation>
+    </message>
+    <message>
+        <source>e.g. https://tool.example</source>
+        <translation>例如 https://tool.example</translation>
+    </message>
+    <message>
+        <source>Web page origins, comma-separated, that may use the admin API from a browser besides pages on localhost</source>
+        <translation>除 localhost 上的页面之外,允许在浏览器中使用管理 API 的网页来源(逗号分隔)</translation>
+    </message>
+    <message>
+        <source>For a Prometheus scraper without the token; the figures name upstreams and models</source>
+        <translation>供没有令牌的 Prometheus 抓取;这些数据会显示上游和模型的名称</translation>
+    </message>
+    <message>
+        <source>Allowed &amp;hosts:</source>
+        <translation>允许的主机(&amp;H):</translation>
+    </message>
+    <message>
+        <source>Allowed &amp;origins:</source>
+        <translation>允许的来源(&amp;O):</translation>
+    </message>
 </context>
 <context>
     <name>route::TcpStream</name>

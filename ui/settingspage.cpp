@@ -35,6 +35,9 @@ SettingsPage::SettingsPage(Engine *engine, ConfigService *service, QWidget *pare
     , m_streamTimeout(new QSpinBox)
     , m_idleTimeout(new QSpinBox)
     , m_recordBodies(new QCheckBox(tr("Record request and response bodies")))
+    , m_allowedHosts(new QLineEdit)
+    , m_allowedOrigins(new QLineEdit)
+    , m_metricsPublic(new QCheckBox(tr("Serve /metrics without the token")))
     , m_autostart(new QCheckBox(tr("Start at login")))
     , m_language(new QComboBox)
 {
@@ -100,6 +103,15 @@ void SettingsPage::setUpChoices()
     m_idleTimeout->setToolTip(tr("How long a response may stay silent before it is ended as failed"));
     m_recordBodies->setToolTip(tr("Keep the first 64 KiB of each request and answer in the records (off by default)"));
     m_autostart->setToolTip(tr("Start openai-api-route when you log in"));
+    m_allowedHosts->setPlaceholderText(tr("e.g. proxy.lan, my-laptop.local"));
+    m_allowedHosts->setToolTip(tr("Host names, comma-separated, that clients may use for this proxy besides localhost "
+                                  "and 127.0.0.1; any other is refused, so a web page cannot reach it by DNS "
+                                  "rebinding"));
+    m_allowedOrigins->setPlaceholderText(tr("e.g. https://tool.example"));
+    m_allowedOrigins->setToolTip(tr("Web page origins, comma-separated, that may use the admin API from a browser "
+                                    "besides pages on localhost"));
+    m_metricsPublic->setToolTip(
+        tr("For a Prometheus scraper without the token; the figures name upstreams and models"));
     m_language->addItem(tr("System language"), QString());
     m_language->addItem(QStringLiteral("English"), QStringLiteral("en"));
     m_language->addItem(QStringLiteral("简体中文"), QStringLiteral("zh_CN"));
@@ -122,6 +134,9 @@ void SettingsPage::layOut(QLayout *addressRow, QLayout *tokenRow)
     form->addRow(tr("&Stream timeout:"), m_streamTimeout);
     form->addRow(tr("&Idle timeout:"), m_idleTimeout);
     form->addRow(QString(), m_recordBodies);
+    form->addRow(tr("Allowed &hosts:"), m_allowedHosts);
+    form->addRow(tr("Allowed &origins:"), m_allowedOrigins);
+    form->addRow(QString(), m_metricsPublic);
     form->addRow(QString(), m_autostart);
     form->addRow(tr("&Language:"), m_language);
 }
@@ -134,6 +149,9 @@ void SettingsPage::saveOnChange()
     for (QSpinBox *box : {m_timeout, m_streamTimeout, m_idleTimeout})
         connect(box, &QSpinBox::editingFinished, this, &SettingsPage::saveSettings);
     connect(m_recordBodies, &QCheckBox::toggled, this, &SettingsPage::saveSettings);
+    connect(m_metricsPublic, &QCheckBox::toggled, this, &SettingsPage::saveSettings);
+    for (QLineEdit *edit : {m_allowedHosts, m_allowedOrigins})
+        connect(edit, &QLineEdit::editingFinished, this, &SettingsPage::saveSettings);
     connect(m_autostart, &QCheckBox::toggled, this, [this](bool on) {
         if (!Autostart::setEnabled(on, QCoreApplication::applicationFilePath()))
             QMessageBox::warning(this, tr("Start at login"), tr("Cannot write %1.").arg(Autostart::entryPath()));
@@ -156,6 +174,11 @@ void SettingsPage::load()
     m_streamTimeout->setValue(s.streamTimeoutSec);
     m_idleTimeout->setValue(s.idleTimeoutSec);
     m_recordBodies->setChecked(s.recordBodies);
+    if (!m_allowedHosts->hasFocus())
+        m_allowedHosts->setText(s.allowedHosts.join(QStringLiteral(", ")));
+    if (!m_allowedOrigins->hasFocus())
+        m_allowedOrigins->setText(s.allowedOrigins.join(QStringLiteral(", ")));
+    m_metricsPublic->setChecked(s.metricsPublic);
     m_autostart->setChecked(Autostart::isEnabled());
     m_language->setCurrentIndex(qMax(0, m_language->findData(Preferences::value(Preferences::Key::Language))));
     m_loading = false;
@@ -202,6 +225,16 @@ void SettingsPage::saveSettings()
     s.streamTimeoutSec = m_streamTimeout->value();
     s.idleTimeoutSec = m_idleTimeout->value();
     s.recordBodies = m_recordBodies->isChecked();
+    const auto list = [](const QString &text, bool lower) {
+        QStringList out;
+        for (const QString &item : text.split(QLatin1Char(','), Qt::SkipEmptyParts))
+            if (!item.trimmed().isEmpty())
+                out << (lower ? item.trimmed().toLower() : item.trimmed());
+        return out;
+    };
+    s.allowedHosts = list(m_allowedHosts->text(), true);
+    s.allowedOrigins = list(m_allowedOrigins->text(), false);
+    s.metricsPublic = m_metricsPublic->isChecked();
     if (const ChangeResult r = m_service->saveSettings(s); !r.ok())
         QMessageBox::warning(this, tr("Settings"), tr("The settings were not saved: %1").arg(r.error->translated()));
 }

@@ -26,6 +26,7 @@ public:
     QLineEdit *addressEdit() const { return m_address; }
     QLabel *addressMessage() const { return m_addressMessage; }
     QLineEdit *tokenEdit() const { return m_token; }
+    QLineEdit *allowedHostsEdit() const { return m_allowedHosts; }
 
 public Q_SLOTS:
     void applyAddress();
@@ -51,6 +52,9 @@ private:
     QSpinBox *m_streamTimeout;
     QSpinBox *m_idleTimeout;
     QCheckBox *m_recordBodies;
+    QLineEdit *m_allowedHosts;
+    QLineEdit *m_allowedOrigins;
+    QCheckBox *m_metricsPublic;
     QCheckBox *m_autostart;
     QComboBox *m_language;
     bool m_loading = false;

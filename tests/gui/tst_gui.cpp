@@ -82,6 +82,16 @@ private Q_SLOTS:
         QCoreApplication::removeTranslator(&zh);
     }
 
+    void allowedHostsAreSavedFromTheSettingsPage()
+    {
+        ManagerWindow window(m_env->engine(), m_db, new RequestLogModel(100, this));
+        QLineEdit *hosts = window.settings()->allowedHostsEdit();
+        hosts->setText(QStringLiteral(" Proxy.LAN, my-laptop.local ,"));
+        Q_EMIT hosts->editingFinished();
+        QCOMPARE(m_env->engine()->snapshots()->current()->settings.allowedHosts,
+            (QStringList{QStringLiteral("proxy.lan"), QStringLiteral("my-laptop.local")}));
+    }
+
     void upstreamModelIsAGoodModel()
     {
         m_env->addUpstream(m_upstream->baseUrl(), QStringLiteral("sk-model-test-123456"));

@@ -243,4 +243,12 @@ ZH = {
 'openai: Chat Completions, Responses and the rest of /v1; anthropic: Messages (Claude Code)': 'openai:Chat Completions、Responses 及 /v1 的其余部分;anthropic:Messages(Claude Code)',
 'input %1 (cached %2, written to the cache %3) · output %4 (reasoning %5)': '输入 %1(缓存读取 %2,写入缓存 %3)· 输出 %4(推理 %5)',
 'Checked: the upstream serves /v1/responses itself. Unchecked: Responses requests (Codex) are converted to Chat Completions for it': '勾选:上游自己提供 /v1/responses。不勾选:Responses 请求(Codex)会被转换为 Chat Completions 再发给它',
+'Serve /metrics without the token': '无需令牌即可访问 /metrics',
+'e.g. proxy.lan, my-laptop.local': '例如 proxy.lan, my-laptop.local',
+'Host names, comma-separated, that clients may use for this proxy besides localhost and 127.0.0.1; any other is refused, so a web page cannot reach it by DNS rebinding': '除 localhost 和 127.0.0.1 之外,客户端可用来访问本代理的主机名(逗号分隔);其他名称一律拒绝,网页无法通过 DNS 重绑定访问它',
+'e.g. https://tool.example': '例如 https://tool.example',
+'Web page origins, comma-separated, that may use the admin API from a browser besides pages on localhost': '除 localhost 上的页面之外,允许在浏览器中使用管理 API 的网页来源(逗号分隔)',
+'For a Prometheus scraper without the token; the figures name upstreams and models': '供没有令牌的 Prometheus 抓取;这些数据会显示上游和模型的名称',
+'Allowed &hosts:': '允许的主机(&H):',
+'Allowed &origins:': '允许的来源(&O):',
 }
