@@ -288,31 +288,6 @@ QByteArray errorFromChat(int status, const QByteArray &chatBody)
 Stream::Stream(QString model) : m_model(std::move(model))
 { }
 
-QByteArray Stream::feed(const QByteArray &chunk)
-{
-    QByteArray out;
-    m_line += chunk;
-    qsizetype start = 0;
-    for (qsizetype eol = m_line.indexOf('\n'); eol >= 0; eol = m_line.indexOf('\n', start)) {
-        QByteArray line = m_line.mid(start, eol - start).trimmed();
-        start = eol + 1;
-        if (!line.startsWith("data:"))
-            continue;
-        line = line.mid(5).trimmed();
-        if (line == "[DONE]") {
-            end(out);
-            continue;
-        }
-        const QJsonDocument doc = QJsonDocument::fromJson(line);
-        if (doc.isObject())
-            onEvent(doc.object(), out);
-    }
-    m_line.remove(0, start);
-    if (m_line.size() > 4 * 1024 * 1024)
-        m_line.clear(); // not an event stream: nothing to convert
-    return out;
-}
-
 void Stream::start(const QJsonObject &chunk, QByteArray &out)
 {
     m_started = true;
@@ -349,7 +324,7 @@ void Stream::close(QByteArray &out)
     m_toolIndex = -1;
 }
 
-void Stream::onEvent(const QJsonObject &chunk, QByteArray &out)
+void Stream::onChunk(const QJsonObject &chunk, QByteArray &out)
 {
     if (!m_started)
         start(chunk, out);
@@ -399,37 +374,22 @@ void Stream::onEvent(const QJsonObject &chunk, QByteArray &out)
     }
     const QJsonValue finish = choice.value(QLatin1String("finish_reason"));
     if (finish.isString()) {
-        m_finishSeen = true;
+        noteFinished();
         m_stopReason = stopReason(finish.toString());
     }
 }
 
-void Stream::end(QByteArray &out)
+void Stream::onEnd(QByteArray &out)
 {
-    if (m_ended)
-        return;
     if (!m_started)
         start(QJsonObject(), out);
     close(out);
-    m_ended = true;
     QJsonObject usage = usageObject(m_inputTokens, m_cachedTokens, m_outputTokens);
     out += event("message_delta",
         QJsonObject{{"type", "message_delta"},
             {"delta", QJsonObject{{"stop_reason", m_stopReason}, {"stop_sequence", QJsonValue::Null}}},
             {"usage", usage}});
     out += event("message_stop", QJsonObject{{"type", "message_stop"}});
-}
-
-QByteArray Stream::finish()
-{
-    QByteArray out;
-    if (!m_line.isEmpty())
-        out = feed("\n");
-    // A stream that said how it finished but not [DONE] (some servers) ended;
-    // one that said neither was cut.
-    if (!m_ended && m_finishSeen)
-        end(out);
-    return out;
 }
 
 } // namespace MessagesChat

@@ -45,23 +45,17 @@ class Stream final : public StreamConverter
 {
 public:
     explicit Stream(QString model);
-    QByteArray feed(const QByteArray &chunk) override;
-    QByteArray finish() override;
-    bool ended() const override { return m_ended; }
 
 private:
     enum class Block { None, Text, Thinking, Tool };
-    void onEvent(const QJsonObject &chunk, QByteArray &out);
+    void onChunk(const QJsonObject &chunk, QByteArray &out) override;
+    void onEnd(QByteArray &out) override;
     void start(const QJsonObject &chunk, QByteArray &out);
     void open(Block kind, const QJsonObject &contentBlock, QByteArray &out);
     void close(QByteArray &out);
-    void end(QByteArray &out);
 
     QString m_model;
-    QByteArray m_line;
     bool m_started = false;
-    bool m_ended = false;
-    bool m_finishSeen = false;
     Block m_block = Block::None;
     int m_index = -1; // of the open content block
     int m_toolIndex = -1; // the chat tool_calls index of the open tool block

@@ -239,31 +239,6 @@ QJsonObject Stream::response(const QString &status) const
     return r;
 }
 
-QByteArray Stream::feed(const QByteArray &chunk)
-{
-    QByteArray out;
-    m_line += chunk;
-    qsizetype start = 0;
-    for (qsizetype eol = m_line.indexOf('\n'); eol >= 0; eol = m_line.indexOf('\n', start)) {
-        QByteArray line = m_line.mid(start, eol - start).trimmed();
-        start = eol + 1;
-        if (!line.startsWith("data:"))
-            continue;
-        line = line.mid(5).trimmed();
-        if (line == "[DONE]") {
-            end(out);
-            continue;
-        }
-        const QJsonDocument doc = QJsonDocument::fromJson(line);
-        if (doc.isObject())
-            onEvent(doc.object(), out);
-    }
-    m_line.remove(0, start);
-    if (m_line.size() > 4 * 1024 * 1024)
-        m_line.clear();
-    return out;
-}
-
 void Stream::closeItem(QByteArray &out)
 {
     const int index = int(m_output.size());
@@ -289,7 +264,7 @@ void Stream::closeItem(QByteArray &out)
     m_toolIndex = -1;
 }
 
-void Stream::onEvent(const QJsonObject &chunk, QByteArray &out)
+void Stream::onChunk(const QJsonObject &chunk, QByteArray &out)
 {
     if (!m_started) {
         m_started = true;
@@ -345,33 +320,20 @@ void Stream::onEvent(const QJsonObject &chunk, QByteArray &out)
     }
     const QJsonValue finish = choice.value(QLatin1String("finish_reason"));
     if (finish.isString()) {
-        m_finishSeen = true;
+        noteFinished();
         m_finishReason = finish.toString();
     }
 }
 
-void Stream::end(QByteArray &out)
+void Stream::onEnd(QByteArray &out)
 {
-    if (m_ended)
-        return;
     if (!m_started)
-        onEvent(QJsonObject(), out);
+        onChunk(QJsonObject(), out);
     closeItem(out);
-    m_ended = true;
     if (m_finishReason == QLatin1String("length"))
         out += event("response.incomplete", {{"response", response(QStringLiteral("incomplete"))}});
     else
         out += event("response.completed", {{"response", response(QStringLiteral("completed"))}});
-}
-
-QByteArray Stream::finish()
-{
-    QByteArray out;
-    if (!m_line.isEmpty())
-        out = feed("\n");
-    if (!m_ended && m_finishSeen)
-        end(out);
-    return out;
 }
 
 } // namespace ResponsesChat

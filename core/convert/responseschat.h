@@ -38,24 +38,18 @@ class Stream final : public StreamConverter
 {
 public:
     Stream(QString model, QByteArray responseId);
-    QByteArray feed(const QByteArray &chunk) override;
-    QByteArray finish() override;
-    bool ended() const override { return m_ended; }
 
 private:
-    void onEvent(const QJsonObject &chunk, QByteArray &out);
+    void onChunk(const QJsonObject &chunk, QByteArray &out) override;
+    void onEnd(QByteArray &out) override;
     QByteArray event(const char *type, QJsonObject data);
     QJsonObject response(const QString &status) const;
     void closeItem(QByteArray &out);
-    void end(QByteArray &out);
 
     QString m_model;
     QByteArray m_id;
-    QByteArray m_line;
     int m_sequence = 0;
     bool m_started = false;
-    bool m_ended = false;
-    bool m_finishSeen = false;
     QString m_finishReason;
     enum class Item { None, Message, Call };
     Item m_item = Item::None;

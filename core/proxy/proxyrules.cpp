@@ -352,59 +352,34 @@ public:
 
     bool scan(BodyTraits *out)
     {
-        skipSpace();
-        if (!consume('{'))
-            return false;
-        skipSpace();
-        if (consume('}'))
-            return true;
-        for (;;) {
-            skipSpace();
-            QByteArrayView rawKey;
-            bool keyEscaped = false;
-            if (!readString(&rawKey, &keyEscaped))
-                return false;
-            // A view unless escaped: keys are compared, never kept.
-            const QByteArray unescapedKey = keyEscaped ? unescape(rawKey) : QByteArray();
-            const QByteArrayView key = keyEscaped ? QByteArrayView(unescapedKey) : rawKey;
-            skipSpace();
-            if (!consume(':'))
-                return false;
-            skipSpace();
-            if (key == "model" && peek() == '"') {
-                if (!readText(&out->model))
+        const bool read = forEachKey([out](QByteArrayView key, TopLevelScanner &at) {
+            if (key == "model" && at.peek() == '"')
+                return at.readText(&out->model);
+            if (key == "prompt_cache_key" && at.peek() == '"')
+                return at.readText(&out->promptCacheKey);
+            if (key == "previous_response_id" && at.peek() == '"')
+                return at.readText(&out->previousResponseId);
+            if (key == "metadata" && at.peek() == '{') {
+                const char *start = at.m_p;
+                if (!at.skipValue())
                     return false;
-            } else if (key == "prompt_cache_key" && peek() == '"') {
-                if (!readText(&out->promptCacheKey))
+                out->metadataUserId = stringIn(QByteArrayView(start, at.m_p - start), "user_id");
+                return true;
+            }
+            if (key == "model" || key == "stream") {
+                const char *start = at.m_p;
+                if (!at.skipValue())
                     return false;
-            } else if (key == "previous_response_id" && peek() == '"') {
-                if (!readText(&out->previousResponseId))
-                    return false;
-            } else if (key == "metadata" && peek() == '{') {
-                const char *start = m_p;
-                if (!skipValue())
-                    return false;
-                out->metadataUserId = stringIn(QByteArrayView(start, m_p - start), "user_id");
-            } else if (key == "model" || key == "stream") {
-                const char *start = m_p;
-                if (!skipValue())
-                    return false;
-                const QByteArrayView literal(start, m_p - start);
                 if (key == "model")
                     out->model.clear(); // not a string: as if absent
                 else
-                    out->stream = literal == "true";
-            } else if (!skipValue()) {
-                return false;
+                    out->stream = QByteArrayView(start, at.m_p - start) == "true";
+                return true;
             }
-            skipSpace();
-            if (consume(','))
-                continue;
-            if (!consume('}'))
-                return false;
-            skipSpace();
-            return m_p == m_end;
-        }
+            return at.skipValue();
+        });
+        skipSpace();
+        return read && m_p == m_end;
     }
 
     // The string value of a top-level KEY of an object, or empty.
@@ -421,6 +396,8 @@ public:
     }
 
 private:
+    // Calls f(key, scanner) at each key of an object, the scanner at its
+    // value, which f must read or skip; a repeated key comes again.
     template <typename F>
     bool forEachKey(F &&f)
     {
@@ -432,10 +409,13 @@ private:
             return true;
         for (;;) {
             skipSpace();
-            QByteArrayView key;
+            QByteArrayView rawKey;
             bool escaped = false;
-            if (!readString(&key, &escaped))
+            if (!readString(&rawKey, &escaped))
                 return false;
+            // A view unless escaped: keys are compared, never kept.
+            const QByteArray unescapedKey = escaped ? unescape(rawKey) : QByteArray();
+            const QByteArrayView key = escaped ? QByteArrayView(unescapedKey) : rawKey;
             skipSpace();
             if (!consume(':'))
                 return false;
