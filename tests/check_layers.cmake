@@ -16,11 +16,12 @@ set(layers
     "convert:util"
     "proxy:balancer,convert,domain,http,metrics,net,records,util"
     "alerts:balancer,domain,http,proxy,util"
-    "service:balancer,domain,proxy,store,util"
+    "service:balancer,domain,net,proxy,store,util"
+    "catalog:domain,proxy,service,store,util"
     "models:balancer,domain,records,service,store,util"
-    "admin:auth,balancer,domain,http,proxy,records,service,store,util"
+    "admin:auth,balancer,domain,http,net,proxy,records,service,store,util"
     "runtime:domain,net,proxy,service,store,util"
-    "engine:admin,alerts,auth,balancer,convert,domain,http,metrics,models,net,proxy,records,service,store,util")
+    "engine:admin,alerts,auth,balancer,catalog,convert,domain,http,metrics,models,net,proxy,records,service,store,util")
 
 set(known "")
 set(failures "")

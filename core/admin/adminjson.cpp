@@ -1,6 +1,7 @@
 #include "admin/adminjson.h"
 
 #include "domain/upstream.h"
+#include "net/outboundproxy.h"
 #include "store/database.h"
 
 #include <QJsonArray>
@@ -89,6 +90,11 @@ QJsonObject fromUpstream(const Upstream &u, const UpstreamHealth &health, qint64
         {QStringLiteral("SortOrder"), u.sortOrder},
         {QStringLiteral("Format"), QString(Vocabulary::name(u.format))},
         {QStringLiteral("Responses"), u.responses},
+        {QStringLiteral("ModelMap"), u.modelMap.toObject()},
+        {QStringLiteral("Proxy"), OutboundProxy::masked(u.proxy)},
+        {QStringLiteral("Models"), QJsonArray::fromStringList(u.models)},
+        {QStringLiteral("ModelsFetchedAt"), timeValue(u.modelsFetchedAt)},
+        {QStringLiteral("ModelsError"), u.modelsError},
         {QStringLiteral("SuccessCount"), u.successCount},
         {QStringLiteral("FailedCount"), u.failedCount},
         {QStringLiteral("LastCallSuccessTime"), timeValue(u.lastCallSuccessTime)},
@@ -107,6 +113,7 @@ QJsonObject fromRecord(const RequestRecord &r)
         {QStringLiteral("Method"), r.method},
         {QStringLiteral("Path"), r.path},
         {QStringLiteral("Model"), r.model},
+        {QStringLiteral("UpstreamModel"), r.upstreamModel},
         {QStringLiteral("Stream"), r.stream},
         {QStringLiteral("UpstreamID"), r.upstreamId},
         {QStringLiteral("Status"), r.status},
@@ -146,6 +153,7 @@ QJsonObject fromSettings(const Settings &s)
         {QStringLiteral("RecordRetentionDays"), s.recordRetentionDays},
         {QStringLiteral("RecordMaxRows"), s.recordMaxRows},
         {QStringLiteral("AffinityTTL"), s.affinityTtlSec},
+        {QStringLiteral("ModelsRefreshMinutes"), s.modelsRefreshMinutes},
         {QStringLiteral("AllowedHosts"), QJsonArray::fromStringList(s.allowedHosts)},
         {QStringLiteral("AllowedOrigins"), QJsonArray::fromStringList(s.allowedOrigins)},
         {QStringLiteral("MetricsPublic"), s.metricsPublic},
@@ -195,6 +203,17 @@ std::variant<UpstreamPatch, ApiError> toPatch(const QJsonObject &o)
         p.responses = responses.toBool();
     else if (error.isEmpty() && !responses.isUndefined() && !responses.isNull())
         error = QObject::tr("Responses must be true or false");
+    const QJsonValue modelMap = o.value(QLatin1String("ModelMap"));
+    if (error.isEmpty() && !modelMap.isUndefined() && !modelMap.isNull()) {
+        if (!modelMap.isObject())
+            error = QObject::tr("ModelMap must be an object of model names");
+        else
+            p.modelMap = ModelMap::fromObject(modelMap.toObject(), &error);
+    }
+    if (error.isEmpty())
+        p.proxy = stringField("Proxy");
+    if (error.isEmpty() && p.proxy && p.proxy->contains(QLatin1String(":***@")))
+        p.proxy.reset(); // the masked form read back unchanged: keep the stored one
     if (error.isEmpty())
         p.allow = listField(o, "Allow", &error);
     if (error.isEmpty())
@@ -229,6 +248,8 @@ std::variant<Settings, ApiError> applySettings(const QJsonObject &o, Settings s)
         s.recordMaxRows = *v;
     if (auto v = intField(o, "AffinityTTL", 0, &error))
         s.affinityTtlSec = *v;
+    if (auto v = intField(o, "ModelsRefreshMinutes", 0, &error))
+        s.modelsRefreshMinutes = *v;
     if (auto v = listField(o, "AllowedHosts", &error)) {
         s.allowedHosts = *v;
         for (QString &h : s.allowedHosts)

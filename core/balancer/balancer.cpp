@@ -32,15 +32,22 @@ bool Balancer::isEligible(const Upstream &u, const RequestTraits &traits)
     return std::none_of(u.deny.cbegin(), u.deny.cend(), [&](const QString &p) { return matches(p, traits); });
 }
 
-QList<Upstream> Balancer::candidates(const Snapshot &snapshot, const RequestTraits &traits, qint64 *boundTo)
+QList<Upstream> Balancer::candidates(
+    const Snapshot &snapshot, const RequestTraits &traits, qint64 *boundTo, bool *served)
 {
     if (boundTo)
         *boundTo = 0;
     QList<Upstream> available;
     QList<Upstream> resting;
     const qint64 now = m_health ? m_health->nowMs() : Monotonic::nowMs();
+    // With no upstream known to serve the model, every eligible one is a
+    // candidate: a fresh install without lists works as the seed did.
+    const bool anyServes = std::any_of(snapshot.upstreams.cbegin(), snapshot.upstreams.cend(),
+        [&](const Upstream &u) { return u.serves(traits.model) && isEligible(u, traits); });
+    if (served)
+        *served = anyServes;
     for (const Upstream &u : snapshot.upstreams) {
-        if (!isEligible(u, traits))
+        if (!isEligible(u, traits) || (anyServes && !u.serves(traits.model)))
             continue;
         if (!m_health || m_health->isAvailable(u.id, now))
             available << u;

@@ -30,10 +30,14 @@ class Balancer
 public:
     explicit Balancer(HealthTracker *health = nullptr, AffinityTable *affinity = nullptr);
 
-    // The upstreams to try, in order. A conversation bound to an upstream
-    // that is available goes there first, under every policy; `boundTo`
-    // then says which (0: no binding was used).
-    QList<Upstream> candidates(const Snapshot &snapshot, const RequestTraits &traits, qint64 *boundTo = nullptr);
+    // The upstreams to try, in order. Of the eligible ones, those known to
+    // serve the model (their catalog lists it, or a ModelMap key matches)
+    // when there is one; otherwise all (SPEC §10); `served` says which it
+    // was. A conversation bound to an upstream that is available goes there
+    // first, under every policy; `boundTo` then says which (0: no binding
+    // was used).
+    QList<Upstream> candidates(
+        const Snapshot &snapshot, const RequestTraits &traits, qint64 *boundTo = nullptr, bool *served = nullptr);
 
     // Enabled, of the request's format, and allowed for it (allow list first, then deny list).
     static bool isEligible(const Upstream &u, const RequestTraits &traits);

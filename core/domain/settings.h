@@ -24,6 +24,7 @@ struct Settings
     QStringList allowedHosts; // beyond localhost and the loopback addresses, for a loopback listener
     QStringList allowedOrigins; // browser origins beyond loopback ones that may use /admin
     bool metricsPublic = false; // /metrics without the token
+    int modelsRefreshMinutes = 30; // the model catalogs are fetched again this often; 0 = at start and on demand only
     int affinityTtlSec = 3600; // a conversation keeps its upstream this long after its last turn; 0 = no stickiness
 };
 
@@ -40,6 +41,7 @@ inline constexpr const char recordMaxRows[] = "record_max_rows";
 inline constexpr const char webhookUrl[] = "webhook_url";
 inline constexpr const char webhookFormat[] = "webhook_format";
 inline constexpr const char affinityTtl[] = "affinity_ttl";
+inline constexpr const char modelsRefreshMinutes[] = "models_refresh_minutes";
 inline constexpr const char allowedHosts[] = "allowed_hosts";
 inline constexpr const char allowedOrigins[] = "allowed_origins";
 inline constexpr const char metricsPublic[] = "metrics_public";

@@ -2,6 +2,8 @@
 
 #include <QUrl>
 
+#include <algorithm>
+
 namespace route {
 
 bool isValidEndpoint(const QString &endpoint)
@@ -9,6 +11,13 @@ bool isValidEndpoint(const QString &endpoint)
     const QUrl url(endpoint, QUrl::StrictMode);
     return url.isValid() && (url.scheme() == QLatin1String("http") || url.scheme() == QLatin1String("https"))
         && !url.host().isEmpty() && !url.hasQuery() && !url.hasFragment();
+}
+
+bool Upstream::serves(const QString &model) const
+{
+    if (model.isEmpty())
+        return false;
+    return std::binary_search(models.cbegin(), models.cend(), model) || modelMap.matches(model);
 }
 
 void UpstreamPatch::applyTo(Upstream &u) const
@@ -37,6 +46,10 @@ void UpstreamPatch::applyTo(Upstream &u) const
         u.format = *format;
     if (responses)
         u.responses = *responses;
+    if (modelMap)
+        u.modelMap = *modelMap;
+    if (proxy)
+        u.proxy = *proxy;
 }
 
 } // namespace route

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "domain/modelmap.h"
 #include "domain/vocabulary.h"
 
 #include <QDateTime>
@@ -26,11 +27,23 @@ struct Upstream
     int sortOrder = 0;
     ApiFormat format = ApiFormat::OpenAI;
     bool responses = true; // openai: serves /v1/responses itself; false = Responses are converted to Chat for it
+    ModelMap modelMap; // client model name → the name sent here
+    QString proxy; // http://, socks5:// (credentials allowed), "direct", or empty = the environment's default
+    // The catalog: the model ids this upstream listed when last asked,
+    // sorted; when that was; and why the last fetch failed (empty: it did not).
+    QStringList models;
+    QDateTime modelsFetchedAt;
+    QString modelsError;
     qint64 successCount = 0;
     qint64 failedCount = 0;
     QDateTime lastCallSuccessTime;
     QDateTime createdAt;
     QDateTime updatedAt;
+
+    // Listed in its catalog, or a ModelMap key matches.
+    bool serves(const QString &model) const;
+    // The name this upstream gets for the client's MODEL.
+    QString modelFor(const QString &model) const { return modelMap.resolve(model).value_or(model); }
 };
 
 // An http:// or https:// URL with a host and no query or fragment.
@@ -52,6 +65,8 @@ struct UpstreamPatch
     std::optional<int> sortOrder;
     std::optional<ApiFormat> format;
     std::optional<bool> responses;
+    std::optional<ModelMap> modelMap;
+    std::optional<QString> proxy;
 
     void applyTo(Upstream &u) const;
 };

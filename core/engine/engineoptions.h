@@ -18,6 +18,9 @@ struct EngineOptions
     HttpLimits limits;
     HealthTuning health;
     int workers = 0; // network worker threads; 0 = two per core (2 to 16)
+    // Model catalogs fetched in the background (SPEC §10); tests of other
+    // things turn it off, so their fake upstreams see only their requests.
+    bool fetchModels = true;
     const Clock *clock = nullptr; // rests and cool-downs; nullptr = the system clock (tests advance their own)
 };
 

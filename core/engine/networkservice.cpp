@@ -4,6 +4,7 @@
 #include "balancer/affinity.h"
 #include "balancer/balancer.h"
 #include "balancer/health.h"
+#include "catalog/catalogrefresher.h"
 #include "engine/networkworker.h"
 #include "http/httplistener.h"
 #include "metrics/metrics.h"
@@ -57,6 +58,10 @@ bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
     m_loopback = m_options.address.isLoopback();
     shared.loopback = &m_loopback;
     shared.totalInFlight = [this] { return inFlight(); };
+    if (m_options.fetchModels) {
+        m_catalog = new CatalogRefresher(m_options.database, m_snapshots, this);
+        shared.catalogPending = m_catalog->pending();
+    }
 
     // Two per core: when one is descheduled (the machine runs other work),
     // its connections do not all wait for it. Measured on 2 cores: +10 %
@@ -89,6 +94,8 @@ bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
         *error = m_listener->errorString();
         return false;
     }
+    if (m_catalog && !m_catalog->start(error))
+        return false;
     qCDebug(lcEngine) << "serving with" << count << "network workers";
     return true;
 }

@@ -13,6 +13,7 @@ class QThread;
 namespace route {
 
 class BackgroundStore;
+class CatalogRefresher;
 class Balancer;
 class AffinityTable;
 class HealthTracker;
@@ -58,6 +59,7 @@ private:
     std::unique_ptr<Balancer> m_balancer;
     std::unique_ptr<Metrics> m_metrics;
     HttpListener *m_listener = nullptr;
+    CatalogRefresher *m_catalog = nullptr; // null when EngineOptions::fetchModels is off
     QList<QThread *> m_threads;
     QList<NetworkWorker *> m_workers;
     int m_next = 0;

@@ -36,6 +36,7 @@ bool NetworkWorker::setup(QString *error)
     context.metrics = m_shared.metrics;
     context.records = m_shared.records;
     context.writeHighWater = m_options.limits.writeHighWater;
+    context.catalogPending = m_shared.catalogPending;
     m_proxy = new ProxyHandler(context, this);
     m_admin = new AdminApi(conn.take(), m_shared.snapshots, m_shared.health, m_upstreams, this);
     m_router = new RequestRouter(m_proxy, m_admin, m_shared.snapshots, m_options.noAuth, this);

@@ -33,6 +33,7 @@ struct SharedServices
     const std::atomic<bool> *paused = nullptr;
     const std::atomic<bool> *loopback = nullptr; // the listener is on a loopback address
     std::function<int()> totalInFlight;
+    const std::atomic<int> *catalogPending = nullptr; // model catalog fetches running; null: none are made
 };
 
 // One thread's share of the clients: it serves the connections the listener

@@ -7,7 +7,7 @@
 namespace route {
 
 // A connected byte stream as the HTTP code uses it: plain TCP (TcpStream) or
-// TLS (TlsStream over QSslSocket). The names follow QAbstractSocket's where
+// TLS or through a proxy (QtSocketStream over QSslSocket). The names follow QAbstractSocket's where
 // the idea is the same.
 class ByteStream : public QObject
 {

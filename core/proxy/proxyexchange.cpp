@@ -106,19 +106,26 @@ void ProxyExchange::start()
         m_affinityKey = ProxyRules::affinityKey(m_request.headers, traits);
         requestTraits.affinityKey = m_affinityKey;
     }
+    m_model = traits.model;
     qint64 boundTo = 0;
-    m_candidates = m_context.balancer->candidates(*m_snapshot, requestTraits, &boundTo);
+    bool served = false;
+    m_candidates = m_context.balancer->candidates(*m_snapshot, requestTraits, &boundTo, &served);
     if (!m_affinityKey.isEmpty())
         m_record.session = QString::fromUtf8(m_affinityKey.left(64));
     m_record.sessionBound = boundTo > 0;
-    if (m_candidates.isEmpty() && m_endpoint == ProxyRules::Endpoint::Messages) {
-        // No Anthropic upstream: a chat one, converted, if there is one.
+    if (m_endpoint == ProxyRules::Endpoint::Messages && (m_candidates.isEmpty() || (!served && !m_model.isEmpty()))) {
+        // No Anthropic upstream, or none that knows the model: a chat one,
+        // converted, if there is one (that knows it, when some Anthropic one exists).
         RequestTraits chatTraits = requestTraits;
         chatTraits.format = ApiFormat::OpenAI;
-        m_candidates = m_context.balancer->candidates(*m_snapshot, chatTraits, &boundTo);
-        m_record.sessionBound = boundTo > 0;
-        if (!m_candidates.isEmpty() && !convertToChat())
-            return;
+        bool chatServed = false;
+        QList<Upstream> chat = m_context.balancer->candidates(*m_snapshot, chatTraits, &boundTo, &chatServed);
+        if (!chat.isEmpty() && (m_candidates.isEmpty() || chatServed)) {
+            m_candidates = std::move(chat);
+            m_record.sessionBound = boundTo > 0;
+            if (!convertToChat())
+                return;
+        }
     }
     if (m_candidates.isEmpty() && m_endpoint == ProxyRules::Endpoint::CountTokens) {
         answerCountTokens(); // nobody to ask: an estimate, at once
@@ -182,8 +189,8 @@ void ProxyExchange::sendAttempt(const Upstream &upstream)
     if (!chooseConversion(upstream))
         return;
     const UpstreamTarget target = m_converting
-        ? ProxyRules::upstreamTarget(upstream.endpoint, "/v1/chat/completions", QByteArray())
-        : ProxyRules::upstreamTarget(upstream.endpoint, m_request.path, m_request.query);
+        ? ProxyRules::upstreamTarget(upstream.endpoint, "/v1/chat/completions", QByteArray(), upstream.proxy)
+        : ProxyRules::upstreamTarget(upstream.endpoint, m_request.path, m_request.query, upstream.proxy);
     if (!target.isValid()) {
         failAttempt(tr("invalid endpoint %1").arg(upstream.endpoint), FailureClass::Transport);
         return;
@@ -195,8 +202,13 @@ void ProxyExchange::sendAttempt(const Upstream &upstream)
             headers.remove(name);
         headers.set(QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json"));
     }
-    UpstreamCall *call
-        = m_context.upstreams->send(target, m_request.method, headers, m_converting ? m_chatBody : m_request.body);
+    // Endpoint, key and model name are this upstream's together (SPEC §10).
+    QByteArray body = m_converting ? m_chatBody : m_request.body;
+    const QString sentModel = upstream.modelFor(m_model);
+    if (sentModel != m_model)
+        body = ProxyRules::withModel(body, sentModel);
+    m_record.upstreamModel = sentModel.left(200);
+    UpstreamCall *call = m_context.upstreams->send(target, m_request.method, headers, body);
     m_call = call;
     call->setListener(this);
 

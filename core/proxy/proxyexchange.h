@@ -37,6 +37,7 @@ struct ProxyContext
     RecordSink *records = nullptr;
     AffinityTable *affinity = nullptr;
     qint64 writeHighWater = 1024 * 1024;
+    const std::atomic<int> *catalogPending = nullptr; // model catalog fetches running (SPEC §10)
 };
 
 // One client request through the proxy: tries the candidates in turn until
@@ -131,6 +132,7 @@ private:
     ProxyContext m_context;
     ProxyHandler *m_handler;
     std::shared_ptr<const Snapshot> m_snapshot;
+    QString m_model; // as the client asked; each upstream may get its own alias
     QList<Upstream> m_candidates;
     int m_next = 0;
     Upstream m_current;

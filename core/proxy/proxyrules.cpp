@@ -35,12 +35,16 @@ struct ParsedEndpoint
     QByteArray basePath; // encoded, without a trailing slash
 };
 
-ParsedEndpoint parseEndpoint(const QString &endpoint)
+// KEY: the endpoint, then a newline and the proxy setting when there is one.
+ParsedEndpoint parseEndpoint(const QString &key)
 {
     ParsedEndpoint parsed;
+    const qsizetype newline = key.indexOf(QLatin1Char('\n'));
+    const QString endpoint = newline < 0 ? key : key.left(newline);
+    const QString proxy = newline < 0 ? QString() : key.mid(newline + 1);
     if (!isValidEndpoint(endpoint))
         return parsed;
-    const UpstreamTarget base = UpstreamTarget::fromUrl(QUrl(endpoint));
+    const UpstreamTarget base = UpstreamTarget::fromUrl(QUrl(endpoint), proxy);
     parsed.origin = base.origin;
     parsed.basePath = base.pathAndQuery;
     while (parsed.basePath.endsWith('/'))
@@ -50,10 +54,12 @@ ParsedEndpoint parseEndpoint(const QString &endpoint)
 
 } // namespace
 
-UpstreamTarget upstreamTarget(const QString &endpoint, const QByteArray &clientPath, const QByteArray &query)
+UpstreamTarget upstreamTarget(
+    const QString &endpoint, const QByteArray &clientPath, const QByteArray &query, const QString &proxy)
 {
     thread_local QHash<QString, ParsedEndpoint> cache;
-    const ParsedEndpoint &parsed = perThread(cache, endpoint, parseEndpoint);
+    const ParsedEndpoint &parsed
+        = perThread(cache, proxy.isEmpty() ? endpoint : endpoint + QLatin1Char('\n') + proxy, parseEndpoint);
     UpstreamTarget target;
     if (!parsed.origin)
         return target;
@@ -350,11 +356,16 @@ class TopLevelScanner
 public:
     explicit TopLevelScanner(QByteArrayView json) : m_p(json.begin()), m_end(json.end()) { }
 
-    bool scan(BodyTraits *out)
+    bool scan(BodyTraits *out, QByteArrayView *modelSpan = nullptr)
     {
-        const bool read = forEachKey([out](QByteArrayView key, TopLevelScanner &at) {
-            if (key == "model" && at.peek() == '"')
-                return at.readText(&out->model);
+        const bool read = forEachKey([out, modelSpan](QByteArrayView key, TopLevelScanner &at) {
+            if (key == "model" && at.peek() == '"') {
+                const char *start = at.m_p;
+                const bool ok = at.readText(&out->model);
+                if (modelSpan)
+                    *modelSpan = QByteArrayView(start, at.m_p - start);
+                return ok;
+            }
             if (key == "prompt_cache_key" && at.peek() == '"')
                 return at.readText(&out->promptCacheKey);
             if (key == "previous_response_id" && at.peek() == '"')
@@ -545,6 +556,24 @@ BodyTraits inspectBody(const QByteArray &contentType, const QByteArray &body)
     if (!scanner.scan(&traits))
         return BodyTraits();
     return traits;
+}
+
+QByteArray withModel(const QByteArray &body, const QString &model)
+{
+    BodyTraits traits;
+    QByteArrayView span;
+    TopLevelScanner scanner(body);
+    if (!scanner.scan(&traits, &span) || span.isEmpty())
+        return body;
+    QByteArray encoded = QJsonDocument(QJsonArray{model}).toJson(QJsonDocument::Compact); // ["…"]
+    encoded = encoded.mid(1, encoded.size() - 2);
+    const qsizetype at = span.data() - body.constData();
+    QByteArray out;
+    out.reserve(body.size() - span.size() + encoded.size());
+    out.append(body.constData(), at)
+        .append(encoded)
+        .append(body.constData() + at + span.size(), body.size() - at - span.size());
+    return out;
 }
 
 } // namespace ProxyRules

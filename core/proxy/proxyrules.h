@@ -16,8 +16,9 @@ namespace ProxyRules {
 
 // /v1/REST?QUERY on ENDPOINT (whose own path replaces the client's /v1).
 // Invalid when the endpoint is not an http(s) URL. Endpoints are parsed once
-// per thread and remembered.
-UpstreamTarget upstreamTarget(const QString &endpoint, const QByteArray &clientPath, const QByteArray &query);
+// per thread and remembered. PROXY: the upstream's outbound proxy setting.
+UpstreamTarget upstreamTarget(
+    const QString &endpoint, const QByteArray &clientPath, const QByteArray &query, const QString &proxy = QString());
 
 // Client headers as they go upstream: no hop-by-hop headers, no Host, none
 // of the client's credentials; the upstream's own by its format, unless SK is
@@ -48,6 +49,10 @@ struct BodyTraits
 };
 // `model`, `stream` and the session hints from a JSON body, or `model` from a multipart form.
 BodyTraits inspectBody(const QByteArray &contentType, const QByteArray &body);
+// A JSON BODY with its top-level `model` set to MODEL, the rest byte for
+// byte; unchanged when it has no string `model` (or is not JSON: a
+// multipart form keeps its name).
+QByteArray withModel(const QByteArray &body, const QString &model);
 
 // The affinity key of a request (SPEC §9): the first present of the session
 // headers Claude Code and Codex send, then the body's hints. Empty: none.

@@ -4,8 +4,8 @@
 #include "util/bytes.h"
 #include "util/logging.h"
 
+#include "net/qtsocketstream.h"
 #include "net/tcpstream.h"
-#include "net/tlsstream.h"
 
 #include <QTimerEvent>
 
@@ -56,11 +56,11 @@ ByteStream *UpstreamClient::acquire(const UpstreamOrigin &origin, bool *reused)
 
 ByteStream *UpstreamClient::connectNew(const UpstreamOrigin &origin)
 {
-    if (origin.tls) {
-        auto *tls = new TlsStream(this);
-        wire(tls);
-        tls->connectToHost(origin.host, origin.port);
-        return tls;
+    if (origin.tls || origin.viaProxy()) {
+        auto *stream = new QtSocketStream(this);
+        wire(stream);
+        stream->connectToHost(origin.host, origin.port, origin.tls, origin.proxy);
+        return stream;
     }
     auto *tcp = new TcpStream(this);
     wire(tcp);

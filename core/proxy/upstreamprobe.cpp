@@ -46,7 +46,10 @@ void UpstreamProbe::dropCall()
 void UpstreamProbe::start()
 {
     m_startedMs = Monotonic::nowMs();
-    const UpstreamTarget target = ProxyRules::upstreamTarget(m_upstream.endpoint, "/v1/models", {});
+    // Anthropic pages its list by 20 unless asked for more.
+    const QByteArray query = m_upstream.format == ApiFormat::Anthropic ? QByteArrayLiteral("limit=1000") : QByteArray();
+    const UpstreamTarget target
+        = ProxyRules::upstreamTarget(m_upstream.endpoint, "/v1/models", query, m_upstream.proxy);
     if (!target.isValid()) {
         ProbeResult r;
         r.error = tr("invalid endpoint %1").arg(m_upstream.endpoint);
@@ -74,14 +77,40 @@ void UpstreamProbe::onFinished()
     }
     const QJsonDocument doc = QJsonDocument::fromJson(m_call->readAll());
     r.ok = r.status >= 200 && r.status < 300;
-    if (r.ok && doc.object().value(QLatin1String("data")).isArray())
-        r.modelCount = int(doc.object().value(QLatin1String("data")).toArray().size());
+    if (r.ok) {
+        r.models = modelIds(doc);
+        r.modelCount = int(r.models.size());
+    }
     if (!r.ok) {
         const QJsonValue message
             = doc.object().value(QLatin1String("error")).toObject().value(QLatin1String("message"));
         r.error = message.isString() ? message.toString() : tr("HTTP %1").arg(r.status);
     }
     conclude(r);
+}
+
+QStringList UpstreamProbe::modelIds(const QJsonDocument &doc)
+{
+    constexpr qsizetype maxModels = 5000;
+    constexpr qsizetype maxIdLength = 200;
+    const QJsonObject root = doc.object();
+    QJsonArray list = root.value(QLatin1String("data")).toArray();
+    if (list.isEmpty())
+        list = root.value(QLatin1String("models")).toArray();
+    QStringList ids;
+    for (const QJsonValue &item : std::as_const(list)) {
+        QString id = item.isString() ? item.toString() : item.toObject().value(QLatin1String("id")).toString();
+        if (id.isEmpty())
+            id = item.toObject().value(QLatin1String("name")).toString();
+        id = id.trimmed();
+        if (!id.isEmpty() && id.size() <= maxIdLength)
+            ids << id;
+        if (ids.size() >= maxModels)
+            break;
+    }
+    ids.sort();
+    ids.removeDuplicates();
+    return ids;
 }
 
 void UpstreamProbe::conclude(ProbeResult result)

@@ -3,6 +3,7 @@
 #include "domain/upstream.h"
 #include "proxy/upstreamcall.h"
 
+#include <QJsonDocument>
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
@@ -18,10 +19,12 @@ struct ProbeResult
     int status = 0;
     qint64 latencyMs = 0;
     int modelCount = -1;
+    QStringList models; // the ids it listed, sorted, without repeats
     QString error; // the upstream's own message when it gave one
 };
 
-// Tests a key without spending tokens: GET {endpoint}/models.
+// Tests a key without spending tokens, and reads its model catalog: GET
+// {endpoint}/models, through the upstream's outbound proxy.
 class UpstreamProbe final : public QObject, private UpstreamCall::Listener
 {
     Q_OBJECT
@@ -33,6 +36,11 @@ public:
 
 Q_SIGNALS:
     void done(const ProbeResult &result);
+
+public:
+    // The model ids of a /models answer: OpenAI's and Anthropic's `data[].id`,
+    // or a `models` array of ids or names; sorted, without repeats.
+    static QStringList modelIds(const QJsonDocument &doc);
 
 private:
     void upstreamEvent(UpstreamCall *call, UpstreamCall::Event event) override;

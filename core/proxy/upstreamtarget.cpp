@@ -1,5 +1,7 @@
 #include "proxy/upstreamtarget.h"
 
+#include "net/outboundproxy.h"
+
 namespace route {
 
 QUrl UpstreamTarget::toUrl() const
@@ -10,7 +12,7 @@ QUrl UpstreamTarget::toUrl() const
     return QUrl::fromEncoded(scheme + origin->hostHeader + pathAndQuery, QUrl::TolerantMode);
 }
 
-UpstreamTarget UpstreamTarget::fromUrl(const QUrl &url)
+UpstreamTarget UpstreamTarget::fromUrl(const QUrl &url, const QString &proxy)
 {
     UpstreamTarget target;
     const bool tls = url.scheme() == QLatin1String("https");
@@ -27,8 +29,9 @@ UpstreamTarget UpstreamTarget::fromUrl(const QUrl &url)
     if (origin->port != defaultPort)
         host += ':' + QByteArray::number(origin->port);
     origin->hostHeader = host;
-    origin->poolKey
-        = url.scheme() + QStringLiteral("://") + url.host() + QLatin1Char(':') + QString::number(origin->port);
+    origin->proxy = OutboundProxy::choose(proxy, tls, origin->host);
+    origin->poolKey = url.scheme() + QStringLiteral("://") + url.host() + QLatin1Char(':')
+        + QString::number(origin->port) + QLatin1Char(' ') + OutboundProxy::describe(origin->proxy);
     target.origin = std::move(origin);
     target.pathAndQuery = url.toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority | QUrl::RemoveFragment);
     if (target.pathAndQuery.isEmpty())

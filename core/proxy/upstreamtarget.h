@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QNetworkProxy>
 #include <QString>
 #include <QUrl>
 
@@ -18,6 +19,9 @@ struct UpstreamOrigin
     quint16 port = 0;
     QByteArray hostHeader; // the Host header: host, and the port unless it is the default
     QString poolKey; // connections are reused between requests with the same key
+    QNetworkProxy proxy = QNetworkProxy(QNetworkProxy::NoProxy); // the outbound proxy, if any
+
+    bool viaProxy() const { return proxy.type() != QNetworkProxy::NoProxy; }
 };
 
 // One request's destination: the origin and the encoded path and query.
@@ -28,8 +32,9 @@ struct UpstreamTarget
 
     bool isValid() const { return origin != nullptr; }
     QUrl toUrl() const;
-    // Empty (invalid) unless the URL is http(s) with a host.
-    static UpstreamTarget fromUrl(const QUrl &url);
+    // Empty (invalid) unless the URL is http(s) with a host. PROXY: the
+    // upstream's setting (see OutboundProxy); empty = the default.
+    static UpstreamTarget fromUrl(const QUrl &url, const QString &proxy = QString());
 };
 
 } // namespace route

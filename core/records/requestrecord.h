@@ -17,7 +17,8 @@ struct RequestRecord
     int clientTokenId = 0; // 1-based position of the client token; 0 = -noauth
     QString method;
     QString path;
-    QString model;
+    QString model; // as the client asked
+    QString upstreamModel; // as the upstream that answered was asked (a ModelMap alias resolved)
     bool stream = false;
     qint64 upstreamId = 0; // the upstream that answered; 0 = none
     int status = 0;

@@ -2,6 +2,7 @@
 
 #include "balancer/health.h"
 #include "domain/snapshot.h"
+#include "net/outboundproxy.h"
 #include "proxy/upstreamclient.h"
 #include "store/configrepository.h"
 #include "store/database.h"
@@ -81,6 +82,12 @@ std::optional<ChangeError> ConfigService::validate(const Upstream &u)
         return problem(K::Invalid, QT_TRANSLATE_NOOP("ConfigService", "Weight must be 0 or more"));
     if (u.timeoutSec < 0 || u.streamTimeoutSec < 0)
         return problem(K::Invalid, QT_TRANSLATE_NOOP("ConfigService", "a timeout must be 0 (the default) or more"));
+    QString proxyError;
+    if (!OutboundProxy::parse(u.proxy, &proxyError))
+        return problem(K::Invalid,
+            QT_TRANSLATE_NOOP("ConfigService",
+                "Proxy must be http://host:port or socks5://host:port (user:password@ allowed), or direct; got '%1'"),
+            OutboundProxy::masked(u.proxy));
     return std::nullopt;
 }
 
@@ -209,7 +216,8 @@ bool ConfigService::testUpstream(qint64 id, std::function<void(const ProbeResult
     if (!u)
         return false;
     QPointer<HealthTracker> health(m_health);
-    probe(*u, [health, id, done = std::move(done)](const ProbeResult &r) {
+    probe(*u, [this, health, id, done = std::move(done)](const ProbeResult &r) {
+        saveCatalog(id, r); // a key test is a catalog fetch too
         // A passing test clears the key's bad record; a rejected key is marked.
         if (health && r.ok)
             health->reset(id);
@@ -218,6 +226,43 @@ bool ConfigService::testUpstream(qint64 id, std::function<void(const ProbeResult
         done(r);
     });
     return true;
+}
+
+bool ConfigService::refreshModels(qint64 id, std::function<void(const ProbeResult &)> done)
+{
+    const auto u = UpstreamRepository(m_conn->db()).get(id);
+    if (!u)
+        return false;
+    refreshModels(*u, std::move(done));
+    return true;
+}
+
+void ConfigService::refreshModels(const Upstream &upstream, std::function<void(const ProbeResult &)> done)
+{
+    const qint64 id = upstream.id;
+    probe(upstream, [this, id, done = std::move(done)](const ProbeResult &r) {
+        saveCatalog(id, r);
+        done(r);
+    });
+}
+
+void ConfigService::saveCatalog(qint64 id, const ProbeResult &result)
+{
+    const QString error = result.ok ? QString()
+        : result.error.isEmpty()    ? tr("HTTP %1").arg(result.status)
+                                    : result.error;
+    const StoreOutcome out = UpstreamRepository(m_conn->db())
+                                 .saveCatalog(id, result.ok ? std::optional(result.models) : std::nullopt, error);
+    if (!out.ok()) {
+        if (out.error != StoreError::NotFound) // deleted meanwhile: nothing to keep
+            qCWarning(lcAdmin) << "cannot store the model list of upstream" << id << out.message;
+        return;
+    }
+    if (result.ok)
+        qCDebug(lcAdmin) << "upstream" << id << "lists" << result.models.size() << "models";
+    else
+        qCInfo(lcAdmin) << "upstream" << id << "did not list its models:" << error;
+    publish();
 }
 
 void ConfigService::testKey(const Upstream &upstream, std::function<void(const ProbeResult &)> done)

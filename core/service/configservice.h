@@ -73,6 +73,12 @@ public:
     // rejected), then `done` is called, on this thread. False (and no call)
     // when there is no such upstream.
     bool testUpstream(qint64 id, std::function<void(const ProbeResult &)> done);
+    // Fetches the upstream's model catalog and stores what came back
+    // (SPEC §10): the list, or why not (the last list stays); the snapshot
+    // is published, then `done` is called. A key test does the same. False
+    // (and no call) when there is no such upstream.
+    bool refreshModels(qint64 id, std::function<void(const ProbeResult &)> done);
+    void refreshModels(const Upstream &upstream, std::function<void(const ProbeResult &)> done);
     // The same for a key that is not stored yet (the add dialog); no health.
     void testKey(const Upstream &upstream, std::function<void(const ProbeResult &)> done);
 
@@ -87,6 +93,7 @@ private:
     void publish();
     UpstreamClient *client();
     void probe(const Upstream &upstream, std::function<void(const ProbeResult &)> done);
+    void saveCatalog(qint64 id, const ProbeResult &result);
 
     std::shared_ptr<DbConnection> m_conn;
     SnapshotHolder *m_snapshots;

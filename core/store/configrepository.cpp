@@ -52,6 +52,8 @@ std::optional<Settings> ConfigRepository::load(QString *error) const
             s.metricsPublic = value == QLatin1String("1") || value == QLatin1String("true");
         } else if (key == QLatin1String(ConfigKey::affinityTtl) && isNumber && number >= 0) {
             s.affinityTtlSec = number;
+        } else if (key == QLatin1String(ConfigKey::modelsRefreshMinutes) && isNumber && number >= 0) {
+            s.modelsRefreshMinutes = number;
         } else if (key == QLatin1String(ConfigKey::webhookUrl)) {
             s.webhookUrl = value.trimmed();
         } else if (key == QLatin1String(ConfigKey::webhookFormat) && !value.trimmed().isEmpty()) {
@@ -113,6 +115,7 @@ bool ConfigRepository::save(const Settings &s)
         && setValue(ConfigKey::recordRetentionDays, QString::number(s.recordRetentionDays))
         && setValue(ConfigKey::recordMaxRows, QString::number(s.recordMaxRows))
         && setValue(ConfigKey::affinityTtl, QString::number(s.affinityTtlSec))
+        && setValue(ConfigKey::modelsRefreshMinutes, QString::number(s.modelsRefreshMinutes))
         && setValue(ConfigKey::allowedHosts, s.allowedHosts.join(QLatin1Char(',')))
         && setValue(ConfigKey::allowedOrigins, s.allowedOrigins.join(QLatin1Char(',')))
         && setValue(ConfigKey::metricsPublic, s.metricsPublic ? QStringLiteral("1") : QStringLiteral("0"))

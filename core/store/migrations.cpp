@@ -150,11 +150,25 @@ bool addFormatsAndTokenKinds(Migrator &m)
                 {"converted", "integer NOT NULL DEFAULT 0", "integer NOT NULL DEFAULT 0"}});
 }
 
+// Version 6: model catalogs, aliases and the outbound proxy of an upstream
+// (SPEC §10), and the model name a record's request was sent under.
+bool addModelsAndProxy(Migrator &m)
+{
+    return m.addColumns(QStringLiteral("openai_upstreams"),
+               {{"model_map", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                   {"models", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                   {"models_fetched_at", "datetime", "timestamptz"},
+                   {"models_error", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                   {"proxy", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"}})
+        && m.addColumns(
+            QStringLiteral("records"), {{"upstream_model", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"}});
+}
+
 using Step = std::function<bool(Migrator &)>;
 const std::vector<Step> &steps()
 {
-    static const std::vector<Step> all
-        = {createGormTables, addUpstreamColumns, addRecordColumns, addRecordClientToken, addFormatsAndTokenKinds};
+    static const std::vector<Step> all = {createGormTables, addUpstreamColumns, addRecordColumns, addRecordClientToken,
+        addFormatsAndTokenKinds, addModelsAndProxy};
     return all;
 }
 

@@ -19,8 +19,8 @@ const char insertSql[]
     = "INSERT INTO records (upstream_id, created_at, ip, body, response, elapsed_time, status, method, path, model, "
       "stream, ttfb_ms, duration_ms, attempts, attempt_log, request_bytes, response_bytes, prompt_tokens, "
       "completion_tokens, total_tokens, outcome, error, user_agent, client_token, cached_tokens, "
-      "cache_write_tokens, reasoning_tokens, session, converted) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      "cache_write_tokens, reasoning_tokens, session, converted, upstream_model) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 // The SQLite connection under Qt's driver, or null for other databases.
 sqlite3 *sqliteHandle(const QSqlDatabase &db)
@@ -67,6 +67,7 @@ void bindRecord(const RequestRecord &r, Binder &b)
     b.integer(r.reasoningTokens);
     b.text(r.session);
     b.integer(r.converted ? 1 : 0);
+    b.text(r.upstreamModel);
 }
 
 // Binds through QSqlQuery, for databases other than SQLite.
@@ -118,7 +119,7 @@ private:
     sqlite3_stmt *m_stmt = nullptr;
     bool m_ok = false;
     int m_index = 0;
-    std::array<QByteArray, 12> m_texts;
+    std::array<QByteArray, 13> m_texts; // one per text() in bindRecord
     int m_textCount = 0;
 };
 
@@ -179,7 +180,7 @@ std::optional<QList<RequestRecord>> RecordRepository::recent(const RecordFilter 
         "ttfb_ms, "
         "duration_ms, COALESCE(elapsed_time, 0), attempts, attempt_log, request_bytes, response_bytes, prompt_tokens, "
         "completion_tokens, total_tokens, outcome, error, user_agent, body, response, client_token, cached_tokens, "
-        "cache_write_tokens, reasoning_tokens, session, converted "
+        "cache_write_tokens, reasoning_tokens, session, converted, upstream_model "
         "FROM records WHERE (? = 0 OR id < ?) AND (? = 0 OR upstream_id = ?) AND (? = 0 OR status = ?) "
         "AND (? = '' OR model = ?) ORDER BY id DESC LIMIT ?"));
     q.addBindValue(f.beforeId);
@@ -227,6 +228,7 @@ std::optional<QList<RequestRecord>> RecordRepository::recent(const RecordFilter 
         r.reasoningTokens = q.value(27).toInt();
         r.session = q.value(28).toString();
         r.converted = q.value(29).toInt() != 0;
+        r.upstreamModel = q.value(30).toString();
         out << r;
     }
     return out;

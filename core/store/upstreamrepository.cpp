@@ -3,6 +3,8 @@
 #include "store/database.h"
 #include "util/logging.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QSqlError>
 #include <QSqlQuery>
 
@@ -13,7 +15,8 @@ namespace {
 const char selectColumns[]
     = "SELECT id, name, sk, endpoint, enabled, weight, allow, deny, timeout, stream_timeout, sort_order, "
       "COALESCE(success_count, 0), COALESCE(failed_count, 0), last_call_success_time, created_at, updated_at, format, "
-      "responses "
+      "responses, "
+      "model_map, models, models_fetched_at, models_error, proxy "
       "FROM openai_upstreams WHERE deleted_at IS NULL";
 
 Upstream fromQuery(const QSqlQuery &q)
@@ -37,6 +40,11 @@ Upstream fromQuery(const QSqlQuery &q)
     u.updatedAt = DbTime::parse(q.value(15));
     u.format = Vocabulary::parseFormat(q.value(16).toString()).value_or(ApiFormat::OpenAI);
     u.responses = q.value(17).isNull() || q.value(17).toInt() != 0;
+    u.modelMap = ModelMap::fromStored(q.value(18).toString());
+    u.models = UpstreamRepository::modelsFromStored(q.value(19).toString());
+    u.modelsFetchedAt = DbTime::parse(q.value(20));
+    u.modelsError = q.value(21).toString();
+    u.proxy = q.value(22).toString();
     return u;
 }
 
@@ -57,6 +65,26 @@ QStringList UpstreamRepository::splitList(const QString &stored)
             out << t;
     }
     return out;
+}
+
+QStringList UpstreamRepository::modelsFromStored(const QString &stored)
+{
+    QStringList out;
+    if (stored.isEmpty())
+        return out;
+    for (const QJsonValue &v : QJsonDocument::fromJson(stored.toUtf8()).array())
+        if (v.isString())
+            out << v.toString();
+    out.sort(); // the catalog is searched by halves
+    out.removeDuplicates();
+    return out;
+}
+
+QString UpstreamRepository::modelsToStored(const QStringList &models)
+{
+    if (models.isEmpty())
+        return QString();
+    return QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(models)).toJson(QJsonDocument::Compact));
 }
 
 QString UpstreamRepository::joinList(const QStringList &list)
@@ -129,8 +157,8 @@ StoreOutcome UpstreamRepository::create(const Upstream &u)
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral(
         "INSERT INTO openai_upstreams (created_at, updated_at, sk, endpoint, success_count, failed_count, "
-        "name, enabled, weight, allow, deny, timeout, stream_timeout, sort_order, format, responses) "
-        "VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"));
+        "name, enabled, weight, allow, deny, timeout, stream_timeout, sort_order, format, responses, model_map, proxy) "
+        "VALUES (?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"));
     const QVariant now = DbTime::now();
     q.addBindValue(now);
     q.addBindValue(now);
@@ -146,6 +174,8 @@ StoreOutcome UpstreamRepository::create(const Upstream &u)
     q.addBindValue(u.sortOrder);
     q.addBindValue(QString(Vocabulary::name(u.format)));
     q.addBindValue(u.responses ? 1 : 0);
+    q.addBindValue(notNull(u.modelMap.toStored()));
+    q.addBindValue(notNull(u.proxy));
     if (!q.exec() || !q.next()) {
         StoreOutcome out = failed(q);
         q.finish();
@@ -173,8 +203,8 @@ StoreOutcome UpstreamRepository::update(qint64 id, const UpstreamPatch &patch)
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral(
         "UPDATE openai_upstreams SET updated_at = ?, sk = ?, endpoint = ?, name = ?, enabled = ?, "
-        "weight = ?, allow = ?, deny = ?, timeout = ?, stream_timeout = ?, sort_order = ?, format = ?, responses = ? "
-        "WHERE id = ? AND deleted_at IS NULL"));
+        "weight = ?, allow = ?, deny = ?, timeout = ?, stream_timeout = ?, sort_order = ?, format = ?, responses = ?, "
+        "model_map = ?, proxy = ? WHERE id = ? AND deleted_at IS NULL"));
     q.addBindValue(DbTime::now());
     q.addBindValue(notNull(u.sk));
     q.addBindValue(notNull(u.endpoint));
@@ -188,6 +218,8 @@ StoreOutcome UpstreamRepository::update(qint64 id, const UpstreamPatch &patch)
     q.addBindValue(u.sortOrder);
     q.addBindValue(QString(Vocabulary::name(u.format)));
     q.addBindValue(u.responses ? 1 : 0);
+    q.addBindValue(notNull(u.modelMap.toStored()));
+    q.addBindValue(notNull(u.proxy));
     q.addBindValue(id);
     if (!q.exec())
         return failed(q);
@@ -198,6 +230,26 @@ StoreOutcome UpstreamRepository::remove(qint64 id)
 {
     QSqlQuery q(m_db);
     q.prepare(QStringLiteral("DELETE FROM openai_upstreams WHERE id = ? AND deleted_at IS NULL"));
+    q.addBindValue(id);
+    if (!q.exec())
+        return failed(q);
+    if (q.numRowsAffected() == 0)
+        return {StoreError::NotFound, QObject::tr("no upstream with ID %1").arg(id), id};
+    return {StoreError::None, QString(), id};
+}
+
+StoreOutcome UpstreamRepository::saveCatalog(qint64 id, const std::optional<QStringList> &models, const QString &error)
+{
+    QSqlQuery q(m_db);
+    if (models) {
+        q.prepare(QStringLiteral("UPDATE openai_upstreams SET models = ?, models_fetched_at = ?, models_error = '' "
+                                 "WHERE id = ? AND deleted_at IS NULL"));
+        q.addBindValue(notNull(modelsToStored(*models)));
+        q.addBindValue(DbTime::now());
+    } else {
+        q.prepare(QStringLiteral("UPDATE openai_upstreams SET models_error = ? WHERE id = ? AND deleted_at IS NULL"));
+        q.addBindValue(notNull(error.left(500)));
+    }
     q.addBindValue(id);
     if (!q.exec())
         return failed(q);

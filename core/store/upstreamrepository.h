@@ -31,12 +31,17 @@ public:
     StoreOutcome create(const Upstream &u);
     StoreOutcome update(qint64 id, const UpstreamPatch &patch);
     StoreOutcome remove(qint64 id);
+    // The result of a catalog fetch: the models it found (the list, the
+    // time), or, on a failure, only why (the last list stays).
+    StoreOutcome saveCatalog(qint64 id, const std::optional<QStringList> &models, const QString &error);
     // Adds to the counters of many upstreams in one transaction.
     bool addCounters(
         const QHash<qint64, QPair<qint64, qint64>> &successFailed, const QHash<qint64, QDateTime> &lastSuccess);
 
     static QStringList splitList(const QString &stored);
     static QString joinList(const QStringList &list);
+    static QStringList modelsFromStored(const QString &stored);
+    static QString modelsToStored(const QStringList &models);
 
 private:
     std::optional<qint64> findActive(const QString &sk, const QString &endpoint, qint64 exceptId) const;

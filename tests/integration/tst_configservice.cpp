@@ -207,7 +207,7 @@ private Q_SLOTS:
         QVERIFY(r.ok);
         QCOMPARE(r.modelCount, 1);
         const FakeUpstream::Request seen = upstream.requests().last();
-        QCOMPARE(seen.target, QByteArray("/v1/models"));
+        QCOMPARE(seen.target, QByteArray("/v1/models?limit=1000")); // Anthropic pages by 20 otherwise
         QCOMPARE(seen.headers.value("x-api-key"), QByteArray("sk-ant-key"));
         QCOMPARE(seen.headers.value("anthropic-version"), QByteArray("2023-06-01"));
         QVERIFY(!seen.headers.contains("authorization"));

@@ -17,6 +17,7 @@ TestEngine::TestEngine(bool noAuth, const HttpLimits &limits, const HealthTuning
     m_options.limits = limits;
     m_options.health = health;
     m_options.clock = &m_clock;
+    m_options.fetchModels = false;
     auto conn = DbConnection::open(m_options.database, QStringLiteral("test-setup"));
     Q_ASSERT(conn);
     Migrations::run(*conn.value());
