@@ -114,6 +114,7 @@ AdminApi::Reply AdminApi::route(const HttpRequest &request, HttpResponder *respo
         {"PATCH", "/admin/upstreams/:id", &AdminApi::updateUpstream},
         {"DELETE", "/admin/upstreams/:id", &AdminApi::deleteUpstream},
         {"POST", "/admin/upstreams/:id/test", &AdminApi::testUpstream},
+        {"POST", "/admin/upstreams/:id/models/refresh", &AdminApi::refreshModels},
         {"POST", "/admin/login", &AdminApi::login},
         {"GET", "/admin/login", &AdminApi::login},
         {"GET", "/admin/request_records", &AdminApi::requestRecords},
@@ -208,6 +209,32 @@ AdminApi::Reply AdminApi::testUpstream(const Call &call)
         const QJsonObject o{{QStringLiteral("OK"), r.ok}, {QStringLiteral("Status"), r.status},
             {QStringLiteral("LatencyMs"), r.latencyMs}, {QStringLiteral("ModelCount"), r.modelCount},
             {QStringLiteral("Error"), r.error}};
+        target->sendJson(200, QJsonDocument(o).toJson(QJsonDocument::Compact));
+    });
+    if (!started)
+        return error(ApiError::Kind::NotFound, QStringLiteral("no upstream with ID %1").arg(call.id));
+    Reply later;
+    later.deferred = true;
+    return later;
+}
+
+// Fetches the upstream's model list now and answers with the upstream as
+// stored afterwards: Models, ModelsFetchedAt, and ModelsError when it failed.
+AdminApi::Reply AdminApi::refreshModels(const Call &call)
+{
+    QPointer<HttpResponder> target(call.responder);
+    const qint64 id = call.id;
+    const bool started = m_service->refreshModels(id, [this, target, id](const ProbeResult &r) {
+        if (!target)
+            return;
+        const std::optional<Upstream> u = UpstreamRepository(m_conn->db()).get(id);
+        if (!u) {
+            const Reply gone = error(ApiError::Kind::NotFound, QStringLiteral("no upstream with ID %1").arg(id));
+            target->sendJson(gone.status, gone.json);
+            return;
+        }
+        QJsonObject o = AdminJson::fromUpstream(*u, m_health->health(id), m_health->nowMs());
+        o.insert(QStringLiteral("OK"), r.ok);
         target->sendJson(200, QJsonDocument(o).toJson(QJsonDocument::Compact));
     });
     if (!started)

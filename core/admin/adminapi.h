@@ -57,6 +57,7 @@ private:
     Reply updateUpstream(const Call &call);
     Reply deleteUpstream(const Call &call);
     Reply testUpstream(const Call &call);
+    Reply refreshModels(const Call &call);
     Reply login(const Call &call);
     Reply requestRecords(const Call &call);
     Reply stats(const Call &call);
