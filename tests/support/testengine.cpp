@@ -46,6 +46,13 @@ RawResponse TestEngine::call(const QByteArray &method, const QByteArray &target,
     return rawHttp(port(), r);
 }
 
+void TestEngine::setFetchModels(bool on)
+{
+    Q_ASSERT(!m_engine->isRunning());
+    m_options.fetchModels = on;
+    m_engine = std::make_unique<Engine>(m_options);
+}
+
 bool TestEngine::start()
 {
     const Status s = m_engine->start();

@@ -22,7 +22,7 @@ public:
 
     bool start();
     // Before start(): the background model catalog fetch (off by default here).
-    void setFetchModels(bool on) { m_options.fetchModels = on; }
+    void setFetchModels(bool on);
     Engine *engine() const { return m_engine.get(); }
     // The engine's clock for rests and cool-downs: it moves only when told.
     ManualClock &clock() { return m_clock; }

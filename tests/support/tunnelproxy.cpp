@@ -50,9 +50,12 @@ private:
                 if (line.toLower().startsWith("proxy-authorization:") && line.mid(20).trimmed() == expected)
                     ok = true;
             if (!ok) {
+                // As squid does: the connection stays for the next try, with credentials.
                 m_owner->noteRefusal();
-                reply("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic "
-                      "realm=\"test\"\r\nContent-Length: 0\r\n\r\n");
+                m_client->write("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic "
+                                "realm=\"test\"\r\nContent-Length: 0\r\n\r\n");
+                if (!m_in.isEmpty())
+                    readConnect();
                 return;
             }
         }
@@ -221,7 +224,7 @@ QString TunnelProxy::url() const
     const QString scheme = m_kind == Kind::HttpConnect ? QStringLiteral("http") : QStringLiteral("socks5");
     const QString credentials
         = m_user.isEmpty() ? QString() : m_user + QLatin1Char(':') + m_password + QLatin1Char('@');
-    return QStringLiteral("%1://%2127.0.0.1:%3").arg(scheme, credentials).arg(m_port);
+    return scheme + QStringLiteral("://") + credentials + QStringLiteral("127.0.0.1:") + QString::number(m_port);
 }
 
 QStringList TunnelProxy::targets() const
