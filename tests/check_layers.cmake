@@ -18,7 +18,7 @@ set(layers
     "alerts:balancer,domain,http,proxy,util"
     "service:balancer,domain,net,proxy,store,util"
     "catalog:domain,proxy,service,store,util"
-    "models:balancer,domain,records,service,store,util"
+    "models:balancer,domain,net,records,service,store,util"
     "admin:auth,balancer,domain,http,net,proxy,records,service,store,util"
     "runtime:domain,net,proxy,service,store,util"
     "engine:admin,alerts,auth,balancer,catalog,convert,domain,http,metrics,models,net,proxy,records,service,store,util")

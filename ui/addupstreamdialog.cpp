@@ -1,6 +1,7 @@
 #include "addupstreamdialog.h"
 
 #include "domain/upstream.h"
+#include "net/outboundproxy.h"
 #include "service/configservice.h"
 
 #include <QAction>
@@ -23,6 +24,7 @@ AddUpstreamDialog::AddUpstreamDialog(ConfigService *service, QWidget *parent)
     , m_endpoint(new QComboBox)
     , m_key(new QLineEdit)
     , m_format(new QComboBox)
+    , m_proxy(new QLineEdit)
     , m_test(new QCheckBox(tr("Test the key before saving")))
     , m_message(new QLabel)
     , m_buttons(new QDialogButtonBox(QDialogButtonBox::Save | QDialogButtonBox::Cancel))
@@ -54,6 +56,10 @@ AddUpstreamDialog::AddUpstreamDialog(ConfigService *service, QWidget *parent)
         if (text.contains(QLatin1String("anthropic.com")))
             m_format->setCurrentIndex(1);
     });
+    m_proxy->setObjectName(QStringLiteral("proxy"));
+    m_proxy->setPlaceholderText(tr("empty = the system's HTTPS_PROXY / ALL_PROXY, if set"));
+    m_proxy->setToolTip(tr("Reach this upstream through a proxy: http://host:port or socks5://host:port, with "
+                           "user:password@ if it needs them; direct = never a proxy"));
     m_test->setChecked(true);
     m_test->setToolTip(tr("Asks GET {endpoint}/models with the key; this costs no tokens"));
     m_message->setWordWrap(true);
@@ -64,6 +70,7 @@ AddUpstreamDialog::AddUpstreamDialog(ConfigService *service, QWidget *parent)
     form->addRow(tr("&Endpoint:"), m_endpoint);
     form->addRow(tr("API &key:"), m_key);
     form->addRow(tr("&API:"), m_format);
+    form->addRow(tr("&Proxy:"), m_proxy);
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(form);
     layout->addWidget(m_test);
@@ -73,6 +80,7 @@ AddUpstreamDialog::AddUpstreamDialog(ConfigService *service, QWidget *parent)
     connect(m_buttons, &QDialogButtonBox::rejected, this, &AddUpstreamDialog::reject);
     connect(m_endpoint, &QComboBox::editTextChanged, this, &AddUpstreamDialog::updateState);
     connect(m_key, &QLineEdit::textChanged, this, &AddUpstreamDialog::updateState);
+    connect(m_proxy, &QLineEdit::textChanged, this, &AddUpstreamDialog::updateState);
     setMinimumWidth(460);
     updateState();
 }
@@ -84,6 +92,7 @@ Upstream AddUpstreamDialog::upstream() const
     u.endpoint = m_endpoint->currentText().trimmed();
     u.sk = m_key->text().trimmed();
     u.format = Vocabulary::parseFormat(m_format->currentData().toString()).value_or(ApiFormat::OpenAI);
+    u.proxy = m_proxy->text().trimmed();
     return u;
 }
 
@@ -103,6 +112,8 @@ QString AddUpstreamDialog::problem() const
         return tr("The endpoint must be an http:// or https:// URL, such as https://api.openai.com/v1.");
     if (m_key->text().trimmed().isEmpty())
         return tr("Enter the API key.");
+    if (!OutboundProxy::parse(m_proxy->text()))
+        return tr("The proxy must be http://host:port or socks5://host:port, or empty.");
     return QString();
 }
 

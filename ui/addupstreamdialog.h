@@ -41,6 +41,7 @@ private:
     QComboBox *m_endpoint;
     QLineEdit *m_key;
     QComboBox *m_format;
+    QLineEdit *m_proxy;
     QCheckBox *m_test;
     QLabel *m_message;
     QDialogButtonBox *m_buttons;

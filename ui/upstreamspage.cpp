@@ -4,6 +4,7 @@
 #include "domain/snapshot.h"
 #include "engine/engine.h"
 #include "models/upstreamtablemodel.h"
+#include "modelsdialog.h"
 #include "preferences.h"
 #include "service/configservice.h"
 #include "store/database.h"
@@ -67,6 +68,13 @@ QToolBar *UpstreamsPage::makeToolBar()
         &UpstreamsPage::testSelected);
     test->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
     test->setToolTip(tr("Ask the upstream for its models with this key; costs no tokens (Ctrl+T)"));
+    QAction *fetch = bar->addAction(
+        QIcon::fromTheme(QStringLiteral("view-refresh")), tr("&Fetch models"), this, &UpstreamsPage::fetchModels);
+    fetch->setShortcut(QKeySequence::Refresh);
+    fetch->setToolTip(tr("Ask the selected upstream (or all, when none is selected) for its model list (F5)"));
+    QAction *models = bar->addAction(
+        QIcon::fromTheme(QStringLiteral("document-properties")), tr("&Models…"), this, &UpstreamsPage::editModels);
+    models->setToolTip(tr("The selected upstream's models, aliases and allowed models"));
     bar->addSeparator();
     QAction *up
         = bar->addAction(QIcon::fromTheme(QStringLiteral("go-up")), tr("Move &up"), this, [this] { moveSelected(-1); });
@@ -116,7 +124,14 @@ void UpstreamsPage::setUpView()
     m_view->setColumnWidth(m_model->column("sk"), 130);
     m_view->setColumnWidth(m_model->column("enabled"), 40);
     m_view->setColumnWidth(m_model->column("weight"), 60);
+    m_view->setColumnWidth(m_model->column("models"), 70);
+    m_view->setColumnWidth(m_model->column("model_map"), 140);
     m_view->setColumnWidth(m_model->healthColumn(), 120);
+    // The catalog and the aliases open their editor instead of a cell editor.
+    connect(m_view, &QTableView::doubleClicked, this, [this](const QModelIndex &index) {
+        if (index.column() == m_model->column("models") || index.column() == m_model->column("model_map"))
+            editModels();
+    });
 }
 
 // Edits, health, outside changes and the moving counters, as they happen.
@@ -222,6 +237,53 @@ void UpstreamsPage::testSelected()
     });
     if (!started)
         showMessage(QString(), false); // deleted meanwhile
+}
+
+void UpstreamsPage::fetchModels()
+{
+    QList<qint64> ids;
+    if (const qint64 id = selectedId(); id > 0)
+        ids << id;
+    else
+        for (const Upstream &u : m_engine->snapshots()->current()->upstreams)
+            if (u.enabled)
+                ids << u.id;
+    if (ids.isEmpty())
+        return;
+    showMessage(tr("Fetching the model lists…"), false);
+    QPointer<UpstreamsPage> page(this);
+    auto remaining = std::make_shared<int>(int(ids.size()));
+    auto failed = std::make_shared<QStringList>();
+    for (const qint64 id : std::as_const(ids)) {
+        const bool started = m_service->refreshModels(id, [this, page, id, remaining, failed](const ProbeResult &r) {
+            if (!page)
+                return;
+            if (!r.ok)
+                *failed << tr("%1 (%2)").arg(id).arg(r.error);
+            if (--*remaining > 0)
+                return;
+            refresh();
+            if (failed->isEmpty())
+                showMessage(tr("Model lists fetched."), false);
+            else
+                showMessage(
+                    tr("These upstreams did not list their models: %1").arg(failed->join(QStringLiteral(", "))), true);
+        });
+        if (!started)
+            --*remaining;
+    }
+}
+
+void UpstreamsPage::editModels()
+{
+    const qint64 id = selectedId();
+    if (id <= 0)
+        return;
+    ModelsDialog dialog(m_service, m_db, id, this);
+    if (dialog.exec() == QDialog::Accepted) {
+        refresh();
+        showMessage(tr("Saved the models of upstream %1.").arg(id), false);
+    }
 }
 
 void UpstreamsPage::moveSelected(int delta)

@@ -35,6 +35,9 @@ public Q_SLOTS:
     void addUpstream();
     void deleteSelected();
     void testSelected();
+    // The selected upstream's list, or every enabled one's when none is selected.
+    void fetchModels();
+    void editModels();
     void moveSelected(int delta);
 
 private:

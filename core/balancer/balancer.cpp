@@ -23,13 +23,17 @@ bool Balancer::isEligible(const Upstream &u, const RequestTraits &traits)
 {
     if (!u.enabled || u.format != traits.format)
         return false;
-    if (!u.allow.isEmpty()) {
-        const bool allowed
-            = std::any_of(u.allow.cbegin(), u.allow.cend(), [&](const QString &p) { return matches(p, traits); });
-        if (!allowed)
-            return false;
-    }
-    return std::none_of(u.deny.cbegin(), u.deny.cend(), [&](const QString &p) { return matches(p, traits); });
+    if (u.allow.isEmpty() && u.deny.isEmpty())
+        return true;
+    // A model pattern may name the client's model or the alias this
+    // upstream sends for it: "fast → gpt-4o-mini" passes "Only gpt-4o-mini".
+    const std::optional<QString> alias = u.modelMap.resolve(traits.model);
+    const auto hit = [&](const QString &p) {
+        return matches(p, traits) || (alias && !p.startsWith(QLatin1Char('/')) && matches(p, {*alias, {}, {}, {}}));
+    };
+    if (!u.allow.isEmpty() && std::none_of(u.allow.cbegin(), u.allow.cend(), hit))
+        return false;
+    return std::none_of(u.deny.cbegin(), u.deny.cend(), hit);
 }
 
 QList<Upstream> Balancer::candidates(

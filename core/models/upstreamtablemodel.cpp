@@ -1,8 +1,10 @@
 #include "models/upstreamtablemodel.h"
 
 #include "domain/upstream.h"
+#include "net/outboundproxy.h"
 #include "service/configservice.h"
 #include "store/database.h"
+#include "store/upstreamrepository.h"
 #include "util/secrets.h"
 
 #include <QSqlError>
@@ -26,7 +28,8 @@ UpstreamTableModel::UpstreamTableModel(QObject *parent, const QSqlDatabase &db, 
 QList<int> UpstreamTableModel::visibleColumns() const
 {
     QList<int> out;
-    for (const char *f : {"id", "name", "endpoint", "format", "responses", "sk", "enabled", "weight", "allow", "deny"})
+    for (const char *f : {"id", "name", "endpoint", "format", "responses", "sk", "enabled", "weight", "models",
+             "model_map", "allow", "deny", "proxy"})
         out << column(f);
     out << m_base;
     for (const char *f : {"success_count", "failed_count", "last_call_success_time"})
@@ -92,6 +95,19 @@ QVariant UpstreamTableModel::data(const QModelIndex &idx, int role) const
             return (v.isNull() || v.toInt() != 0) ? Qt::Checked : Qt::Unchecked;
         return (role == Qt::DisplayRole || role == Qt::EditRole) ? QVariant() : QSqlTableModel::data(idx, role);
     }
+    if (c == column("models"))
+        return catalogData(idx.row(), role);
+    if (c == column("model_map")) {
+        const ModelMap map = ModelMap::fromStored(QSqlTableModel::data(idx, Qt::DisplayRole).toString());
+        if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
+            return QVariant();
+        QStringList pairs;
+        for (const ModelMap::Entry &e : map.entries())
+            pairs << e.from + QStringLiteral(" → ") + e.to;
+        return pairs.join(role == Qt::DisplayRole ? QStringLiteral(", ") : QStringLiteral("\n"));
+    }
+    if (c == column("proxy") && (role == Qt::DisplayRole || role == Qt::EditRole))
+        return OutboundProxy::masked(QSqlTableModel::data(idx, Qt::DisplayRole).toString());
     const QVariant value = QSqlTableModel::data(idx, role);
     if (role == Qt::DisplayRole) {
         if (c == column("sk"))
@@ -107,6 +123,47 @@ QVariant UpstreamTableModel::data(const QModelIndex &idx, int role) const
         && (c == column("weight") || c == column("success_count") || c == column("failed_count") || c == column("id")))
         return int(Qt::AlignRight | Qt::AlignVCenter);
     return value;
+}
+
+QStringList UpstreamTableModel::modelsAt(int row) const
+{
+    return UpstreamRepository::modelsFromStored(
+        QSqlTableModel::data(QSqlTableModel::index(row, column("models"))).toString());
+}
+
+// The catalog's cell: how many models, and on hover which, since when, and
+// why the last fetch failed.
+QVariant UpstreamTableModel::catalogData(int row, int role) const
+{
+    const QStringList models = modelsAt(row);
+    const QDateTime fetched
+        = DbTime::parse(QSqlTableModel::data(QSqlTableModel::index(row, column("models_fetched_at"))));
+    const QString error = QSqlTableModel::data(QSqlTableModel::index(row, column("models_error"))).toString();
+    switch (role) {
+    case Qt::DisplayRole:
+        if (!fetched.isValid())
+            return error.isEmpty() ? QVariant() : QVariant(tr("failed"));
+        return error.isEmpty() ? QVariant(QString::number(models.size()))
+                               : QVariant(tr("%1 (stale)").arg(models.size()));
+    case Qt::ToolTipRole: {
+        QStringList lines;
+        if (fetched.isValid())
+            lines << tr("%n model(s), fetched %1", nullptr, int(models.size()))
+                         .arg(fetched.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm")));
+        else
+            lines << tr("The model list was not fetched yet");
+        if (!error.isEmpty())
+            lines << tr("Last fetch failed: %1").arg(error);
+        constexpr int shown = 30;
+        for (qsizetype i = 0; i < qMin<qsizetype>(models.size(), shown); ++i)
+            lines << QStringLiteral("  ") + models.at(i);
+        if (models.size() > shown)
+            lines << tr("  … and %n more", nullptr, int(models.size() - shown));
+        return lines.join(QLatin1Char('\n'));
+    }
+    case Qt::TextAlignmentRole: return int(Qt::AlignRight | Qt::AlignVCenter);
+    default: return QVariant();
+    }
 }
 
 std::optional<UpstreamPatch> UpstreamTableModel::patchFor(int c, const QVariant &value, int role) const
@@ -142,6 +199,10 @@ std::optional<UpstreamPatch> UpstreamTableModel::patchFor(int c, const QVariant 
             return std::nullopt;
     } else if (c == column("sk")) {
         p.sk = text;
+    } else if (c == column("proxy")) {
+        if (text.contains(QLatin1String(":***@")))
+            return std::nullopt; // the masked form, unchanged
+        p.proxy = text;
     } else {
         return std::nullopt;
     }
@@ -189,6 +250,9 @@ QVariant UpstreamTableModel::headerData(int section, Qt::Orientation orientation
             {QStringLiteral("weight"), QT_TR_NOOP("Weight")},
             {QStringLiteral("allow"), QT_TR_NOOP("Only models")},
             {QStringLiteral("deny"), QT_TR_NOOP("Never models")},
+            {QStringLiteral("models"), QT_TR_NOOP("Models")},
+            {QStringLiteral("model_map"), QT_TR_NOOP("Aliases")},
+            {QStringLiteral("proxy"), QT_TR_NOOP("Proxy")},
             {QStringLiteral("health"), QT_TR_NOOP("Health")},
             {QStringLiteral("success_count"), QT_TR_NOOP("OK")},
             {QStringLiteral("failed_count"), QT_TR_NOOP("Failed")},
@@ -212,6 +276,14 @@ QVariant UpstreamTableModel::headerData(int section, Qt::Orientation orientation
                       "any suffix.");
         if (field == QLatin1String("deny"))
             return tr("Comma-separated models (or /v1/ paths) this key must never serve");
+        if (field == QLatin1String("models"))
+            return tr("How many models the upstream listed when last asked; hover for the list, double-click to "
+                      "edit aliases and the allowed models");
+        if (field == QLatin1String("model_map"))
+            return tr("Model aliases: the name a client asks for → the name this upstream gets; double-click to edit");
+        if (field == QLatin1String("proxy"))
+            return tr("http://host:port or socks5://host:port (user:password@ allowed), direct, or empty for "
+                      "the system's HTTPS_PROXY / ALL_PROXY");
         if (field == QLatin1String("health"))
             return tr("Live state: healthy, rate limited, key rejected, resting after failures, or probing");
     }
@@ -229,7 +301,7 @@ Qt::ItemFlags UpstreamTableModel::flags(const QModelIndex &idx) const
     if (c == column("sk"))
         return m_reveal ? (base | Qt::ItemIsEditable) : base;
     if (c == column("name") || c == column("endpoint") || c == column("format") || c == column("weight")
-        || c == column("allow") || c == column("deny"))
+        || c == column("allow") || c == column("deny") || c == column("proxy"))
         return base | Qt::ItemIsEditable;
     return base;
 }

@@ -28,6 +28,8 @@ public:
     void setRevealKeys(bool reveal);
     bool revealKeys() const { return m_reveal; }
     qint64 idAt(int row) const;
+    // The row's last fetched model list.
+    QStringList modelsAt(int row) const;
     int rowOf(qint64 id) const;
 
     int healthColumn() const { return m_base; }
@@ -49,6 +51,7 @@ Q_SIGNALS:
     void edited();
 
 private:
+    QVariant catalogData(int row, int role) const;
     // The change an edit of one cell asks for; none for a cell that is not edited so.
     std::optional<UpstreamPatch> patchFor(int column, const QVariant &value, int role) const;
 

@@ -16,20 +16,20 @@ namespace ModelList {
 
 namespace {
 
-// Allow/Deny as they apply to a model name: path patterns say nothing here.
+// Allow/Deny as they apply to a model name (its alias here included, as
+// for routing); path patterns say nothing here.
 bool listable(const Upstream &u, const QString &model)
 {
-    const RequestTraits traits{model, QString(), u.format, {}};
+    const std::optional<QString> alias = u.modelMap.resolve(model);
     const auto isModelPattern = [](const QString &p) { return !p.startsWith(QLatin1Char('/')); };
-    const bool anyAllow = std::any_of(u.allow.cbegin(), u.allow.cend(), isModelPattern);
-    if (anyAllow) {
-        const bool allowed = std::any_of(u.allow.cbegin(), u.allow.cend(),
-            [&](const QString &p) { return isModelPattern(p) && Balancer::matches(p, traits); });
-        if (!allowed)
-            return false;
-    }
-    return std::none_of(u.deny.cbegin(), u.deny.cend(),
-        [&](const QString &p) { return isModelPattern(p) && Balancer::matches(p, traits); });
+    const auto hit = [&](const QString &p) {
+        return isModelPattern(p)
+            && (Balancer::matches(p, {model, {}, {}, {}}) || (alias && Balancer::matches(p, {*alias, {}, {}, {}})));
+    };
+    if (std::any_of(u.allow.cbegin(), u.allow.cend(), isModelPattern)
+        && std::none_of(u.allow.cbegin(), u.allow.cend(), hit))
+        return false;
+    return std::none_of(u.deny.cbegin(), u.deny.cend(), hit);
 }
 
 QString ownerOf(const Upstream &u)

@@ -9,6 +9,7 @@
 #include "managerwindow.h"
 #include "models/requestlogmodel.h"
 #include "models/upstreamtablemodel.h"
+#include "modelsdialog.h"
 #include "rawhttp.h"
 #include "runtime/commandline.h"
 #include "service/configservice.h"
@@ -22,6 +23,7 @@
 #include <QApplication>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QMenu>
 #include <QMessageBox>
 #include <QSignalSpy>
@@ -109,6 +111,84 @@ private Q_SLOTS:
         QCOMPARE(model.headerData(model.healthColumn(), Qt::Horizontal).toString(), QStringLiteral("Health"));
         QCOMPARE(model.data(model.index(0, model.healthColumn())).toString(), QStringLiteral("healthy"));
         model.select();
+    }
+
+    // SPEC §10 in the window: the Models column, Fetch models, and the
+    // dialog that edits aliases and the allowed models.
+    void modelsAreFetchedShownAndAliased()
+    {
+        m_upstream->setBehavior(FakeUpstream::Behavior::json(
+            200, "{\"object\":\"list\",\"data\":[{\"id\":\"gpt-4o\"},{\"id\":\"gpt-4o-mini\"}]}"));
+        const qint64 id = m_env->addUpstream(m_upstream->baseUrl(), QStringLiteral("sk-models-test-0001"));
+        ManagerWindow window(m_env->engine(), m_db, new RequestLogModel(100, this));
+        UpstreamTableModel *model = window.upstreams()->model();
+        QAbstractItemModelTester tester(model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        const int models = model->column("models");
+        QVERIFY(models >= 0);
+        QCOMPARE(model->data(model->index(0, models)).toString(), QString()); // not fetched yet
+        window.upstreams()->view()->selectRow(0);
+        window.upstreams()->fetchModels();
+        QTRY_COMPARE_WITH_TIMEOUT(model->data(model->index(0, models)).toString(), QStringLiteral("2"), 5000);
+        const QString tip = model->data(model->index(0, models), Qt::ToolTipRole).toString();
+        QVERIFY2(
+            tip.contains(QStringLiteral("gpt-4o-mini")) && tip.contains(QStringLiteral("fetched")), qPrintable(tip));
+
+        ModelsDialog dialog(window.service(), m_db, id);
+        QCOMPARE(dialog.models()->count(), 2);
+        dialog.models()->item(1)->setSelected(true);
+        QMetaObject::invokeMethod(
+            dialog.models(), "itemDoubleClicked", Q_ARG(QListWidgetItem *, dialog.models()->item(1)));
+        QCOMPARE(dialog.allow()->text(), QStringLiteral("gpt-4o-mini"));
+        dialog.addAlias(QStringLiteral("fast"), QStringLiteral("gpt-4o-mini"));
+        dialog.accept();
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+        const Upstream stored = *UpstreamRepository(m_db->db()).get(id);
+        QCOMPARE(
+            stored.modelMap.resolve(QStringLiteral("fast")), std::optional<QString>(QStringLiteral("gpt-4o-mini")));
+        QCOMPARE(stored.allow, QStringList{QStringLiteral("gpt-4o-mini")});
+        // The proxy uses the alias at once.
+        RawRequest r;
+        r.method = "POST";
+        r.target = "/v1/chat/completions";
+        r.headers.append("Authorization", TestEngine::bearer());
+        r.body = "{\"model\":\"fast\",\"messages\":[]}";
+        QCOMPARE(rawHttp(m_env->port(), r).status, 200);
+        QVERIFY(m_upstream->requests().last().body.contains("\"model\":\"gpt-4o-mini\""));
+        window.upstreams()->refresh();
+        QCOMPARE(
+            model->data(model->index(0, model->column("model_map"))).toString(), QStringLiteral("fast → gpt-4o-mini"));
+
+        // A bad alias is refused in the dialog, with nothing saved.
+        ModelsDialog bad(window.service(), m_db, id);
+        bad.addAlias(QStringLiteral("a*b"), QStringLiteral("c"));
+        bad.accept();
+        QCOMPARE(bad.result(), int(QDialog::Rejected));
+        QVERIFY(UpstreamRepository(m_db->db()).get(id)->modelMap.resolve(QStringLiteral("a*b")) == std::nullopt);
+    }
+
+    void aProxyIsEnteredMaskedAndChecked()
+    {
+        const qint64 id = m_env->addUpstream(m_upstream->baseUrl(), QStringLiteral("sk-proxy-test-0001"),
+            [](Upstream &u) { u.proxy = QStringLiteral("socks5://me:s3cret@127.0.0.1:1080"); });
+        ConfigService service(m_db, m_env->engine()->snapshots(), nullptr);
+        UpstreamTableModel model(nullptr, m_db->db(), &service);
+        const QModelIndex cell = model.index(0, model.column("proxy"));
+        QCOMPARE(model.data(cell).toString(), QStringLiteral("socks5://me:***@127.0.0.1:1080"));
+        QVERIFY(model.flags(cell) & Qt::ItemIsEditable);
+        QSignalSpy refused(&model, &UpstreamTableModel::validationFailed);
+        QVERIFY(!model.setData(cell, QStringLiteral("ftp://x"), Qt::EditRole));
+        QCOMPARE(refused.count(), 1);
+        QVERIFY(model.setData(cell, QStringLiteral("direct"), Qt::EditRole));
+        QCOMPARE(UpstreamRepository(m_db->db()).get(id)->proxy, QStringLiteral("direct"));
+
+        AddUpstreamDialog dialog(&service);
+        dialog.setValues(QStringLiteral("p"), m_upstream->baseUrl(), QStringLiteral("sk-x"), false);
+        auto *proxy = dialog.findChild<QLineEdit *>(QStringLiteral("proxy"));
+        QVERIFY(proxy);
+        proxy->setText(QStringLiteral("gopher://x"));
+        QVERIFY(dialog.findChild<QLabel *>(QStringLiteral("message"))->text().contains(QStringLiteral("proxy")));
+        proxy->setText(QStringLiteral("http://127.0.0.1:3128"));
+        QCOMPARE(dialog.upstream().proxy, QStringLiteral("http://127.0.0.1:3128"));
     }
 
     void requestLogIsAGoodModel()

@@ -141,6 +141,20 @@ private Q_SLOTS:
         QCOMPARE(b.modelFor(QStringLiteral("gpt-4o")), QStringLiteral("gpt-4o"));
         QVERIFY(a.serves(QStringLiteral("gpt-4o")) && b.serves(QStringLiteral("gpt-4o")));
         QVERIFY(!b.serves(QStringLiteral("gpt-4.1")));
+        // Allow and Deny see the alias too: "fast" is gpt-4o-mini here.
+        Upstream c = upstream(3, {}, mapOf({{QStringLiteral("fast"), QStringLiteral("gpt-4o-mini")}}));
+        c.allow = {QStringLiteral("gpt-4o-mini")};
+        const auto chatFor = [](const char *model) {
+            return RequestTraits{
+                QString::fromLatin1(model), QStringLiteral("/v1/chat/completions"), ApiFormat::OpenAI, {}};
+        };
+        QVERIFY(Balancer::isEligible(c, chatFor("fast")));
+        QVERIFY(Balancer::isEligible(c, chatFor("gpt-4o-mini")));
+        QVERIFY(!Balancer::isEligible(c, chatFor("gpt-4o")));
+        c.allow.clear();
+        c.deny = {QStringLiteral("gpt-4o-mini")};
+        QVERIFY(!Balancer::isEligible(c, chatFor("fast")));
+        QVERIFY(Balancer::isEligible(c, chatFor("gpt-4o")));
     }
 
     void theMergedListIsTheUnionInBothShapes()
