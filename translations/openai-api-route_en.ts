@@ -276,6 +276,10 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
         <source>AffinityTTL must be 0 (off) or more seconds</source>
         <translation>AffinityTTL must be 0 (off) or more seconds</translation>
     </message>
+    <message>
+        <source>Proxy must be http://host:port or socks5://host:port (user:password@ allowed), or direct; got '%1'</source>
+        <translation>Proxy must be http://host:port or socks5://host:port (user:password@ allowed), or direct; got '%1'</translation>
+    </message>
 </context>
 <context>
     <name>QObject</name>
@@ -374,6 +378,10 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     <message>
         <source>MetricsPublic must be true or false</source>
         <translation>MetricsPublic must be true or false</translation>
+    </message>
+    <message>
+        <source>ModelMap must be an object of model names</source>
+        <translation>ModelMap must be an object of model names</translation>
     </message>
 </context>
 <context>
@@ -505,6 +513,22 @@ Save it anyway?</translation>
         <source>&amp;API:</source>
         <translation>&amp;API:</translation>
     </message>
+    <message>
+        <source>empty = the system's HTTPS_PROXY / ALL_PROXY, if set</source>
+        <translation>empty = the system's HTTPS_PROXY / ALL_PROXY, if set</translation>
+    </message>
+    <message>
+        <source>Reach this upstream through a proxy: http://host:port or socks5://host:port, with user:password@ if it needs them; direct = never a proxy</source>
+        <translation>Reach this upstream through a proxy: http://host:port or socks5://host:port, with user:password@ if it needs them; direct = never a proxy</translation>
+    </message>
+    <message>
+        <source>&amp;Proxy:</source>
+        <translation>&amp;Proxy:</translation>
+    </message>
+    <message>
+        <source>The proxy must be http://host:port or socks5://host:port, or empty.</source>
+        <translation>The proxy must be http://host:port or socks5://host:port, or empty.</translation>
+    </message>
 </context>
 <context>
     <name>route::AppController</name>
@@ -515,6 +539,13 @@ Save it anyway?</translation>
     <message>
         <source>This desktop has no system tray, so openai-api-route shows its window instead. Closing the window quits the proxy.</source>
         <translation>This desktop has no system tray, so openai-api-route shows its window instead. Closing the window quits the proxy.</translation>
+    </message>
+</context>
+<context>
+    <name>route::ConfigService</name>
+    <message>
+        <source>HTTP %1</source>
+        <translation>HTTP %1</translation>
     </message>
 </context>
 <context>
@@ -598,6 +629,93 @@ Save it anyway?</translation>
     </message>
 </context>
 <context>
+    <name>route::ModelsDialog</name>
+    <message>
+        <source>&amp;Fetch now</source>
+        <translation>&amp;Fetch now</translation>
+    </message>
+    <message>
+        <source>Models of upstream %1</source>
+        <translation>Models of upstream %1</translation>
+    </message>
+    <message>
+        <source>Filter</source>
+        <translation>Filter</translation>
+    </message>
+    <message>
+        <source>The models this upstream listed; double-click to add one to "Only models"</source>
+        <translation>The models this upstream listed; double-click to add one to "Only models"</translation>
+    </message>
+    <message>
+        <source>Allow &amp;selected</source>
+        <translation>Allow &amp;selected</translation>
+    </message>
+    <message>
+        <source>Add the selected models to "Only models"</source>
+        <translation>Add the selected models to "Only models"</translation>
+    </message>
+    <message>
+        <source>empty = every model</source>
+        <translation>empty = every model</translation>
+    </message>
+    <message>
+        <source>Comma-separated models (or /v1/ paths) this key may serve; a trailing * matches any suffix</source>
+        <translation>Comma-separated models (or /v1/ paths) this key may serve; a trailing * matches any suffix</translation>
+    </message>
+    <message>
+        <source>Client asks for</source>
+        <translation>Client asks for</translation>
+    </message>
+    <message>
+        <source>Sent as</source>
+        <translation>Sent as</translation>
+    </message>
+    <message>
+        <source>gpt-4o → openai/gpt-4o, or a glob: gpt-* → openai/gpt-* sends gpt-4.1 as openai/gpt-4.1. An exact name wins over a glob, a longer glob over a shorter one.</source>
+        <translation>gpt-4o → openai/gpt-4o, or a glob: gpt-* → openai/gpt-* sends gpt-4.1 as openai/gpt-4.1. An exact name wins over a glob, a longer glob over a shorter one.</translation>
+    </message>
+    <message>
+        <source>&amp;Add alias</source>
+        <translation>&amp;Add alias</translation>
+    </message>
+    <message>
+        <source>&amp;Remove alias</source>
+        <translation>&amp;Remove alias</translation>
+    </message>
+    <message>
+        <source>Only &amp;models:</source>
+        <translation>Only &amp;models:</translation>
+    </message>
+    <message>
+        <source>Aliases:</source>
+        <translation>Aliases:</translation>
+    </message>
+    <message>
+        <source>Upstream %1 no longer exists.</source>
+        <translation>Upstream %1 no longer exists.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n model(s), fetched %1.</source>
+        <translation><numerusform>%n model, fetched %1.</numerusform><numerusform>%n models, fetched %1.</numerusform></translation>
+    </message>
+    <message>
+        <source>The model list was not fetched yet.</source>
+        <translation>The model list was not fetched yet.</translation>
+    </message>
+    <message>
+        <source>The last fetch failed: %1</source>
+        <translation>The last fetch failed: %1</translation>
+    </message>
+    <message>
+        <source>Fetching the model list…</source>
+        <translation>Fetching the model list…</translation>
+    </message>
+    <message>
+        <source>The aliases cannot be saved: every row needs both names, and '*' may only end a name (and its target only when the name ends in it).</source>
+        <translation>The aliases cannot be saved: every row needs both names, and '*' may only end a name (and its target only when the name ends in it).</translation>
+    </message>
+</context>
+<context>
     <name>route::ProxyExchange</name>
     <message>
         <source>no upstream is configured; add one with -add or the admin API</source>
@@ -646,6 +764,13 @@ Save it anyway?</translation>
     <message>
         <source>no enabled upstream can serve /v1/messages; add an anthropic one (-format anthropic) or an OpenAI-compatible one, which gets the request converted</source>
         <translation>no enabled upstream can serve /v1/messages; add an anthropic one (-format anthropic) or an OpenAI-compatible one, which gets the request converted</translation>
+    </message>
+</context>
+<context>
+    <name>route::ProxyHandler</name>
+    <message>
+        <source>The model '%1' does not exist or no enabled upstream lists it</source>
+        <translation>The model '%1' does not exist or no enabled upstream lists it</translation>
     </message>
 </context>
 <context>
@@ -1214,6 +1339,54 @@ Save it anyway?</translation>
         <source>Checked: the upstream serves /v1/responses itself. Unchecked: Responses requests (Codex) are converted to Chat Completions for it</source>
         <translation>Checked: the upstream serves /v1/responses itself. Unchecked: Responses requests (Codex) are converted to Chat Completions for it</translation>
     </message>
+    <message>
+        <source>failed</source>
+        <translation>failed</translation>
+    </message>
+    <message>
+        <source>%1 (stale)</source>
+        <translation>%1 (stale)</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n model(s), fetched %1</source>
+        <translation><numerusform>%n model, fetched %1</numerusform><numerusform>%n models, fetched %1</numerusform></translation>
+    </message>
+    <message>
+        <source>The model list was not fetched yet</source>
+        <translation>The model list was not fetched yet</translation>
+    </message>
+    <message>
+        <source>Last fetch failed: %1</source>
+        <translation>Last fetch failed: %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>  … and %n more</source>
+        <translation><numerusform>  … and %n more</numerusform><numerusform>  … and %n more</numerusform></translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>Models</translation>
+    </message>
+    <message>
+        <source>Aliases</source>
+        <translation>Aliases</translation>
+    </message>
+    <message>
+        <source>Proxy</source>
+        <translation>Proxy</translation>
+    </message>
+    <message>
+        <source>How many models the upstream listed when last asked; hover for the list, double-click to edit aliases and the allowed models</source>
+        <translation>How many models the upstream listed when last asked; hover for the list, double-click to edit aliases and the allowed models</translation>
+    </message>
+    <message>
+        <source>Model aliases: the name a client asks for → the name this upstream gets; double-click to edit</source>
+        <translation>Model aliases: the name a client asks for → the name this upstream gets; double-click to edit</translation>
+    </message>
+    <message>
+        <source>http://host:port or socks5://host:port (user:password@ allowed), direct, or empty for the system's HTTPS_PROXY / ALL_PROXY</source>
+        <translation>http://host:port or socks5://host:port (user:password@ allowed), direct, or empty for the system's HTTPS_PROXY / ALL_PROXY</translation>
+    </message>
 </context>
 <context>
     <name>route::UpstreamsPage</name>
@@ -1296,6 +1469,42 @@ Save it anyway?</translation>
     <message>
         <source>Upstream %1 failed the test: %2</source>
         <translation>Upstream %1 failed the test: %2</translation>
+    </message>
+    <message>
+        <source>&amp;Fetch models</source>
+        <translation>&amp;Fetch models</translation>
+    </message>
+    <message>
+        <source>Ask the selected upstream (or all, when none is selected) for its model list (F5)</source>
+        <translation>Ask the selected upstream (or all, when none is selected) for its model list (F5)</translation>
+    </message>
+    <message>
+        <source>&amp;Models…</source>
+        <translation>&amp;Models…</translation>
+    </message>
+    <message>
+        <source>The selected upstream's models, aliases and allowed models</source>
+        <translation>The selected upstream's models, aliases and allowed models</translation>
+    </message>
+    <message>
+        <source>Fetching the model lists…</source>
+        <translation>Fetching the model lists…</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>Model lists fetched.</source>
+        <translation>Model lists fetched.</translation>
+    </message>
+    <message>
+        <source>These upstreams did not list their models: %1</source>
+        <translation>These upstreams did not list their models: %1</translation>
+    </message>
+    <message>
+        <source>Saved the models of upstream %1.</source>
+        <translation>Saved the models of upstream %1.</translation>
     </message>
 </context>
 <context>

@@ -276,6 +276,10 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
         <source>AffinityTTL must be 0 (off) or more seconds</source>
         <translation>AffinityTTL 必须为 0(关闭)或更多秒</translation>
     </message>
+    <message>
+        <source>Proxy must be http://host:port or socks5://host:port (user:password@ allowed), or direct; got '%1'</source>
+        <translation>Proxy must be http://host:port or socks5://host:port (user:password@ allowed), or direct; got '%1'</translation>
+    </message>
 </context>
 <context>
     <name>QObject</name>
@@ -374,6 +378,10 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     <message>
         <source>MetricsPublic must be true or false</source>
         <translation>MetricsPublic must be true or false</translation>
+    </message>
+    <message>
+        <source>ModelMap must be an object of model names</source>
+        <translation>ModelMap must be an object of model names</translation>
     </message>
 </context>
 <context>
@@ -505,6 +513,22 @@ Save it anyway?</source>
         <source>&amp;API:</source>
         <translation>API(&amp;A):</translation>
     </message>
+    <message>
+        <source>empty = the system's HTTPS_PROXY / ALL_PROXY, if set</source>
+        <translation>留空 = 使用系统的 HTTPS_PROXY / ALL_PROXY(如已设置)</translation>
+    </message>
+    <message>
+        <source>Reach this upstream through a proxy: http://host:port or socks5://host:port, with user:password@ if it needs them; direct = never a proxy</source>
+        <translation>通过代理访问此上游:http://主机:端口 或 socks5://主机:端口,需要认证时加 用户名:密码@;direct = 从不使用代理</translation>
+    </message>
+    <message>
+        <source>&amp;Proxy:</source>
+        <translation>代理(&amp;P):</translation>
+    </message>
+    <message>
+        <source>The proxy must be http://host:port or socks5://host:port, or empty.</source>
+        <translation>代理必须是 http://主机:端口 或 socks5://主机:端口,或留空。</translation>
+    </message>
 </context>
 <context>
     <name>route::AppController</name>
@@ -515,6 +539,13 @@ Save it anyway?</source>
     <message>
         <source>This desktop has no system tray, so openai-api-route shows its window instead. Closing the window quits the proxy.</source>
         <translation>当前桌面没有系统托盘,因此 openai-api-route 改为显示窗口。关闭窗口将退出代理。</translation>
+    </message>
+</context>
+<context>
+    <name>route::ConfigService</name>
+    <message>
+        <source>HTTP %1</source>
+        <translation>HTTP %1</translation>
     </message>
 </context>
 <context>
@@ -598,6 +629,93 @@ Save it anyway?</source>
     </message>
 </context>
 <context>
+    <name>route::ModelsDialog</name>
+    <message>
+        <source>&amp;Fetch now</source>
+        <translation>立即获取(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Models of upstream %1</source>
+        <translation>上游 %1 的模型</translation>
+    </message>
+    <message>
+        <source>Filter</source>
+        <translation>筛选</translation>
+    </message>
+    <message>
+        <source>The models this upstream listed; double-click to add one to "Only models"</source>
+        <translation>此上游列出的模型;双击可加入"仅限模型"</translation>
+    </message>
+    <message>
+        <source>Allow &amp;selected</source>
+        <translation>允许所选(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Add the selected models to "Only models"</source>
+        <translation>把所选模型加入"仅限模型"</translation>
+    </message>
+    <message>
+        <source>empty = every model</source>
+        <translation>留空 = 所有模型</translation>
+    </message>
+    <message>
+        <source>Comma-separated models (or /v1/ paths) this key may serve; a trailing * matches any suffix</source>
+        <translation>此密钥可服务的模型(或 /v1/ 路径),逗号分隔;末尾的 * 匹配任意后缀</translation>
+    </message>
+    <message>
+        <source>Client asks for</source>
+        <translation>客户端请求</translation>
+    </message>
+    <message>
+        <source>Sent as</source>
+        <translation>发送为</translation>
+    </message>
+    <message>
+        <source>gpt-4o → openai/gpt-4o, or a glob: gpt-* → openai/gpt-* sends gpt-4.1 as openai/gpt-4.1. An exact name wins over a glob, a longer glob over a shorter one.</source>
+        <translation>gpt-4o → openai/gpt-4o,或通配:gpt-* → openai/gpt-* 会把 gpt-4.1 发送为 openai/gpt-4.1。精确名称优先于通配,较长的通配优先于较短的。</translation>
+    </message>
+    <message>
+        <source>&amp;Add alias</source>
+        <translation>添加别名(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Remove alias</source>
+        <translation>删除别名(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Only &amp;models:</source>
+        <translation>仅限模型(&amp;M):</translation>
+    </message>
+    <message>
+        <source>Aliases:</source>
+        <translation>别名:</translation>
+    </message>
+    <message>
+        <source>Upstream %1 no longer exists.</source>
+        <translation>上游 %1 已不存在。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n model(s), fetched %1.</source>
+        <translation><numerusform>%n 个模型,获取于 %1。</numerusform></translation>
+    </message>
+    <message>
+        <source>The model list was not fetched yet.</source>
+        <translation>尚未获取模型列表。</translation>
+    </message>
+    <message>
+        <source>The last fetch failed: %1</source>
+        <translation>上次获取失败:%1</translation>
+    </message>
+    <message>
+        <source>Fetching the model list…</source>
+        <translation>正在获取模型列表…</translation>
+    </message>
+    <message>
+        <source>The aliases cannot be saved: every row needs both names, and '*' may only end a name (and its target only when the name ends in it).</source>
+        <translation>无法保存别名:每一行都需要两个名称,'*' 只能出现在名称末尾(目标名称仅在原名称以它结尾时才可以)。</translation>
+    </message>
+</context>
+<context>
     <name>route::ProxyExchange</name>
     <message>
         <source>no upstream is configured; add one with -add or the admin API</source>
@@ -646,6 +764,13 @@ Save it anyway?</source>
     <message>
         <source>no enabled upstream can serve /v1/messages; add an anthropic one (-format anthropic) or an OpenAI-compatible one, which gets the request converted</source>
         <translation>no enabled upstream can serve /v1/messages; add an anthropic one (-format anthropic) or an OpenAI-compatible one, which gets the request converted</translation>
+    </message>
+</context>
+<context>
+    <name>route::ProxyHandler</name>
+    <message>
+        <source>The model '%1' does not exist or no enabled upstream lists it</source>
+        <translation>The model '%1' does not exist or no enabled upstream lists it</translation>
     </message>
 </context>
 <context>
@@ -1214,6 +1339,54 @@ Save it anyway?</source>
         <source>Checked: the upstream serves /v1/responses itself. Unchecked: Responses requests (Codex) are converted to Chat Completions for it</source>
         <translation>勾选:上游自己提供 /v1/responses。不勾选:Responses 请求(Codex)会被转换为 Chat Completions 再发给它</translation>
     </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>%1 (stale)</source>
+        <translation>%1(已过期)</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n model(s), fetched %1</source>
+        <translation><numerusform>%n 个模型,获取于 %1</numerusform></translation>
+    </message>
+    <message>
+        <source>The model list was not fetched yet</source>
+        <translation>尚未获取模型列表</translation>
+    </message>
+    <message>
+        <source>Last fetch failed: %1</source>
+        <translation>上次获取失败:%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>  … and %n more</source>
+        <translation><numerusform>  … 还有 %n 个</numerusform></translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Aliases</source>
+        <translation>别名</translation>
+    </message>
+    <message>
+        <source>Proxy</source>
+        <translation>代理</translation>
+    </message>
+    <message>
+        <source>How many models the upstream listed when last asked; hover for the list, double-click to edit aliases and the allowed models</source>
+        <translation>上游上次列出的模型数量;悬停查看列表,双击编辑别名和允许的模型</translation>
+    </message>
+    <message>
+        <source>Model aliases: the name a client asks for → the name this upstream gets; double-click to edit</source>
+        <translation>模型别名:客户端请求的名称 → 发给此上游的名称;双击编辑</translation>
+    </message>
+    <message>
+        <source>http://host:port or socks5://host:port (user:password@ allowed), direct, or empty for the system's HTTPS_PROXY / ALL_PROXY</source>
+        <translation>http://主机:端口 或 socks5://主机:端口(可带 用户名:密码@)、direct,或留空以使用系统的 HTTPS_PROXY / ALL_PROXY</translation>
+    </message>
 </context>
 <context>
     <name>route::UpstreamsPage</name>
@@ -1296,6 +1469,42 @@ Save it anyway?</source>
     <message>
         <source>Upstream %1 failed the test: %2</source>
         <translation>上游 %1 测试失败:%2</translation>
+    </message>
+    <message>
+        <source>&amp;Fetch models</source>
+        <translation>获取模型(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Ask the selected upstream (or all, when none is selected) for its model list (F5)</source>
+        <translation>向所选上游(未选择时为全部)获取模型列表(F5)</translation>
+    </message>
+    <message>
+        <source>&amp;Models…</source>
+        <translation>模型(&amp;M)…</translation>
+    </message>
+    <message>
+        <source>The selected upstream's models, aliases and allowed models</source>
+        <translation>所选上游的模型、别名和允许的模型</translation>
+    </message>
+    <message>
+        <source>Fetching the model lists…</source>
+        <translation>正在获取模型列表…</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>Model lists fetched.</source>
+        <translation>已获取模型列表。</translation>
+    </message>
+    <message>
+        <source>These upstreams did not list their models: %1</source>
+        <translation>以下上游未能列出模型:%1</translation>
+    </message>
+    <message>
+        <source>Saved the models of upstream %1.</source>
+        <translation>已保存上游 %1 的模型设置。</translation>
     </message>
 </context>
 <context>
