@@ -4,6 +4,8 @@
 // With --agent, it is the fake model the real coding agents talk to
 // (tests/clients): Messages and Responses with one tool round trip, and a
 // line on stdout per request naming the key it came with.
+// With --models a,b --name A, it lists those models on GET /models and
+// answers every chat with "A:<the model it was asked for>" (tests/clients).
 #include "fakemodel.h"
 #include "fakeupstream.h"
 
@@ -25,6 +27,20 @@ int main(int argc, char *argv[])
             std::printf("request %s %s key=%s\n", r.method.constData(), r.target.constData(), key.constData());
             std::fflush(stdout);
             return FakeModel::agentTurn(r);
+        });
+        QTextStream(stdout) << "listening on 127.0.0.1:" << upstream.port() << Qt::endl;
+        return app.exec();
+    }
+    const int modelsAt = int(app.arguments().indexOf(QStringLiteral("--models")));
+    if (modelsAt > 0 && modelsAt + 1 < app.arguments().size()) {
+        const QStringList models = app.arguments().at(modelsAt + 1).split(QLatin1Char(','), Qt::SkipEmptyParts);
+        const int nameAt = int(app.arguments().indexOf(QStringLiteral("--name")));
+        const QString name = nameAt > 0 && nameAt + 1 < app.arguments().size() ? app.arguments().at(nameAt + 1)
+                                                                               : QStringLiteral("fake");
+        upstream.setScript([models, name](const FakeUpstream::Request &r) {
+            std::printf("request %s %s\n", r.method.constData(), r.target.constData());
+            std::fflush(stdout);
+            return FakeModel::catalogTurn(r, models, name);
         });
         QTextStream(stdout) << "listening on 127.0.0.1:" << upstream.port() << Qt::endl;
         return app.exec();

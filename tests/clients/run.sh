@@ -24,20 +24,7 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; for f in "$work"/*.out; do echo "--- $f" >&2; tail -20 "$f" >&2; done; exit 1; }
 
 # ---- the clients, once per cache
-mkdir -p "$cache"
-if ! cmp -s "$here/package.json" "$cache/package.json" || [[ ! -x "$cache/node_modules/.bin/claude" ]]; then
-    if ! timeout 60 npm ping >/dev/null 2>&1; then
-        echo "SKIP: the npm registry cannot be reached; the clients test needs it to install the agents" >&2
-        exit 77
-    fi
-    cp "$here/package.json" "$cache/package.json"
-    (cd "$cache" && timeout 900 npm install --no-audit --no-fund --loglevel=error) || fail "npm install"
-fi
-# npm may hold Claude Code's postinstall back; it puts the native binary in place.
-if ! timeout 30 "$cache/node_modules/.bin/claude" --version >/dev/null 2>&1; then
-    (cd "$cache" && timeout 300 node node_modules/@anthropic-ai/claude-code/install.cjs) || fail "claude install.cjs"
-fi
-cp "$here/sdk.mjs" "$cache/sdk.mjs"
+source "$here/install.sh"
 claude=$cache/node_modules/.bin/claude
 codex=$cache/node_modules/.bin/codex
 echo "clients: $("$claude" --version), $("$codex" --version)"

@@ -334,4 +334,23 @@ FakeUpstream::Behavior agentTurn(const FakeUpstream::Request &request)
         R"({"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"Hello from the fake model."},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":6,"total_tokens":11}})");
 }
 
+FakeUpstream::Behavior catalogTurn(const FakeUpstream::Request &request, const QStringList &models, const QString &name)
+{
+    const QByteArray path
+        = request.target.left(request.target.indexOf('?') < 0 ? request.target.size() : request.target.indexOf('?'));
+    if (path.endsWith("/models")) {
+        QJsonArray data;
+        for (const QString &m : models)
+            data.append(QJsonObject{{"id", m}, {"object", "model"}, {"owned_by", name}});
+        return FakeUpstream::Behavior::json(
+            200, QJsonDocument(QJsonObject{{"object", "list"}, {"data", data}}).toJson(QJsonDocument::Compact));
+    }
+    const QString model = QJsonDocument::fromJson(request.body).object().value("model").toString();
+    const QJsonObject message{{"role", "assistant"}, {"content", QString(name + QLatin1Char(':') + model)}};
+    const QJsonObject answer{{"id", "chatcmpl-catalog"}, {"object", "chat.completion"}, {"model", model},
+        {"choices", QJsonArray{QJsonObject{{"index", 0}, {"message", message}, {"finish_reason", "stop"}}}},
+        {"usage", QJsonObject{{"prompt_tokens", 5}, {"completion_tokens", 2}, {"total_tokens", 7}}}};
+    return FakeUpstream::Behavior::json(200, QJsonDocument(answer).toJson(QJsonDocument::Compact));
+}
+
 } // namespace FakeModel

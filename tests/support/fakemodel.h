@@ -5,6 +5,7 @@
 #include <QByteArray>
 #include <QJsonObject>
 #include <QList>
+#include <QStringList>
 
 // The wire formats of the agents' APIs, as a model server writes them, for
 // the fake upstream: Anthropic Messages and OpenAI Responses, as JSON and as
@@ -44,5 +45,9 @@ QByteArray chatJson(const QByteArray &text);
 // `Read` or `exec_command` function when the request offers one (a request
 // converted from Messages or Responses), else a plain answer.
 FakeUpstream::Behavior agentTurn(const FakeUpstream::Request &request);
+// An upstream with a catalog: MODELS on GET /models, and a chat answer
+// "NAME:MODEL" naming itself and the model it was sent.
+FakeUpstream::Behavior catalogTurn(
+    const FakeUpstream::Request &request, const QStringList &models, const QString &name);
 
 } // namespace FakeModel
