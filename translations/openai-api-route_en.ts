@@ -74,6 +74,10 @@
         <source>FORMAT</source>
         <translation>FORMAT</translation>
     </message>
+    <message>
+        <source>MODELS</source>
+        <translation>MODELS</translation>
+    </message>
 </context>
 <context>
     <name>CommandLine</name>
@@ -834,6 +838,10 @@ Save it anyway?</translation>
     <message>
         <source>input %1 (cached %2, written to the cache %3) · output %4 (reasoning %5)</source>
         <translation>input %1 (cached %2, written to the cache %3) · output %4 (reasoning %5)</translation>
+    </message>
+    <message>
+        <source>Asked for %1; upstream %2 was sent %3 (an alias)</source>
+        <translation>Asked for %1; upstream %2 was sent %3 (an alias)</translation>
     </message>
 </context>
 <context>

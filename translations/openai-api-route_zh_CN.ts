@@ -74,6 +74,10 @@
         <source>FORMAT</source>
         <translation>格式</translation>
     </message>
+    <message>
+        <source>MODELS</source>
+        <translation>模型</translation>
+    </message>
 </context>
 <context>
     <name>CommandLine</name>
@@ -834,6 +838,10 @@ Save it anyway?</source>
     <message>
         <source>input %1 (cached %2, written to the cache %3) · output %4 (reasoning %5)</source>
         <translation>输入 %1(缓存读取 %2,写入缓存 %3)· 输出 %4(推理 %5)</translation>
+    </message>
+    <message>
+        <source>Asked for %1; upstream %2 was sent %3 (an alias)</source>
+        <translation>请求的是 %1;发给上游 %2 的是 %3(别名)</translation>
     </message>
 </context>
 <context>

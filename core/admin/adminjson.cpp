@@ -113,7 +113,7 @@ QJsonObject fromRecord(const RequestRecord &r)
         {QStringLiteral("Method"), r.method},
         {QStringLiteral("Path"), r.path},
         {QStringLiteral("Model"), r.model},
-        {QStringLiteral("UpstreamModel"), r.upstreamModel},
+        {QStringLiteral("UpstreamModel"), r.upstreamModel.isEmpty() ? r.model : r.upstreamModel},
         {QStringLiteral("Stream"), r.stream},
         {QStringLiteral("UpstreamID"), r.upstreamId},
         {QStringLiteral("Status"), r.status},

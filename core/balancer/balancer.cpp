@@ -46,8 +46,9 @@ QList<Upstream> Balancer::candidates(
     const qint64 now = m_health ? m_health->nowMs() : Monotonic::nowMs();
     // With no upstream known to serve the model, every eligible one is a
     // candidate: a fresh install without lists works as the seed did.
-    const bool anyServes = std::any_of(snapshot.upstreams.cbegin(), snapshot.upstreams.cend(),
-        [&](const Upstream &u) { return u.serves(traits.model) && isEligible(u, traits); });
+    const bool anyServes = snapshot.mayKnowModels && !traits.model.isEmpty()
+        && std::any_of(snapshot.upstreams.cbegin(), snapshot.upstreams.cend(),
+            [&](const Upstream &u) { return u.serves(traits.model) && isEligible(u, traits); });
     if (served)
         *served = anyServes;
     for (const Upstream &u : snapshot.upstreams) {

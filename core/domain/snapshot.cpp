@@ -1,5 +1,7 @@
 #include "domain/snapshot.h"
 
+#include <algorithm>
+
 namespace route {
 
 SnapshotHolder::SnapshotHolder(QObject *parent) : QObject(parent), m_current(std::make_shared<Snapshot>())
@@ -13,6 +15,8 @@ std::shared_ptr<const Snapshot> SnapshotHolder::current() const
 
 void SnapshotHolder::publish(Snapshot snapshot)
 {
+    snapshot.mayKnowModels = std::any_of(snapshot.upstreams.cbegin(), snapshot.upstreams.cend(),
+        [](const Upstream &u) { return !u.models.isEmpty() || !u.modelMap.isEmpty(); });
     {
         QMutexLocker lock(&m_mutex);
         snapshot.generation = ++m_generation;

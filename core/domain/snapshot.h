@@ -18,6 +18,9 @@ struct Snapshot
     QList<Upstream> upstreams; // in the order of the `order` policy
     Settings settings;
     quint64 generation = 0;
+    // False when no upstream has a model catalog or aliases (found by
+    // SnapshotHolder::publish): routing then skips looking at models.
+    bool mayKnowModels = true;
 };
 
 // The current Snapshot, swapped atomically on every change. Readable from any

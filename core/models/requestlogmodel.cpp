@@ -63,7 +63,7 @@ QVariant RequestLogModel::data(const QModelIndex &index, int role) const
         case Client: return r.clientIp;
         case Method: return r.method;
         case Path: return r.path;
-        case Model: return r.model;
+        case Model: return r.upstreamModel.isEmpty() ? r.model : r.model + QStringLiteral(" → ") + r.upstreamModel;
         case Upstream: return r.upstreamId > 0 ? QVariant(r.upstreamId) : QVariant(QStringLiteral("–"));
         case Status: return r.status;
         case Ttfb: return tr("%1 ms").arg(r.ttfbMs);
@@ -83,6 +83,11 @@ QVariant RequestLogModel::data(const QModelIndex &index, int role) const
             .arg(r.cacheWriteTokens)
             .arg(r.completionTokens)
             .arg(r.reasoningTokens);
+    if (role == Qt::ToolTipRole && index.column() == Model && !r.upstreamModel.isEmpty())
+        return tr("Asked for %1; upstream %2 was sent %3 (an alias)")
+            .arg(r.model)
+            .arg(r.upstreamId)
+            .arg(r.upstreamModel);
     if (role == Qt::ToolTipRole && index.column() == Error && !r.error.isEmpty())
         return r.error;
     if (role == Qt::UserRole) // for views that colour failures

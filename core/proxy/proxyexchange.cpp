@@ -203,12 +203,17 @@ void ProxyExchange::sendAttempt(const Upstream &upstream)
         headers.set(QByteArrayLiteral("Content-Type"), QByteArrayLiteral("application/json"));
     }
     // Endpoint, key and model name are this upstream's together (SPEC §10).
-    QByteArray body = m_converting ? m_chatBody : m_request.body;
-    const QString sentModel = upstream.modelFor(m_model);
-    if (sentModel != m_model)
-        body = ProxyRules::withModel(body, sentModel);
-    m_record.upstreamModel = sentModel.left(200);
-    UpstreamCall *call = m_context.upstreams->send(target, m_request.method, headers, body);
+    // The record's UpstreamModel stays empty when it is the one asked for.
+    m_record.upstreamModel.clear();
+    const std::optional<QString> alias = upstream.modelMap.resolve(m_model);
+    const QByteArray &asked = m_converting ? m_chatBody : m_request.body;
+    QByteArray aliased;
+    if (alias && *alias != m_model) {
+        aliased = ProxyRules::withModel(asked, *alias);
+        m_record.upstreamModel = alias->left(200);
+    }
+    UpstreamCall *call
+        = m_context.upstreams->send(target, m_request.method, headers, aliased.isNull() ? asked : aliased);
     m_call = call;
     call->setListener(this);
 

@@ -18,7 +18,8 @@ struct RequestRecord
     QString method;
     QString path;
     QString model; // as the client asked
-    QString upstreamModel; // as the upstream that answered was asked (a ModelMap alias resolved)
+    QString
+        upstreamModel; // as the upstream that answered was asked, when an alias made it another name; empty = `model`
     bool stream = false;
     qint64 upstreamId = 0; // the upstream that answered; 0 = none
     int status = 0;

@@ -73,11 +73,12 @@ int list(const DatabaseConfig &config, QTextStream &out, QTextStream &err)
         return 1;
     }
     const QStringList header{Text::tr("ID"), Text::tr("NAME"), Text::tr("ENDPOINT"), Text::tr("FORMAT"), Text::tr("SK"),
-        Text::tr("ENABLED"), Text::tr("WEIGHT"), Text::tr("SUCCESS"), Text::tr("FAILED")};
+        Text::tr("ENABLED"), Text::tr("WEIGHT"), Text::tr("MODELS"), Text::tr("SUCCESS"), Text::tr("FAILED")};
     QList<QStringList> rows{header};
     for (const Upstream &u : *upstreams)
         rows << QStringList{QString::number(u.id), u.name, u.endpoint, QString(Vocabulary::name(u.format)),
             Secrets::mask(u.sk), u.enabled ? Text::tr("yes") : Text::tr("no"), QString::number(u.weight),
+            u.modelsFetchedAt.isValid() ? QString::number(u.models.size()) : QStringLiteral("-"),
             QString::number(u.successCount), QString::number(u.failedCount)};
     QList<int> widths(header.size(), 0);
     for (const QStringList &row : rows)

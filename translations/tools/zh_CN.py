@@ -299,4 +299,6 @@ ZH = {
 'Model lists fetched.': '已获取模型列表。',
 'These upstreams did not list their models: %1': '以下上游未能列出模型:%1',
 'Saved the models of upstream %1.': '已保存上游 %1 的模型设置。',
+'MODELS': '模型',
+'Asked for %1; upstream %2 was sent %3 (an alias)': '请求的是 %1;发给上游 %2 的是 %3(别名)',
 }
