@@ -36,6 +36,13 @@ bool Balancer::isEligible(const Upstream &u, const RequestTraits &traits)
     return std::none_of(u.deny.cbegin(), u.deny.cend(), hit);
 }
 
+bool Balancer::isServed(const Snapshot &snapshot, const RequestTraits &traits)
+{
+    return snapshot.mayKnowModels && !traits.model.isEmpty()
+        && std::any_of(snapshot.upstreams.cbegin(), snapshot.upstreams.cend(),
+            [&](const Upstream &u) { return u.serves(traits.model) && isEligible(u, traits); });
+}
+
 QList<Upstream> Balancer::candidates(
     const Snapshot &snapshot, const RequestTraits &traits, qint64 *boundTo, bool *served)
 {
@@ -46,9 +53,7 @@ QList<Upstream> Balancer::candidates(
     const qint64 now = m_health ? m_health->nowMs() : Monotonic::nowMs();
     // With no upstream known to serve the model, every eligible one is a
     // candidate: a fresh install without lists works as the seed did.
-    const bool anyServes = snapshot.mayKnowModels && !traits.model.isEmpty()
-        && std::any_of(snapshot.upstreams.cbegin(), snapshot.upstreams.cend(),
-            [&](const Upstream &u) { return u.serves(traits.model) && isEligible(u, traits); });
+    const bool anyServes = isServed(snapshot, traits);
     if (served)
         *served = anyServes;
     for (const Upstream &u : snapshot.upstreams) {

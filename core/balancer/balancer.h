@@ -39,6 +39,9 @@ public:
     QList<Upstream> candidates(
         const Snapshot &snapshot, const RequestTraits &traits, qint64 *boundTo = nullptr, bool *served = nullptr);
 
+    // Whether some eligible upstream is known to serve the request's model
+    // (its catalog lists it, or an alias matches). Orders nothing.
+    static bool isServed(const Snapshot &snapshot, const RequestTraits &traits);
     // Enabled, of the request's format, and allowed for it (allow list first, then deny list).
     static bool isEligible(const Upstream &u, const RequestTraits &traits);
     // Patterns match model names or, when they start with '/', paths; a

@@ -113,18 +113,20 @@ void ProxyExchange::start()
     if (!m_affinityKey.isEmpty())
         m_record.session = QString::fromUtf8(m_affinityKey.left(64));
     m_record.sessionBound = boundTo > 0;
-    if (m_endpoint == ProxyRules::Endpoint::Messages && (m_candidates.isEmpty() || (!served && !m_model.isEmpty()))) {
-        // No Anthropic upstream, or none that knows the model: a chat one,
-        // converted, if there is one (that knows it, when some Anthropic one exists).
+    if (m_endpoint == ProxyRules::Endpoint::Messages) {
+        // No Anthropic upstream, or none that knows the model while a chat
+        // one does: the chat ones, converted. (Asked first without ordering:
+        // a second ordering would move the round-robin turn twice.)
         RequestTraits chatTraits = requestTraits;
         chatTraits.format = ApiFormat::OpenAI;
-        bool chatServed = false;
-        QList<Upstream> chat = m_context.balancer->candidates(*m_snapshot, chatTraits, &boundTo, &chatServed);
-        if (!chat.isEmpty() && (m_candidates.isEmpty() || chatServed)) {
-            m_candidates = std::move(chat);
-            m_record.sessionBound = boundTo > 0;
-            if (!convertToChat())
-                return;
+        if (m_candidates.isEmpty() || (!served && Balancer::isServed(*m_snapshot, chatTraits))) {
+            QList<Upstream> chat = m_context.balancer->candidates(*m_snapshot, chatTraits, &boundTo);
+            if (!chat.isEmpty()) {
+                m_candidates = std::move(chat);
+                m_record.sessionBound = boundTo > 0;
+                if (!convertToChat())
+                    return;
+            }
         }
     }
     if (m_candidates.isEmpty() && m_endpoint == ProxyRules::Endpoint::CountTokens) {

@@ -4,6 +4,7 @@
 // against fake upstreams on port 0.
 #include "domain/settings.h"
 #include "domain/snapshot.h"
+#include "fakemodel.h"
 #include "fakeupstream.h"
 #include "rawhttp.h"
 #include "testengine.h"
@@ -239,9 +240,16 @@ private Q_SLOTS:
         QCOMPARE(chatRequests(*m_c), 8);
         // The alias reached C rewritten; the record keeps both names.
         QCOMPARE(modelSent(m_c->requests().last()), QStringLiteral("llama3"));
-        const QJsonObject last = records(16).first().toObject();
-        QCOMPARE(last.value(QLatin1String("Model")).toString(), QStringLiteral("fast"));
-        QCOMPARE(last.value(QLatin1String("UpstreamModel")).toString(), QStringLiteral("llama3"));
+        // Records are written as requests finish, not in the order they were sent.
+        int aliased = 0;
+        for (const QJsonValue &v : records(16)) {
+            const QJsonObject rec = v.toObject();
+            if (rec.value(QLatin1String("Model")).toString() != QLatin1String("fast"))
+                continue;
+            QCOMPARE(rec.value(QLatin1String("UpstreamModel")).toString(), QStringLiteral("llama3"));
+            ++aliased;
+        }
+        QCOMPARE(aliased, 4);
         // A glob alias: vendor/X is sent as llamaX.
         QCOMPARE(m_env->call("POST", "/v1/chat/completions", chat(QStringLiteral("vendor/3"))).status, 200);
         QCOMPARE(modelSent(m_c->requests().last()), QStringLiteral("llama3"));
@@ -266,6 +274,51 @@ private Q_SLOTS:
         const QJsonObject rec = records(1).first().toObject();
         QCOMPARE(rec.value(QLatin1String("UpstreamModel")).toString(), QStringLiteral("b-name"));
         QCOMPARE(rec.value(QLatin1String("Attempts")).toInt(), 2);
+    }
+
+    void aMessagesRequestGoesToTheChatUpstreamThatListsItsModel()
+    {
+        m_a->setScript([](const FakeUpstream::Request &r) {
+            return FakeModel::catalogTurn(r, {QStringLiteral("claude-x")}, QStringLiteral("A"));
+        });
+        m_b->setScript([](const FakeUpstream::Request &r) {
+            return FakeModel::catalogTurn(r, {QStringLiteral("deepseek-chat")}, QStringLiteral("B"));
+        });
+        m_env->setFetchModels(true);
+        m_env->addUpstream(
+            m_a->baseUrl(), QStringLiteral("sk-ant"), [](Upstream &u) { u.format = ApiFormat::Anthropic; });
+        m_env->addUpstream(m_b->baseUrl(), QStringLiteral("sk-b"));
+        QVERIFY(m_env->start());
+        QVERIFY(waitForCatalogs());
+        const QByteArray body
+            = "{\"model\":\"deepseek-chat\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        const RawResponse converted = m_env->call("POST", "/v1/messages", body);
+        QCOMPARE(converted.status, 200);
+        QVERIFY2(converted.body.contains("B:deepseek-chat"), converted.body.constData());
+        QCOMPARE(QJsonDocument::fromJson(converted.body).object().value("type").toString(), QStringLiteral("message"));
+        QCOMPARE(m_b->requests().last().target, QByteArray("/v1/chat/completions"));
+        // The Anthropic key's own model stays with it.
+        QCOMPARE(
+            m_env->call("POST", "/v1/messages", QByteArray(body).replace("deepseek-chat", "claude-x")).status, 200);
+        QCOMPARE(m_a->requests().last().target, QByteArray("/v1/messages"));
+    }
+
+    void roundRobinStaysFairForMessagesWithoutLists()
+    {
+        m_a->setBehavior(Behavior::json(200, "{}"));
+        m_b->setBehavior(Behavior::json(200, "{}"));
+        m_env->addUpstream(
+            m_a->baseUrl(), QStringLiteral("sk-a"), [](Upstream &u) { u.format = ApiFormat::Anthropic; });
+        m_env->addUpstream(
+            m_b->baseUrl(), QStringLiteral("sk-b"), [](Upstream &u) { u.format = ApiFormat::Anthropic; });
+        m_env->setSetting(ConfigKey::policy, QStringLiteral("round_robin"));
+        QVERIFY(m_env->start());
+        const QByteArray body
+            = "{\"model\":\"claude-x\",\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        for (int i = 0; i < 6; ++i)
+            QCOMPARE(m_env->call("POST", "/v1/messages", body).status, 200);
+        QCOMPARE(m_a->requestCount(), 3);
+        QCOMPARE(m_b->requestCount(), 3);
     }
 
     void anUnknownModelWithoutListsGoesAsInTheSeed()
