@@ -34,11 +34,17 @@ class H(http.server.BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
         body = json.dumps({"choices": [{"message": {"content": "hi"}}], "usage": {"prompt_tokens": 9, "completion_tokens": 3, "total_tokens": 12}}).encode()
         self.send_response(200); self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-    do_GET = do_POST
+    def do_GET(self):
+        if not self.path.endswith("/models"):
+            return self.do_POST()
+        ids = ["gpt-4.1", "gpt-4.1-mini", "gpt-4o", "gpt-4o-mini", "o3", "o4-mini", "text-embedding-3-small"]
+        body = json.dumps({"object": "list", "data": [{"id": i, "object": "model"} for i in ids]}).encode()
+        self.send_response(200); self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 fake_port=$((20000 + RANDOM % 20000))
 timeout 300 python3 "$work/fake.py" "$fake_port" & pids+=($!)
+for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$fake_port/v1/models" && break; sleep 0.1; done
 
 shoot() { # name, language, x of the Requests tab, x of the Settings tab
     local name=$1 lang=$2 requests_x=$3 settings_x=$4 db=$work/$1.sqlite port=$((40000 + RANDOM % 20000))
@@ -47,9 +53,18 @@ shoot() { # name, language, x of the Requests tab, x of the Settings tab
     "$bin" -database "$db" -add -sk sk-ds-examplekey0000beef -endpoint "http://127.0.0.1:$fake_port/v1/" >/dev/null
     "$bin" -database "$db" -add -sk sk-ant-api03-examplekey0cafe -endpoint https://api.anthropic.com/v1 -format anthropic >/dev/null
     timeout 120 "$bin" -database "$db" -addr "127.0.0.1:$port" -auth demo-token -lang "$lang" >/dev/null 2>&1 & pids+=($!)
-    sleep 2
+    for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+    sleep 1
+    # An alias and an outbound proxy (shown masked), as a user sets them.
+    curl -s -o /dev/null -X PUT -H "Authorization: Bearer demo-token" -H "Content-Type: application/json" \
+        -d '{"Name":"OpenAI","ModelMap":{"fast":"gpt-4o-mini"}}' "http://127.0.0.1:$port/admin/upstreams/1"
+    curl -s -o /dev/null -X PUT -H "Authorization: Bearer demo-token" -H "Content-Type: application/json" \
+        -d '{"Name":"OpenRouter","Proxy":"socks5://me:secret@127.0.0.1:1080","ModelMap":{"gpt-*":"openai/gpt-*"}}' \
+        "http://127.0.0.1:$port/admin/upstreams/2"
+    sleep 1
     for i in $(seq 1 12); do
-        curl -s -o /dev/null -H "Authorization: Bearer demo-token" -d "{\"model\":\"gpt-4o-mini\",\"n\":$i}" "http://127.0.0.1:$port/v1/chat/completions" || true
+        model=gpt-4o-mini; ((i % 3)) || model=fast   # an alias now and then
+        curl -s -o /dev/null -H "Authorization: Bearer demo-token" -d "{\"model\":\"$model\",\"n\":$i}" "http://127.0.0.1:$port/v1/chat/completions" || true
     done
     import -window root -crop 32x32+1248+0 "$out/$name-tray.png"
     timeout 10 "$bin" -database "$db" -lang "$lang" >/dev/null   # a second launch opens the manager
@@ -57,6 +72,10 @@ shoot() { # name, language, x of the Requests tab, x of the Settings tab
     xdotool search --sync --onlyvisible --name '^openai-api-route$' windowmove 0 0 || true
     sleep 1
     import -window root -crop 1000x560+0+0 "$out/$name-upstreams.png"
+    xdotool mousemove 100 102 click 1; sleep 0.3; xdotool key ctrl+m; sleep 1.5   # the first upstream's Models dialog
+    dialog=$(xdotool search --onlyvisible --name 'Models of upstream 1|上游 1 的模型' | tail -n 1 || true)
+    import -window "${dialog:-root}" "$out/$name-models-dialog.png"
+    xdotool key Escape; sleep 0.5
     xdotool mousemove "$requests_x" 13 click 1; sleep 1
     import -window root -crop 1000x560+0+0 "$out/$name-requests.png"
     xdotool mousemove "$settings_x" 13 click 1; sleep 1

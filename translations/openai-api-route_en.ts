@@ -1491,10 +1491,6 @@ Save it anyway?</translation>
         <translation>&amp;Models…</translation>
     </message>
     <message>
-        <source>The selected upstream's models, aliases and allowed models</source>
-        <translation>The selected upstream's models, aliases and allowed models</translation>
-    </message>
-    <message>
         <source>Fetching the model lists…</source>
         <translation>Fetching the model lists…</translation>
     </message>
@@ -1513,6 +1509,10 @@ Save it anyway?</translation>
     <message>
         <source>Saved the models of upstream %1.</source>
         <translation>Saved the models of upstream %1.</translation>
+    </message>
+    <message>
+        <source>The selected upstream's models, aliases and allowed models (Ctrl+M)</source>
+        <translation>The selected upstream's models, aliases and allowed models (Ctrl+M)</translation>
     </message>
 </context>
 <context>

@@ -1491,10 +1491,6 @@ Save it anyway?</source>
         <translation>模型(&amp;M)…</translation>
     </message>
     <message>
-        <source>The selected upstream's models, aliases and allowed models</source>
-        <translation>所选上游的模型、别名和允许的模型</translation>
-    </message>
-    <message>
         <source>Fetching the model lists…</source>
         <translation>正在获取模型列表…</translation>
     </message>
@@ -1513,6 +1509,10 @@ Save it anyway?</source>
     <message>
         <source>Saved the models of upstream %1.</source>
         <translation>已保存上游 %1 的模型设置。</translation>
+    </message>
+    <message>
+        <source>The selected upstream's models, aliases and allowed models (Ctrl+M)</source>
+        <translation>所选上游的模型、别名和允许的模型(Ctrl+M)</translation>
     </message>
 </context>
 <context>

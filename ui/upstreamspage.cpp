@@ -74,7 +74,8 @@ QToolBar *UpstreamsPage::makeToolBar()
     fetch->setToolTip(tr("Ask the selected upstream (or all, when none is selected) for its model list (F5)"));
     QAction *models = bar->addAction(
         QIcon::fromTheme(QStringLiteral("document-properties")), tr("&Models…"), this, &UpstreamsPage::editModels);
-    models->setToolTip(tr("The selected upstream's models, aliases and allowed models"));
+    models->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
+    models->setToolTip(tr("The selected upstream's models, aliases and allowed models (Ctrl+M)"));
     bar->addSeparator();
     QAction *up
         = bar->addAction(QIcon::fromTheme(QStringLiteral("go-up")), tr("Move &up"), this, [this] { moveSelected(-1); });

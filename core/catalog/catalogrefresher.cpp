@@ -48,6 +48,8 @@ void CatalogRefresher::onSnapshotChanged()
     }
     for (auto it = m_fetchedFor.begin(); it != m_fetchedFor.end();)
         it = present.contains(it.key()) ? std::next(it) : m_fetchedFor.erase(it);
+    for (auto it = m_failures.begin(); it != m_failures.end();)
+        it = present.contains(it.key()) ? std::next(it) : m_failures.erase(it);
 }
 
 void CatalogRefresher::schedule(int minutes)
@@ -80,8 +82,26 @@ void CatalogRefresher::fetch(const Upstream &upstream)
     m_service->refreshModels(upstream, [this, id](const ProbeResult &r) {
         m_inFlight.remove(id);
         --m_pending;
-        if (!r.ok)
-            qCInfo(lcCatalog) << "upstream" << id << "did not list its models:" << r.error;
+        if (r.ok) {
+            m_failures.remove(id);
+            return;
+        }
+        qCInfo(lcCatalog) << "upstream" << id << "did not list its models:" << r.error;
+        retryLater(id);
+    });
+}
+
+// A fetch that failed (the network not up yet at login, an upstream down
+// for a minute) is tried again soon, then less and less often, instead of
+// waiting for the next period.
+void CatalogRefresher::retryLater(qint64 id)
+{
+    const int failures = ++m_failures[id];
+    const qint64 delayMs = qMin<qint64>(m_firstRetryMs << qMin(failures - 1, 10), maxRetryMs);
+    QTimer::singleShot(delayMs, this, [this, id] {
+        for (const Upstream &u : m_snapshots->current()->upstreams)
+            if (u.id == id && u.enabled && m_failures.contains(id))
+                fetch(u);
     });
 }
 

@@ -18,7 +18,8 @@ struct Upstream;
 
 // Keeps every enabled upstream's model catalog fresh in the background
 // (SPEC §10): at start, when an upstream is added or its endpoint, key,
-// format or proxy changes, and every ModelsRefreshMinutes. Each fetch uses
+// format or proxy changes, every ModelsRefreshMinutes, and again soon after
+// a fetch failed. Each fetch uses
 // the upstream's own key and proxy and is stored through the ConfigService,
 // so a restart begins with the last lists and a failing upstream keeps its
 // own. Lives on the network service's thread with its own connection; no
@@ -36,6 +37,11 @@ public:
     // Fetches are running: /v1/models may wait for them briefly (readable anywhere).
     const std::atomic<int> *pending() const { return &m_pending; }
 
+    // A failed fetch is tried again after firstRetryMs (30 s by default),
+    // then twice as long each time, at most 15 minutes.
+    void setFirstRetryMs(qint64 ms) { m_firstRetryMs = ms; }
+    static constexpr qint64 maxRetryMs = 15 * 60 * 1000;
+
 public Q_SLOTS:
     void refreshAll();
 
@@ -43,6 +49,7 @@ private:
     void onSnapshotChanged();
     void fetch(const Upstream &upstream);
     void schedule(int minutes);
+    void retryLater(qint64 id);
     // What a catalog depends on: a change of any of these fetches it again.
     static QString signatureOf(const Upstream &upstream);
 
@@ -53,6 +60,8 @@ private:
     int m_periodMinutes = -1;
     QHash<qint64, QString> m_fetchedFor; // upstream id → its signature when last fetched
     QSet<qint64> m_inFlight;
+    QHash<qint64, int> m_failures; // upstream id → fetches failed in a row
+    qint64 m_firstRetryMs = 30 * 1000;
     std::atomic<int> m_pending{0};
 };
 

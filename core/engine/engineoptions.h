@@ -21,6 +21,7 @@ struct EngineOptions
     // Model catalogs fetched in the background (SPEC §10); tests of other
     // things turn it off, so their fake upstreams see only their requests.
     bool fetchModels = true;
+    int modelsFirstRetryMs = 30 * 1000; // a failed catalog fetch is tried again this soon, then less often
     const Clock *clock = nullptr; // rests and cool-downs; nullptr = the system clock (tests advance their own)
 };
 

@@ -60,6 +60,7 @@ bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
     shared.totalInFlight = [this] { return inFlight(); };
     if (m_options.fetchModels) {
         m_catalog = new CatalogRefresher(m_options.database, m_snapshots, this);
+        m_catalog->setFirstRetryMs(m_options.modelsFirstRetryMs);
         shared.catalogPending = m_catalog->pending();
     }
 

@@ -362,6 +362,26 @@ private Q_SLOTS:
         QVERIFY(idsOf(m_env->call("GET", "/v1/models").body).contains(QStringLiteral("gpt-5")));
     }
 
+    void aFailedFetchIsTriedAgainSoon()
+    {
+        // The network is not up yet when the proxy starts at login.
+        std::atomic<int> asked{0};
+        m_a->setScript([&asked](const FakeUpstream::Request &r) {
+            if (r.target.startsWith("/v1/models") && asked++ < 2)
+                return Behavior::json(503, "{\"error\":{\"message\":\"not yet\"}}");
+            return Behavior::json(200, listOf({QStringLiteral("gpt-4o")}));
+        });
+        m_env->setFetchModels(true);
+        m_env->addUpstream(m_a->baseUrl(), QStringLiteral("sk-a"));
+        QVERIFY(m_env->start());
+        // Two failures (after 0.3 s, then 0.6 s), then the list, without anyone asking.
+        QVERIFY(QTest::qWaitFor(
+            [&] { return idsOf(m_env->call("GET", "/v1/models").body) == QStringList{QStringLiteral("gpt-4o")}; },
+            5000));
+        QCOMPARE(asked.load(), 3);
+        QCOMPARE(m_env->engine()->snapshots()->current()->upstreams.first().modelsError, QString());
+    }
+
     void aRestartStartsWithTheLastLists()
     {
         startWithThree();

@@ -18,6 +18,7 @@ TestEngine::TestEngine(bool noAuth, const HttpLimits &limits, const HealthTuning
     m_options.health = health;
     m_options.clock = &m_clock;
     m_options.fetchModels = false;
+    m_options.modelsFirstRetryMs = 300; // tests wait for a retry, not for half a minute
     auto conn = DbConnection::open(m_options.database, QStringLiteral("test-setup"));
     Q_ASSERT(conn);
     Migrations::run(*conn.value());

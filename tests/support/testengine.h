@@ -23,6 +23,7 @@ public:
     bool start();
     // Before start(): the background model catalog fetch (off by default here).
     void setFetchModels(bool on);
+    EngineOptions &options() { return m_options; }
     Engine *engine() const { return m_engine.get(); }
     // The engine's clock for rests and cool-downs: it moves only when told.
     ManualClock &clock() { return m_clock; }

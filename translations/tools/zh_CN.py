@@ -294,7 +294,7 @@ ZH = {
 '&Fetch models': '获取模型(&F)',
 'Ask the selected upstream (or all, when none is selected) for its model list (F5)': '向所选上游(未选择时为全部)获取模型列表(F5)',
 '&Models…': '模型(&M)…',
-'The selected upstream\'s models, aliases and allowed models': '所选上游的模型、别名和允许的模型',
+'The selected upstream\'s models, aliases and allowed models (Ctrl+M)': '所选上游的模型、别名和允许的模型(Ctrl+M)',
 'Fetching the model lists…': '正在获取模型列表…',
 'Model lists fetched.': '已获取模型列表。',
 'These upstreams did not list their models: %1': '以下上游未能列出模型:%1',
