@@ -130,6 +130,8 @@ std::optional<int> runDatabaseCommands(
         return CliCommands::list(database, out, err);
     if (cl.action == CommandLine::Action::Test)
         return CliCommands::test(database, cl.testId, out, err);
+    if (cl.action == CommandLine::Action::TokenAdd)
+        return CliCommands::tokenAdd(database, cl.tokenName, out, err);
     if (cl.auth && CliCommands::setTokens(database, *cl.auth, err) != 0)
         return 1;
     if (cl.policy && CliCommands::setPolicy(database, *cl.policy, err) != 0)

@@ -11,17 +11,18 @@ set(layers
     "auth:util"
     "records:domain,util"
     "store:domain,records,util"
+    "limits:domain,util"
     "balancer:domain,util"
     "metrics:balancer,domain,records,util"
     "convert:util"
-    "proxy:balancer,convert,domain,http,metrics,net,records,util"
+    "proxy:balancer,convert,domain,http,limits,metrics,net,records,util"
     "alerts:balancer,domain,http,proxy,util"
     "service:balancer,domain,net,proxy,store,util"
     "catalog:domain,proxy,service,store,util"
     "models:balancer,domain,net,records,service,store,util"
-    "admin:auth,balancer,domain,http,net,proxy,records,service,store,util"
+    "admin:auth,balancer,domain,http,limits,net,proxy,records,service,store,util"
     "runtime:domain,net,proxy,service,store,util"
-    "engine:admin,alerts,auth,balancer,catalog,convert,domain,http,metrics,models,net,proxy,records,service,store,util")
+    "engine:admin,alerts,auth,balancer,catalog,convert,domain,limits,http,metrics,models,net,proxy,records,service,store,util")
 
 set(known "")
 set(failures "")

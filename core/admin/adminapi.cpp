@@ -6,9 +6,12 @@
 #include "domain/snapshot.h"
 #include "http/errorbody.h"
 #include "http/httpresponder.h"
+#include "limits/applimits.h"
 #include "service/configservice.h"
+#include "store/backgroundstore.h"
 #include "store/database.h"
 #include "store/recordrepository.h"
+#include "store/tokenrepository.h"
 #include "store/upstreamrepository.h"
 #include "util/logging.h"
 
@@ -122,6 +125,15 @@ AdminApi::Reply AdminApi::route(const HttpRequest &request, HttpResponder *respo
         {"GET", "/admin/config", &AdminApi::getConfig},
         {"PUT", "/admin/config", &AdminApi::putConfig},
         {"PATCH", "/admin/config", &AdminApi::putConfig},
+        {"GET", "/admin/tokens", &AdminApi::listTokens},
+        {"POST", "/admin/tokens", &AdminApi::createToken},
+        {"GET", "/admin/tokens/:id", &AdminApi::getToken},
+        {"PUT", "/admin/tokens/:id", &AdminApi::updateToken},
+        {"DELETE", "/admin/tokens/:id", &AdminApi::deleteToken},
+        {"GET", "/admin/prices", &AdminApi::getPrices},
+        {"PUT", "/admin/prices", &AdminApi::putPrices},
+        {"POST", "/admin/prices/recompute", &AdminApi::recomputePrices},
+        {"GET", "/admin/usage", &AdminApi::usage},
     };
     QByteArrayList allowed;
     QByteArrayView pattern;
@@ -318,6 +330,144 @@ AdminApi::Reply AdminApi::putConfig(const Call &call)
     if (!r.ok())
         return error(kindOf(r.error->kind), r.error->english());
     return success();
+}
+
+QJsonObject AdminApi::tokenJson(const AppToken &t) const
+{
+    const TokenSpend spend = m_limits ? m_limits->spendOf(t.id, QDateTime::currentDateTimeUtc()) : TokenSpend();
+    return AdminJson::fromAppToken(t, spend);
+}
+
+AdminApi::Reply AdminApi::listTokens(const Call &)
+{
+    QString err;
+    const auto tokens = TokenRepository(m_conn->db()).list(&err);
+    if (!tokens)
+        return error(ApiError::Kind::Internal, err);
+    QJsonArray array;
+    for (const AppToken &t : *tokens)
+        array.append(tokenJson(t));
+    return json(array);
+}
+
+AdminApi::Reply AdminApi::getToken(const Call &call)
+{
+    const auto t = TokenRepository(m_conn->db()).get(call.id);
+    if (!t)
+        return error(ApiError::Kind::NotFound, QStringLiteral("no app token with ID %1").arg(call.id));
+    return json(tokenJson(*t));
+}
+
+AdminApi::Reply AdminApi::createToken(const Call &call)
+{
+    const auto object = parseObject(call.request.body);
+    if (!object)
+        return error(ApiError::Kind::BadRequest, QStringLiteral("the body must be a JSON object"));
+    auto patch = AdminJson::toTokenPatch(*object);
+    if (auto *e = std::get_if<ApiError>(&patch))
+        return error(e->kind, e->message);
+    const AppTokenPatch &fields = std::get<AppTokenPatch>(patch);
+    QString token;
+    const ChangeResult r = m_service->createAppToken(fields.name.value_or(QString()), fields, &token);
+    if (!r.ok())
+        return error(kindOf(r.error->kind), r.error->english());
+    return success({{QStringLiteral("ID"), r.id}, {QStringLiteral("Token"), token}});
+}
+
+AdminApi::Reply AdminApi::updateToken(const Call &call)
+{
+    const auto object = parseObject(call.request.body);
+    if (!object)
+        return error(ApiError::Kind::BadRequest, QStringLiteral("the body must be a JSON object"));
+    auto patch = AdminJson::toTokenPatch(*object);
+    if (auto *e = std::get_if<ApiError>(&patch))
+        return error(e->kind, e->message);
+    const ChangeResult r = m_service->updateAppToken(call.id, std::get<AppTokenPatch>(patch));
+    if (!r.ok())
+        return error(kindOf(r.error->kind), r.error->english());
+    return success();
+}
+
+AdminApi::Reply AdminApi::deleteToken(const Call &call)
+{
+    const ChangeResult r = m_service->deleteAppToken(call.id);
+    if (!r.ok())
+        return error(kindOf(r.error->kind), r.error->english());
+    return success();
+}
+
+AdminApi::Reply AdminApi::getPrices(const Call &)
+{
+    return json(m_snapshots->current()->settings.prices.toJson());
+}
+
+AdminApi::Reply AdminApi::putPrices(const Call &call)
+{
+    QJsonParseError err;
+    const QJsonDocument doc = QJsonDocument::fromJson(call.request.body, &err);
+    if (err.error != QJsonParseError::NoError || !doc.isArray())
+        return error(ApiError::Kind::BadRequest, QStringLiteral("the body must be a JSON array of prices"));
+    QString why;
+    const auto table = PriceTable::fromJson(doc.array(), &why);
+    if (!table)
+        return error(ApiError::Kind::BadRequest, why);
+    const ChangeResult r = m_service->savePrices(*table);
+    if (!r.ok())
+        return error(kindOf(r.error->kind), r.error->english());
+    return success();
+}
+
+// On the store thread, which owns the records' writes: a million rows take
+// seconds there without holding up this worker's other connections.
+AdminApi::Reply AdminApi::recomputePrices(const Call &call)
+{
+    if (!m_store)
+        return error(ApiError::Kind::Internal, QStringLiteral("no record store is running"));
+    QPointer<HttpResponder> target(call.responder);
+    QPointer<AdminApi> self(this);
+    const PriceTable prices = m_snapshots->current()->settings.prices;
+    BackgroundStore *store = m_store;
+    QMetaObject::invokeMethod(store, [store, prices, self, target] {
+        QString why;
+        const qint64 n = store->recomputeCosts(prices, &why);
+        QMetaObject::invokeMethod(self, [self, target, n, why] {
+            if (!self || !target)
+                return;
+            const Reply r
+                = n < 0 ? error(ApiError::Kind::Internal, why) : success({{QStringLiteral("Records"), double(n)}});
+            target->sendJson(r.status, r.json);
+        });
+    });
+    Reply later;
+    later.deferred = true;
+    return later;
+}
+
+AdminApi::Reply AdminApi::usage(const Call &call)
+{
+    const QUrlQuery q(QString::fromUtf8(call.request.query));
+    const QDate today = QDateTime::currentDateTimeUtc().date();
+    const QString fromText = q.queryItemValue(QStringLiteral("from"));
+    const QString toText = q.queryItemValue(QStringLiteral("to"));
+    const QDate from = fromText.isEmpty() ? today.addDays(-29) : QDate::fromString(fromText, Qt::ISODate);
+    const QDate to = toText.isEmpty() ? today : QDate::fromString(toText, Qt::ISODate);
+    if (!from.isValid() || !to.isValid() || from > to)
+        return error(ApiError::Kind::BadRequest, QStringLiteral("from and to must be days, YYYY-MM-DD, from <= to"));
+    static const QHash<QString, UsageBy> kinds{{QStringLiteral("day"), UsageBy::Day},
+        {QStringLiteral("token"), UsageBy::Token}, {QStringLiteral("app"), UsageBy::App},
+        {QStringLiteral("upstream"), UsageBy::Upstream}, {QStringLiteral("model"), UsageBy::Model}};
+    const QString byText = q.queryItemValue(QStringLiteral("by"));
+    const auto by = kinds.constFind(byText.isEmpty() ? QStringLiteral("day") : byText);
+    if (by == kinds.cend())
+        return error(ApiError::Kind::BadRequest, QStringLiteral("by must be one of: day, token, app, upstream, model"));
+    QString why;
+    const auto rows = RecordRepository(m_conn->db()).usage(from, to, *by, &why);
+    if (!rows)
+        return error(ApiError::Kind::Internal, why);
+    QJsonArray array;
+    for (const UsageRow &row : *rows)
+        array.append(AdminJson::fromUsage(row));
+    return json(array);
 }
 
 AdminApi::Reply AdminApi::json(const QJsonValue &value, int status)

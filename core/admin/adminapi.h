@@ -1,5 +1,7 @@
 #pragma once
 
+#include "domain/apptoken.h"
+
 #include "admin/apierror.h"
 #include "http/httprequest.h"
 
@@ -11,6 +13,8 @@
 
 namespace route {
 
+class AppLimits;
+class BackgroundStore;
 class ConfigService;
 class DbConnection;
 class HealthTracker;
@@ -32,6 +36,9 @@ public:
     ~AdminApi() override;
 
     void handle(const HttpRequest &request, HttpResponder *responder);
+    // The running proxy's app token counters and record store (both may stay null).
+    void setLimits(AppLimits *limits) { m_limits = limits; }
+    void setStore(BackgroundStore *store) { m_store = store; }
 
     // A reply as it goes out: status and JSON bytes, made once.
     struct Reply
@@ -62,6 +69,16 @@ private:
     Reply requestRecords(const Call &call);
     Reply stats(const Call &call);
     Reply getConfig(const Call &call);
+    Reply listTokens(const Call &call);
+    Reply getToken(const Call &call);
+    Reply createToken(const Call &call);
+    Reply updateToken(const Call &call);
+    Reply deleteToken(const Call &call);
+    Reply getPrices(const Call &call);
+    Reply putPrices(const Call &call);
+    Reply recomputePrices(const Call &call);
+    Reply usage(const Call &call);
+    QJsonObject tokenJson(const AppToken &t) const;
     Reply putConfig(const Call &call);
 
     static Reply json(const QJsonValue &value, int status = 200);
@@ -72,6 +89,8 @@ private:
     SnapshotHolder *m_snapshots;
     HealthTracker *m_health;
     ConfigService *m_service;
+    AppLimits *m_limits = nullptr;
+    BackgroundStore *m_store = nullptr;
 };
 
 } // namespace route

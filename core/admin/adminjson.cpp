@@ -110,6 +110,9 @@ QJsonObject fromRecord(const RequestRecord &r)
         {QStringLiteral("CreatedAt"), timeValue(r.createdAt)},
         {QStringLiteral("IP"), r.clientIp},
         {QStringLiteral("ClientToken"), r.clientTokenId},
+        {QStringLiteral("ClientTokenID"), r.appTokenId},
+        {QStringLiteral("ClientApp"), r.clientApp},
+        {QStringLiteral("CostUSD"), r.costUsd},
         {QStringLiteral("Method"), r.method},
         {QStringLiteral("Path"), r.path},
         {QStringLiteral("Model"), r.model},
@@ -160,6 +163,90 @@ QJsonObject fromSettings(const Settings &s)
         {QStringLiteral("WebhookURL"), s.webhookUrl},
         {QStringLiteral("WebhookFormat"), s.webhookFormat},
     };
+}
+
+QJsonObject fromAppToken(const AppToken &t, const TokenSpend &spend)
+{
+    return QJsonObject{
+        {QStringLiteral("ID"), t.id},
+        {QStringLiteral("Name"), t.name},
+        {QStringLiteral("Prefix"), t.prefix},
+        {QStringLiteral("Enabled"), t.enabled},
+        {QStringLiteral("ExpiresAt"), timeValue(t.expiresAt)},
+        {QStringLiteral("Allow"), QJsonArray::fromStringList(t.allow)},
+        {QStringLiteral("RPM"), t.rpm},
+        {QStringLiteral("DailyTokenLimit"), double(t.dailyTokenLimit)},
+        {QStringLiteral("MonthlyBudgetUSD"), t.monthlyBudgetUsd},
+        {QStringLiteral("CreatedAt"), timeValue(t.createdAt)},
+        {QStringLiteral("LastUsedAt"), timeValue(t.lastUsedAt)},
+        {QStringLiteral("TokensToday"), double(spend.tokensToday)},
+        {QStringLiteral("CostThisMonthUSD"), spend.costThisMonthUsd},
+    };
+}
+
+QJsonObject fromUsage(const UsageRow &row)
+{
+    return QJsonObject{
+        {QStringLiteral("Key"), row.key},
+        {QStringLiteral("Requests"), double(row.requests)},
+        {QStringLiteral("Errors"), double(row.errors)},
+        {QStringLiteral("PromptTokens"), double(row.promptTokens)},
+        {QStringLiteral("CachedTokens"), double(row.cachedTokens)},
+        {QStringLiteral("CompletionTokens"), double(row.completionTokens)},
+        {QStringLiteral("CostUSD"), row.costUsd},
+    };
+}
+
+std::variant<AppTokenPatch, ApiError> toTokenPatch(const QJsonObject &o)
+{
+    AppTokenPatch p;
+    QString error;
+    const QJsonValue name = o.value(QLatin1String("Name"));
+    if (name.isString())
+        p.name = name.toString().trimmed();
+    else if (!name.isUndefined() && !name.isNull())
+        error = QObject::tr("%1 must be a string").arg(QStringLiteral("Name"));
+    const QJsonValue enabled = o.value(QLatin1String("Enabled"));
+    if (enabled.isBool())
+        p.enabled = enabled.toBool();
+    else if (error.isEmpty() && !enabled.isUndefined() && !enabled.isNull())
+        error = QObject::tr("Enabled must be true or false");
+    const QJsonValue expires = o.value(QLatin1String("ExpiresAt"));
+    if (error.isEmpty() && expires.isNull())
+        p.expiresAt = QDateTime(); // null clears it
+    else if (error.isEmpty() && !expires.isUndefined()) {
+        const QDateTime t = QDateTime::fromString(expires.toString(), Qt::ISODateWithMs);
+        if (!expires.isString() || !t.isValid())
+            error = QStringLiteral("ExpiresAt must be an ISO 8601 time, such as 2026-12-31T23:59:59Z, or null");
+        else
+            p.expiresAt = t.toUTC();
+    }
+    if (error.isEmpty())
+        p.allow = listField(o, "Allow", &error);
+    if (error.isEmpty())
+        p.rpm = intField(o, "RPM", 0, &error);
+    if (error.isEmpty()) {
+        const QJsonValue daily = o.value(QLatin1String("DailyTokenLimit"));
+        if (!daily.isUndefined() && !daily.isNull()) {
+            const double d = daily.toDouble(-1);
+            if (!daily.isDouble() || d < 0 || d != double(qint64(d)))
+                error = QObject::tr("%1 must be an integer ≥ %2").arg(QStringLiteral("DailyTokenLimit")).arg(0);
+            else
+                p.dailyTokenLimit = qint64(d);
+        }
+    }
+    if (error.isEmpty()) {
+        const QJsonValue budget = o.value(QLatin1String("MonthlyBudgetUSD"));
+        if (!budget.isUndefined() && !budget.isNull()) {
+            if (!budget.isDouble() || budget.toDouble() < 0)
+                error = QStringLiteral("MonthlyBudgetUSD must be a number of dollars, 0 or more");
+            else
+                p.monthlyBudgetUsd = budget.toDouble();
+        }
+    }
+    if (!error.isEmpty())
+        return badRequest(error);
+    return p;
 }
 
 std::variant<UpstreamPatch, ApiError> toPatch(const QJsonObject &o)

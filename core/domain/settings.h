@@ -1,5 +1,6 @@
 #pragma once
 
+#include "domain/pricetable.h"
 #include "domain/vocabulary.h"
 
 #include <QString>
@@ -25,7 +26,9 @@ struct Settings
     QStringList allowedOrigins; // browser origins beyond loopback ones that may use /admin
     bool metricsPublic = false; // /metrics without the token
     int modelsRefreshMinutes = 30; // the model catalogs are fetched again this often; 0 = at start and on demand only
-    int affinityTtlSec = 3600; // a conversation keeps its upstream this long after its last turn; 0 = no stickiness
+    int affinityTtlSec = 3600;
+    PriceTable prices = PriceTable::defaults(); // USD per million tokens, by model // a conversation keeps its upstream
+                                                // this long after its last turn; 0 = no stickiness
 };
 
 // The `config_kvs` keys, in one place.
@@ -42,6 +45,7 @@ inline constexpr const char webhookUrl[] = "webhook_url";
 inline constexpr const char webhookFormat[] = "webhook_format";
 inline constexpr const char affinityTtl[] = "affinity_ttl";
 inline constexpr const char modelsRefreshMinutes[] = "models_refresh_minutes";
+inline constexpr const char prices[] = "prices"; // a JSON array; absent = the shipped table
 inline constexpr const char allowedHosts[] = "allowed_hosts";
 inline constexpr const char allowedOrigins[] = "allowed_origins";
 inline constexpr const char metricsPublic[] = "metrics_public";

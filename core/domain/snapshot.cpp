@@ -4,6 +4,20 @@
 
 namespace route {
 
+const AppToken *Snapshot::appTokenByHash(const QByteArray &hash) const
+{
+    const auto it = appTokenIndex.constFind(hash);
+    return it == appTokenIndex.cend() ? nullptr : &appTokens.at(*it);
+}
+
+const AppToken *Snapshot::appToken(qint64 id) const
+{
+    for (const AppToken &t : appTokens)
+        if (t.id == id)
+            return &t;
+    return nullptr;
+}
+
 SnapshotHolder::SnapshotHolder(QObject *parent) : QObject(parent), m_current(std::make_shared<Snapshot>())
 { }
 
@@ -15,6 +29,9 @@ std::shared_ptr<const Snapshot> SnapshotHolder::current() const
 
 void SnapshotHolder::publish(Snapshot snapshot)
 {
+    snapshot.appTokenIndex.clear();
+    for (qsizetype i = 0; i < snapshot.appTokens.size(); ++i)
+        snapshot.appTokenIndex.insert(snapshot.appTokens.at(i).hash, i);
     snapshot.mayKnowModels = std::any_of(snapshot.upstreams.cbegin(), snapshot.upstreams.cend(),
         [](const Upstream &u) { return !u.models.isEmpty() || !u.modelMap.isEmpty(); });
     {

@@ -1,8 +1,10 @@
 #pragma once
 
+#include "domain/apptoken.h"
 #include "domain/settings.h"
 #include "domain/upstream.h"
 
+#include <QHash>
 #include <QList>
 #include <QMutex>
 #include <QObject>
@@ -17,7 +19,12 @@ struct Snapshot
 {
     QList<Upstream> upstreams; // in the order of the `order` policy
     Settings settings;
+    QList<AppToken> appTokens;
     quint64 generation = 0;
+    // An app token by the hash of its text, or null (indexes made by publish).
+    const AppToken *appTokenByHash(const QByteArray &hash) const;
+    const AppToken *appToken(qint64 id) const;
+    QHash<QByteArray, qsizetype> appTokenIndex;
     // False when no upstream has a model catalog or aliases (found by
     // SnapshotHolder::publish): routing then skips looking at models.
     bool mayKnowModels = true;

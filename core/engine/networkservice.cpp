@@ -7,8 +7,10 @@
 #include "catalog/catalogrefresher.h"
 #include "engine/networkworker.h"
 #include "http/httplistener.h"
+#include "limits/applimits.h"
 #include "metrics/metrics.h"
 #include "net/epolldispatcher.h"
+#include "store/tokenrepository.h"
 #include "util/logging.h"
 
 #include <QThread>
@@ -43,6 +45,8 @@ bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
     m_affinity = std::make_unique<AffinityTable>(m_options.clock);
     m_balancer = std::make_unique<Balancer>(m_health, m_affinity.get());
     m_metrics = std::make_unique<Metrics>();
+    m_limits = std::make_unique<AppLimits>(m_options.clock);
+    seedLimits();
     m_metrics->setAffinity(m_affinity.get());
     auto *alerts = new WebhookNotifier(m_snapshots, m_health, this);
     // Health changes come from the workers' threads; alerts are sent from here.
@@ -54,6 +58,7 @@ bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
     shared.balancer = m_balancer.get();
     shared.affinity = m_affinity.get();
     shared.metrics = m_metrics.get();
+    shared.limits = m_limits.get();
     shared.paused = paused;
     m_loopback = m_options.address.isLoopback();
     shared.loopback = &m_loopback;
@@ -99,6 +104,19 @@ bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
         return false;
     qCDebug(lcEngine) << "serving with" << count << "network workers";
     return true;
+}
+
+// What app tokens spent so far today and this month, from the records: a
+// restart does not reset a limit.
+void NetworkService::seedLimits()
+{
+    auto conn = DbConnection::open(m_options.database, QStringLiteral("limits"));
+    if (!conn) {
+        qCWarning(lcEngine) << "cannot read what the app tokens spent:" << conn.error();
+        return;
+    }
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    m_limits->seed(TokenRepository(conn.value()->db()).spend(now), now);
 }
 
 HttpListener *NetworkService::makeListener()

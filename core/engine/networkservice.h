@@ -16,6 +16,7 @@ class BackgroundStore;
 class CatalogRefresher;
 class Balancer;
 class AffinityTable;
+class AppLimits;
 class HealthTracker;
 class HttpListener;
 class Metrics;
@@ -46,6 +47,7 @@ Q_SIGNALS:
 
 private:
     HttpListener *makeListener();
+    void seedLimits();
     void dispatch(qintptr descriptor);
     void checkDrained();
     void stopWorkers();
@@ -58,6 +60,7 @@ private:
     std::atomic<bool> m_loopback{true};
     std::unique_ptr<Balancer> m_balancer;
     std::unique_ptr<Metrics> m_metrics;
+    std::unique_ptr<AppLimits> m_limits;
     HttpListener *m_listener = nullptr;
     CatalogRefresher *m_catalog = nullptr; // null when EngineOptions::fetchModels is off
     QList<QThread *> m_threads;

@@ -37,8 +37,11 @@ bool NetworkWorker::setup(QString *error)
     context.records = m_shared.records;
     context.writeHighWater = m_options.limits.writeHighWater;
     context.catalogPending = m_shared.catalogPending;
+    context.limits = m_shared.limits;
     m_proxy = new ProxyHandler(context, this);
     m_admin = new AdminApi(conn.take(), m_shared.snapshots, m_shared.health, m_upstreams, this);
+    m_admin->setLimits(m_shared.limits);
+    m_admin->setStore(m_shared.records);
     m_router = new RequestRouter(m_proxy, m_admin, m_shared.snapshots, m_options.noAuth, this);
     m_router->setPauseFlag(m_shared.paused);
     m_router->setLoopbackFlag(m_shared.loopback);

@@ -18,6 +18,7 @@ class Metrics;
 class ProxyHandler;
 class RequestRouter;
 class AffinityTable;
+class AppLimits;
 class SnapshotHolder;
 class UpstreamClient;
 
@@ -30,6 +31,7 @@ struct SharedServices
     Balancer *balancer = nullptr;
     AffinityTable *affinity = nullptr;
     Metrics *metrics = nullptr;
+    AppLimits *limits = nullptr;
     const std::atomic<bool> *paused = nullptr;
     const std::atomic<bool> *loopback = nullptr; // the listener is on a loopback address
     std::function<int()> totalInFlight;

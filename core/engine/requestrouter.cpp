@@ -65,12 +65,37 @@ bool RequestRouter::authorized(HttpRequest &request, HttpResponder *responder)
 {
     if (m_noAuth)
         return true;
-    const auto verdict = Authenticator::check(
-        Authenticator::credential(request.headers.value("authorization"), request.headers.value("x-api-key")),
-        m_snapshots->current()->settings.tokens, &request.clientTokenId);
+    const QByteArray credential
+        = Authenticator::credential(request.headers.value("authorization"), request.headers.value("x-api-key"));
+    const std::shared_ptr<const Snapshot> snapshot = m_snapshots->current();
+    const auto verdict = Authenticator::check(credential, snapshot->settings.tokens, &request.clientTokenId);
     if (verdict == Authenticator::Verdict::Accepted)
         return true;
+    if (verdict == Authenticator::Verdict::WrongToken && !snapshot->appTokens.isEmpty())
+        return authorizedAppToken(*snapshot, credential, request, responder);
     sendError(request.path, responder, 403, Authenticator::message(verdict), QStringLiteral("authentication_error"));
+    return false;
+}
+
+// An app token (SPEC §11): /v1/* only, while enabled and not expired. Only
+// the hash of the token is known, so the token is hashed to be found.
+bool RequestRouter::authorizedAppToken(
+    const Snapshot &snapshot, const QByteArray &credential, HttpRequest &request, HttpResponder *responder)
+{
+    const QByteArrayView token = QByteArrayView(credential).sliced(qMin<qsizetype>(7, credential.size())).trimmed();
+    const AppToken *app = snapshot.appTokenByHash(AppToken::hashOf(token));
+    QString refusal;
+    if (!app || !(request.path == "/v1" || request.path.startsWith("/v1/")))
+        refusal = Authenticator::message(Authenticator::Verdict::WrongToken);
+    else if (!app->enabled)
+        refusal = tr("this app token (%1) is disabled").arg(app->name);
+    else if (app->isExpired(QDateTime::currentDateTimeUtc()))
+        refusal = tr("this app token (%1) expired at %2").arg(app->name, app->expiresAt.toUTC().toString(Qt::ISODate));
+    if (refusal.isEmpty()) {
+        request.appTokenId = app->id;
+        return true;
+    }
+    sendError(request.path, responder, 403, refusal, QStringLiteral("authentication_error"));
     return false;
 }
 

@@ -15,6 +15,7 @@ class Metrics;
 class HttpResponder;
 class ProxyHandler;
 class SnapshotHolder;
+struct Snapshot;
 
 // Decides who answers a request: CORS preflight, client authentication,
 // then the proxy (/v1/*) or the admin API (/admin/*).
@@ -47,6 +48,8 @@ private:
     void sendError(
         QByteArrayView path, HttpResponder *responder, int status, const QString &message, const QString &type);
     bool authorized(HttpRequest &request, HttpResponder *responder);
+    bool authorizedAppToken(
+        const Snapshot &snapshot, const QByteArray &credential, HttpRequest &request, HttpResponder *responder);
     void sendMetrics(HttpResponder *responder);
 
     ProxyHandler *m_proxy;

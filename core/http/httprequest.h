@@ -15,7 +15,8 @@ struct HttpRequest : RequestHead
     QByteArray body;
     QHostAddress peer;
     QString peerText; // peer as text, made once per connection
-    int clientTokenId = 0; // which client token was accepted (1-based); 0 = none needed
+    int clientTokenId = 0; // which seed client token was accepted (1-based); 0 = none needed
+    qint64 appTokenId = 0; // or which app token (SPEC §11)
 };
 
 } // namespace route

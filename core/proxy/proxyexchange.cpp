@@ -4,6 +4,7 @@
 #include "balancer/balancer.h"
 #include "balancer/health.h"
 #include "http/errorbody.h"
+#include "limits/applimits.h"
 #include "metrics/metrics.h"
 #include "proxy/proxyhandler.h"
 #include "proxy/proxyrules.h"
@@ -107,6 +108,8 @@ void ProxyExchange::start()
         requestTraits.affinityKey = m_affinityKey;
     }
     m_model = traits.model;
+    if (m_request.appTokenId > 0 && !admitAppToken())
+        return;
     qint64 boundTo = 0;
     bool served = false;
     m_candidates = m_context.balancer->candidates(*m_snapshot, requestTraits, &boundTo, &served);
@@ -605,6 +608,62 @@ void ProxyExchange::endAttemptWithoutVerdict()
     m_context.health->attemptEnded(m_current.id);
 }
 
+bool ProxyExchange::admitAppToken()
+{
+    const AppToken *token = m_snapshot->appToken(m_request.appTokenId);
+    if (!token || !m_context.limits)
+        return true; // deleted this very moment: it was valid when the request came
+    const AppLimits::Admission a = m_context.limits->admit(
+        *token, m_model, m_snapshot->settings.prices.isFree(m_model), QDateTime::currentDateTimeUtc());
+    switch (a.verdict) {
+    case AppLimits::Verdict::Admitted: return true;
+    case AppLimits::Verdict::ModelNotAllowed:
+        finishWithError(403, tr("the app token %1 may not use model '%2'").arg(token->name, m_model),
+            QStringLiteral("permission_error"), QStringLiteral("model_not_allowed"));
+        return false;
+    case AppLimits::Verdict::RpmExceeded: {
+        const qint64 seconds = qMax<qint64>(1, (a.retryAfterMs + 999) / 1000);
+        HttpHeaders retry;
+        retry.append(QByteArrayLiteral("Retry-After"), QByteArray::number(seconds));
+        finishWithError(429,
+            tr("the app token %1 is limited to %2 requests per minute; retry in %3 s")
+                .arg(token->name)
+                .arg(token->rpm)
+                .arg(seconds),
+            QStringLiteral("rate_limit_error"), QStringLiteral("rpm_limit_exceeded"), retry);
+        return false;
+    }
+    case AppLimits::Verdict::TokensExhausted:
+        finishWithError(429,
+            tr("the app token %1 has used its %2 tokens for today (UTC)").arg(token->name).arg(token->dailyTokenLimit),
+            QStringLiteral("insufficient_quota"), QStringLiteral("insufficient_quota"));
+        return false;
+    case AppLimits::Verdict::BudgetExhausted:
+        finishWithError(429,
+            tr("the app token %1 has spent its budget of $%2 for this month (UTC)")
+                .arg(token->name)
+                .arg(token->monthlyBudgetUsd, 0, 'f', 2),
+            QStringLiteral("insufficient_quota"), QStringLiteral("insufficient_quota"));
+        return false;
+    }
+    return true;
+}
+
+void ProxyExchange::countCost()
+{
+    if (m_record.totalTokens <= 0 && m_record.promptTokens <= 0 && m_record.completionTokens <= 0)
+        return;
+    const QString &sent = m_record.upstreamModel.isEmpty() ? m_model : m_record.upstreamModel;
+    m_record.costUsd = m_snapshot->settings.prices
+                           .cost(sent, m_record.promptTokens, m_record.cachedTokens, m_record.cacheWriteTokens,
+                               m_record.completionTokens)
+                           .value_or(0);
+    if (m_request.appTokenId > 0 && m_context.limits)
+        m_context.limits->spent(m_request.appTokenId,
+            m_record.totalTokens > 0 ? m_record.totalTokens : m_record.promptTokens + m_record.completionTokens,
+            m_record.costUsd, QDateTime::currentDateTimeUtc());
+}
+
 void ProxyExchange::answerCountTokens()
 {
     m_record.status = 200;
@@ -674,12 +733,13 @@ void ProxyExchange::onClientGone()
     finish(Outcome::AbortedByClient, tr("client closed the connection"));
 }
 
-void ProxyExchange::finishWithError(int status, const QString &message, const QString &type, const QString &code)
+void ProxyExchange::finishWithError(
+    int status, const QString &message, const QString &type, const QString &code, const HttpHeaders &extra)
 {
     m_record.status = status;
     m_record.ttfbMs = m_clock.elapsed();
     if (m_responder && !m_responder->isStarted())
-        m_responder->sendJson(status, errorBodyFor(m_request.path, message, type, code));
+        m_responder->sendJson(status, errorBodyFor(m_request.path, message, type, code), extra);
     finish(Outcome::Failed, message);
 }
 
@@ -707,6 +767,8 @@ void ProxyExchange::finish(Outcome outcome, const QString &error)
         m_record.cachedTokens = usage.cached;
         m_record.cacheWriteTokens = usage.cacheWrite;
         m_record.reasoningTokens = usage.reasoning;
+        if (m_snapshot)
+            countCost();
     }
     if (lcRequests().isInfoEnabled())
         logLine();
@@ -724,6 +786,7 @@ void ProxyExchange::describeRequest()
 {
     m_record.clientIp = m_request.peerText;
     m_record.clientTokenId = m_request.clientTokenId;
+    m_record.appTokenId = m_request.appTokenId;
     m_record.method = QString::fromLatin1(m_request.method);
     m_record.requestBytes = m_request.body.size();
     m_record.userAgent = QString::fromUtf8(m_request.headers.value("user-agent")).left(200);

@@ -18,6 +18,7 @@
 namespace route {
 
 class AffinityTable;
+class AppLimits;
 class Balancer;
 class HealthTracker;
 class Metrics;
@@ -38,6 +39,7 @@ struct ProxyContext
     AffinityTable *affinity = nullptr;
     qint64 writeHighWater = 1024 * 1024;
     const std::atomic<int> *catalogPending = nullptr; // model catalog fetches running (SPEC §10)
+    AppLimits *limits = nullptr; // app tokens' limits and spend (SPEC §11)
 };
 
 // One client request through the proxy: tries the candidates in turn until
@@ -98,11 +100,16 @@ private:
     // Tells the health tracker how the current attempt went; no failure = success.
     void reportAttempt(std::optional<FailureClass> failure, const QString &reason, qint64 retryAfterMs = -1);
     void keepErrorResponse();
-    void finishWithError(int status, const QString &message, const QString &type, const QString &code);
+    void finishWithError(
+        int status, const QString &message, const QString &type, const QString &code, const HttpHeaders &extra = {});
     void finish(Outcome outcome, const QString &error = QString());
     // count_tokens with nobody to ask (or an upstream without it): an
     // estimate from the request, marked as one, without an upstream call.
     void answerCountTokens();
+    // An app token's limits, before anything goes upstream; false: refused (answered).
+    bool admitAppToken();
+    // The record's cost by the price of the model sent, counted to its app token.
+    void countCost();
     // The attempt is over without saying anything of the upstream's health.
     void endAttemptWithoutVerdict();
     // Responses: the id of the response this upstream made, for a later

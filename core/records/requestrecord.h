@@ -14,7 +14,9 @@ struct RequestRecord
     qint64 id = 0;
     QDateTime createdAt;
     QString clientIp;
-    int clientTokenId = 0; // 1-based position of the client token; 0 = -noauth
+    int clientTokenId = 0; // 1-based position of the seed's client token; 0 = -noauth or an app token
+    qint64 appTokenId = 0; // the app token (SPEC §11); 0 = none
+    QString clientApp; // the program that sent it: its executable (loopback) or the User-Agent's product
     QString method;
     QString path;
     QString model; // as the client asked
@@ -35,6 +37,7 @@ struct RequestRecord
     int cachedTokens = 0; // input read from a prompt cache
     int cacheWriteTokens = 0; // input written to a prompt cache (Anthropic)
     int reasoningTokens = 0; // of the completion, thinking
+    double costUsd = 0; // by the price of the model sent; 0 when it has none
     QString session; // the affinity key the request was bound by, shortened; empty = none
     bool sessionBound = false; // the binding chose the upstream (not the policy)
     bool converted = false; // the request went to an upstream of the other format, converted

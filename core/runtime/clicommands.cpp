@@ -95,6 +95,26 @@ int list(const DatabaseConfig &config, QTextStream &out, QTextStream &err)
     return 0;
 }
 
+int tokenAdd(const DatabaseConfig &config, const QString &name, QTextStream &out, QTextStream &err)
+{
+    auto conn = openDatabase(config, err);
+    if (!conn)
+        return 1;
+    QString token;
+    const ChangeResult r = ConfigService(conn, nullptr, nullptr).createAppToken(name, {}, &token);
+    if (!r.ok()) {
+        err << r.error->translated() << Qt::endl;
+        return 1;
+    }
+    out << token << Qt::endl;
+    err << Text::tr("app token %1 (%2): shown only now; valid on /v1 only. Set limits in the Apps page or with PUT "
+                    "/admin/tokens/%1.")
+               .arg(r.id)
+               .arg(name)
+        << Qt::endl;
+    return 0;
+}
+
 int setTokens(const DatabaseConfig &config, const QString &tokens, QTextStream &err)
 {
     auto conn = openDatabase(config, err);

@@ -21,6 +21,8 @@ int setTokens(const DatabaseConfig &config, const QString &tokens, QTextStream &
 int setPolicy(const DatabaseConfig &config, const QString &policy, QTextStream &err);
 // Runs an event loop until the key test ends; 0 when the key works.
 int test(const DatabaseConfig &config, qint64 id, QTextStream &out, QTextStream &err);
+// Makes an app token and prints it (the only time it is shown).
+int tokenAdd(const DatabaseConfig &config, const QString &name, QTextStream &out, QTextStream &err);
 
 // db.sqlite in the platform's app-data folder.
 QString defaultDatabasePath();

@@ -22,8 +22,8 @@ struct Text
 // Every flag, declared once; the defaults shown in the help are the struct's.
 struct Options
 {
-    QCommandLineOption add, addr, database, endpoint, format, list, noauth, sk, noGui, auth, policy, test, lang, help,
-        version;
+    QCommandLineOption add, addr, database, endpoint, format, list, noauth, sk, noGui, auth, policy, test, tokenAdd,
+        lang, help, version;
 
     explicit Options(const CommandLine &defaults)
         : add(QStringLiteral("add"), Text::tr("Add an upstream from -sk and -endpoint, print its ID and exit."))
@@ -55,6 +55,8 @@ struct Options
         , test(QStringLiteral("test"),
               Text::tr("Test the key of upstream ID with GET {endpoint}/models (costs no tokens) and exit."),
               Text::tr("id"))
+        , tokenAdd(QStringLiteral("token-add"),
+              Text::tr("Make an app token called NAME (valid on /v1 only), print it once and exit."), Text::tr("name"))
         , lang(QStringLiteral("lang"), Text::tr("Language of the interface: en or zh_CN (default: the system's)."),
               Text::tr("code"))
         , help(QStringList{QStringLiteral("help"), QStringLiteral("h")}, Text::tr("Show this help and exit."))
@@ -63,8 +65,8 @@ struct Options
 
     QList<QCommandLineOption> all() const
     {
-        return {
-            add, addr, database, endpoint, format, list, noauth, sk, noGui, auth, policy, test, lang, help, version};
+        return {add, addr, database, endpoint, format, list, noauth, sk, noGui, auth, policy, test, tokenAdd, lang,
+            help, version};
     }
 };
 
@@ -116,6 +118,13 @@ CommandLine &chooseAction(CommandLine &c, const QCommandLineParser &parser, cons
         if (!ok || c.testId <= 0)
             return refuse(c, Text::tr("-test needs an upstream ID (see -list)"));
         c.action = CommandLine::Action::Test;
+        return c;
+    }
+    if (parser.isSet(o.tokenAdd)) {
+        c.tokenName = parser.value(o.tokenAdd).trimmed();
+        if (c.tokenName.isEmpty())
+            return refuse(c, Text::tr("-token-add needs a NAME for the app or person"));
+        c.action = CommandLine::Action::TokenAdd;
         return c;
     }
     if (parser.isSet(o.add) && parser.isSet(o.list))

@@ -11,7 +11,7 @@ namespace route {
 // double-dash forms, and this project's additions.
 struct CommandLine
 {
-    enum class Action { Serve, Add, List, Test, Help, Version, UsageError };
+    enum class Action { Serve, Add, List, Test, TokenAdd, Help, Version, UsageError };
 
     Action action = Action::Serve;
     QString addr = QStringLiteral("127.0.0.1:8888");
@@ -25,6 +25,7 @@ struct CommandLine
     std::optional<QString> policy;
     QString language; // -lang: en, zh_CN; empty = the saved choice or the system's
     qint64 testId = 0;
+    QString tokenName; // -token-add
     QString error; // for UsageError
     QString helpText;
 

@@ -7,10 +7,14 @@
 #include "store/configrepository.h"
 #include "store/database.h"
 #include "store/snapshotloader.h"
+#include "store/tokenrepository.h"
 #include "store/upstreamrepository.h"
 #include "util/logging.h"
+#include "util/secrets.h"
 
 #include <QCoreApplication>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QSqlError>
 #include <QUrl>
 
@@ -206,6 +210,79 @@ ChangeResult ConfigService::setTokens(const QStringList &tokens)
     if (!ConfigRepository(m_conn->db()).setValue(ConfigKey::authorization, clean.join(QLatin1Char(','))))
         return refused(
             problem(ChangeError::Kind::Internal, QT_TRANSLATE_NOOP("ConfigService", "cannot store the client token")));
+    publish();
+    return {};
+}
+
+std::optional<ChangeError> ConfigService::validate(const AppToken &t)
+{
+    using K = ChangeError::Kind;
+    if (t.name.trimmed().isEmpty())
+        return problem(K::Invalid, QT_TRANSLATE_NOOP("ConfigService", "an app token needs a Name"));
+    if (t.rpm < 0 || t.dailyTokenLimit < 0 || t.monthlyBudgetUsd < 0)
+        return problem(K::Invalid,
+            QT_TRANSLATE_NOOP("ConfigService", "RPM, DailyTokenLimit and MonthlyBudgetUSD must be 0 or more"));
+    return std::nullopt;
+}
+
+ChangeResult ConfigService::createAppToken(const QString &name, const AppTokenPatch &limits, QString *token)
+{
+    AppToken t;
+    t.name = name.trimmed();
+    limits.applyTo(t);
+    if (auto e = validate(t))
+        return refused(*e);
+    const QString text = Secrets::generateToken();
+    t.hash = AppToken::hashOf(text.toUtf8());
+    t.prefix = text.left(AppToken::prefixLength);
+    const StoreOutcome out = TokenRepository(m_conn->db()).create(t);
+    if (!out.ok())
+        return fromStore(out);
+    qCInfo(lcAdmin) << "added app token" << out.id << t.name;
+    if (token)
+        *token = text;
+    publish();
+    return ChangeResult{out.id, std::nullopt};
+}
+
+ChangeResult ConfigService::updateAppToken(qint64 id, const AppTokenPatch &fields)
+{
+    TokenRepository repo(m_conn->db());
+    std::optional<AppToken> t = repo.get(id);
+    if (!t)
+        return refused(problem(ChangeError::Kind::NotFound,
+            QT_TRANSLATE_NOOP("ConfigService", "no app token with ID %1"), QString::number(id)));
+    fields.applyTo(*t);
+    if (auto e = validate(*t))
+        return refused(*e);
+    const StoreOutcome out = repo.update(id, fields);
+    if (!out.ok())
+        return fromStore(out);
+    publish();
+    return ChangeResult{id, std::nullopt};
+}
+
+ChangeResult ConfigService::deleteAppToken(qint64 id)
+{
+    const StoreOutcome out = TokenRepository(m_conn->db()).remove(id);
+    if (out.error == StoreError::NotFound)
+        return refused(problem(ChangeError::Kind::NotFound,
+            QT_TRANSLATE_NOOP("ConfigService", "no app token with ID %1"), QString::number(id)));
+    if (!out.ok())
+        return fromStore(out);
+    qCInfo(lcAdmin) << "deleted app token" << id;
+    publish();
+    return ChangeResult{id, std::nullopt};
+}
+
+ChangeResult ConfigService::savePrices(const PriceTable &prices)
+{
+    const QString value = prices.isEmpty()
+        ? QString()
+        : QString::fromUtf8(QJsonDocument(prices.toJson()).toJson(QJsonDocument::Compact));
+    if (!ConfigRepository(m_conn->db()).setValue(ConfigKey::prices, value))
+        return refused(
+            problem(ChangeError::Kind::Internal, QT_TRANSLATE_NOOP("ConfigService", "cannot store the prices")));
     publish();
     return {};
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "domain/apptoken.h"
+#include "domain/pricetable.h"
 #include "domain/settings.h"
 #include "domain/upstream.h"
 #include "proxy/upstreamprobe.h"
@@ -67,6 +69,15 @@ public:
     ChangeResult saveSettings(const Settings &settings);
     // The seed's client tokens (`-auth`, Settings' token field); blanks dropped.
     ChangeResult setTokens(const QStringList &tokens);
+
+    // App tokens (SPEC §11). A new one is made here; its text is in
+    // *TOKEN, the only time it exists outside the client: only its hash is stored.
+    ChangeResult createAppToken(const QString &name, const AppTokenPatch &limits, QString *token);
+    ChangeResult updateAppToken(qint64 id, const AppTokenPatch &fields);
+    ChangeResult deleteAppToken(qint64 id);
+    // The price table (SPEC §11); an empty one goes back to the shipped table.
+    ChangeResult savePrices(const PriceTable &prices);
+    static std::optional<ChangeError> validate(const AppToken &t);
 
     // Asks the upstream for its models with its key. The verdict is applied
     // to the key's health (a pass clears a rest, a 401/403 marks it

@@ -3,6 +3,7 @@
 
 #include "domain/snapshot.h"
 #include "store/recordrepository.h"
+#include "store/tokenrepository.h"
 #include "store/upstreamrepository.h"
 #include "util/logging.h"
 
@@ -108,7 +109,10 @@ void BackgroundStore::flush()
     }
     QHash<qint64, QPair<qint64, qint64>> counters;
     QHash<qint64, QDateTime> lastSuccess;
+    QHash<qint64, QDateTime> tokenLastUsed;
     for (const RequestRecord &r : std::as_const(batch)) {
+        if (r.appTokenId > 0)
+            tokenLastUsed[r.appTokenId] = r.createdAt;
         for (qint64 id : r.failedUpstreams)
             counters[id].second += 1;
         if (r.upstreamSucceeded && r.upstreamId > 0) {
@@ -117,6 +121,7 @@ void BackgroundStore::flush()
         }
     }
     UpstreamRepository(m_conn->db()).addCounters(counters, lastSuccess);
+    TokenRepository(m_conn->db()).touch(tokenLastUsed);
     // Our own commits do not change data_version for this connection, so the
     // counters do not count as an outside edit.
     Q_EMIT recorded(batch);
@@ -159,6 +164,16 @@ void BackgroundStore::prune()
     const int removed = RecordRepository(m_conn->db()).prune(settings.recordRetentionDays, settings.recordMaxRows);
     if (removed > 0)
         qCInfo(lcRecords) << "pruned" << removed << "old request records";
+}
+
+qint64 BackgroundStore::recomputeCosts(const PriceTable &prices, QString *error)
+{
+    if (!m_conn) {
+        *error = QStringLiteral("the record store is closed");
+        return -1;
+    }
+    flush(); // the records still queued are priced too
+    return RecordRepository(m_conn->db()).recomputeCosts(prices, error);
 }
 
 QString BackgroundStore::fingerprint()

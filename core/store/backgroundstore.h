@@ -1,5 +1,7 @@
 #pragma once
 
+#include "domain/pricetable.h"
+
 #include "records/recordsink.h"
 #include "store/database.h"
 
@@ -35,6 +37,8 @@ public:
     Q_INVOKABLE void flush();
     Q_INVOKABLE void close();
     Q_INVOKABLE void prune();
+    // Every record's cost again by PRICES (SPEC §11); how many were read, -1 on an error.
+    qint64 recomputeCosts(const PriceTable &prices, QString *error);
 
     static constexpr int maxQueued = 20000;
 

@@ -1,5 +1,8 @@
 #include "store/configrepository.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+
 #include "store/database.h"
 #include "util/logging.h"
 
@@ -52,6 +55,10 @@ std::optional<Settings> ConfigRepository::load(QString *error) const
             s.metricsPublic = value == QLatin1String("1") || value == QLatin1String("true");
         } else if (key == QLatin1String(ConfigKey::affinityTtl) && isNumber && number >= 0) {
             s.affinityTtlSec = number;
+        } else if (key == QLatin1String(ConfigKey::prices)) {
+            auto table = PriceTable::fromJson(QJsonDocument::fromJson(value.toUtf8()).array());
+            if (table && !table->isEmpty()) // empty: the shipped table
+                s.prices = std::move(*table);
         } else if (key == QLatin1String(ConfigKey::modelsRefreshMinutes) && isNumber && number >= 0) {
             s.modelsRefreshMinutes = number;
         } else if (key == QLatin1String(ConfigKey::webhookUrl)) {

@@ -164,11 +164,29 @@ bool addModelsAndProxy(Migrator &m)
             QStringLiteral("records"), {{"upstream_model", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"}});
 }
 
+// Version 7: app tokens with their limits (SPEC §11), and what a record
+// says about who spent what: the app token, the app, the cost.
+bool addAppTokens(Migrator &m)
+{
+    const QString t = m.timeType();
+    const QString real = m.m_conn.isPostgres() ? QStringLiteral("double precision") : QStringLiteral("real");
+    return m.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS client_tokens (%1, name text NOT NULL DEFAULT '', "
+                                 "token_hash text NOT NULL UNIQUE, prefix text NOT NULL DEFAULT '', "
+                                 "enabled integer NOT NULL DEFAULT 1, expires_at %2, allow text NOT NULL DEFAULT '', "
+                                 "rpm integer NOT NULL DEFAULT 0, daily_token_limit bigint NOT NULL DEFAULT 0, "
+                                 "monthly_budget_usd %3 NOT NULL DEFAULT 0, created_at %2, last_used_at %2)")
+                      .arg(m.idColumn(), t, real))
+        && m.addColumns(QStringLiteral("records"),
+            {{"app_token_id", "bigint NOT NULL DEFAULT 0", "bigint NOT NULL DEFAULT 0"},
+                {"client_app", "text NOT NULL DEFAULT ''", "text NOT NULL DEFAULT ''"},
+                {"cost_usd", "real NOT NULL DEFAULT 0", "double precision NOT NULL DEFAULT 0"}});
+}
+
 using Step = std::function<bool(Migrator &)>;
 const std::vector<Step> &steps()
 {
     static const std::vector<Step> all = {createGormTables, addUpstreamColumns, addRecordColumns, addRecordClientToken,
-        addFormatsAndTokenKinds, addModelsAndProxy};
+        addFormatsAndTokenKinds, addModelsAndProxy, addAppTokens};
     return all;
 }
 

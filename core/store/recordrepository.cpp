@@ -19,8 +19,8 @@ const char insertSql[]
     = "INSERT INTO records (upstream_id, created_at, ip, body, response, elapsed_time, status, method, path, model, "
       "stream, ttfb_ms, duration_ms, attempts, attempt_log, request_bytes, response_bytes, prompt_tokens, "
       "completion_tokens, total_tokens, outcome, error, user_agent, client_token, cached_tokens, "
-      "cache_write_tokens, reasoning_tokens, session, converted, upstream_model) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      "cache_write_tokens, reasoning_tokens, session, converted, upstream_model, app_token_id, client_app, cost_usd) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 // The SQLite connection under Qt's driver, or null for other databases.
 sqlite3 *sqliteHandle(const QSqlDatabase &db)
@@ -68,6 +68,9 @@ void bindRecord(const RequestRecord &r, Binder &b)
     b.text(r.session);
     b.integer(r.converted ? 1 : 0);
     b.text(r.upstreamModel);
+    b.integer(r.appTokenId);
+    b.text(r.clientApp);
+    b.real(r.costUsd);
 }
 
 // Binds through QSqlQuery, for databases other than SQLite.
@@ -75,6 +78,7 @@ struct QueryBinder
 {
     QSqlQuery &query;
     void integer(qint64 v) { query.addBindValue(v); }
+    void real(double v) { query.addBindValue(v); }
     void text(const QString &v) { query.addBindValue(notNull(v)); }
 };
 
@@ -105,6 +109,7 @@ public:
     QString error() const { return QString::fromUtf8(sqlite3_errmsg(m_db)); }
 
     void integer(qint64 v) { sqlite3_bind_int64(m_stmt, ++m_index, v); }
+    void real(double v) { sqlite3_bind_double(m_stmt, ++m_index, v); }
     // Empty rather than NULL, as notNull() does for the Qt path. The bytes
     // are kept until the next row, so SQLite need not copy them.
     void text(const QString &v)
@@ -119,7 +124,7 @@ private:
     sqlite3_stmt *m_stmt = nullptr;
     bool m_ok = false;
     int m_index = 0;
-    std::array<QByteArray, 13> m_texts; // one per text() in bindRecord
+    std::array<QByteArray, 14> m_texts; // one per text() in bindRecord
     int m_textCount = 0;
 };
 
@@ -180,7 +185,7 @@ std::optional<QList<RequestRecord>> RecordRepository::recent(const RecordFilter 
         "ttfb_ms, "
         "duration_ms, COALESCE(elapsed_time, 0), attempts, attempt_log, request_bytes, response_bytes, prompt_tokens, "
         "completion_tokens, total_tokens, outcome, error, user_agent, body, response, client_token, cached_tokens, "
-        "cache_write_tokens, reasoning_tokens, session, converted, upstream_model "
+        "cache_write_tokens, reasoning_tokens, session, converted, upstream_model, app_token_id, client_app, cost_usd "
         "FROM records WHERE (? = 0 OR id < ?) AND (? = 0 OR upstream_id = ?) AND (? = 0 OR status = ?) "
         "AND (? = '' OR model = ?) ORDER BY id DESC LIMIT ?"));
     q.addBindValue(f.beforeId);
@@ -229,6 +234,9 @@ std::optional<QList<RequestRecord>> RecordRepository::recent(const RecordFilter 
         r.session = q.value(28).toString();
         r.converted = q.value(29).toInt() != 0;
         r.upstreamModel = q.value(30).toString();
+        r.appTokenId = q.value(31).toLongLong();
+        r.clientApp = q.value(32).toString();
+        r.costUsd = q.value(33).toDouble();
         out << r;
     }
     return out;
@@ -294,6 +302,98 @@ int RecordRepository::prune(int maxAgeDays, qint64 maxRows)
             removed += q.numRowsAffected();
     }
     return removed;
+}
+
+std::optional<QList<UsageRow>> RecordRepository::usage(
+    const QDate &from, const QDate &to, UsageBy by, QString *error) const
+{
+    // The day is the first ten characters of the stored time, which is UTC
+    // in both databases' text form.
+    QString key;
+    switch (by) {
+    case UsageBy::Day: key = QStringLiteral("substr(CAST(created_at AS TEXT), 1, 10)"); break;
+    case UsageBy::Token: key = QStringLiteral("CAST(app_token_id AS TEXT)"); break;
+    case UsageBy::App: key = QStringLiteral("client_app"); break;
+    case UsageBy::Upstream: key = QStringLiteral("CAST(COALESCE(upstream_id, 0) AS TEXT)"); break;
+    case UsageBy::Model:
+        key = QStringLiteral("CASE WHEN upstream_model <> '' THEN upstream_model ELSE model END");
+        break;
+    }
+    QSqlQuery q(m_db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT %1 AS k, COUNT(*), "
+                             "SUM(CASE WHEN COALESCE(status, 0) >= 400 OR outcome <> 'complete' THEN 1 ELSE 0 END), "
+                             "SUM(prompt_tokens), SUM(cached_tokens), SUM(completion_tokens), SUM(cost_usd) "
+                             "FROM records WHERE created_at >= ? AND created_at < ? GROUP BY k ORDER BY k")
+                  .arg(key));
+    q.addBindValue(DbTime::format(QDateTime(from, QTime(0, 0), Qt::UTC)));
+    q.addBindValue(DbTime::format(QDateTime(to.addDays(1), QTime(0, 0), Qt::UTC)));
+    if (!q.exec()) {
+        if (error)
+            *error = q.lastError().text();
+        return std::nullopt;
+    }
+    QList<UsageRow> out;
+    while (q.next())
+        out << UsageRow{q.value(0).toString(), q.value(1).toLongLong(), q.value(2).toLongLong(),
+            q.value(3).toLongLong(), q.value(4).toLongLong(), q.value(5).toLongLong(), q.value(6).toDouble()};
+    return out;
+}
+
+qint64 RecordRepository::recomputeCosts(const PriceTable &prices, QString *error)
+{
+    // In batches by id, each in one transaction, so a million records do
+    // not hold one lock for the whole run.
+    constexpr int batch = 5000;
+    qint64 lastId = 0;
+    qint64 read = 0;
+    QSqlQuery select(m_db);
+    QSqlQuery update(m_db);
+    update.prepare(QStringLiteral("UPDATE records SET cost_usd = ? WHERE id = ?"));
+    for (;;) {
+        select.prepare(QStringLiteral(
+            "SELECT id, CASE WHEN upstream_model <> '' THEN upstream_model ELSE model END, prompt_tokens, "
+            "cached_tokens, cache_write_tokens, completion_tokens, cost_usd FROM records WHERE id > ? ORDER BY id "
+            "LIMIT ?"));
+        select.addBindValue(lastId);
+        select.addBindValue(batch);
+        if (!select.exec()) {
+            if (error)
+                *error = select.lastError().text();
+            return -1;
+        }
+        QList<std::pair<qint64, double>> changes;
+        int rows = 0;
+        while (select.next()) {
+            ++rows;
+            lastId = select.value(0).toLongLong();
+            const double cost
+                = prices
+                      .cost(select.value(1).toString(), select.value(2).toLongLong(), select.value(3).toLongLong(),
+                          select.value(4).toLongLong(), select.value(5).toLongLong())
+                      .value_or(0);
+            if (qAbs(cost - select.value(6).toDouble()) > 1e-12)
+                changes.append({lastId, cost});
+        }
+        select.finish();
+        read += rows;
+        if (!changes.isEmpty()) {
+            m_db.transaction();
+            for (const auto &[id, cost] : std::as_const(changes)) {
+                update.addBindValue(cost);
+                update.addBindValue(id);
+                if (!update.exec()) {
+                    if (error)
+                        *error = update.lastError().text();
+                    m_db.rollback();
+                    return -1;
+                }
+            }
+            m_db.commit();
+        }
+        if (rows < batch)
+            return read;
+    }
 }
 
 } // namespace route

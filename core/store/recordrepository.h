@@ -1,5 +1,6 @@
 #pragma once
 
+#include "domain/pricetable.h"
 #include "records/requestrecord.h"
 
 #include <QHash>
@@ -34,6 +35,19 @@ struct UpstreamStats
     qint64 ttfbP95Ms = 0;
 };
 
+// One row of GET /admin/usage (SPEC §11).
+struct UsageRow
+{
+    QString key; // the day (YYYY-MM-DD, UTC), app token ID, app, upstream ID or model
+    qint64 requests = 0;
+    qint64 errors = 0;
+    qint64 promptTokens = 0;
+    qint64 cachedTokens = 0;
+    qint64 completionTokens = 0;
+    double costUsd = 0;
+};
+enum class UsageBy { Day, Token, App, Upstream, Model };
+
 // SQL for `records`: batched inserts, newest-first reads, statistics, pruning.
 class RecordRepository
 {
@@ -43,6 +57,11 @@ public:
     bool insert(const QList<RequestRecord> &records, QString *error = nullptr);
     std::optional<QList<RequestRecord>> recent(const RecordFilter &filter) const;
     std::optional<QList<UpstreamStats>> stats(const QDateTime &since) const;
+    // Totals per KEY of the records from FROM to TO (UTC days, both included).
+    std::optional<QList<UsageRow>> usage(
+        const QDate &from, const QDate &to, UsageBy by, QString *error = nullptr) const;
+    // Every record's cost again by PRICES; how many records were read.
+    qint64 recomputeCosts(const PriceTable &prices, QString *error = nullptr);
     // Deletes records older than maxAgeDays and beyond the newest maxRows.
     int prune(int maxAgeDays, qint64 maxRows);
 
