@@ -10,7 +10,7 @@ set(layers
     "domain:util"
     "auth:util"
     "records:domain,util"
-    "store:domain,records,util"
+    "store:domain,net,records,util"
     "limits:domain,util"
     "balancer:domain,util"
     "metrics:balancer,domain,records,util"

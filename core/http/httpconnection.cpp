@@ -1,5 +1,7 @@
 #include "http/httpconnection.h"
 
+#include "net/peerprocess.h"
+
 #include "http/errorbody.h"
 #include "http/httpresponder.h"
 #include "util/logging.h"
@@ -21,6 +23,9 @@ HttpConnection::HttpConnection(TcpStream *socket, const HttpLimits &limits, Http
             m_responder->markDrained();
     });
     armTimer(m_limits.headerTimeoutMs);
+    if (m_limits.findClientApps && socket->peerAddress().isLoopback())
+        m_peerApp = PeerProcess::lookupLater(
+            socket->peerAddress(), socket->peerPort(), socket->localAddress(), socket->localPort());
 }
 
 HttpConnection::~HttpConnection() = default;
@@ -143,6 +148,7 @@ void HttpConnection::dispatch()
     if (m_peerText.isNull())
         m_peerText = m_request.peer.toString(); // once: a kept-alive connection serves many requests
     m_request.peerText = m_peerText;
+    m_request.peerApp = m_peerApp;
     auto *responder = new HttpResponder(
         this, m_socket, m_request.isHead(), m_request.versionMinor, m_keepAlive && !m_closeWhenIdle);
     m_responder = responder;

@@ -61,6 +61,7 @@ private:
     State m_state = State::ReadingHead;
     QByteArray m_in;
     QString m_peerText;
+    std::shared_ptr<const LateText> m_peerApp; // loopback clients: which program (SPEC §11)
     HttpRequest m_request;
     qint64 m_contentLength = 0;
     bool m_chunked = false;

@@ -7,6 +7,9 @@ namespace route {
 // The edge limits QHttpServer 6.4 lacks; one place for their defaults.
 struct HttpLimits
 {
+    // Loopback clients: which local program owns the connection (SPEC §11),
+    // looked up once per connection on a pool thread.
+    bool findClientApps = true;
     qint64 maxBodyBytes = 64 * 1024 * 1024;
     int maxHeaderBytes = 64 * 1024;
     int headerTimeoutMs = 30 * 1000; // from the first byte of a request to its last header

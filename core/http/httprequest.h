@@ -1,5 +1,9 @@
 #pragma once
 
+#include "util/latetext.h"
+
+#include <memory>
+
 #include "http/headparser.h"
 
 #include <QByteArray>
@@ -17,6 +21,7 @@ struct HttpRequest : RequestHead
     QString peerText; // peer as text, made once per connection
     int clientTokenId = 0; // which seed client token was accepted (1-based); 0 = none needed
     qint64 appTokenId = 0; // or which app token (SPEC §11)
+    std::shared_ptr<const LateText> peerApp; // the local program behind the connection, found later; null: not loopback
 };
 
 } // namespace route

@@ -19,13 +19,19 @@ namespace {
 constexpr qsizetype readChunk = 64 * 1024;
 constexpr int maxIoVectors = 64;
 
-QHostAddress peerOf(int fd)
+// The address and port of one end of FD: the peer's, or our own.
+QHostAddress endOf(int fd, bool peer, quint16 *port)
 {
     sockaddr_storage address{};
     socklen_t length = sizeof address;
-    if (::getpeername(fd, reinterpret_cast<sockaddr *>(&address), &length) != 0)
+    auto *raw = reinterpret_cast<sockaddr *>(&address);
+    if ((peer ? ::getpeername(fd, raw, &length) : ::getsockname(fd, raw, &length)) != 0)
         return QHostAddress();
-    return QHostAddress(reinterpret_cast<const sockaddr *>(&address));
+    if (address.ss_family == AF_INET)
+        *port = ntohs(reinterpret_cast<const sockaddr_in *>(&address)->sin_port);
+    else if (address.ss_family == AF_INET6)
+        *port = ntohs(reinterpret_cast<const sockaddr_in6 *>(&address)->sin6_port);
+    return QHostAddress(raw);
 }
 
 void setLowDelay(int fd)
@@ -72,7 +78,8 @@ TcpStream::TcpStream(qintptr descriptor, QObject *parent) : ByteStream(parent)
 {
     adopt(int(descriptor));
     setLowDelay(m_fd);
-    m_peer = peerOf(m_fd);
+    m_peer = endOf(m_fd, true, &m_peerPort);
+    m_local = endOf(m_fd, false, &m_localPort);
 }
 
 TcpStream::~TcpStream()

@@ -35,6 +35,10 @@ public:
 
     bool isConnected() const override { return m_fd >= 0 && !m_connecting; }
     QHostAddress peerAddress() const { return m_peer; }
+    quint16 peerPort() const { return m_peerPort; }
+    // Our end of an accepted connection.
+    QHostAddress localAddress() const { return m_local; }
+    quint16 localPort() const { return m_localPort; }
 
     qint64 bytesAvailable() const override { return m_in.size(); }
     QByteArray read(qint64 maxSize) override;
@@ -67,6 +71,9 @@ private:
     QList<QHostAddress> m_addresses; // still to try
     quint16 m_port = 0;
     QHostAddress m_peer;
+    quint16 m_peerPort = 0;
+    QHostAddress m_local;
+    quint16 m_localPort = 0;
     QSocketNotifier *m_readNotifier = nullptr;
     QSocketNotifier *m_writeNotifier = nullptr;
     QByteArray m_in;

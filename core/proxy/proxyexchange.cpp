@@ -787,6 +787,7 @@ void ProxyExchange::describeRequest()
     m_record.clientIp = m_request.peerText;
     m_record.clientTokenId = m_request.clientTokenId;
     m_record.appTokenId = m_request.appTokenId;
+    m_record.peerApp = m_request.peerApp;
     m_record.method = QString::fromLatin1(m_request.method);
     m_record.requestBytes = m_request.body.size();
     m_record.userAgent = QString::fromUtf8(m_request.headers.value("user-agent")).left(200);

@@ -1,10 +1,13 @@
 #pragma once
 
 #include "domain/vocabulary.h"
+#include "util/latetext.h"
 
 #include <QDateTime>
 #include <QMetaType>
 #include <QString>
+
+#include <memory>
 
 namespace route {
 
@@ -17,6 +20,7 @@ struct RequestRecord
     int clientTokenId = 0; // 1-based position of the seed's client token; 0 = -noauth or an app token
     qint64 appTokenId = 0; // the app token (SPEC §11); 0 = none
     QString clientApp; // the program that sent it: its executable (loopback) or the User-Agent's product
+    std::shared_ptr<const LateText> peerApp; // the executable, when its lookup is done (read by the store)
     QString method;
     QString path;
     QString model; // as the client asked

@@ -2,6 +2,7 @@
 #include "store/snapshotloader.h"
 
 #include "domain/snapshot.h"
+#include "net/peerprocess.h"
 #include "store/recordrepository.h"
 #include "store/tokenrepository.h"
 #include "store/upstreamrepository.h"
@@ -102,6 +103,7 @@ void BackgroundStore::flush()
     if (!m_conn)
         return;
 
+    nameClientApps(batch);
     QString error;
     if (!RecordRepository(m_conn->db()).insert(batch, &error)) {
         m_dropped += batch.size();
@@ -164,6 +166,21 @@ void BackgroundStore::prune()
     const int removed = RecordRepository(m_conn->db()).prune(settings.recordRetentionDays, settings.recordMaxRows);
     if (removed > 0)
         qCInfo(lcRecords) << "pruned" << removed << "old request records";
+}
+
+// The program behind each request: the local executable when its lookup
+// has come back (it had the whole batch interval), else the User-Agent's product.
+void BackgroundStore::nameClientApps(QList<RequestRecord> &batch)
+{
+    for (RequestRecord &r : batch) {
+        if (!r.clientApp.isEmpty())
+            continue;
+        if (r.peerApp)
+            r.clientApp = r.peerApp->value();
+        if (r.clientApp.isEmpty())
+            r.clientApp = PeerProcess::productOf(r.userAgent.toUtf8());
+        r.peerApp.reset();
+    }
 }
 
 qint64 BackgroundStore::recomputeCosts(const PriceTable &prices, QString *error)

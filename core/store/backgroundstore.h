@@ -47,6 +47,7 @@ Q_SIGNALS:
 
 private:
     void checkForChanges();
+    static void nameClientApps(QList<RequestRecord> &batch);
     static void yieldToRequests();
     void releaseFreedMemoryOnce();
     QString fingerprint();

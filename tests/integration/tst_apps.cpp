@@ -13,6 +13,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QSqlQuery>
 #include <QTest>
 
@@ -291,6 +292,50 @@ private Q_SLOTS:
         // An empty table goes back to the shipped one.
         QCOMPARE(m_env->call("PUT", "/admin/prices", "[]").status, 200);
         QVERIFY(QJsonDocument::fromJson(m_env->call("GET", "/admin/prices").body).array().size() > 20);
+    }
+
+    // Two programs with two tokens: each record names its program, and the
+    // usage by app counts each one's requests (SPEC §11).
+    void theProgramBehindEachRequestIsRecorded()
+    {
+        const auto [a, tokenA] = addToken("{\"Name\":\"shell\"}");
+        const auto [b, tokenB] = addToken("{\"Name\":\"script\"}");
+        const QString url = QStringLiteral("http://127.0.0.1:%1/v1/chat/completions").arg(m_env->port());
+        // A model takes its time to answer; a client that is gone by the time
+        // its socket is looked up cannot be named (the User-Agent is, then).
+        Behavior slow = Behavior::json(200, chatAnswer(10, 0, 5));
+        slow.delayMs = 300;
+        m_up->setBehavior(slow);
+        const auto run = [&](const QString &program, const QStringList &args) {
+            QProcess p;
+            p.start(program, args);
+            QVERIFY2(p.waitForFinished(20000), qPrintable(program));
+            QCOMPARE(p.exitCode(), 0);
+        };
+        for (int i = 0; i < 2; ++i)
+            run(QStringLiteral("curl"),
+                {QStringLiteral("-sf"), QStringLiteral("-o"), QStringLiteral("/dev/null"), QStringLiteral("-H"),
+                    QStringLiteral("Authorization: Bearer ") + tokenA, QStringLiteral("-H"),
+                    QStringLiteral("Content-Type: application/json"), QStringLiteral("-d"),
+                    QString::fromUtf8(chat("gpt-4o")), url});
+        // A second program, with a User-Agent that names something else.
+        run(QStringLiteral("python3"),
+            {QStringLiteral("-c"),
+                QStringLiteral("import urllib.request as u; u.urlopen(u.Request('%1', data=b'%2', headers={"
+                               "'Authorization': 'Bearer %3', 'Content-Type': 'application/json', "
+                               "'User-Agent': 'SomeSDK/1.0'})).read()")
+                    .arg(url, QString::fromUtf8(chat("gpt-4o")), tokenB)});
+        const QJsonArray rows = records(3);
+        QHash<QString, int> apps;
+        for (const QJsonValue &v : rows)
+            apps[v.toObject().value("ClientApp").toString()] += 1;
+        QCOMPARE(apps.value(QStringLiteral("curl")), 2);
+        QVERIFY2(apps.value(QStringLiteral("python3")) + apps.value(QStringLiteral("python3.11")) == 1,
+            qPrintable(QStringList(apps.keys()).join(QLatin1Char(','))));
+        QHash<QString, int> byApp;
+        for (const QJsonValue &v : QJsonDocument::fromJson(m_env->call("GET", "/admin/usage?by=app").body).array())
+            byApp[v.toObject().value("Key").toString()] = v.toObject().value("Requests").toInt();
+        QCOMPARE(byApp.value(QStringLiteral("curl")), 2);
     }
 
     void usageIsGroupedByEachKey()

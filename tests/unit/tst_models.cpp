@@ -1,6 +1,7 @@
 #include "balancer/balancer.h"
 #include "domain/modelmap.h"
 #include "net/outboundproxy.h"
+#include "net/peerprocess.h"
 #include "proxy/modellist.h"
 #include "proxy/proxyrules.h"
 #include "proxy/upstreamprobe.h"
@@ -267,6 +268,25 @@ private Q_SLOTS:
         QCOMPARE(proxy->hostName(), host);
         QCOMPARE(int(proxy->port()), port);
         QCOMPARE(proxy->user(), user);
+    }
+
+    void aUserAgentNamesItsProduct_data()
+    {
+        QTest::addColumn<QByteArray>("agent");
+        QTest::addColumn<QString>("product");
+        QTest::newRow("curl") << QByteArray("curl/8.5.0") << QStringLiteral("curl");
+        QTest::newRow("openai js") << QByteArray("OpenAI/JS 6.49.0") << QStringLiteral("OpenAI/JS");
+        QTest::newRow("claude") << QByteArray("claude-cli/2.1.332 (external, cli)") << QStringLiteral("claude-cli");
+        QTest::newRow("browser") << QByteArray("Mozilla/5.0 (X11; Linux x86_64)") << QStringLiteral("Mozilla");
+        QTest::newRow("bare") << QByteArray(" python-requests ") << QStringLiteral("python-requests");
+        QTest::newRow("empty") << QByteArray() << QString();
+    }
+
+    void aUserAgentNamesItsProduct()
+    {
+        QFETCH(QByteArray, agent);
+        QFETCH(QString, product);
+        QCOMPARE(PeerProcess::productOf(agent), product);
     }
 
     void credentialsAreMasked()

@@ -1,0 +1,31 @@
+#pragma once
+
+#include "util/latetext.h"
+
+#include <QByteArrayView>
+#include <QHostAddress>
+#include <QString>
+
+#include <memory>
+
+namespace route {
+
+// Which program made a request (SPEC §11): for a loopback client, the
+// local process that owns the client's end of the connection. Linux:
+// /proc/net/tcp{,6} gives the socket's inode for the client's address and
+// port, the process whose /proc/PID/fd holds that socket is the owner, and
+// its executable (or, for another user's process, its comm) is the name.
+namespace PeerProcess {
+
+// Starts the lookup on a pool thread; the result arrives in the returned
+// text (empty if nothing was found). Never blocks the caller.
+std::shared_ptr<const LateText> lookupLater(
+    const QHostAddress &client, quint16 clientPort, const QHostAddress &server, quint16 serverPort);
+// The same, on this thread (tests, and the pool's job).
+QString lookup(const QHostAddress &client, quint16 clientPort, const QHostAddress &server, quint16 serverPort);
+// The product of a User-Agent: "curl/8.5.0" → "curl", "OpenAI/JS 6.49.0" → "OpenAI/JS".
+QString productOf(QByteArrayView userAgent);
+
+} // namespace PeerProcess
+
+} // namespace route
