@@ -78,6 +78,10 @@
         <source>MODELS</source>
         <translation>MODELS</translation>
     </message>
+    <message>
+        <source>app token %1 (%2): shown only now; valid on /v1 only. Set limits in the Apps page or with PUT /admin/tokens/%1.</source>
+        <translation>app token %1 (%2): shown only now; valid on /v1 only. Set limits in the Apps page or with PUT /admin/tokens/%1.</translation>
+    </message>
 </context>
 <context>
     <name>CommandLine</name>
@@ -217,6 +221,14 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
         <source>-format must be openai or anthropic, got '%1'</source>
         <translation>-format must be openai or anthropic, got '%1'</translation>
     </message>
+    <message>
+        <source>Make an app token called NAME (valid on /v1 only), print it once and exit.</source>
+        <translation>Make an app token called NAME (valid on /v1 only), print it once and exit.</translation>
+    </message>
+    <message>
+        <source>-token-add needs a NAME for the app or person</source>
+        <translation>-token-add needs a NAME for the app or person</translation>
+    </message>
 </context>
 <context>
     <name>ConfigService</name>
@@ -283,6 +295,22 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     <message>
         <source>Proxy must be http://host:port or socks5://host:port (user:password@ allowed), or direct; got '%1'</source>
         <translation>Proxy must be http://host:port or socks5://host:port (user:password@ allowed), or direct; got '%1'</translation>
+    </message>
+    <message>
+        <source>an app token needs a Name</source>
+        <translation>an app token needs a Name</translation>
+    </message>
+    <message>
+        <source>RPM, DailyTokenLimit and MonthlyBudgetUSD must be 0 or more</source>
+        <translation>RPM, DailyTokenLimit and MonthlyBudgetUSD must be 0 or more</translation>
+    </message>
+    <message>
+        <source>no app token with ID %1</source>
+        <translation>no app token with ID %1</translation>
+    </message>
+    <message>
+        <source>cannot store the prices</source>
+        <translation>cannot store the prices</translation>
     </message>
 </context>
 <context>
@@ -546,10 +574,273 @@ Save it anyway?</translation>
     </message>
 </context>
 <context>
+    <name>route::AppTokenDialog</name>
+    <message>
+        <source>Expires on</source>
+        <translation>Expires on</translation>
+    </message>
+    <message>
+        <source>Enabled</source>
+        <translation>Enabled</translation>
+    </message>
+    <message>
+        <source>App token %1</source>
+        <translation>App token %1</translation>
+    </message>
+    <message>
+        <source>New app token</source>
+        <translation>New app token</translation>
+    </message>
+    <message>
+        <source>the app or person, e.g. claude-code or alice</source>
+        <translation>the app or person, e.g. claude-code or alice</translation>
+    </message>
+    <message>
+        <source>empty = every model; e.g. gpt-4o-mini*, deepseek-*</source>
+        <translation>empty = every model; e.g. gpt-4o-mini*, deepseek-*</translation>
+    </message>
+    <message>
+        <source>no limit</source>
+        <translation>no limit</translation>
+    </message>
+    <message>
+        <source> per minute</source>
+        <translation> per minute</translation>
+    </message>
+    <message>
+        <source> thousand</source>
+        <translation> thousand</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>&amp;Name:</translation>
+    </message>
+    <message>
+        <source>&amp;Models:</source>
+        <translation>&amp;Models:</translation>
+    </message>
+    <message>
+        <source>&amp;Requests:</source>
+        <translation>&amp;Requests:</translation>
+    </message>
+    <message>
+        <source>&amp;Tokens per day (UTC):</source>
+        <translation>&amp;Tokens per day (UTC):</translation>
+    </message>
+    <message>
+        <source>&amp;Budget per month (UTC):</source>
+        <translation>&amp;Budget per month (UTC):</translation>
+    </message>
+</context>
+<context>
+    <name>route::AppsPage</name>
+    <message>
+        <source>models %1</source>
+        <translation>models %1</translation>
+    </message>
+    <message>
+        <source>%1/min</source>
+        <translation>%1/min</translation>
+    </message>
+    <message>
+        <source>%L1 tokens/day</source>
+        <translation>%L1 tokens/day</translation>
+    </message>
+    <message>
+        <source>$%1/month</source>
+        <translation>$%1/month</translation>
+    </message>
+    <message>
+        <source>until %1</source>
+        <translation>until %1</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>none</translation>
+    </message>
+    <message>
+        <source>&amp;Add token…</source>
+        <translation>&amp;Add token…</translation>
+    </message>
+    <message>
+        <source>A token for one app or person, with its own limits</source>
+        <translation>A token for one app or person, with its own limits</translation>
+    </message>
+    <message>
+        <source>&amp;Limits…</source>
+        <translation>&amp;Limits…</translation>
+    </message>
+    <message>
+        <source>Models, requests per minute, tokens per day, budget, expiry</source>
+        <translation>Models, requests per minute, tokens per day, budget, expiry</translation>
+    </message>
+    <message>
+        <source>Enable/&amp;disable</source>
+        <translation>Enable/&amp;disable</translation>
+    </message>
+    <message>
+        <source>&amp;Delete</source>
+        <translation>&amp;Delete</translation>
+    </message>
+    <message>
+        <source>&amp;Connect an app…</source>
+        <translation>&amp;Connect an app…</translation>
+    </message>
+    <message>
+        <source>Settings to copy for Claude Code, Codex, the OpenAI SDKs and other apps</source>
+        <translation>Settings to copy for Claude Code, Codex, the OpenAI SDKs and other apps</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Token</source>
+        <translation>Token</translation>
+    </message>
+    <message>
+        <source>On</source>
+        <translation>On</translation>
+    </message>
+    <message>
+        <source>Limits</source>
+        <translation>Limits</translation>
+    </message>
+    <message>
+        <source>Tokens today</source>
+        <translation>Tokens today</translation>
+    </message>
+    <message>
+        <source>This month</source>
+        <translation>This month</translation>
+    </message>
+    <message>
+        <source>Last used</source>
+        <translation>Last used</translation>
+    </message>
+    <message>
+        <source>App</source>
+        <translation>App</translation>
+    </message>
+    <message>
+        <source>Requests</source>
+        <translation>Requests</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>Tokens</translation>
+    </message>
+    <message>
+        <source>Cost</source>
+        <translation>Cost</translation>
+    </message>
+    <message>
+        <source>Apps seen this month (UTC): the program behind each request, or its User-Agent</source>
+        <translation>Apps seen this month (UTC): the program behind each request, or its User-Agent</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>yes</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>no</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>never</translation>
+    </message>
+    <message>
+        <source>(unknown)</source>
+        <translation>(unknown)</translation>
+    </message>
+    <message>
+        <source>Added app token %1 for %2.</source>
+        <translation>Added app token %1 for %2.</translation>
+    </message>
+    <message>
+        <source>Delete app token</source>
+        <translation>Delete app token</translation>
+    </message>
+    <message>
+        <source>Delete app token %1? Apps that use it are refused from now on.</source>
+        <translation>Delete app token %1? Apps that use it are refused from now on.</translation>
+    </message>
+</context>
+<context>
     <name>route::ConfigService</name>
     <message>
         <source>HTTP %1</source>
         <translation>HTTP %1</translation>
+    </message>
+</context>
+<context>
+    <name>route::ConnectDialog</name>
+    <message>
+        <source>Connect an app</source>
+        <translation>Connect an app</translation>
+    </message>
+    <message>
+        <source>The new token, shown only now (only its hash is kept): copy it before you close this window.</source>
+        <translation>The new token, shown only now (only its hash is kept): copy it before you close this window.</translation>
+    </message>
+    <message>
+        <source>Copy the token</source>
+        <translation>Copy the token</translation>
+    </message>
+    <message>
+        <source>Claude Code</source>
+        <translation>Claude Code</translation>
+    </message>
+    <message>
+        <source>In the shell that starts claude, or in ~/.claude/settings.json under "env":</source>
+        <translation>In the shell that starts claude, or in ~/.claude/settings.json under "env":</translation>
+    </message>
+    <message>
+        <source>Codex CLI</source>
+        <translation>Codex CLI</translation>
+    </message>
+    <message>
+        <source>In ~/.codex/config.toml; then export ROUTE_TOKEN=%1 in the shell that starts codex:</source>
+        <translation>In ~/.codex/config.toml; then export ROUTE_TOKEN=%1 in the shell that starts codex:</translation>
+    </message>
+    <message>
+        <source>OpenAI SDKs</source>
+        <translation>OpenAI SDKs</translation>
+    </message>
+    <message>
+        <source>The official SDKs (Python, Node) read these variables:</source>
+        <translation>The official SDKs (Python, Node) read these variables:</translation>
+    </message>
+    <message>
+        <source>Any app</source>
+        <translation>Any app</translation>
+    </message>
+    <message>
+        <source>In the app's settings for an OpenAI-compatible provider:</source>
+        <translation>In the app's settings for an OpenAI-compatible provider:</translation>
+    </message>
+    <message>
+        <source>&amp;Copy</source>
+        <translation>&amp;Copy</translation>
+    </message>
+    <message>
+        <source>Copy the settings of this tab</source>
+        <translation>Copy the settings of this tab</translation>
+    </message>
+    <message>
+        <source>Base URL (API host): %1
+API key: %2
+Models: the app's model list is this proxy's list of every upstream's models
+</source>
+        <translation>Base URL (API host): %1
+API key: %2
+Models: the app's model list is this proxy's list of every upstream's models
+</translation>
     </message>
 </context>
 <context>
@@ -630,6 +921,14 @@ Save it anyway?</translation>
     <message>
         <source>%1 on %2 · %3 of %4 upstreams healthy · %5 requests in the last minute</source>
         <translation>%1 on %2 · %3 of %4 upstreams healthy · %5 requests in the last minute</translation>
+    </message>
+    <message>
+        <source>&amp;Apps</source>
+        <translation>&amp;Apps</translation>
+    </message>
+    <message>
+        <source>Usa&amp;ge</source>
+        <translation>Usa&amp;ge</translation>
     </message>
 </context>
 <context>
@@ -769,6 +1068,22 @@ Save it anyway?</translation>
         <source>no enabled upstream can serve /v1/messages; add an anthropic one (-format anthropic) or an OpenAI-compatible one, which gets the request converted</source>
         <translation>no enabled upstream can serve /v1/messages; add an anthropic one (-format anthropic) or an OpenAI-compatible one, which gets the request converted</translation>
     </message>
+    <message>
+        <source>the app token %1 may not use model '%2'</source>
+        <translation>the app token %1 may not use model '%2'</translation>
+    </message>
+    <message>
+        <source>the app token %1 is limited to %2 requests per minute; retry in %3 s</source>
+        <translation>the app token %1 is limited to %2 requests per minute; retry in %3 s</translation>
+    </message>
+    <message>
+        <source>the app token %1 has used its %2 tokens for today (UTC)</source>
+        <translation>the app token %1 has used its %2 tokens for today (UTC)</translation>
+    </message>
+    <message>
+        <source>the app token %1 has spent its budget of $%2 for this month (UTC)</source>
+        <translation>the app token %1 has spent its budget of $%2 for this month (UTC)</translation>
+    </message>
 </context>
 <context>
     <name>route::ProxyHandler</name>
@@ -865,6 +1180,14 @@ Save it anyway?</translation>
     <message>
         <source>the admin API refuses requests from the web page at %1; add it to AllowedOrigins to allow it</source>
         <translation>the admin API refuses requests from the web page at %1; add it to AllowedOrigins to allow it</translation>
+    </message>
+    <message>
+        <source>this app token (%1) is disabled</source>
+        <translation>this app token (%1) is disabled</translation>
+    </message>
+    <message>
+        <source>this app token (%1) expired at %2</source>
+        <translation>this app token (%1) expired at %2</translation>
     </message>
 </context>
 <context>
@@ -1151,14 +1474,6 @@ Save it anyway?</translation>
         <translation>paused</translation>
     </message>
     <message>
-        <source>openai-api-route — %1
-%2
-%3 requests in the last minute</source>
-        <translation>openai-api-route — %1
-%2
-%3 requests in the last minute</translation>
-    </message>
-    <message>
         <source>All upstreams are down</source>
         <translation>All upstreams are down</translation>
     </message>
@@ -1189,6 +1504,26 @@ Save it anyway?</translation>
     <message>
         <source>It failed several times (%1); other keys take its requests.</source>
         <translation>It failed several times (%1); other keys take its requests.</translation>
+    </message>
+    <message>
+        <source>&amp;Connect an app…</source>
+        <translation>&amp;Connect an app…</translation>
+    </message>
+    <message>
+        <source>Settings to copy for Claude Code, Codex, the OpenAI SDKs and other apps</source>
+        <translation>Settings to copy for Claude Code, Codex, the OpenAI SDKs and other apps</translation>
+    </message>
+    <message>
+        <source>openai-api-route — %1
+%2
+%3 requests in the last minute · $%4 today (UTC)</source>
+        <translation>openai-api-route — %1
+%2
+%3 requests in the last minute · $%4 today (UTC)</translation>
+    </message>
+    <message>
+        <source>%1 reached a limit</source>
+        <translation>%1 reached a limit</translation>
     </message>
 </context>
 <context>
@@ -1513,6 +1848,112 @@ Save it anyway?</translation>
     <message>
         <source>The selected upstream's models, aliases and allowed models (Ctrl+M)</source>
         <translation>The selected upstream's models, aliases and allowed models (Ctrl+M)</translation>
+    </message>
+</context>
+<context>
+    <name>route::UsageChart</name>
+    <message>
+        <source>No requests in this period</source>
+        <translation>No requests in this period</translation>
+    </message>
+</context>
+<context>
+    <name>route::UsagePage</name>
+    <message>
+        <source>Last 7 days</source>
+        <translation>Last 7 days</translation>
+    </message>
+    <message>
+        <source>Last 30 days</source>
+        <translation>Last 30 days</translation>
+    </message>
+    <message>
+        <source>Last 90 days</source>
+        <translation>Last 90 days</translation>
+    </message>
+    <message>
+        <source>Last 365 days</source>
+        <translation>Last 365 days</translation>
+    </message>
+    <message>
+        <source>by app</source>
+        <translation>by app</translation>
+    </message>
+    <message>
+        <source>by app token</source>
+        <translation>by app token</translation>
+    </message>
+    <message>
+        <source>by upstream</source>
+        <translation>by upstream</translation>
+    </message>
+    <message>
+        <source>by model</source>
+        <translation>by model</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>&amp;Refresh</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>Key</translation>
+    </message>
+    <message>
+        <source>Requests</source>
+        <translation>Requests</translation>
+    </message>
+    <message>
+        <source>Errors</source>
+        <translation>Errors</translation>
+    </message>
+    <message>
+        <source>Input tokens</source>
+        <translation>Input tokens</translation>
+    </message>
+    <message>
+        <source>of them cached</source>
+        <translation>of them cached</translation>
+    </message>
+    <message>
+        <source>Output tokens</source>
+        <translation>Output tokens</translation>
+    </message>
+    <message>
+        <source>Cost</source>
+        <translation>Cost</translation>
+    </message>
+    <message>
+        <source>Cost per day (UTC)</source>
+        <translation>Cost per day (UTC)</translation>
+    </message>
+    <message>
+        <source>Tokens per day (input and output)</source>
+        <translation>Tokens per day (input and output)</translation>
+    </message>
+    <message>
+        <source>seed token</source>
+        <translation>seed token</translation>
+    </message>
+    <message>
+        <source>(unknown)</source>
+        <translation>(unknown)</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>none</translation>
+    </message>
+    <message>
+        <source>upstream %1</source>
+        <translation>upstream %1</translation>
+    </message>
+    <message>
+        <source>other</source>
+        <translation>other</translation>
+    </message>
+    <message>
+        <source>%L1 requests, %2 from %3 to %4</source>
+        <translation>%L1 requests, %2 from %3 to %4</translation>
     </message>
 </context>
 <context>

@@ -78,6 +78,10 @@
         <source>MODELS</source>
         <translation>模型</translation>
     </message>
+    <message>
+        <source>app token %1 (%2): shown only now; valid on /v1 only. Set limits in the Apps page or with PUT /admin/tokens/%1.</source>
+        <translation>应用令牌 %1(%2):仅此一次显示;只能用于 /v1。可在“应用”页或用 PUT /admin/tokens/%1 设置限额。</translation>
+    </message>
 </context>
 <context>
     <name>CommandLine</name>
@@ -217,6 +221,14 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
         <source>-format must be openai or anthropic, got '%1'</source>
         <translation>-format 必须是 openai 或 anthropic,而不是 '%1'</translation>
     </message>
+    <message>
+        <source>Make an app token called NAME (valid on /v1 only), print it once and exit.</source>
+        <translation>创建名为 NAME 的应用令牌(只能用于 /v1),打印一次后退出。</translation>
+    </message>
+    <message>
+        <source>-token-add needs a NAME for the app or person</source>
+        <translation>-token-add 需要应用或使用者的名称(NAME)</translation>
+    </message>
 </context>
 <context>
     <name>ConfigService</name>
@@ -283,6 +295,22 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
     <message>
         <source>Proxy must be http://host:port or socks5://host:port (user:password@ allowed), or direct; got '%1'</source>
         <translation>Proxy must be http://host:port or socks5://host:port (user:password@ allowed), or direct; got '%1'</translation>
+    </message>
+    <message>
+        <source>an app token needs a Name</source>
+        <translation>an app token needs a Name</translation>
+    </message>
+    <message>
+        <source>RPM, DailyTokenLimit and MonthlyBudgetUSD must be 0 or more</source>
+        <translation>RPM, DailyTokenLimit and MonthlyBudgetUSD must be 0 or more</translation>
+    </message>
+    <message>
+        <source>no app token with ID %1</source>
+        <translation>no app token with ID %1</translation>
+    </message>
+    <message>
+        <source>cannot store the prices</source>
+        <translation>cannot store the prices</translation>
     </message>
 </context>
 <context>
@@ -546,10 +574,273 @@ Save it anyway?</source>
     </message>
 </context>
 <context>
+    <name>route::AppTokenDialog</name>
+    <message>
+        <source>Expires on</source>
+        <translation>到期时间</translation>
+    </message>
+    <message>
+        <source>Enabled</source>
+        <translation>启用</translation>
+    </message>
+    <message>
+        <source>App token %1</source>
+        <translation>应用令牌 %1</translation>
+    </message>
+    <message>
+        <source>New app token</source>
+        <translation>新建应用令牌</translation>
+    </message>
+    <message>
+        <source>the app or person, e.g. claude-code or alice</source>
+        <translation>应用或使用者,例如 claude-code 或 alice</translation>
+    </message>
+    <message>
+        <source>empty = every model; e.g. gpt-4o-mini*, deepseek-*</source>
+        <translation>留空 = 所有模型;例如 gpt-4o-mini*, deepseek-*</translation>
+    </message>
+    <message>
+        <source>no limit</source>
+        <translation>不限</translation>
+    </message>
+    <message>
+        <source> per minute</source>
+        <translation> 次/分钟</translation>
+    </message>
+    <message>
+        <source> thousand</source>
+        <translation> 千</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>名称(&amp;N):</translation>
+    </message>
+    <message>
+        <source>&amp;Models:</source>
+        <translation>模型(&amp;M):</translation>
+    </message>
+    <message>
+        <source>&amp;Requests:</source>
+        <translation>请求数(&amp;R):</translation>
+    </message>
+    <message>
+        <source>&amp;Tokens per day (UTC):</source>
+        <translation>每日 token(UTC)(&amp;T):</translation>
+    </message>
+    <message>
+        <source>&amp;Budget per month (UTC):</source>
+        <translation>每月预算(UTC)(&amp;B):</translation>
+    </message>
+</context>
+<context>
+    <name>route::AppsPage</name>
+    <message>
+        <source>models %1</source>
+        <translation>模型 %1</translation>
+    </message>
+    <message>
+        <source>%1/min</source>
+        <translation>%1/min</translation>
+    </message>
+    <message>
+        <source>%L1 tokens/day</source>
+        <translation>%L1 token/天</translation>
+    </message>
+    <message>
+        <source>$%1/month</source>
+        <translation>$%1/month</translation>
+    </message>
+    <message>
+        <source>until %1</source>
+        <translation>至 %1</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>&amp;Add token…</source>
+        <translation>添加令牌(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>A token for one app or person, with its own limits</source>
+        <translation>给一个应用或使用者的令牌,带独立限额</translation>
+    </message>
+    <message>
+        <source>&amp;Limits…</source>
+        <translation>限额(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>Models, requests per minute, tokens per day, budget, expiry</source>
+        <translation>模型、每分钟请求数、每日 token、预算、到期时间</translation>
+    </message>
+    <message>
+        <source>Enable/&amp;disable</source>
+        <translation>启用/停用(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Delete</source>
+        <translation>删除(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Connect an app…</source>
+        <translation>连接应用(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Settings to copy for Claude Code, Codex, the OpenAI SDKs and other apps</source>
+        <translation>可复制给 Claude Code、Codex、OpenAI SDK 及其他应用的设置</translation>
+    </message>
+    <message>
+        <source>ID</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Token</source>
+        <translation>令牌</translation>
+    </message>
+    <message>
+        <source>On</source>
+        <translation>启用</translation>
+    </message>
+    <message>
+        <source>Limits</source>
+        <translation>限额</translation>
+    </message>
+    <message>
+        <source>Tokens today</source>
+        <translation>今日 token</translation>
+    </message>
+    <message>
+        <source>This month</source>
+        <translation>本月</translation>
+    </message>
+    <message>
+        <source>Last used</source>
+        <translation>最近使用</translation>
+    </message>
+    <message>
+        <source>App</source>
+        <translation>应用</translation>
+    </message>
+    <message>
+        <source>Requests</source>
+        <translation>请求</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>Token 数</translation>
+    </message>
+    <message>
+        <source>Cost</source>
+        <translation>费用</translation>
+    </message>
+    <message>
+        <source>Apps seen this month (UTC): the program behind each request, or its User-Agent</source>
+        <translation>本月(UTC)出现的应用:发出请求的程序,或其 User-Agent</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从未</translation>
+    </message>
+    <message>
+        <source>(unknown)</source>
+        <translation>(未知)</translation>
+    </message>
+    <message>
+        <source>Added app token %1 for %2.</source>
+        <translation>已为 %2 添加应用令牌 %1。</translation>
+    </message>
+    <message>
+        <source>Delete app token</source>
+        <translation>删除应用令牌</translation>
+    </message>
+    <message>
+        <source>Delete app token %1? Apps that use it are refused from now on.</source>
+        <translation>删除应用令牌 %1?使用它的应用将从此被拒绝。</translation>
+    </message>
+</context>
+<context>
     <name>route::ConfigService</name>
     <message>
         <source>HTTP %1</source>
         <translation>HTTP %1</translation>
+    </message>
+</context>
+<context>
+    <name>route::ConnectDialog</name>
+    <message>
+        <source>Connect an app</source>
+        <translation>连接应用</translation>
+    </message>
+    <message>
+        <source>The new token, shown only now (only its hash is kept): copy it before you close this window.</source>
+        <translation>新令牌仅此一次显示(只保存其哈希):关闭窗口前请复制。</translation>
+    </message>
+    <message>
+        <source>Copy the token</source>
+        <translation>复制令牌</translation>
+    </message>
+    <message>
+        <source>Claude Code</source>
+        <translation>Claude Code</translation>
+    </message>
+    <message>
+        <source>In the shell that starts claude, or in ~/.claude/settings.json under "env":</source>
+        <translation>在启动 claude 的 shell 中,或写入 ~/.claude/settings.json 的 "env":</translation>
+    </message>
+    <message>
+        <source>Codex CLI</source>
+        <translation>Codex CLI</translation>
+    </message>
+    <message>
+        <source>In ~/.codex/config.toml; then export ROUTE_TOKEN=%1 in the shell that starts codex:</source>
+        <translation>写入 ~/.codex/config.toml;再在启动 codex 的 shell 中 export ROUTE_TOKEN=%1:</translation>
+    </message>
+    <message>
+        <source>OpenAI SDKs</source>
+        <translation>OpenAI SDK</translation>
+    </message>
+    <message>
+        <source>The official SDKs (Python, Node) read these variables:</source>
+        <translation>官方 SDK(Python、Node)读取这些变量:</translation>
+    </message>
+    <message>
+        <source>Any app</source>
+        <translation>任意应用</translation>
+    </message>
+    <message>
+        <source>In the app's settings for an OpenAI-compatible provider:</source>
+        <translation>在应用的 OpenAI 兼容服务商设置中:</translation>
+    </message>
+    <message>
+        <source>&amp;Copy</source>
+        <translation>复制(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Copy the settings of this tab</source>
+        <translation>复制此页的设置</translation>
+    </message>
+    <message>
+        <source>Base URL (API host): %1
+API key: %2
+Models: the app's model list is this proxy's list of every upstream's models
+</source>
+        <translation>基地址(API 主机):%1
+API 密钥:%2
+模型:应用的模型列表就是本代理汇总的所有上游模型
+</translation>
     </message>
 </context>
 <context>
@@ -630,6 +921,14 @@ Save it anyway?</source>
     <message>
         <source>%1 on %2 · %3 of %4 upstreams healthy · %5 requests in the last minute</source>
         <translation>%1,地址 %2 · %4 个上游中 %3 个健康 · 最近一分钟 %5 个请求</translation>
+    </message>
+    <message>
+        <source>&amp;Apps</source>
+        <translation>应用(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Usa&amp;ge</source>
+        <translation>用量(&amp;G)</translation>
     </message>
 </context>
 <context>
@@ -769,6 +1068,22 @@ Save it anyway?</source>
         <source>no enabled upstream can serve /v1/messages; add an anthropic one (-format anthropic) or an OpenAI-compatible one, which gets the request converted</source>
         <translation>no enabled upstream can serve /v1/messages; add an anthropic one (-format anthropic) or an OpenAI-compatible one, which gets the request converted</translation>
     </message>
+    <message>
+        <source>the app token %1 may not use model '%2'</source>
+        <translation>the app token %1 may not use model '%2'</translation>
+    </message>
+    <message>
+        <source>the app token %1 is limited to %2 requests per minute; retry in %3 s</source>
+        <translation>the app token %1 is limited to %2 requests per minute; retry in %3 s</translation>
+    </message>
+    <message>
+        <source>the app token %1 has used its %2 tokens for today (UTC)</source>
+        <translation>the app token %1 has used its %2 tokens for today (UTC)</translation>
+    </message>
+    <message>
+        <source>the app token %1 has spent its budget of $%2 for this month (UTC)</source>
+        <translation>the app token %1 has spent its budget of $%2 for this month (UTC)</translation>
+    </message>
 </context>
 <context>
     <name>route::ProxyHandler</name>
@@ -865,6 +1180,14 @@ Save it anyway?</source>
     <message>
         <source>the admin API refuses requests from the web page at %1; add it to AllowedOrigins to allow it</source>
         <translation>the admin API refuses requests from the web page at %1; add it to AllowedOrigins to allow it</translation>
+    </message>
+    <message>
+        <source>this app token (%1) is disabled</source>
+        <translation>this app token (%1) is disabled</translation>
+    </message>
+    <message>
+        <source>this app token (%1) expired at %2</source>
+        <translation>this app token (%1) expired at %2</translation>
     </message>
 </context>
 <context>
@@ -1151,14 +1474,6 @@ Save it anyway?</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <source>openai-api-route — %1
-%2
-%3 requests in the last minute</source>
-        <translation>openai-api-route — %1
-%2
-最近一分钟 %3 个请求</translation>
-    </message>
-    <message>
         <source>All upstreams are down</source>
         <translation>所有上游都不可用</translation>
     </message>
@@ -1189,6 +1504,26 @@ Save it anyway?</source>
     <message>
         <source>It failed several times (%1); other keys take its requests.</source>
         <translation>它连续失败多次(%1);其他密钥会接管它的请求。</translation>
+    </message>
+    <message>
+        <source>&amp;Connect an app…</source>
+        <translation>连接应用(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Settings to copy for Claude Code, Codex, the OpenAI SDKs and other apps</source>
+        <translation>可复制给 Claude Code、Codex、OpenAI SDK 及其他应用的设置</translation>
+    </message>
+    <message>
+        <source>openai-api-route — %1
+%2
+%3 requests in the last minute · $%4 today (UTC)</source>
+        <translation>openai-api-route — %1
+%2
+最近一分钟 %3 个请求 · 今日(UTC)$%4</translation>
+    </message>
+    <message>
+        <source>%1 reached a limit</source>
+        <translation>%1 已达到限额</translation>
     </message>
 </context>
 <context>
@@ -1513,6 +1848,112 @@ Save it anyway?</source>
     <message>
         <source>The selected upstream's models, aliases and allowed models (Ctrl+M)</source>
         <translation>所选上游的模型、别名和允许的模型(Ctrl+M)</translation>
+    </message>
+</context>
+<context>
+    <name>route::UsageChart</name>
+    <message>
+        <source>No requests in this period</source>
+        <translation>此期间没有请求</translation>
+    </message>
+</context>
+<context>
+    <name>route::UsagePage</name>
+    <message>
+        <source>Last 7 days</source>
+        <translation>最近 7 天</translation>
+    </message>
+    <message>
+        <source>Last 30 days</source>
+        <translation>最近 30 天</translation>
+    </message>
+    <message>
+        <source>Last 90 days</source>
+        <translation>最近 90 天</translation>
+    </message>
+    <message>
+        <source>Last 365 days</source>
+        <translation>最近 365 天</translation>
+    </message>
+    <message>
+        <source>by app</source>
+        <translation>按应用</translation>
+    </message>
+    <message>
+        <source>by app token</source>
+        <translation>按应用令牌</translation>
+    </message>
+    <message>
+        <source>by upstream</source>
+        <translation>按上游</translation>
+    </message>
+    <message>
+        <source>by model</source>
+        <translation>按模型</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>刷新(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>键</translation>
+    </message>
+    <message>
+        <source>Requests</source>
+        <translation>请求</translation>
+    </message>
+    <message>
+        <source>Errors</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>Input tokens</source>
+        <translation>输入 token</translation>
+    </message>
+    <message>
+        <source>of them cached</source>
+        <translation>其中缓存</translation>
+    </message>
+    <message>
+        <source>Output tokens</source>
+        <translation>输出 token</translation>
+    </message>
+    <message>
+        <source>Cost</source>
+        <translation>费用</translation>
+    </message>
+    <message>
+        <source>Cost per day (UTC)</source>
+        <translation>每日费用(UTC)</translation>
+    </message>
+    <message>
+        <source>Tokens per day (input and output)</source>
+        <translation>每日 token(输入和输出)</translation>
+    </message>
+    <message>
+        <source>seed token</source>
+        <translation>主令牌</translation>
+    </message>
+    <message>
+        <source>(unknown)</source>
+        <translation>(未知)</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>upstream %1</source>
+        <translation>上游 %1</translation>
+    </message>
+    <message>
+        <source>other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>%L1 requests, %2 from %3 to %4</source>
+        <translation>%L1 个请求,%2,从 %3 到 %4</translation>
     </message>
 </context>
 <context>

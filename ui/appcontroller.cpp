@@ -1,8 +1,11 @@
 #include "appcontroller.h"
 
+#include "connectdialog.h"
+#include "domain/snapshot.h"
 #include "engine/engine.h"
 #include "managerwindow.h"
 #include "models/requestlogmodel.h"
+#include "store/recordrepository.h"
 #include "traycontroller.h"
 
 #include <QApplication>
@@ -32,6 +35,17 @@ bool AppController::start(QString *error)
     m_db = conn.take();
     m_tray = new TrayController(m_engine, m_log, this);
     connect(m_tray, &TrayController::openManagerRequested, this, &AppController::showWindow);
+    connect(m_tray, &TrayController::connectAppRequested, this, [this] {
+        const QStringList seed = m_engine->snapshots()->current()->settings.tokens;
+        auto *dialog = new ConnectDialog(m_engine->baseUrl(), seed.value(0), false);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->show();
+    });
+    const QDate today = QDateTime::currentDateTimeUtc().date();
+    double spent = 0;
+    for (const UsageRow &r : RecordRepository(m_db->db()).usage(today, today, UsageBy::Day).value_or(QList<UsageRow>()))
+        spent += r.costUsd;
+    m_tray->setSpentToday(spent);
     connect(m_tray, &TrayController::quitRequested, this, &AppController::quitRequested);
     m_hasTray = m_tray->show();
     if (!m_hasTray) {

@@ -1,5 +1,6 @@
 #include "managerwindow.h"
 
+#include "appspage.h"
 #include "domain/snapshot.h"
 #include "engine/engine.h"
 #include "models/requestlogmodel.h"
@@ -8,6 +9,7 @@
 #include "service/configservice.h"
 #include "settingspage.h"
 #include "upstreamspage.h"
+#include "usagepage.h"
 
 #include <QCloseEvent>
 #include <QLabel>
@@ -26,12 +28,16 @@ ManagerWindow::ManagerWindow(Engine *engine, std::shared_ptr<DbConnection> db, R
     , m_upstreams(new UpstreamsPage(engine, db, m_service))
     , m_requests(new RequestsPage(engine, log))
     , m_settings(new SettingsPage(engine, m_service))
+    , m_apps(new AppsPage(engine, db, m_service))
+    , m_usage(new UsagePage(engine, db))
     , m_status(new QLabel)
 {
     setWindowTitle(tr("openai-api-route"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/openai-api-route.svg")));
     m_tabs->addTab(m_upstreams, tr("&Upstreams"));
     m_tabs->addTab(m_requests, tr("&Requests"));
+    m_tabs->addTab(m_apps, tr("&Apps"));
+    m_tabs->addTab(m_usage, tr("Usa&ge"));
     m_tabs->addTab(m_settings, tr("&Settings"));
     setCentralWidget(m_tabs);
     statusBar()->addWidget(m_status, 1);

@@ -15,6 +15,8 @@ class Engine;
 class RequestLogModel;
 class RequestsPage;
 class SettingsPage;
+class AppsPage;
+class UsagePage;
 class UpstreamsPage;
 
 // The manager: upstreams, live requests, settings, and a status bar.
@@ -30,6 +32,8 @@ public:
     UpstreamsPage *upstreams() const { return m_upstreams; }
     RequestsPage *requests() const { return m_requests; }
     SettingsPage *settings() const { return m_settings; }
+    AppsPage *apps() const { return m_apps; }
+    UsagePage *usage() const { return m_usage; }
     QTabWidget *tabs() const { return m_tabs; }
     // Closing hides the window when a tray icon keeps the app; otherwise it quits.
     void setQuitOnClose(bool quit) { m_quitOnClose = quit; }
@@ -49,6 +53,8 @@ private:
     UpstreamsPage *m_upstreams;
     RequestsPage *m_requests;
     SettingsPage *m_settings;
+    AppsPage *m_apps;
+    UsagePage *m_usage;
     QLabel *m_status;
     bool m_quitOnClose = false;
 };

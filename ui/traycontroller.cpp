@@ -70,6 +70,8 @@ TrayController::TrayController(Engine *engine, RequestLogModel *log, QObject *pa
     QAction *copyToken = m_menu->addAction(tr("Copy &token"), this,
         [this] { QApplication::clipboard()->setText(m_engine->snapshots()->current()->settings.tokens.value(0)); });
     copyToken->setToolTip(tr("Paste it into your client's \"API key\" setting"));
+    QAction *connectApp = m_menu->addAction(tr("&Connect an app…"), this, &TrayController::connectAppRequested);
+    connectApp->setToolTip(tr("Settings to copy for Claude Code, Codex, the OpenAI SDKs and other apps"));
     QAction *copyEnv = m_menu->addAction(
         tr("Copy &environment snippet"), this, [this] { QApplication::clipboard()->setText(environmentSnippet()); });
     copyEnv->setToolTip(tr("OPENAI_BASE_URL and OPENAI_API_KEY for a shell"));
@@ -89,6 +91,7 @@ TrayController::TrayController(Engine *engine, RequestLogModel *log, QObject *pa
     connect(m_menu, &QMenu::aboutToShow, this, [this] { m_autostart->setChecked(Autostart::isEnabled()); });
 
     m_tray->setContextMenu(m_menu);
+    connect(m_engine, &Engine::recordsWritten, this, &TrayController::onRecords);
     connect(m_tray, &QSystemTrayIcon::activated, this, [this](QSystemTrayIcon::ActivationReason reason) {
         if (reason == QSystemTrayIcon::Trigger || reason == QSystemTrayIcon::DoubleClick)
             Q_EMIT openManagerRequested();
@@ -134,9 +137,40 @@ QString TrayController::toolTip() const
     case State::Down: state = tr("all upstreams are down"); break;
     case State::Paused: state = tr("paused"); break;
     }
-    return tr("openai-api-route — %1\n%2\n%3 requests in the last minute")
+    return tr("openai-api-route — %1\n%2\n%3 requests in the last minute · $%4 today (UTC)")
         .arg(state, m_engine->baseUrl())
-        .arg(m_log->requestsLastMinute());
+        .arg(m_log->requestsLastMinute())
+        .arg(m_spentToday, 0, 'f', 2);
+}
+
+void TrayController::setSpentToday(double usd)
+{
+    m_spentToday = usd;
+    m_spentDay = QDateTime::currentDateTimeUtc().date();
+    m_tray->setToolTip(toolTip());
+}
+
+// Today's spend grows with each record; an app token that reaches a limit
+// is announced once a minute at most.
+void TrayController::onRecords(const QList<RequestRecord> &records)
+{
+    const QDate today = QDateTime::currentDateTimeUtc().date();
+    if (today != m_spentDay) {
+        m_spentDay = today;
+        m_spentToday = 0;
+    }
+    for (const RequestRecord &r : records) {
+        if (r.createdAt.toUTC().date() == today)
+            m_spentToday += r.costUsd;
+        if (!r.limited)
+            continue;
+        QString name = QString::number(r.appTokenId);
+        for (const AppToken &t : m_engine->snapshots()->current()->appTokens)
+            if (t.id == r.appTokenId)
+                name = t.name;
+        notify(QStringLiteral("limit-%1").arg(r.appTokenId), tr("%1 reached a limit").arg(name), r.error, 60000);
+    }
+    m_tray->setToolTip(toolTip());
 }
 
 void TrayController::updateState()

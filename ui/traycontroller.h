@@ -1,5 +1,8 @@
 #pragma once
 
+#include "records/requestrecord.h"
+
+#include <QDate>
 #include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
@@ -31,6 +34,10 @@ public:
     State state() const { return m_state; }
     QMenu *menu() const { return m_menu; }
     QString toolTip() const;
+    // What was spent so far today (UTC), read from the records at start.
+    void setSpentToday(double usd);
+    double spentToday() const { return m_spentToday; }
+    void onRecords(const QList<RequestRecord> &records);
     // The text of "Copy environment snippet".
     QString environmentSnippet() const;
 
@@ -39,6 +46,7 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void openManagerRequested();
+    void connectAppRequested();
     void quitRequested();
 
 private:
@@ -54,6 +62,8 @@ private:
     State m_state = State::Serving;
     bool m_allDownAnnounced = false;
     QHash<QString, qint64> m_lastNotified;
+    double m_spentToday = 0;
+    QDate m_spentDay;
     QElapsedTimer m_clock;
 };
 

@@ -615,6 +615,7 @@ bool ProxyExchange::admitAppToken()
         return true; // deleted this very moment: it was valid when the request came
     const AppLimits::Admission a = m_context.limits->admit(
         *token, m_model, m_snapshot->settings.prices.isFree(m_model), QDateTime::currentDateTimeUtc());
+    m_record.limited = !a.admitted();
     switch (a.verdict) {
     case AppLimits::Verdict::Admitted: return true;
     case AppLimits::Verdict::ModelNotAllowed:

@@ -44,7 +44,9 @@ struct RequestRecord
     double costUsd = 0; // by the price of the model sent; 0 when it has none
     QString session; // the affinity key the request was bound by, shortened; empty = none
     bool sessionBound = false; // the binding chose the upstream (not the policy)
-    bool converted = false; // the request went to an upstream of the other format, converted
+    bool converted = false;
+    bool limited = false; // refused by its app token's limits (not stored: for the tray's notice) // the request went
+                          // to an upstream of the other format, converted
     Outcome outcome = Outcome::Failed;
     QString error;
     QString userAgent;

@@ -307,11 +307,24 @@ int RecordRepository::prune(int maxAgeDays, qint64 maxRows)
 std::optional<QList<UsageRow>> RecordRepository::usage(
     const QDate &from, const QDate &to, UsageBy by, QString *error) const
 {
+    return usageRows(from, to, by, false, error);
+}
+
+std::optional<QList<UsageRow>> RecordRepository::usagePerDay(
+    const QDate &from, const QDate &to, UsageBy by, QString *error) const
+{
+    return usageRows(from, to, by, true, error);
+}
+
+std::optional<QList<UsageRow>> RecordRepository::usageRows(
+    const QDate &from, const QDate &to, UsageBy by, bool perDay, QString *error) const
+{
+    const QString day = QStringLiteral("substr(CAST(created_at AS TEXT), 1, 10)");
     // The day is the first ten characters of the stored time, which is UTC
     // in both databases' text form.
     QString key;
     switch (by) {
-    case UsageBy::Day: key = QStringLiteral("substr(CAST(created_at AS TEXT), 1, 10)"); break;
+    case UsageBy::Day: key = day; break;
     case UsageBy::Token: key = QStringLiteral("CAST(app_token_id AS TEXT)"); break;
     case UsageBy::App: key = QStringLiteral("client_app"); break;
     case UsageBy::Upstream: key = QStringLiteral("CAST(COALESCE(upstream_id, 0) AS TEXT)"); break;
@@ -321,11 +334,12 @@ std::optional<QList<UsageRow>> RecordRepository::usage(
     }
     QSqlQuery q(m_db);
     q.setForwardOnly(true);
-    q.prepare(QStringLiteral("SELECT %1 AS k, COUNT(*), "
-                             "SUM(CASE WHEN COALESCE(status, 0) >= 400 OR outcome <> 'complete' THEN 1 ELSE 0 END), "
-                             "SUM(prompt_tokens), SUM(cached_tokens), SUM(completion_tokens), SUM(cost_usd) "
-                             "FROM records WHERE created_at >= ? AND created_at < ? GROUP BY k ORDER BY k")
-                  .arg(key));
+    q.prepare(
+        QStringLiteral("SELECT %1 AS k, COUNT(*), "
+                       "SUM(CASE WHEN COALESCE(status, 0) >= 400 OR outcome <> 'complete' THEN 1 ELSE 0 END), "
+                       "SUM(prompt_tokens), SUM(cached_tokens), SUM(completion_tokens), SUM(cost_usd), %2 AS d "
+                       "FROM records WHERE created_at >= ? AND created_at < ? GROUP BY %3 ORDER BY %3")
+            .arg(key, perDay ? day : QStringLiteral("''"), perDay ? QStringLiteral("d, k") : QStringLiteral("k")));
     q.addBindValue(DbTime::format(QDateTime(from, QTime(0, 0), Qt::UTC)));
     q.addBindValue(DbTime::format(QDateTime(to.addDays(1), QTime(0, 0), Qt::UTC)));
     if (!q.exec()) {
@@ -335,7 +349,7 @@ std::optional<QList<UsageRow>> RecordRepository::usage(
     }
     QList<UsageRow> out;
     while (q.next())
-        out << UsageRow{q.value(0).toString(), q.value(1).toLongLong(), q.value(2).toLongLong(),
+        out << UsageRow{q.value(7).toString(), q.value(0).toString(), q.value(1).toLongLong(), q.value(2).toLongLong(),
             q.value(3).toLongLong(), q.value(4).toLongLong(), q.value(5).toLongLong(), q.value(6).toDouble()};
     return out;
 }

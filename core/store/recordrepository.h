@@ -38,6 +38,7 @@ struct UpstreamStats
 // One row of GET /admin/usage (SPEC §11).
 struct UsageRow
 {
+    QString day; // with usagePerDay: the UTC day of the row
     QString key; // the day (YYYY-MM-DD, UTC), app token ID, app, upstream ID or model
     qint64 requests = 0;
     qint64 errors = 0;
@@ -60,12 +61,17 @@ public:
     // Totals per KEY of the records from FROM to TO (UTC days, both included).
     std::optional<QList<UsageRow>> usage(
         const QDate &from, const QDate &to, UsageBy by, QString *error = nullptr) const;
+    // The same per UTC day and KEY, for charts: rows ordered by day, then key.
+    std::optional<QList<UsageRow>> usagePerDay(
+        const QDate &from, const QDate &to, UsageBy by, QString *error = nullptr) const;
     // Every record's cost again by PRICES; how many records were read.
     qint64 recomputeCosts(const PriceTable &prices, QString *error = nullptr);
     // Deletes records older than maxAgeDays and beyond the newest maxRows.
     int prune(int maxAgeDays, qint64 maxRows);
 
 private:
+    std::optional<QList<UsageRow>> usageRows(
+        const QDate &from, const QDate &to, UsageBy by, bool perDay, QString *error) const;
     bool insertRows(const QList<RequestRecord> &records, QString *error);
 
     QSqlDatabase m_db;

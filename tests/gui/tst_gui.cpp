@@ -3,6 +3,8 @@
 // token regeneration and the no-tray fallback.
 #include "addupstreamdialog.h"
 #include "appcontroller.h"
+#include "appspage.h"
+#include "connectdialog.h"
 #include "domain/snapshot.h"
 #include "engine/engine.h"
 #include "fakeupstream.h"
@@ -14,23 +16,29 @@
 #include "runtime/commandline.h"
 #include "service/configservice.h"
 #include "settingspage.h"
+#include "store/tokenrepository.h"
 #include "store/upstreamrepository.h"
 #include "testengine.h"
 #include "traycontroller.h"
 #include "upstreamspage.h"
+#include "usagechart.h"
+#include "usagepage.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
+#include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMenu>
 #include <QMessageBox>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QSystemTrayIcon>
 #include <QTabWidget>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTcpServer>
 #include <QTest>
 #include <QTranslator>
@@ -189,6 +197,63 @@ private Q_SLOTS:
         QVERIFY(dialog.findChild<QLabel *>(QStringLiteral("message"))->text().contains(QStringLiteral("proxy")));
         proxy->setText(QStringLiteral("http://127.0.0.1:3128"));
         QCOMPARE(dialog.upstream().proxy, QStringLiteral("http://127.0.0.1:3128"));
+    }
+
+    // SPEC §14: an app token made on the Apps page works at once, the
+    // Usage page shows what it spent, the tray counts today's spend and
+    // announces a limit; the Connect dialog fills in the token.
+    void appsAndUsagePagesFollowTheSpend()
+    {
+        m_upstream->setBehavior(FakeUpstream::Behavior::json(200,
+            "{\"choices\":[],\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":500,\"total_tokens\":1500}}"));
+        m_env->addUpstream(m_upstream->baseUrl(), QStringLiteral("sk-apps-test-0001"));
+        ManagerWindow window(m_env->engine(), m_db, new RequestLogModel(100, this));
+        RequestLogModel log(100);
+        TrayController tray(m_env->engine(), &log);
+        AppsPage *apps = window.apps();
+        AppTokenPatch limits;
+        limits.rpm = 2;
+        const QString token = apps->addToken(QStringLiteral("notebook"), limits);
+        QVERIFY(token.startsWith(QStringLiteral("sk-route-")));
+        QCOMPARE(apps->tokens()->rowCount(), 1);
+        QCOMPARE(apps->tokens()->item(0, 1)->text(), QStringLiteral("notebook"));
+        QVERIFY(apps->tokens()->item(0, 4)->text().contains(QStringLiteral("2/min")));
+        RawRequest r;
+        r.method = "POST";
+        r.target = "/v1/chat/completions";
+        r.headers.append("Authorization", "Bearer " + token.toUtf8());
+        r.headers.append("User-Agent", "NotebookApp/2.0");
+        r.body = "{\"model\":\"gpt-4o\",\"messages\":[]}";
+        QCOMPARE(rawHttp(m_env->port(), r).status, 200);
+        QCOMPARE(rawHttp(m_env->port(), r).status, 200);
+        QCOMPARE(rawHttp(m_env->port(), r).status, 429); // the third in a minute
+        QSignalSpy written(m_env->engine(), &Engine::recordsWritten);
+        QVERIFY(written.wait(5000));
+        QTRY_VERIFY_WITH_TIMEOUT(tray.spentToday() > 0.014, 5000); // 2 × $0.0075 by the shipped gpt-4o price
+        QVERIFY(tray.toolTip().contains(QStringLiteral("$%1 today").arg(tray.spentToday(), 0, 'f', 2)));
+
+        apps->refresh();
+        QCOMPARE(apps->tokens()->item(0, 6)->text(), QStringLiteral("$0.0150"));
+        QVERIFY(apps->apps()->rowCount() >= 1);
+        UsagePage *usage = window.usage();
+        usage->breakdown()->setCurrentIndex(1); // by app token
+        usage->refresh();
+        QCOMPARE(usage->table()->item(0, 0)->text(), QStringLiteral("notebook"));
+        QCOMPARE(usage->table()->item(0, 1)->text(), QStringLiteral("3"));
+        QVERIFY(qAbs(usage->costChart()->total() - 0.015) < 1e-9);
+        QCOMPARE(usage->tokenChart()->total(), 3000.0);
+
+        ConnectDialog connect(m_env->engine()->baseUrl(), token, true);
+        QVERIFY(connect.snippet(0).contains(QStringLiteral("ANTHROPIC_AUTH_TOKEN=") + token));
+        QVERIFY(connect.snippet(1).contains(QStringLiteral("base_url = \"") + m_env->engine()->baseUrl()));
+        QVERIFY(connect.snippet(2).contains(QStringLiteral("OPENAI_BASE_URL=") + m_env->engine()->baseUrl()));
+        QCOMPARE(connect.findChild<QLineEdit *>(QStringLiteral("token"))->text(), token);
+
+        AppTokenDialog dialog(*TokenRepository(m_db->db()).get(1));
+        QCOMPARE(dialog.nameEdit()->text(), QStringLiteral("notebook"));
+        QCOMPARE(dialog.rpmEdit()->value(), 2);
+        dialog.rpmEdit()->setValue(0);
+        QCOMPARE(dialog.patch().rpm, std::optional<int>(0));
     }
 
     void requestLogIsAGoodModel()
