@@ -59,6 +59,10 @@ public:
     // Makes a token from the dialog's fields; its text, or empty when refused.
     QString addToken(const QString &name, const AppTokenPatch &limits);
 
+protected:
+    // Hidden pages do not follow the records; shown, they catch up.
+    void showEvent(QShowEvent *event) override;
+
 public Q_SLOTS:
     void addTokenInteractively();
     void editSelected();

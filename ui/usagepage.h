@@ -31,6 +31,10 @@ public:
     UsageChart *tokenChart() const { return m_tokens; }
     void refresh();
 
+protected:
+    // Hidden pages do not follow the records; shown, they catch up.
+    void showEvent(QShowEvent *event) override;
+
 private:
     std::shared_ptr<DbConnection> m_db;
     QComboBox *m_period;
