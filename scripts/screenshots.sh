@@ -32,7 +32,7 @@ class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a): pass
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        body = json.dumps({"choices": [{"message": {"content": "hi"}}], "usage": {"prompt_tokens": 9, "completion_tokens": 3, "total_tokens": 12}}).encode()
+        body = json.dumps({"choices": [{"message": {"content": "hi"}}], "usage": {"prompt_tokens": 42000, "completion_tokens": 900, "total_tokens": 42900}}).encode()
         self.send_response(200); self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
     def do_GET(self):
         if not self.path.endswith("/models"):
@@ -46,8 +46,8 @@ fake_port=$((20000 + RANDOM % 20000))
 timeout 300 python3 "$work/fake.py" "$fake_port" & pids+=($!)
 for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$fake_port/v1/models" && break; sleep 0.1; done
 
-shoot() { # name, language, x of the Requests tab, x of the Settings tab
-    local name=$1 lang=$2 requests_x=$3 settings_x=$4 db=$work/$1.sqlite port=$((40000 + RANDOM % 20000))
+shoot() { # name, language
+    local name=$1 lang=$2 db=$work/$1.sqlite port=$((40000 + RANDOM % 20000))
     "$bin" -database "$db" -add -sk sk-proj-7Hq2examplekey4Fz9 -endpoint "http://127.0.0.1:$fake_port/v1" >/dev/null
     "$bin" -database "$db" -add -sk sk-or-v1-examplekey00c0ffee -endpoint http://127.0.0.1:9/v1 >/dev/null
     "$bin" -database "$db" -add -sk sk-ds-examplekey0000beef -endpoint "http://127.0.0.1:$fake_port/v1/" >/dev/null
@@ -61,10 +61,22 @@ shoot() { # name, language, x of the Requests tab, x of the Settings tab
     curl -s -o /dev/null -X PUT -H "Authorization: Bearer demo-token" -H "Content-Type: application/json" \
         -d '{"Name":"OpenRouter","Proxy":"socks5://me:secret@127.0.0.1:1080","ModelMap":{"gpt-*":"openai/gpt-*"}}' \
         "http://127.0.0.1:$port/admin/upstreams/2"
+    # Two app tokens with limits, as for two programs.
+    agent=$(curl -s -X POST -H "Authorization: Bearer demo-token" -H "Content-Type: application/json" \
+        -d '{"Name":"claude-code","RPM":60,"MonthlyBudgetUSD":20}' "http://127.0.0.1:$port/admin/tokens" \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["Token"])')
+    notebook=$(curl -s -X POST -H "Authorization: Bearer demo-token" -H "Content-Type: application/json" \
+        -d '{"Name":"notebook","Allow":["gpt-4o-mini*"],"DailyTokenLimit":2000000}' "http://127.0.0.1:$port/admin/tokens" \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["Token"])')
     sleep 1
     for i in $(seq 1 12); do
         model=gpt-4o-mini; ((i % 3)) || model=fast   # an alias now and then
-        curl -s -o /dev/null -H "Authorization: Bearer demo-token" -d "{\"model\":\"$model\",\"n\":$i}" "http://127.0.0.1:$port/v1/chat/completions" || true
+        token=demo-token; ((i % 2)) && token=$agent; ((i % 5)) || token=$notebook
+        ((i % 4)) || model=gpt-4o
+        curl -s -o /dev/null -H "Authorization: Bearer $token" -d "{\"model\":\"$model\",\"n\":$i}" "http://127.0.0.1:$port/v1/chat/completions" || true
+    done
+    for i in $(seq 1 4); do
+        python3 -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$port/v1/chat/completions', data=b'{\"model\":\"gpt-4o\"}', headers={'Authorization': 'Bearer $notebook', 'Content-Type': 'application/json'})).read()" 2>/dev/null || true
     done
     import -window root -crop 32x32+1248+0 "$out/$name-tray.png"
     timeout 10 "$bin" -database "$db" -lang "$lang" >/dev/null   # a second launch opens the manager
@@ -76,9 +88,16 @@ shoot() { # name, language, x of the Requests tab, x of the Settings tab
     dialog=$(xdotool search --onlyvisible --name 'Models of upstream 1|上游 1 的模型' | tail -n 1 || true)
     import -window "${dialog:-root}" "$out/$name-models-dialog.png"
     xdotool key Escape; sleep 0.5
-    xdotool mousemove "$requests_x" 13 click 1; sleep 1
+    # Tabs by their mnemonics, the same in both languages (a click first:
+    # without a window manager, focus follows the pointer's clicks).
+    xdotool mousemove 500 400 click 1; sleep 0.3
+    xdotool key alt+r; sleep 1
     import -window root -crop 1000x560+0+0 "$out/$name-requests.png"
-    xdotool mousemove "$settings_x" 13 click 1; sleep 1
+    xdotool key alt+a; sleep 1
+    import -window root -crop 1000x560+0+0 "$out/$name-apps.png"
+    xdotool key alt+g; sleep 1.5
+    import -window root -crop 1000x560+0+0 "$out/$name-usage.png"
+    xdotool key alt+s; sleep 1
     import -window root -crop 1000x560+0+0 "$out/$name-settings.png"
     xdotool mousemove 44 13 click 1; sleep 0.5
     xdotool mousemove 40 49 click 1; sleep 1.5
@@ -91,7 +110,7 @@ shoot() { # name, language, x of the Requests tab, x of the Settings tab
     sleep 1
 }
 
-shoot en en 128 204
-shoot zh zh_CN 98 165
+shoot en en
+shoot zh zh_CN
 rm -f "$out"/*-tray.png
 ls -1 "$out"
