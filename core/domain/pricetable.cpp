@@ -49,9 +49,12 @@ std::optional<PriceTable> PriceTable::fromJson(const QJsonArray &array, QString 
                 QStringLiteral("the rates of %1 must be numbers of USD per million tokens, 0 or more").arg(p.model));
         table.m_prices << p;
     }
-    for (qsizetype i = 0; i < table.m_prices.size(); ++i)
+    for (qsizetype i = 0; i < table.m_prices.size(); ++i) {
         if (table.m_prices.at(i).model.endsWith(QLatin1Char('*')))
             table.m_globs << i;
+        else if (!table.m_exact.contains(table.m_prices.at(i).model))
+            table.m_exact.insert(table.m_prices.at(i).model, i);
+    }
     const QList<Price> &prices = table.m_prices;
     std::stable_sort(table.m_globs.begin(), table.m_globs.end(),
         [&prices](qsizetype a, qsizetype b) { return prices.at(a).model.size() > prices.at(b).model.size(); });
@@ -87,9 +90,8 @@ QString PriceTable::defaultsTaken()
 
 const Price *PriceTable::findExactly(const QString &model) const
 {
-    for (const Price &p : m_prices)
-        if (p.model == model)
-            return &p;
+    if (const auto it = m_exact.constFind(model); it != m_exact.cend())
+        return &m_prices.at(*it);
     for (const qsizetype i : m_globs)
         if (model.startsWith(QStringView(m_prices.at(i).model).chopped(1)))
             return &m_prices.at(i);

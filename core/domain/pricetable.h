@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QHash>
 #include <QJsonArray>
 #include <QList>
 #include <QString>
@@ -45,6 +46,7 @@ public:
 private:
     const Price *findExactly(const QString &model) const;
     QList<Price> m_prices; // as given
+    QHash<QString, qsizetype> m_exact; // index by name: a lookup per request, without a scan
     QList<qsizetype> m_globs; // indexes into m_prices, longest first (indexes survive a copy)
 };
 

@@ -613,8 +613,9 @@ bool ProxyExchange::admitAppToken()
     const AppToken *token = m_snapshot->appToken(m_request.appTokenId);
     if (!token || !m_context.limits)
         return true; // deleted this very moment: it was valid when the request came
-    const AppLimits::Admission a = m_context.limits->admit(
-        *token, m_model, m_snapshot->settings.prices.isFree(m_model), QDateTime::currentDateTimeUtc());
+    // The price is looked at only when there is a budget to keep.
+    const bool free = token->monthlyBudgetUsd > 0 && m_snapshot->settings.prices.isFree(m_model);
+    const AppLimits::Admission a = m_context.limits->admit(*token, m_model, free, m_record.createdAt);
     m_record.limited = !a.admitted();
     switch (a.verdict) {
     case AppLimits::Verdict::Admitted: return true;
@@ -662,7 +663,7 @@ void ProxyExchange::countCost()
     if (m_request.appTokenId > 0 && m_context.limits)
         m_context.limits->spent(m_request.appTokenId,
             m_record.totalTokens > 0 ? m_record.totalTokens : m_record.promptTokens + m_record.completionTokens,
-            m_record.costUsd, QDateTime::currentDateTimeUtc());
+            m_record.costUsd, m_record.createdAt);
 }
 
 void ProxyExchange::answerCountTokens()
