@@ -23,7 +23,9 @@ HttpConnection::HttpConnection(TcpStream *socket, const HttpLimits &limits, Http
             m_responder->markDrained();
     });
     armTimer(m_limits.headerTimeoutMs);
-    if (m_limits.findClientApps && socket->peerAddress().isLoopback())
+    // ROUTE_NO_CLIENT_APPS=1 turns the lookup off, to compare or to rule it out.
+    static const bool disabled = qEnvironmentVariableIntValue("ROUTE_NO_CLIENT_APPS") != 0;
+    if (m_limits.findClientApps && !disabled && socket->peerAddress().isLoopback())
         m_peerApp = PeerProcess::lookupLater(
             socket->peerAddress(), socket->peerPort(), socket->localAddress(), socket->localPort());
 }

@@ -4,6 +4,8 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QHash>
+#include <QMutex>
 #include <QRunnable>
 #include <QThreadPool>
 
@@ -80,11 +82,13 @@ QString nameOf(const QString &pid)
     return comm.open(QIODevice::ReadOnly) ? QString::fromUtf8(comm.readAll().trimmed()) : QString();
 }
 
-// The process holding the socket INODE; our own process last, since it
+// The processes holding the sockets WANTED (inode → name, filled in), in
+// one walk over every process's fds; our own process is skipped, since it
 // holds the other end of every loopback connection to itself.
-QString ownerOf(const QByteArray &inode)
+void ownersOf(QHash<QByteArray, QString> &wanted)
 {
-    const QString wanted = QStringLiteral("socket:[%1]").arg(QString::fromLatin1(inode));
+    if (wanted.isEmpty())
+        return;
     const QString self = QString::number(QCoreApplication::applicationPid());
     // Newest first: a short-lived client (curl, a script) has one of the
     // highest PIDs, and must be found before it exits.
@@ -96,16 +100,90 @@ QString ownerOf(const QByteArray &inode)
             pids << pid;
     }
     std::sort(pids.begin(), pids.end(), std::greater<>());
+    qsizetype open = wanted.size();
     for (const qint64 number : std::as_const(pids)) {
         const QString pid = QString::number(number);
         const QDir fds(QStringLiteral("/proc/%1/fd").arg(pid));
         const QStringList entries = fds.entryList(QDir::AllEntries | QDir::System | QDir::NoDotAndDotDot);
-        for (const QString &fd : entries)
-            if (QFile::symLinkTarget(fds.filePath(fd)).endsWith(wanted))
-                return nameOf(pid);
+        QString name;
+        for (const QString &fd : entries) {
+            const QString target = QFile::symLinkTarget(fds.filePath(fd));
+            const qsizetype at = target.indexOf(QLatin1String("socket:["));
+            if (at < 0)
+                continue;
+            const QByteArray inode = target.mid(at + 8).chopped(1).toLatin1();
+            auto it = wanted.find(inode);
+            if (it == wanted.end() || !it->isEmpty())
+                continue;
+            if (name.isEmpty())
+                name = nameOf(pid);
+            *it = name;
+            if (--open == 0)
+                return;
+        }
     }
-    return QString();
 }
+
+// Connections come in bursts (a benchmark opens hundreds at once): the
+// lookups queue up here, and one job on the pool answers all that are
+// queued with one read of the socket tables and one walk over /proc.
+class Resolver
+{
+public:
+    struct Pending
+    {
+        std::shared_ptr<LateText> text;
+        QHostAddress client, server;
+        quint16 clientPort, serverPort;
+    };
+
+    static Resolver &instance()
+    {
+        static Resolver resolver;
+        return resolver;
+    }
+
+    void add(Pending p)
+    {
+        QMutexLocker lock(&m_mutex);
+        m_queue << std::move(p);
+        if (m_running)
+            return;
+        m_running = true;
+        QThreadPool::globalInstance()->start([this] { run(); });
+    }
+
+private:
+    void run()
+    {
+        for (;;) {
+            QList<Pending> batch;
+            {
+                QMutexLocker lock(&m_mutex);
+                batch.swap(m_queue);
+                if (batch.isEmpty()) {
+                    m_running = false;
+                    return;
+                }
+            }
+            QHash<QByteArray, QString> owners;
+            QList<QByteArray> inodes;
+            for (const Pending &p : std::as_const(batch)) {
+                const QByteArray inode = socketInode(p.client, p.clientPort, p.server, p.serverPort);
+                inodes << inode;
+                if (!inode.isEmpty() && inode != "0")
+                    owners.insert(inode, QString());
+            }
+            ownersOf(owners);
+            for (qsizetype i = 0; i < batch.size(); ++i)
+                batch[i].text->set(owners.value(inodes[i]));
+        }
+    }
+
+    QMutex m_mutex;
+    QList<Pending> m_queue;
+    bool m_running = false;
+};
 
 } // namespace
 
@@ -115,7 +193,9 @@ QString lookup(const QHostAddress &client, quint16 clientPort, const QHostAddres
     const QByteArray inode = socketInode(client, clientPort, server, serverPort);
     if (inode.isEmpty() || inode == "0")
         return QString();
-    return ownerOf(inode);
+    QHash<QByteArray, QString> owners{{inode, QString()}};
+    ownersOf(owners);
+    return owners.value(inode);
 #else
     Q_UNUSED(client)
     Q_UNUSED(clientPort)
@@ -129,8 +209,14 @@ std::shared_ptr<const LateText> lookupLater(
     const QHostAddress &client, quint16 clientPort, const QHostAddress &server, quint16 serverPort)
 {
     auto text = std::make_shared<LateText>();
-    QThreadPool::globalInstance()->start(
-        [text, client, clientPort, server, serverPort] { text->set(lookup(client, clientPort, server, serverPort)); });
+#ifdef Q_OS_LINUX
+    Resolver::instance().add({text, client, server, clientPort, serverPort});
+#else
+    Q_UNUSED(client)
+    Q_UNUSED(clientPort)
+    Q_UNUSED(server)
+    Q_UNUSED(serverPort)
+#endif
     return text;
 }
 
