@@ -1091,6 +1091,14 @@ API 密钥:%2
         <source>The model '%1' does not exist or no enabled upstream lists it</source>
         <translation>The model '%1' does not exist or no enabled upstream lists it</translation>
     </message>
+    <message>
+        <source>no upstream is configured; add one with -add or the admin API</source>
+        <translation>no upstream is configured; add one with -add or the admin API</translation>
+    </message>
+    <message>
+        <source>no enabled upstream is available</source>
+        <translation>no enabled upstream is available</translation>
+    </message>
 </context>
 <context>
     <name>route::RequestLogModel</name>

@@ -4,7 +4,9 @@
 #include "util/monotonic.h"
 
 #include <QTimer>
+
 #include <QUrl>
+#include <algorithm>
 
 namespace route {
 
@@ -43,6 +45,19 @@ void ProxyHandler::answerModels(
     if (fetching && !ModelList::anyFetched(*snapshot) && Monotonic::nowMs() < deadlineMs) {
         QTimer::singleShot(
             50, this, [this, responder, shape, id, deadlineMs] { answerModels(responder, shape, id, deadlineMs); });
+        return;
+    }
+    const bool anyEnabled = std::any_of(
+        snapshot->upstreams.cbegin(), snapshot->upstreams.cend(), [](const Upstream &u) { return u.enabled; });
+    if (!anyEnabled) {
+        // As for any other request: a clear word instead of an empty picker.
+        const QString message = snapshot->upstreams.isEmpty()
+            ? tr("no upstream is configured; add one with -add or the admin API")
+            : tr("no enabled upstream is available");
+        responder->sendJson(503,
+            shape == ModelList::Shape::Anthropic
+                ? anthropicErrorBody(message, QStringLiteral("api_error"))
+                : openAiErrorBody(message, QStringLiteral("service_unavailable"), QStringLiteral("no_upstream")));
         return;
     }
     if (id.isEmpty()) {

@@ -512,6 +512,10 @@ private Q_SLOTS:
     void aProxySettingIsChecked()
     {
         QVERIFY(m_env->start());
+        // No upstream yet: the model list says so instead of being empty.
+        const RawResponse none = m_env->call("GET", "/v1/models");
+        QCOMPARE(none.status, 503);
+        QVERIFY(none.body.contains("no upstream is configured"));
         const RawResponse bad = m_env->call("POST", "/admin/upstreams",
             "{\"SK\":\"sk-x\",\"Endpoint\":\"https://api.example.com/v1\",\"Proxy\":\"ftp://p:1\"}");
         QCOMPARE(bad.status, 400);
