@@ -3,6 +3,7 @@
 #include "connectdialog.h"
 #include "domain/snapshot.h"
 #include "engine/engine.h"
+#include "pagehelpers.h"
 #include "service/configservice.h"
 #include "store/database.h"
 #include "store/recordrepository.h"
@@ -19,22 +20,14 @@
 #include <QMessageBox>
 #include <QSpinBox>
 #include <QTableWidget>
-#include <QTimer>
 #include <QToolBar>
 #include <QVBoxLayout>
 
 namespace route {
 
-namespace {
+using PageHelpers::readOnlyCell;
 
-QTableWidgetItem *cell(const QString &text, bool number = false)
-{
-    auto *item = new QTableWidgetItem(text);
-    item->setFlags(Qt::ItemIsSelectable | Qt::ItemIsEnabled);
-    if (number)
-        item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    return item;
-}
+namespace {
 
 QString limitsOf(const AppToken &t)
 {
@@ -170,19 +163,7 @@ AppsPage::AppsPage(Engine *engine, std::shared_ptr<DbConnection> db, ConfigServi
     layout->addWidget(seen);
     layout->addWidget(m_apps, 2);
     connect(engine->snapshots(), &SnapshotHolder::changed, this, &AppsPage::refresh, Qt::QueuedConnection);
-    // New records come in batches every quarter second under load; a year
-    // of records takes ~0.1 s to sum, so the page catches up at most every 3 s.
-    auto *later = new QTimer(this);
-    later->setSingleShot(true);
-    later->setInterval(3000);
-    connect(later, &QTimer::timeout, this, [this] {
-        if (isVisible())
-            refresh();
-    });
-    connect(engine, &Engine::recordsWritten, later, [later] {
-        if (!later->isActive())
-            later->start();
-    });
+    PageHelpers::followRecords(this, engine, [](QWidget *page) { static_cast<AppsPage *>(page)->refresh(); });
     refresh();
 }
 
@@ -197,16 +178,17 @@ void AppsPage::refresh()
         const int row = m_tokens->rowCount();
         m_tokens->insertRow(row);
         const TokenSpend s = spend.value(t.id);
-        m_tokens->setItem(row, 0, cell(QString::number(t.id), true));
-        m_tokens->setItem(row, 1, cell(t.name));
-        m_tokens->setItem(row, 2, cell(t.prefix + QChar(0x2026)));
-        m_tokens->setItem(row, 3, cell(t.enabled ? tr("yes") : tr("no")));
-        m_tokens->setItem(row, 4, cell(limitsOf(t)));
-        m_tokens->setItem(row, 5, cell(QStringLiteral("%L1").arg(s.tokensToday), true));
-        m_tokens->setItem(row, 6, cell(QStringLiteral("$%1").arg(s.costThisMonthUsd, 0, 'f', 4), true));
+        m_tokens->setItem(row, 0, readOnlyCell(QString::number(t.id), true));
+        m_tokens->setItem(row, 1, readOnlyCell(t.name));
+        m_tokens->setItem(row, 2, readOnlyCell(t.prefix + QChar(0x2026)));
+        m_tokens->setItem(row, 3, readOnlyCell(t.enabled ? tr("yes") : tr("no")));
+        m_tokens->setItem(row, 4, readOnlyCell(limitsOf(t)));
+        m_tokens->setItem(row, 5, readOnlyCell(QStringLiteral("%L1").arg(s.tokensToday), true));
+        m_tokens->setItem(row, 6, readOnlyCell(QStringLiteral("$%1").arg(s.costThisMonthUsd, 0, 'f', 4), true));
         m_tokens->setItem(row, 7,
-            cell(t.lastUsedAt.isValid() ? t.lastUsedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))
-                                        : tr("never")));
+            readOnlyCell(t.lastUsedAt.isValid()
+                    ? t.lastUsedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))
+                    : tr("never")));
         if (t.id == selected)
             m_tokens->selectRow(row);
     }
@@ -216,10 +198,10 @@ void AppsPage::refresh()
     for (const UsageRow &r : apps.value_or(QList<UsageRow>())) {
         const int row = m_apps->rowCount();
         m_apps->insertRow(row);
-        m_apps->setItem(row, 0, cell(r.key.isEmpty() ? tr("(unknown)") : r.key));
-        m_apps->setItem(row, 1, cell(QStringLiteral("%L1").arg(r.requests), true));
-        m_apps->setItem(row, 2, cell(QStringLiteral("%L1").arg(r.promptTokens + r.completionTokens), true));
-        m_apps->setItem(row, 3, cell(QStringLiteral("$%1").arg(r.costUsd, 0, 'f', 4), true));
+        m_apps->setItem(row, 0, readOnlyCell(r.key.isEmpty() ? tr("(unknown)") : r.key));
+        m_apps->setItem(row, 1, readOnlyCell(QStringLiteral("%L1").arg(r.requests), true));
+        m_apps->setItem(row, 2, readOnlyCell(QStringLiteral("%L1").arg(r.promptTokens + r.completionTokens), true));
+        m_apps->setItem(row, 3, readOnlyCell(QStringLiteral("$%1").arg(r.costUsd, 0, 'f', 4), true));
     }
 }
 

@@ -1,6 +1,7 @@
 #include "usagepage.h"
 
 #include "engine/engine.h"
+#include "pagehelpers.h"
 #include "store/database.h"
 #include "store/recordrepository.h"
 #include "store/tokenrepository.h"
@@ -12,25 +13,17 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QTableWidget>
-#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
 
 namespace route {
 
+using PageHelpers::readOnlyCell;
+
 namespace {
 
 constexpr int maxSeries = 7; // then "other"
-
-QTableWidgetItem *cell(const QString &text, bool number = false)
-{
-    auto *item = new QTableWidgetItem(text);
-    item->setFlags(Qt::ItemIsSelectable | Qt::ItemIsEnabled);
-    if (number)
-        item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    return item;
-}
 
 QString dollars(double v)
 {
@@ -82,19 +75,7 @@ UsagePage::UsagePage(Engine *engine, std::shared_ptr<DbConnection> db, QWidget *
     connect(m_period, &QComboBox::currentIndexChanged, this, &UsagePage::refresh);
     connect(m_by, &QComboBox::currentIndexChanged, this, &UsagePage::refresh);
     connect(reload, &QPushButton::clicked, this, &UsagePage::refresh);
-    // New records come in batches every quarter second under load; a year
-    // of records takes ~0.1 s to sum, so the page catches up at most every 3 s.
-    auto *later = new QTimer(this);
-    later->setSingleShot(true);
-    later->setInterval(3000);
-    connect(later, &QTimer::timeout, this, [this] {
-        if (isVisible())
-            refresh();
-    });
-    connect(engine, &Engine::recordsWritten, later, [later] {
-        if (!later->isActive())
-            later->start();
-    });
+    PageHelpers::followRecords(this, engine, [](QWidget *page) { static_cast<UsagePage *>(page)->refresh(); });
     refresh();
 }
 
@@ -164,13 +145,13 @@ void UsagePage::refresh()
     for (const UsageRow &r : std::as_const(ranked)) {
         const int row = m_table->rowCount();
         m_table->insertRow(row);
-        m_table->setItem(row, 0, cell(nameOf(r.key)));
-        m_table->setItem(row, 1, cell(QStringLiteral("%L1").arg(r.requests), true));
-        m_table->setItem(row, 2, cell(QStringLiteral("%L1").arg(r.errors), true));
-        m_table->setItem(row, 3, cell(QStringLiteral("%L1").arg(r.promptTokens), true));
-        m_table->setItem(row, 4, cell(QStringLiteral("%L1").arg(r.cachedTokens), true));
-        m_table->setItem(row, 5, cell(QStringLiteral("%L1").arg(r.completionTokens), true));
-        m_table->setItem(row, 6, cell(dollars(r.costUsd), true));
+        m_table->setItem(row, 0, readOnlyCell(nameOf(r.key)));
+        m_table->setItem(row, 1, readOnlyCell(QStringLiteral("%L1").arg(r.requests), true));
+        m_table->setItem(row, 2, readOnlyCell(QStringLiteral("%L1").arg(r.errors), true));
+        m_table->setItem(row, 3, readOnlyCell(QStringLiteral("%L1").arg(r.promptTokens), true));
+        m_table->setItem(row, 4, readOnlyCell(QStringLiteral("%L1").arg(r.cachedTokens), true));
+        m_table->setItem(row, 5, readOnlyCell(QStringLiteral("%L1").arg(r.completionTokens), true));
+        m_table->setItem(row, 6, readOnlyCell(dollars(r.costUsd), true));
         totalCost += r.costUsd;
         totalRequests += r.requests;
     }

@@ -76,6 +76,20 @@ bool matches(QByteArrayView pattern, QByteArrayView path, qint64 *id)
 
 } // namespace
 
+// A JSON object body, read into a patch by CONVERT (which checks the field
+// types), then handed to APPLY: every create and edit reads its body so.
+template <typename Convert, typename Apply>
+AdminApi::Reply AdminApi::patched(const QByteArray &body, Convert convert, Apply apply)
+{
+    const auto object = parseObject(body);
+    if (!object)
+        return error(ApiError::Kind::BadRequest, QStringLiteral("the body must be a JSON object"));
+    auto patch = convert(*object);
+    if (auto *e = std::get_if<ApiError>(&patch))
+        return error(e->kind, e->message);
+    return apply(std::get<0>(patch));
+}
+
 AdminApi::AdminApi(std::shared_ptr<DbConnection> connection, SnapshotHolder *snapshots, HealthTracker *health,
     UpstreamClient *upstreams, QObject *parent)
     : QObject(parent)
@@ -178,38 +192,21 @@ AdminApi::Reply AdminApi::getUpstream(const Call &call)
 
 AdminApi::Reply AdminApi::createUpstream(const Call &call)
 {
-    const auto object = parseObject(call.request.body);
-    if (!object)
-        return error(ApiError::Kind::BadRequest, QStringLiteral("the body must be a JSON object"));
-    auto patch = AdminJson::toPatch(*object);
-    if (auto *e = std::get_if<ApiError>(&patch))
-        return error(e->kind, e->message);
-    const ChangeResult r = m_service->createUpstream(std::get<UpstreamPatch>(patch));
-    if (!r.ok())
-        return error(kindOf(r.error->kind), r.error->english());
-    return success({{QStringLiteral("ID"), r.id}});
+    return patched(call.request.body, AdminJson::toPatch, [&](const UpstreamPatch &patch) {
+        const ChangeResult r = m_service->createUpstream(patch);
+        return changed(r, {{QStringLiteral("ID"), r.id}});
+    });
 }
 
 AdminApi::Reply AdminApi::updateUpstream(const Call &call)
 {
-    const auto object = parseObject(call.request.body);
-    if (!object)
-        return error(ApiError::Kind::BadRequest, QStringLiteral("the body must be a JSON object"));
-    auto patch = AdminJson::toPatch(*object);
-    if (auto *e = std::get_if<ApiError>(&patch))
-        return error(e->kind, e->message);
-    const ChangeResult r = m_service->updateUpstream(call.id, std::get<UpstreamPatch>(patch));
-    if (!r.ok())
-        return error(kindOf(r.error->kind), r.error->english());
-    return success();
+    return patched(call.request.body, AdminJson::toPatch,
+        [&](const UpstreamPatch &patch) { return changed(m_service->updateUpstream(call.id, patch)); });
 }
 
 AdminApi::Reply AdminApi::deleteUpstream(const Call &call)
 {
-    const ChangeResult r = m_service->deleteUpstream(call.id);
-    if (!r.ok())
-        return error(kindOf(r.error->kind), r.error->english());
-    return success();
+    return changed(m_service->deleteUpstream(call.id));
 }
 
 AdminApi::Reply AdminApi::testUpstream(const Call &call)
@@ -326,10 +323,7 @@ AdminApi::Reply AdminApi::putConfig(const Call &call)
     auto settings = AdminJson::applySettings(*object, m_snapshots->current()->settings);
     if (auto *e = std::get_if<ApiError>(&settings))
         return error(e->kind, e->message);
-    const ChangeResult r = m_service->saveSettings(std::get<Settings>(settings));
-    if (!r.ok())
-        return error(kindOf(r.error->kind), r.error->english());
-    return success();
+    return changed(m_service->saveSettings(std::get<Settings>(settings)));
 }
 
 QJsonObject AdminApi::tokenJson(const AppToken &t) const
@@ -360,40 +354,22 @@ AdminApi::Reply AdminApi::getToken(const Call &call)
 
 AdminApi::Reply AdminApi::createToken(const Call &call)
 {
-    const auto object = parseObject(call.request.body);
-    if (!object)
-        return error(ApiError::Kind::BadRequest, QStringLiteral("the body must be a JSON object"));
-    auto patch = AdminJson::toTokenPatch(*object);
-    if (auto *e = std::get_if<ApiError>(&patch))
-        return error(e->kind, e->message);
-    const AppTokenPatch &fields = std::get<AppTokenPatch>(patch);
-    QString token;
-    const ChangeResult r = m_service->createAppToken(fields.name.value_or(QString()), fields, &token);
-    if (!r.ok())
-        return error(kindOf(r.error->kind), r.error->english());
-    return success({{QStringLiteral("ID"), r.id}, {QStringLiteral("Token"), token}});
+    return patched(call.request.body, AdminJson::toTokenPatch, [&](const AppTokenPatch &fields) {
+        QString token;
+        const ChangeResult r = m_service->createAppToken(fields.name.value_or(QString()), fields, &token);
+        return changed(r, {{QStringLiteral("ID"), r.id}, {QStringLiteral("Token"), token}});
+    });
 }
 
 AdminApi::Reply AdminApi::updateToken(const Call &call)
 {
-    const auto object = parseObject(call.request.body);
-    if (!object)
-        return error(ApiError::Kind::BadRequest, QStringLiteral("the body must be a JSON object"));
-    auto patch = AdminJson::toTokenPatch(*object);
-    if (auto *e = std::get_if<ApiError>(&patch))
-        return error(e->kind, e->message);
-    const ChangeResult r = m_service->updateAppToken(call.id, std::get<AppTokenPatch>(patch));
-    if (!r.ok())
-        return error(kindOf(r.error->kind), r.error->english());
-    return success();
+    return patched(call.request.body, AdminJson::toTokenPatch,
+        [&](const AppTokenPatch &patch) { return changed(m_service->updateAppToken(call.id, patch)); });
 }
 
 AdminApi::Reply AdminApi::deleteToken(const Call &call)
 {
-    const ChangeResult r = m_service->deleteAppToken(call.id);
-    if (!r.ok())
-        return error(kindOf(r.error->kind), r.error->english());
-    return success();
+    return changed(m_service->deleteAppToken(call.id));
 }
 
 AdminApi::Reply AdminApi::getPrices(const Call &)
@@ -411,10 +387,7 @@ AdminApi::Reply AdminApi::putPrices(const Call &call)
     const auto table = PriceTable::fromJson(doc.array(), &why);
     if (!table)
         return error(ApiError::Kind::BadRequest, why);
-    const ChangeResult r = m_service->savePrices(*table);
-    if (!r.ok())
-        return error(kindOf(r.error->kind), r.error->english());
-    return success();
+    return changed(m_service->savePrices(*table));
 }
 
 // On the store thread, which owns the records' writes: a million rows take
@@ -468,6 +441,13 @@ AdminApi::Reply AdminApi::usage(const Call &call)
     for (const UsageRow &row : *rows)
         array.append(AdminJson::fromUsage(row));
     return json(array);
+}
+
+AdminApi::Reply AdminApi::changed(const ChangeResult &result, const QJsonObject &extra)
+{
+    if (!result.ok())
+        return error(kindOf(result.error->kind), result.error->english());
+    return success(extra);
 }
 
 AdminApi::Reply AdminApi::json(const QJsonValue &value, int status)

@@ -16,6 +16,7 @@ namespace route {
 class AppLimits;
 class BackgroundStore;
 class ConfigService;
+struct ChangeResult;
 class DbConnection;
 class HealthTracker;
 class HttpResponder;
@@ -83,6 +84,10 @@ private:
 
     static Reply json(const QJsonValue &value, int status = 200);
     static Reply success(const QJsonObject &extra = {});
+    // Success (with EXTRA), or the service's refusal, by its kind.
+    static Reply changed(const ChangeResult &result, const QJsonObject &extra = {});
+    template <typename Convert, typename Apply>
+    static Reply patched(const QByteArray &body, Convert convert, Apply apply);
     static Reply error(ApiError::Kind kind, const QString &message);
 
     std::shared_ptr<DbConnection> m_conn;

@@ -12,17 +12,7 @@
 # `apt-get install tinyproxy-bin microsocks`, as .ci/run does).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=$(cd "${1:?usage: models.sh BUILD_DIR}" && pwd)
-cache=${ROUTE_CLIENTS_CACHE:-$build/clients}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; for f in "$work"/*.out "$work"/*.log; do [[ -f $f ]] && { echo "--- $f" >&2; tail -20 "$f" >&2; }; done; exit 1; }
+source "$here/common.sh"
 for tool in tinyproxy microsocks; do
     command -v $tool >/dev/null || fail "$tool is missing: apt-get install tinyproxy-bin microsocks"
 done

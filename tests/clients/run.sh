@@ -11,17 +11,7 @@
 # its registry. Everything listens on 127.0.0.1 and is stopped by PID.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
-cache=${ROUTE_CLIENTS_CACHE:-$build/clients}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; for f in "$work"/*.out; do echo "--- $f" >&2; tail -20 "$f" >&2; done; exit 1; }
+source "$here/common.sh"
 
 # ---- the clients, once per cache
 source "$here/install.sh"

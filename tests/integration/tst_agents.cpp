@@ -51,19 +51,6 @@ class TestAgents : public QObject
             + "}";
     }
 
-    // The newest N records, newest first, once the store has written them.
-    QJsonArray records(int n)
-    {
-        QJsonArray out;
-        [[maybe_unused]] const bool arrived = QTest::qWaitFor(
-            [&] {
-                out = QJsonDocument::fromJson(m_env->call("GET", "/admin/request_records?limit=50").body).array();
-                return out.size() >= n;
-            },
-            5000);
-        return out;
-    }
-
     static int countByKey(const FakeUpstream &f, const QByteArray &header, const QByteArray &value)
     {
         int n = 0;
@@ -181,7 +168,7 @@ private Q_SLOTS:
         QVERIFY(!sent.headers.contains("anthropic-beta"));
         const QJsonArray chatMessages = QJsonDocument::fromJson(sent.body).object().value("messages").toArray();
         QCOMPARE(chatMessages.first().toObject().value("role").toString(), QStringLiteral("system"));
-        const QJsonObject record = records(1).first().toObject();
+        const QJsonObject record = m_env->records(1).first().toObject();
         QCOMPARE(record.value("Converted").toBool(), true);
         QCOMPARE(record.value("Path").toString(), QStringLiteral("/v1/messages"));
         QCOMPARE(record.value("PromptTokens").toInt(), 30);
@@ -215,7 +202,7 @@ private Q_SLOTS:
                             .toString()
                             .toUtf8();
         QCOMPARE(QJsonDocument::fromJson(json).object().value("file_path").toString(), QStringLiteral("/tmp/a.txt"));
-        QCOMPARE(records(1).first().toObject().value("Outcome").toString(), QStringLiteral("complete"));
+        QCOMPARE(m_env->records(1).first().toObject().value("Outcome").toString(), QStringLiteral("complete"));
     }
 
     void aCutChatStreamIsACutMessagesStream()
@@ -227,7 +214,7 @@ private Q_SLOTS:
         const RawResponse r = send("/v1/messages", messages(",\"stream\":true"));
         QVERIFY(!r.complete);
         QVERIFY(!r.body.contains("message_stop"));
-        QCOMPARE(records(1).first().toObject().value("Outcome").toString(), QStringLiteral("cut_upstream"));
+        QCOMPARE(m_env->records(1).first().toObject().value("Outcome").toString(), QStringLiteral("cut_upstream"));
         // Ended cleanly but without finish_reason or [DONE]: cut as well.
         m_b->setBehavior(Behavior::sse(FakeModel::chatText("half", false), 2));
         const RawResponse early = send("/v1/messages", messages(",\"stream\":true"));
@@ -278,7 +265,7 @@ private Q_SLOTS:
         for (const char *step : {"response.created", "response.output_item.added",
                  "response.function_call_arguments.delta", "response.output_item.done", "response.completed"})
             QVERIFY2(stream.body.contains(step), step);
-        const QJsonArray r = records(2);
+        const QJsonArray r = m_env->records(2);
         QCOMPARE(r.at(0).toObject().value("Converted").toBool(), true);
         QCOMPARE(r.at(0).toObject().value("Outcome").toString(), QStringLiteral("complete"));
         QCOMPARE(r.at(0).toObject().value("PromptTokens").toInt(), 30);
@@ -303,7 +290,7 @@ private Q_SLOTS:
         const RawResponse r = send("/v1/responses", R"({"model":"m","input":"hi"})");
         QVERIFY(r.body.contains("resp_native"));
         QCOMPARE(m_b->requests().last().target, QByteArray("/v1/responses"));
-        QCOMPARE(records(1).first().toObject().value("Converted").toBool(), false);
+        QCOMPARE(m_env->records(1).first().toObject().value("Converted").toBool(), false);
     }
 
     void countTokensIsEstimatedWithoutAnUpstreamCall()
@@ -363,7 +350,7 @@ private Q_SLOTS:
         QCOMPARE(countByKey(*m_a, "x-api-key", "sk-ant-a"), 10);
         QCOMPARE(countByKey(*m_a, "x-api-key", "sk-ant-b"), 10);
 
-        const QJsonArray r = records(41);
+        const QJsonArray r = m_env->records(41);
         QCOMPARE(r.at(0).toObject().value("Session").toString(), QStringLiteral("session-119"));
         QVERIFY(QString::fromUtf8(m_env->call("GET", "/metrics").body)
                     .contains(QStringLiteral("openai_route_sessions 21")));
@@ -473,7 +460,7 @@ private Q_SLOTS:
         const RawResponse r = send(path, "{\"model\":\"m\",\"stream\":true,\"input\":\"hi\"," + messages().mid(1));
         QCOMPARE(r.status, 200);
         QVERIFY2(!r.complete, "a stream without its terminal event must not look whole");
-        const QJsonObject record = records(1).first().toObject();
+        const QJsonObject record = m_env->records(1).first().toObject();
         QCOMPARE(record.value("Outcome").toString(), QStringLiteral("cut_upstream"));
     }
 
@@ -509,7 +496,7 @@ private Q_SLOTS:
         const RawResponse r = send(path, messages(stream ? R"(,"stream":true)" : ""));
         QCOMPARE(r.status, 200);
         QVERIFY(r.complete);
-        const QJsonObject record = records(1).first().toObject();
+        const QJsonObject record = m_env->records(1).first().toObject();
         QCOMPARE(record.value("Outcome").toString(), QStringLiteral("complete"));
         QTEST(record.value("PromptTokens").toInt(), "prompt");
         QTEST(record.value("CachedTokens").toInt(), "cached");

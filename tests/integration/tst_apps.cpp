@@ -68,18 +68,6 @@ class TestApps : public QObject
         return {qint64(o.value("ID").toDouble()), o.value("Token").toString()};
     }
 
-    QJsonArray records(int n)
-    {
-        QJsonArray out;
-        [[maybe_unused]] const bool arrived = QTest::qWaitFor(
-            [&] {
-                out = QJsonDocument::fromJson(m_env->call("GET", "/admin/request_records?limit=100").body).array();
-                return out.size() >= n;
-            },
-            5000);
-        return out;
-    }
-
 private Q_SLOTS:
     void init()
     {
@@ -123,7 +111,7 @@ private Q_SLOTS:
         QVERIFY(admin.body.contains("wrong authorization header"));
         QCOMPARE(m_env->call("GET", "/admin/tokens", {}, bearer(token)).status, 403);
         // The record names the token.
-        QCOMPARE(records(1).first().toObject().value("ClientTokenID").toInt(), int(id));
+        QCOMPARE(m_env->records(1).first().toObject().value("ClientTokenID").toInt(), int(id));
         QVERIFY(QTest::qWaitFor(
             [&] {
                 return !QJsonDocument::fromJson(m_env->call("GET", "/admin/tokens/1").body)
@@ -230,7 +218,7 @@ private Q_SLOTS:
         const QJsonObject t = QJsonDocument::fromJson(m_env->call("GET", "/admin/tokens/1").body).object();
         QCOMPARE(t.value("TokensToday").toInt(), 3000);
         // A restart does not reset it: the spend is read back from the records.
-        QCOMPARE(records(3).size(), 3); // every record written, the refused one too
+        QCOMPARE(m_env->records(3).size(), 3); // every record written, the refused one too
         EngineOptions options = m_env->engine()->options();
         options.port = 0;
         Engine restarted(options);
@@ -279,7 +267,7 @@ private Q_SLOTS:
         // ($2.50, cached $1.25, out $10): 600*2.5 + 400*1.25 + 500*10 = 7000 per million.
         m_up->setBehavior(Behavior::json(200, chatAnswer(1000, 400, 500)));
         QCOMPARE(m_env->call("POST", "/v1/chat/completions", chat("gpt-4o")).status, 200);
-        QVERIFY(qAbs(records(1).first().toObject().value("CostUSD").toDouble() - 0.007) < 1e-9);
+        QVERIFY(qAbs(m_env->records(1).first().toObject().value("CostUSD").toDouble() - 0.007) < 1e-9);
         // A table without a cached rate: the input rate for cached tokens too.
         QCOMPARE(m_env->call("PUT", "/admin/prices", "[{\"Model\":\"gpt-4o\",\"InputPerMTok\":1,\"OutputPerMTok\":2}]")
                      .status,
@@ -287,7 +275,7 @@ private Q_SLOTS:
         const RawResponse recomputed = m_env->call("POST", "/admin/prices/recompute");
         QCOMPARE(recomputed.status, 200);
         QCOMPARE(QJsonDocument::fromJson(recomputed.body).object().value("Records").toInt(), 1);
-        QVERIFY(qAbs(records(1).first().toObject().value("CostUSD").toDouble() - 0.002) < 1e-9);
+        QVERIFY(qAbs(m_env->records(1).first().toObject().value("CostUSD").toDouble() - 0.002) < 1e-9);
         QCOMPARE(m_env->call("PUT", "/admin/prices", "[{\"Model\":\"a*b\"}]").status, 400);
         // An empty table goes back to the shipped one.
         QCOMPARE(m_env->call("PUT", "/admin/prices", "[]").status, 200);
@@ -325,7 +313,7 @@ private Q_SLOTS:
                                "'Authorization': 'Bearer %3', 'Content-Type': 'application/json', "
                                "'User-Agent': 'SomeSDK/1.0'})).read()")
                     .arg(url, QString::fromUtf8(chat("gpt-4o")), tokenB)});
-        const QJsonArray rows = records(3);
+        const QJsonArray rows = m_env->records(3);
         QHash<QString, int> apps;
         for (const QJsonValue &v : rows)
             apps[v.toObject().value("ClientApp").toString()] += 1;
@@ -345,7 +333,7 @@ private Q_SLOTS:
         QCOMPARE(m_env->call("POST", "/v1/chat/completions", chat("gpt-4o"), bearer(tokenA)).status, 200);
         QCOMPARE(m_env->call("POST", "/v1/chat/completions", chat("gpt-4o"), bearer(tokenA)).status, 200);
         QCOMPARE(m_env->call("POST", "/v1/chat/completions", chat("o3"), bearer(tokenB)).status, 200);
-        records(3);
+        m_env->records(3);
         const auto usage = [&](const char *by) {
             QHash<QString, QJsonObject> out;
             for (const QJsonValue &v :

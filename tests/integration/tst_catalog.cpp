@@ -130,18 +130,6 @@ class TestCatalog : public QObject
         QVERIFY(waitForCatalogs());
     }
 
-    QJsonArray records(int n)
-    {
-        QJsonArray out;
-        [[maybe_unused]] const bool arrived = QTest::qWaitFor(
-            [&] {
-                out = QJsonDocument::fromJson(m_env->call("GET", "/admin/request_records?limit=50").body).array();
-                return out.size() >= n;
-            },
-            5000);
-        return out;
-    }
-
 private Q_SLOTS:
     void init()
     {
@@ -242,7 +230,7 @@ private Q_SLOTS:
         QCOMPARE(modelSent(m_c->requests().last()), QStringLiteral("llama3"));
         // Records are written as requests finish, not in the order they were sent.
         int aliased = 0;
-        for (const QJsonValue &v : records(16)) {
+        for (const QJsonValue &v : m_env->records(16)) {
             const QJsonObject rec = v.toObject();
             if (rec.value(QLatin1String("Model")).toString() != QLatin1String("fast"))
                 continue;
@@ -271,7 +259,7 @@ private Q_SLOTS:
         QVERIFY(r.body.contains("\"served_by\":\"B\""));
         QCOMPARE(modelSent(m_a->requests().last()), QStringLiteral("a-name"));
         QCOMPARE(modelSent(m_b->requests().last()), QStringLiteral("b-name"));
-        const QJsonObject rec = records(1).first().toObject();
+        const QJsonObject rec = m_env->records(1).first().toObject();
         QCOMPARE(rec.value(QLatin1String("UpstreamModel")).toString(), QStringLiteral("b-name"));
         QCOMPARE(rec.value(QLatin1String("Attempts")).toInt(), 2);
     }

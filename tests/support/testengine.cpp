@@ -1,5 +1,8 @@
 #include "testengine.h"
+
 #include "store/snapshotloader.h"
+#include <QJsonDocument>
+#include <QTest>
 
 #include "domain/snapshot.h"
 #include "store/configrepository.h"
@@ -52,6 +55,18 @@ void TestEngine::setFetchModels(bool on)
     Q_ASSERT(!m_engine->isRunning());
     m_options.fetchModels = on;
     m_engine = std::make_unique<Engine>(m_options);
+}
+
+QJsonArray TestEngine::records(int n, int timeoutMs) const
+{
+    QJsonArray out;
+    [[maybe_unused]] const bool arrived = QTest::qWaitFor(
+        [&] {
+            out = QJsonDocument::fromJson(call("GET", "/admin/request_records?limit=100").body).array();
+            return out.size() >= n;
+        },
+        timeoutMs);
+    return out;
 }
 
 bool TestEngine::start()

@@ -5,6 +5,7 @@
 #include "rawhttp.h"
 #include "util/clock.h"
 
+#include <QJsonArray>
 #include <QTemporaryDir>
 
 #include <functional>
@@ -37,6 +38,10 @@ public:
     // token unless `authorization` says otherwise (empty: no header).
     RawResponse call(const QByteArray &method, const QByteArray &target, const QByteArray &body = {},
         const QByteArray &authorization = bearer(), int timeoutMs = 15000) const;
+
+    // The newest records (at most 100), newest first, once at least N are
+    // written (the store writes in batches); fewer after TIMEOUTMS.
+    QJsonArray records(int n, int timeoutMs = 5000) const;
 
     // Adds directly in the database and refreshes the proxy's view.
     qint64 addUpstream(const QString &endpoint, const QString &sk, const std::function<void(Upstream &)> &edit = {});
