@@ -70,7 +70,7 @@ void HealthTracker::attemptEnded(qint64 id)
     h.inFlight = qMax(0, h.inFlight - 1);
 }
 
-void HealthTracker::succeeded(qint64 id, qint64 ttfbMs)
+void HealthTracker::succeeded(qint64 id, qint64 ttfbMs, qint64 quotaRestMs, qint64 nowMs)
 {
     std::optional<Change> change;
     {
@@ -82,8 +82,13 @@ void HealthTracker::succeeded(qint64 id, qint64 ttfbMs)
         h.untilMs = 0;
         if (ttfbMs >= 0)
             h.ttfbEwmaMs = h.ttfbEwmaMs < 0 ? double(ttfbMs) : 0.8 * h.ttfbEwmaMs + 0.2 * double(ttfbMs);
-        if (h.state != HealthState::Healthy)
+        if (quotaRestMs >= 0) {
+            h.untilMs = nowMs + qBound<qint64>(0, quotaRestMs, m_tuning.maxRateLimitMs);
+            if (h.state != HealthState::RateLimited)
+                change = setState(id, h, HealthState::RateLimited, tr("no requests or tokens left until the reset"));
+        } else if (h.state != HealthState::Healthy) {
             change = setState(id, h, HealthState::Healthy, QString());
+        }
     }
     announce(change);
 }

@@ -57,7 +57,9 @@ public:
 
     void attemptStarted(qint64 id, qint64 nowMs);
     void attemptEnded(qint64 id);
-    void succeeded(qint64 id, qint64 ttfbMs);
+    // QUOTARESTMS >= 0: the answer said nothing is left for that long; the
+    // upstream then rests at once, in the same step (no moment of "healthy").
+    void succeeded(qint64 id, qint64 ttfbMs, qint64 quotaRestMs = -1, qint64 nowMs = 0);
     // retryAfterMs: from a 429's Retry-After; < 0 when absent.
     void failed(qint64 id, FailureClass cls, const QString &reason, qint64 nowMs, qint64 retryAfterMs = -1);
     // Every upstream said 429 for one request: our IP or account is

@@ -239,6 +239,10 @@ void ProxyExchange::onHeaders()
     const int status = m_call->status();
     unwatch();
     m_quotaRestMs = ProxyRules::quotaExhaustedForMs(m_call->headers());
+    // At once, before the answer is relayed: a client may send its next
+    // request the moment it has the body, before this attempt is over.
+    if (m_quotaRestMs >= 0 && status < 300)
+        m_context.health->quotaExhausted(m_current.id, m_quotaRestMs, m_context.health->nowMs());
     if (m_endpoint == ProxyRules::Endpoint::CountTokens && (status == 404 || status == 405)) {
         // An Anthropic-compatible server without count_tokens: not its fault, and we can estimate.
         endAttemptWithoutVerdict();
@@ -486,8 +490,6 @@ void ProxyExchange::onCallFinished()
     } else {
         m_record.upstreamSucceeded = true;
         reportAttempt(std::nullopt, QString());
-        if (m_quotaRestMs >= 0)
-            m_context.health->quotaExhausted(m_current.id, m_quotaRestMs, m_context.health->nowMs());
     }
     if (m_responder)
         m_responder->end();
@@ -522,7 +524,7 @@ void ProxyExchange::reportAttempt(std::optional<FailureClass> failure, const QSt
     HealthTracker *health = m_context.health;
     health->attemptEnded(m_current.id);
     if (!failure) {
-        health->succeeded(m_current.id, m_record.ttfbMs);
+        health->succeeded(m_current.id, m_record.ttfbMs, m_quotaRestMs, health->nowMs());
         m_onlyRateLimits = false;
         return;
     }
