@@ -464,6 +464,11 @@ void ProxyExchange::onCallFinished()
         failAttempt(m_call->errorString(), FailureClass::Transport);
         return;
     }
+    // A whole answer that is not an event stream is judged before its last
+    // bytes go out: the client may send its next request the moment it has
+    // them, and that request must see this key's new health.
+    if (!failed && !m_eventStream)
+        reportAnswer(status);
     // Everything that arrived goes out, backpressure or not: it is bounded
     // by the call's buffer.
     forward(m_call->readAll());
@@ -482,6 +487,16 @@ void ProxyExchange::onCallFinished()
         finish(Outcome::CutUpstream, error);
         return;
     }
+    reportAnswer(status);
+    if (m_responder)
+        m_responder->end();
+    finish(Outcome::Complete);
+}
+
+void ProxyExchange::reportAnswer(int status)
+{
+    if (!m_attemptOpen)
+        return; // judged already
     const std::optional<FailureClass> failure = Vocabulary::failureClassOf(status);
     if (failure) {
         m_record.failedUpstreams << m_current.id;
@@ -491,9 +506,6 @@ void ProxyExchange::onCallFinished()
         m_record.upstreamSucceeded = true;
         reportAttempt(std::nullopt, QString());
     }
-    if (m_responder)
-        m_responder->end();
-    finish(Outcome::Complete);
 }
 
 void ProxyExchange::keepErrorResponse()

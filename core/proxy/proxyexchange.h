@@ -100,6 +100,8 @@ private:
     // Tells the health tracker how the current attempt went; no failure = success.
     void reportAttempt(std::optional<FailureClass> failure, const QString &reason, qint64 retryAfterMs = -1);
     void keepErrorResponse();
+    // The verdict on a whole answer of STATUS, once: its failure class or a success.
+    void reportAnswer(int status);
     void finishWithError(
         int status, const QString &message, const QString &type, const QString &code, const HttpHeaders &extra = {});
     void finish(Outcome outcome, const QString &error = QString());

@@ -136,7 +136,9 @@ void UpstreamCall::process()
         if (m_state == State::Body) {
             const qint64 before = m_body.size();
             const bool done = parseBody();
-            if (m_body.size() > before)
+            // The read that ends the body goes out with Finished: the
+            // exchange judges the answer before its last bytes leave.
+            if (m_body.size() > before && !done)
                 notify(Event::Data);
             if (done) {
                 complete();
