@@ -754,9 +754,14 @@ void ProxyExchange::finishWithError(
 {
     m_record.status = status;
     m_record.ttfbMs = m_clock.elapsed();
-    if (m_responder && !m_responder->isStarted())
-        m_responder->sendJson(status, errorBodyFor(m_request.path, message, type, code), extra);
+    // Recorded before the client has the answer: its next request's record
+    // then comes after this one (the exchange is deleted later, not now).
+    const bool answer = m_responder && !m_responder->isStarted();
+    QPointer<HttpResponder> responder = m_responder;
+    const QByteArray body = answer ? errorBodyFor(m_request.path, message, type, code) : QByteArray();
     finish(Outcome::Failed, message);
+    if (answer && responder)
+        responder->sendJson(status, body, extra);
 }
 
 void ProxyExchange::finish(Outcome outcome, const QString &error)
