@@ -67,6 +67,7 @@ bool BackgroundStore::open()
         return false;
     }
     m_conn = conn.take();
+    m_records = std::make_unique<RecordRepository>(m_conn->db());
     m_lastFingerprint = fingerprint();
     m_flushTimer = new QTimer(this);
     connect(m_flushTimer, &QTimer::timeout, this, &BackgroundStore::flush);
@@ -105,7 +106,7 @@ void BackgroundStore::flush()
 
     nameClientApps(batch);
     QString error;
-    if (!RecordRepository(m_conn->db()).insert(batch, &error)) {
+    if (!m_records->insert(batch, &error)) {
         m_dropped += batch.size();
         qCWarning(lcRecords) << "dropped" << batch.size() << "records:" << error;
     }
@@ -155,6 +156,7 @@ void BackgroundStore::close()
     m_watchTimer = nullptr;
     delete m_pruneTimer;
     m_pruneTimer = nullptr;
+    m_records.reset();
     m_conn.reset();
 }
 
@@ -163,7 +165,7 @@ void BackgroundStore::prune()
     if (!m_conn)
         return;
     const Settings settings = m_snapshots->current()->settings;
-    const int removed = RecordRepository(m_conn->db()).prune(settings.recordRetentionDays, settings.recordMaxRows);
+    const int removed = m_records->prune(settings.recordRetentionDays, settings.recordMaxRows);
     if (removed > 0)
         qCInfo(lcRecords) << "pruned" << removed << "old request records";
 }
@@ -190,7 +192,7 @@ qint64 BackgroundStore::recomputeCosts(const PriceTable &prices, QString *error)
         return -1;
     }
     flush(); // the records still queued are priced too
-    return RecordRepository(m_conn->db()).recomputeCosts(prices, error);
+    return m_records->recomputeCosts(prices, error);
 }
 
 QString BackgroundStore::fingerprint()

@@ -4,6 +4,7 @@
 
 #include "records/recordsink.h"
 #include "store/database.h"
+#include "store/recordrepository.h"
 
 #include <QList>
 #include <QMutex>
@@ -55,6 +56,7 @@ private:
     DatabaseConfig m_config;
     SnapshotHolder *m_snapshots;
     std::shared_ptr<DbConnection> m_conn;
+    std::unique_ptr<RecordRepository> m_records; // on m_conn, keeping its prepared insert
     QTimer *m_flushTimer = nullptr;
     QTimer *m_watchTimer = nullptr;
     QTimer *m_pruneTimer = nullptr;

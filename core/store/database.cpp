@@ -129,10 +129,10 @@ void civilFromDays(qint64 days, qint64 *year, int *month, int *day)
     *year = yearOfEra + era * 400 + (*month <= 2 ? 1 : 0);
 }
 
-void putDigits(char16_t *&out, qint64 value, int width)
+void putDigits(char *&out, qint64 value, int width)
 {
     for (int i = width - 1; i >= 0; --i) {
-        out[i] = char16_t(u'0' + value % 10);
+        out[i] = char('0' + value % 10);
         value /= 10;
     }
     out += width;
@@ -140,10 +140,10 @@ void putDigits(char16_t *&out, qint64 value, int width)
 
 } // namespace
 
-QString format(const QDateTime &t)
+int formatTo(const QDateTime &t, char (&text)[maxFormatted])
 {
     if (!t.isValid())
-        return QString();
+        return -1;
     // By hand, from the epoch milliseconds: QDateTime::toString with a format
     // goes through the calendar and locale machinery (~10 µs per record
     // written), and even the UTC conversion and snprintf showed in profiles.
@@ -156,27 +156,37 @@ QString format(const QDateTime &t)
     int day = 0;
     civilFromDays(days, &year, &month, &day);
     if (year < 0 || year > 9999)
-        return t.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz+00:00"));
-    char16_t text[29];
-    char16_t *out = text;
-    const auto put = [&out](char16_t c) { *out++ = c; };
+        return -1;
+    char *out = text;
+    const auto put = [&out](char c) { *out++ = c; };
     putDigits(out, year, 4);
-    put(u'-');
+    put('-');
     putDigits(out, month, 2);
-    put(u'-');
+    put('-');
     putDigits(out, day, 2);
-    put(u' ');
+    put(' ');
     putDigits(out, msOfDay / 3600000, 2);
-    put(u':');
+    put(':');
     putDigits(out, msOfDay / 60000 % 60, 2);
-    put(u':');
+    put(':');
     putDigits(out, msOfDay / 1000 % 60, 2);
-    put(u'.');
+    put('.');
     putDigits(out, msOfDay % 1000, 3);
-    for (char16_t c : u"+00:00")
+    for (char c : "+00:00")
         if (c)
             put(c);
-    return QString(reinterpret_cast<const QChar *>(text), out - text);
+    return int(out - text);
+}
+
+QString format(const QDateTime &t)
+{
+    if (!t.isValid())
+        return QString();
+    char text[maxFormatted];
+    const int size = formatTo(t, text);
+    if (size < 0)
+        return t.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz+00:00"));
+    return QString::fromLatin1(text, size);
 }
 
 QDateTime parse(const QVariant &v)

@@ -57,6 +57,10 @@ inline QString notNull(const QString &s)
 namespace DbTime {
 // gorm's SQLite layout: "2006-01-02 15:04:05.999-07:00", always written in UTC.
 QString format(const QDateTime &t);
+// The same into OUT as ASCII, without a QString: its length, or -1 when T is
+// invalid or outside years 0–9999 (format() handles those).
+constexpr int maxFormatted = 29;
+int formatTo(const QDateTime &t, char (&out)[maxFormatted]);
 QDateTime parse(const QVariant &v);
 QVariant now();
 } // namespace DbTime

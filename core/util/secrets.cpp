@@ -1,6 +1,5 @@
 #include "util/secrets.h"
 
-#include <QCryptographicHash>
 #include <QRandomGenerator>
 
 namespace route {
@@ -17,15 +16,21 @@ QString mask(const QString &secret)
     return secret.left(head) + QChar(0x2026) + secret.right(4);
 }
 
-bool constantTimeEquals(const QByteArray &a, const QByteArray &b)
+bool constantTimeEquals(QByteArrayView presented, QByteArrayView stored)
 {
-    // Hashing first gives equal-length inputs, so the length of a stored
-    // token does not leak either.
-    const QByteArray ha = QCryptographicHash::hash(a, QCryptographicHash::Sha256);
-    const QByteArray hb = QCryptographicHash::hash(b, QCryptographicHash::Sha256);
-    unsigned char diff = 0;
-    for (int i = 0; i < ha.size(); ++i)
-        diff |= static_cast<unsigned char>(ha[i] ^ hb[i]);
+    if (stored.isEmpty())
+        return presented.isEmpty();
+    // One pass over the presented bytes, cycling through the stored ones:
+    // the time follows the length the client sent, never the stored
+    // secret's length or how much of it matched. (Two SHA-256 digests did
+    // the same at 10k instructions, a tenth of a proxied request.)
+    const qsizetype n = stored.size();
+    size_t diff = size_t(presented.size() ^ n);
+    qsizetype j = 0;
+    for (qsizetype i = 0; i < presented.size(); ++i) {
+        diff |= static_cast<unsigned char>(presented[i] ^ stored[j]);
+        j = j + 1 == n ? 0 : j + 1;
+    }
     return diff == 0;
 }
 

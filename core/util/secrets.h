@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QString>
 
 namespace route {
@@ -11,8 +12,8 @@ namespace Secrets {
 QString mask(const QString &secret);
 
 // Compares without an early exit, so the time taken says nothing about how
-// much of the candidate matched.
-bool constantTimeEquals(const QByteArray &a, const QByteArray &b);
+// much of the candidate matched, nor how long the stored secret is.
+bool constantTimeEquals(QByteArrayView presented, QByteArrayView stored);
 
 // A fresh client token: "sk-route-" and 32 random URL-safe characters.
 QString generateToken();

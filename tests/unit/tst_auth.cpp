@@ -51,6 +51,13 @@ private Q_SLOTS:
         QVERIFY(!Secrets::constantTimeEquals("abc", "abd"));
         QVERIFY(!Secrets::constantTimeEquals("abc", "abcd"));
         QVERIFY(Secrets::constantTimeEquals("", ""));
+        // The presented bytes are compared cyclically against the stored
+        // ones: a repetition of the secret must still differ by its length.
+        QVERIFY(!Secrets::constantTimeEquals("abcabc", "abc"));
+        QVERIFY(!Secrets::constantTimeEquals("abc", "abcabc"));
+        QVERIFY(!Secrets::constantTimeEquals("", "abc"));
+        QVERIFY(!Secrets::constantTimeEquals("abc", ""));
+        QVERIFY(!Secrets::constantTimeEquals("abd", "abc"));
     }
 
     void masking()

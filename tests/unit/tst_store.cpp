@@ -220,6 +220,36 @@ private Q_SLOTS:
         QCOMPARE(records.recent({})->last().path, QStringLiteral("/v1/x2"));
     }
 
+    // The insert is prepared once and its text buffers reused row after
+    // row: a shorter text after a longer one, non-ASCII text and empty
+    // texts come back exactly as written, batch after batch.
+    void keptInsertWritesEveryTextExactly()
+    {
+        QTemporaryDir dir;
+        auto conn = openMigrated(dir);
+        QVERIFY(conn);
+        RecordRepository records(conn->db());
+        const QStringList agents = {QStringLiteral("a-much-longer-user-agent/1.0 (linux)"), QStringLiteral("短/2"),
+            QString(), QStringLiteral("x"), QStringLiteral("caf\u00e9/3")};
+        const QDateTime when(QDate(2026, 3, 4), QTime(5, 6, 7, 89), Qt::UTC);
+        for (int i = 0; i < agents.size(); ++i) {
+            RequestRecord r;
+            r.createdAt = when.addSecs(i);
+            r.userAgent = agents[i];
+            r.model = i % 2 ? QStringLiteral("模型-%1").arg(i) : QStringLiteral("m%1").arg(i);
+            QVERIFY(records.insert({r})); // one batch each
+        }
+        const auto back = records.recent({});
+        QVERIFY(back);
+        QCOMPARE(back->size(), agents.size());
+        for (int i = 0; i < agents.size(); ++i) {
+            const RequestRecord &r = back->at(agents.size() - 1 - i); // newest first
+            QCOMPARE(r.userAgent, agents[i].isNull() ? QStringLiteral("") : agents[i]);
+            QCOMPARE(r.model, i % 2 ? QStringLiteral("模型-%1").arg(i) : QStringLiteral("m%1").arg(i));
+            QCOMPARE(r.createdAt, when.addSecs(i));
+        }
+    }
+
     void settingsRoundTrip()
     {
         QTemporaryDir dir;
