@@ -6,17 +6,13 @@
 #include "store/recordrepository.h"
 #include "store/tokenrepository.h"
 #include "store/upstreamrepository.h"
+#include "util/batchscheduling.h"
 #include "util/logging.h"
 
 #include <QSqlQuery>
 
 #ifdef __GLIBC__
 #include <malloc.h>
-#endif
-
-#ifdef __linux__
-#include <pthread.h>
-#include <sched.h>
 #endif
 
 namespace route {
@@ -47,14 +43,10 @@ void BackgroundStore::submit(RequestRecord record)
 
 void BackgroundStore::yieldToRequests()
 {
-#if defined(__linux__) && defined(SCHED_BATCH)
-    // The batches of record writes get their fair share of CPU, but a waking
-    // store thread no longer preempts a network thread in the middle of a
-    // stream event: on two cores that showed as delayed events.
-    sched_param param{};
-    if (pthread_setschedparam(pthread_self(), SCHED_BATCH, &param) != 0)
+    BatchScheduling batch;
+    batch.keep(); // the store thread does nothing else
+    if (!batch.isActive())
         qCDebug(lcStore) << "SCHED_BATCH not available for the store thread";
-#endif
 }
 
 bool BackgroundStore::open()
