@@ -43,13 +43,13 @@ bool Balancer::isServed(const Snapshot &snapshot, const RequestTraits &traits)
             [&](const Upstream &u) { return u.serves(traits.model) && isEligible(u, traits); });
 }
 
-QList<Upstream> Balancer::candidates(
+QList<const Upstream *> Balancer::candidates(
     const Snapshot &snapshot, const RequestTraits &traits, qint64 *boundTo, bool *served)
 {
     if (boundTo)
         *boundTo = 0;
-    QList<Upstream> available;
-    QList<Upstream> resting;
+    QList<const Upstream *> available;
+    QList<const Upstream *> resting;
     const qint64 now = m_health ? m_health->nowMs() : Monotonic::nowMs();
     // With no upstream known to serve the model, every eligible one is a
     // candidate: a fresh install without lists works as the seed did.
@@ -60,9 +60,9 @@ QList<Upstream> Balancer::candidates(
         if (!isEligible(u, traits) || (anyServes && !u.serves(traits.model)))
             continue;
         if (!m_health || m_health->isAvailable(u.id, now))
-            available << u;
+            available << &u;
         else
-            resting << u;
+            resting << &u;
     }
     {
         QMutexLocker lock(&m_mutex);
@@ -73,25 +73,26 @@ QList<Upstream> Balancer::candidates(
     if (m_affinity && !traits.affinityKey.isEmpty() && available.size() > 1) {
         const qint64 bound = m_affinity->lookup(traits.affinityKey);
         const auto it
-            = std::find_if(available.begin(), available.end(), [bound](const Upstream &u) { return u.id == bound; });
+            = std::find_if(available.begin(), available.end(), [bound](const Upstream *u) { return u->id == bound; });
         if (it != available.end()) {
             std::rotate(available.begin(), it, it + 1);
             if (boundTo)
                 *boundTo = bound;
         }
     } else if (m_affinity && !traits.affinityKey.isEmpty() && available.size() == 1 && boundTo
-        && m_affinity->lookup(traits.affinityKey) == available.first().id) {
-        *boundTo = available.first().id;
+        && m_affinity->lookup(traits.affinityKey) == available.first()->id) {
+        *boundTo = available.first()->id;
     }
     if (m_health && !resting.isEmpty()) {
-        std::stable_sort(resting.begin(), resting.end(), [this](const Upstream &a, const Upstream &b) {
-            return m_health->health(a.id).untilMs < m_health->health(b.id).untilMs;
+        std::stable_sort(resting.begin(), resting.end(), [this](const Upstream *a, const Upstream *b) {
+            return m_health->health(a->id).untilMs < m_health->health(b->id).untilMs;
         });
     }
-    return available + resting;
+    available += resting;
+    return available;
 }
 
-void Balancer::orderByPolicy(Policy policy, QList<Upstream> &list)
+void Balancer::orderByPolicy(Policy policy, QList<const Upstream *> &list)
 {
     if (list.size() < 2)
         return;
@@ -107,15 +108,15 @@ void Balancer::orderByPolicy(Policy policy, QList<Upstream> &list)
     case Policy::Weighted: weightedOrder(list); return;
     case Policy::LeastInflight:
         if (m_health)
-            std::stable_sort(list.begin(), list.end(), [this](const Upstream &a, const Upstream &b) {
-                return m_health->health(a.id).inFlight < m_health->health(b.id).inFlight;
+            std::stable_sort(list.begin(), list.end(), [this](const Upstream *a, const Upstream *b) {
+                return m_health->health(a->id).inFlight < m_health->health(b->id).inFlight;
             });
         return;
     case Policy::LowestLatency:
         // Unmeasured upstreams go first, so every one gets measured.
         if (m_health)
-            std::stable_sort(list.begin(), list.end(), [this](const Upstream &a, const Upstream &b) {
-                return m_health->health(a.id).ttfbEwmaMs < m_health->health(b.id).ttfbEwmaMs;
+            std::stable_sort(list.begin(), list.end(), [this](const Upstream *a, const Upstream *b) {
+                return m_health->health(a->id).ttfbEwmaMs < m_health->health(b->id).ttfbEwmaMs;
             });
         return;
     }
@@ -124,21 +125,21 @@ void Balancer::orderByPolicy(Policy policy, QList<Upstream> &list)
 // A random order where each position is drawn in proportion to the weights
 // of what is left: the first choice follows the weights exactly, and the
 // fallbacks still prefer the heavier upstreams. Weight 0 goes last.
-void Balancer::weightedOrder(QList<Upstream> &list)
+void Balancer::weightedOrder(QList<const Upstream *> &list)
 {
-    QList<Upstream> pool;
-    QList<Upstream> zero;
-    for (const Upstream &u : std::as_const(list))
-        (u.weight > 0 ? pool : zero) << u;
-    QList<Upstream> out;
+    QList<const Upstream *> pool;
+    QList<const Upstream *> zero;
+    for (const Upstream *u : std::as_const(list))
+        (u->weight > 0 ? pool : zero) << u;
+    QList<const Upstream *> out;
     while (!pool.isEmpty()) {
         qint64 total = 0;
-        for (const Upstream &u : std::as_const(pool))
-            total += u.weight;
+        for (const Upstream *u : std::as_const(pool))
+            total += u->weight;
         qint64 pick = qint64(m_rng.bounded(quint64(total)));
         qsizetype i = 0;
-        while (pick >= pool[i].weight) {
-            pick -= pool[i].weight;
+        while (pick >= pool[i]->weight) {
+            pick -= pool[i]->weight;
             ++i;
         }
         out << pool.takeAt(i);

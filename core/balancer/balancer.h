@@ -35,8 +35,10 @@ public:
     // when there is one; otherwise all (SPEC §10); `served` says which it
     // was. A conversation bound to an upstream that is available goes there
     // first, under every policy; `boundTo` then says which (0: no binding
-    // was used).
-    QList<Upstream> candidates(
+    // was used). The upstreams are SNAPSHOT's own, valid while it lives: a
+    // copy of each per request cost two atomic operations per text field,
+    // on cache lines that every network thread shares.
+    QList<const Upstream *> candidates(
         const Snapshot &snapshot, const RequestTraits &traits, qint64 *boundTo = nullptr, bool *served = nullptr);
 
     // Whether some eligible upstream is known to serve the request's model
@@ -51,8 +53,8 @@ public:
     void seed(quint32 value) { m_rng.seed(value); }
 
 private:
-    void orderByPolicy(Policy policy, QList<Upstream> &list);
-    void weightedOrder(QList<Upstream> &list);
+    void orderByPolicy(Policy policy, QList<const Upstream *> &list);
+    void weightedOrder(QList<const Upstream *> &list);
 
     HealthTracker *m_health;
     AffinityTable *m_affinity;

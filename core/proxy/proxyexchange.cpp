@@ -123,7 +123,7 @@ void ProxyExchange::start()
         RequestTraits chatTraits = requestTraits;
         chatTraits.format = ApiFormat::OpenAI;
         if (m_candidates.isEmpty() || (!served && Balancer::isServed(*m_snapshot, chatTraits))) {
-            QList<Upstream> chat = m_context.balancer->candidates(*m_snapshot, chatTraits, &boundTo);
+            QList<const Upstream *> chat = m_context.balancer->candidates(*m_snapshot, chatTraits, &boundTo);
             if (!chat.isEmpty()) {
                 m_candidates = std::move(chat);
                 m_record.sessionBound = boundTo > 0;
@@ -158,7 +158,7 @@ void ProxyExchange::tryNext()
     if (m_phase == Phase::Finished)
         return;
     if (m_next < m_candidates.size()) {
-        sendAttempt(m_candidates.at(m_next++));
+        sendAttempt(*m_candidates.at(m_next++));
         return;
     }
     if (m_onlyRateLimits && m_tried.size() > 1)
@@ -186,7 +186,7 @@ void ProxyExchange::tryNext()
 void ProxyExchange::sendAttempt(const Upstream &upstream)
 {
     enter(Phase::Attempting);
-    m_current = upstream;
+    m_current = &upstream; // in m_snapshot
     ++m_record.attempts;
     m_tried << upstream.id;
     m_attemptOpen = true;
@@ -242,7 +242,7 @@ void ProxyExchange::onHeaders()
     // At once, before the answer is relayed: a client may send its next
     // request the moment it has the body, before this attempt is over.
     if (m_quotaRestMs >= 0 && status < 300)
-        m_context.health->quotaExhausted(m_current.id, m_quotaRestMs, m_context.health->nowMs());
+        m_context.health->quotaExhausted(m_current->id, m_quotaRestMs, m_context.health->nowMs());
     if (m_endpoint == ProxyRules::Endpoint::CountTokens && (status == 404 || status == 405)) {
         // An Anthropic-compatible server without count_tokens: not its fault, and we can estimate.
         endAttemptWithoutVerdict();
@@ -254,7 +254,7 @@ void ProxyExchange::onHeaders()
         // Keep this answer (it may be the best we get) and move on once it is in.
         enter(Phase::CollectingError);
         m_lastError = StoredResponse{m_converting, status, m_call->reason(),
-            ProxyRules::clientResponseHeaders(m_call->headers().pairs(), m_current.sk), {}};
+            ProxyRules::clientResponseHeaders(m_call->headers().pairs(), m_current->sk), {}};
         armIdleTimer();
         return;
     }
@@ -270,14 +270,14 @@ void ProxyExchange::commit(int status)
     enter(Phase::Relaying);
     m_record.status = status;
     m_record.ttfbMs = m_clock.elapsed();
-    m_record.upstreamId = m_current.id;
+    m_record.upstreamId = m_current->id;
     if (!m_responder)
         return;
     HttpHeaders headers;
     QByteArray reason;
     qint64 length = -1;
     if (fromCall) {
-        headers = ProxyRules::clientResponseHeaders(m_call->headers().pairs(), m_current.sk);
+        headers = ProxyRules::clientResponseHeaders(m_call->headers().pairs(), m_current->sk);
         reason = m_call->reason();
         length = m_call->contentLength();
         if (m_converting) {
@@ -298,7 +298,7 @@ void ProxyExchange::commit(int status)
         length = m_lastError->body.size();
     }
     if (fromCall && !Vocabulary::failureClassOf(status) && !m_affinityKey.isEmpty())
-        m_context.affinity->bind(m_affinityKey, m_current.id); // kept, or taken over from a resting one
+        m_context.affinity->bind(m_affinityKey, m_current->id); // kept, or taken over from a resting one
     const QByteArray type = headers.value("content-type");
     m_eventStream = Bytes::contains(type, "event-stream");
     m_scanUsage = m_eventStream || Bytes::contains(type, "json");
@@ -474,13 +474,13 @@ void ProxyExchange::onCallFinished()
     forward(m_call->readAll());
     if (!failed)
         deliver(finishConversion(status));
-    m_attemptLog << QString::number(m_current.id) + QLatin1Char(':') + QString::number(status);
+    m_attemptLog << QString::number(m_current->id) + QLatin1Char(':') + QString::number(status);
     const bool unfinished = !failed && status < 300 && !streamCameToItsEnd();
     if (failed || unfinished) {
         // The upstream broke off: the client must see an error, not an end.
         const QString error = failed ? m_call->errorString() : tr("the stream ended before its terminal event");
-        qCInfo(lcProxy) << "upstream" << m_current.id << "broke off the response:" << error;
-        m_record.failedUpstreams << m_current.id;
+        qCInfo(lcProxy) << "upstream" << m_current->id << "broke off the response:" << error;
+        m_record.failedUpstreams << m_current->id;
         reportAttempt(FailureClass::Transport, error);
         if (m_responder)
             m_responder->abort();
@@ -499,7 +499,7 @@ void ProxyExchange::reportAnswer(int status)
         return; // judged already
     const std::optional<FailureClass> failure = Vocabulary::failureClassOf(status);
     if (failure) {
-        m_record.failedUpstreams << m_current.id;
+        m_record.failedUpstreams << m_current->id;
         reportAttempt(failure, QStringLiteral("HTTP %1").arg(status),
             ProxyRules::retryAfterMs(m_call->headers().value("retry-after")));
     } else {
@@ -519,9 +519,9 @@ void ProxyExchange::keepErrorResponse()
 
 void ProxyExchange::failAttempt(const QString &what, FailureClass failure, qint64 retryAfterMs)
 {
-    qCInfo(lcProxy) << "upstream" << m_current.id << "failed:" << what;
-    m_attemptLog << QString::number(m_current.id) + QLatin1Char(':') + what.left(60);
-    m_record.failedUpstreams << m_current.id;
+    qCInfo(lcProxy) << "upstream" << m_current->id << "failed:" << what;
+    m_attemptLog << QString::number(m_current->id) + QLatin1Char(':') + what.left(60);
+    m_record.failedUpstreams << m_current->id;
     m_record.error = what;
     reportAttempt(failure, what, retryAfterMs);
     dropCall();
@@ -534,9 +534,9 @@ void ProxyExchange::reportAttempt(std::optional<FailureClass> failure, const QSt
         return;
     m_attemptOpen = false;
     HealthTracker *health = m_context.health;
-    health->attemptEnded(m_current.id);
+    health->attemptEnded(m_current->id);
     if (!failure) {
-        health->succeeded(m_current.id, m_record.ttfbMs, m_quotaRestMs, health->nowMs());
+        health->succeeded(m_current->id, m_record.ttfbMs, m_quotaRestMs, health->nowMs());
         m_onlyRateLimits = false;
         return;
     }
@@ -544,7 +544,7 @@ void ProxyExchange::reportAttempt(std::optional<FailureClass> failure, const QSt
         m_onlyRateLimits = false;
     else
         m_lastRetryAfterMs = retryAfterMs;
-    health->failed(m_current.id, *failure, reason, health->nowMs(), retryAfterMs);
+    health->failed(m_current->id, *failure, reason, health->nowMs(), retryAfterMs);
 }
 
 void ProxyExchange::armIdleTimer()
@@ -604,9 +604,9 @@ void ProxyExchange::onIdleTimeout()
     }
     if (m_phase != Phase::Relaying)
         return;
-    qCInfo(lcProxy) << "upstream" << m_current.id << "stalled; ending the response";
-    m_record.failedUpstreams << m_current.id;
-    m_attemptLog << QString::number(m_current.id) + QLatin1String(":stalled");
+    qCInfo(lcProxy) << "upstream" << m_current->id << "stalled; ending the response";
+    m_record.failedUpstreams << m_current->id;
+    m_attemptLog << QString::number(m_current->id) + QLatin1String(":stalled");
     reportAttempt(FailureClass::Transport, tr("stream stalled"));
     dropCall();
     if (m_responder)
@@ -619,7 +619,7 @@ void ProxyExchange::endAttemptWithoutVerdict()
     if (!m_attemptOpen)
         return;
     m_attemptOpen = false;
-    m_context.health->attemptEnded(m_current.id);
+    m_context.health->attemptEnded(m_current->id);
 }
 
 bool ProxyExchange::admitAppToken()
@@ -709,7 +709,7 @@ void ProxyExchange::noteResponseId(const QByteArray &chunk)
         return;
     m_responseIdSeen = true;
     if (m_context.affinity && m_snapshot->settings.affinityTtlSec > 0)
-        m_context.affinity->bind("resp:" + chunk.mid(at + 1, end - at - 1), m_current.id);
+        m_context.affinity->bind("resp:" + chunk.mid(at + 1, end - at - 1), m_current->id);
 }
 
 bool ProxyExchange::streamCameToItsEnd() const

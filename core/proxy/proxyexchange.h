@@ -142,9 +142,14 @@ private:
     ProxyHandler *m_handler;
     std::shared_ptr<const Snapshot> m_snapshot;
     QString m_model; // as the client asked; each upstream may get its own alias
-    QList<Upstream> m_candidates;
+    QList<const Upstream *> m_candidates; // in m_snapshot
     int m_next = 0;
-    Upstream m_current;
+    const Upstream *m_current = &noUpstream(); // the attempt's, in m_snapshot
+    static const Upstream &noUpstream()
+    {
+        static const Upstream none;
+        return none;
+    }
     QPointer<UpstreamCall> m_call;
     // One deadline for both watches: the response headers of an attempt,
     // then the gaps in the body.

@@ -23,11 +23,11 @@ class TestBalancer : public QObject
         return s;
     }
 
-    static QList<qint64> ids(const QList<Upstream> &list)
+    static QList<qint64> ids(const QList<const Upstream *> &list)
     {
         QList<qint64> out;
-        for (const Upstream &u : list)
-            out << u.id;
+        for (const Upstream *u : list)
+            out << u->id;
         return out;
     }
 
@@ -78,7 +78,7 @@ private Q_SLOTS:
         const Snapshot s = snapshotOf({1, 1, 1, 1}, QStringLiteral("random"));
         QHash<qint64, int> firsts;
         for (int i = 0; i < 400; ++i)
-            ++firsts[b.candidates(s, {}).first().id];
+            ++firsts[b.candidates(s, {}).first()->id];
         QCOMPARE(firsts.size(), 4);
         for (int count : firsts)
             QVERIFY(count > 50);
@@ -242,13 +242,13 @@ private Q_SLOTS:
         for (const QString &policy : Vocabulary::policyNames()) {
             const Snapshot s = snapshotOf({1, 1, 1}, policy);
             qint64 bound = 0;
-            QCOMPARE(b.candidates(s, session, &bound).first().id, qint64(3));
+            QCOMPARE(b.candidates(s, session, &bound).first()->id, qint64(3));
             QCOMPARE(bound, qint64(3));
         }
         // A resting bound upstream is not first: the next one takes over.
         health.failed(3, FailureClass::AuthRejected, QStringLiteral("HTTP 401"), health.nowMs());
         qint64 bound = -1;
-        QCOMPARE(b.candidates(snapshotOf({1, 1, 1}, QStringLiteral("order")), session, &bound).first().id, qint64(1));
+        QCOMPARE(b.candidates(snapshotOf({1, 1, 1}, QStringLiteral("order")), session, &bound).first()->id, qint64(1));
         QCOMPARE(bound, qint64(0));
         // Another format's upstreams are never candidates.
         RequestTraits messages;

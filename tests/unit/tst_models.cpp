@@ -40,11 +40,11 @@ class TestModels : public QObject
         return u;
     }
 
-    static QList<qint64> ids(const QList<Upstream> &list)
+    static QList<qint64> ids(const QList<const Upstream *> &list)
     {
         QList<qint64> out;
-        for (const Upstream &u : list)
-            out << u.id;
+        for (const Upstream *u : list)
+            out << u->id;
         return out;
     }
 

@@ -365,8 +365,8 @@ private Q_SLOTS:
         auto ids = [&](const QString &model, const QString &path) {
             QList<qint64> out;
             Balancer balancer;
-            for (const Upstream &u : balancer.candidates(s, RequestTraits{model, path, ApiFormat::OpenAI, {}}))
-                out << u.id;
+            for (const Upstream *u : balancer.candidates(s, RequestTraits{model, path, ApiFormat::OpenAI, {}}))
+                out << u->id;
             return out;
         };
         QCOMPARE(ids(QStringLiteral("gpt-4o"), QStringLiteral("/v1/chat/completions")), (QList<qint64>{1}));
