@@ -86,7 +86,7 @@ bool RequestRouter::authorizedAppToken(
     // The hash of each credential seen, per thread: SHA-256 per request cost
     // more than the rest of the check. Bounded, since anyone may send any.
     thread_local QHash<QByteArray, QByteArray> hashes;
-    auto cached = hashes.constFind(token.toByteArray());
+    auto cached = hashes.constFind(QByteArray::fromRawData(token.data(), token.size()));
     if (cached == hashes.cend()) {
         if (hashes.size() >= 256)
             hashes.clear();

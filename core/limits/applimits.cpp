@@ -20,13 +20,18 @@ AppLimits::AppLimits(const Clock *clock) : m_clock(clock ? clock : &Clock::syste
 
 void AppLimits::rollOver(Counter &c, const QDateTime &nowUtc) const
 {
-    const QDate today = nowUtc.toUTC().date();
-    if (c.day != today) {
-        c.day = today;
-        c.tokensToday = 0;
-    }
-    if (c.month != monthOf(today)) {
-        c.month = monthOf(today);
+    // The UTC day as a number first: the calendar date (and so the month)
+    // is worked out only when the day changes, not twice per request.
+    constexpr qint64 msPerDay = 24 * 3600 * 1000;
+    const qint64 ms = nowUtc.toMSecsSinceEpoch();
+    const qint64 day = ms >= 0 ? ms / msPerDay : -((-ms + msPerDay - 1) / msPerDay);
+    if (c.dayNumber == day)
+        return;
+    c.dayNumber = day;
+    c.tokensToday = 0;
+    const int month = monthOf(QDate(1970, 1, 1).addDays(day));
+    if (c.month != month) {
+        c.month = month;
         c.costThisMonth = 0;
     }
 }

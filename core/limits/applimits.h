@@ -7,6 +7,7 @@
 #include <QMutex>
 
 #include <deque>
+#include <limits>
 
 namespace route {
 
@@ -46,7 +47,7 @@ private:
     struct Counter
     {
         std::deque<qint64> minute; // admission times (monotonic ms) within the last minute
-        QDate day; // the UTC day tokensToday counts
+        qint64 dayNumber = std::numeric_limits<qint64>::min(); // the UTC day tokensToday counts, since 1970-01-01
         int month = 0; // year * 12 + month of costThisMonth
         qint64 tokensToday = 0;
         double costThisMonth = 0;
