@@ -4,8 +4,9 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ ccache pkg-config
-          qt6-base-dev libqt6sql6-sqlite libsqlite3-dev libqt6svg6 qt6-tools-dev qt6-l10n-tools qt6-tools-dev-tools
-          libgl-dev libssl3 ca-certificates clang-format)
+          qt6-base-dev libqt6sql6-sqlite libqt6sql6-psql libsqlite3-dev libqt6svg6 qt6-tools-dev qt6-l10n-tools qt6-tools-dev-tools
+          libgl-dev libssl3 ca-certificates clang-format
+          postgresql)  # for the team-mode tests (label postgres), which start a private server of their own
 if [[ "${1:-}" == "--gui-tools" ]]; then
     packages+=(xvfb xauth imagemagick trayer fonts-noto-cjk)
 fi

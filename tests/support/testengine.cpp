@@ -13,7 +13,20 @@ using namespace route; // test code reads like code inside the project
 
 TestEngine::TestEngine(bool noAuth, const HttpLimits &limits, const HealthTuning &health)
 {
-    m_options.database.path = m_dir.filePath(QStringLiteral("db.sqlite"));
+    DatabaseConfig database;
+    database.path = m_dir.filePath(QStringLiteral("db.sqlite"));
+    setUp(database, noAuth, limits, health);
+}
+
+TestEngine::TestEngine(const DatabaseConfig &database)
+{
+    setUp(database, false, {}, {});
+}
+
+void TestEngine::setUp(
+    const DatabaseConfig &database, bool noAuth, const HttpLimits &limits, const HealthTuning &health)
+{
+    m_options.database = database;
     m_options.address = QHostAddress::LocalHost;
     m_options.port = 0;
     m_options.noAuth = noAuth;

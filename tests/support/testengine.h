@@ -19,6 +19,8 @@ class TestEngine
 {
 public:
     explicit TestEngine(bool noAuth = false, const HttpLimits &limits = {}, const HealthTuning &health = {});
+    // On DATABASE (PostgreSQL: several engines may share it, as team mode does).
+    explicit TestEngine(const DatabaseConfig &database);
     ~TestEngine();
 
     bool start();
@@ -48,6 +50,7 @@ public:
     void setSetting(const char *key, const QString &value);
 
 private:
+    void setUp(const DatabaseConfig &database, bool noAuth, const HttpLimits &limits, const HealthTuning &health);
     void reload();
     QTemporaryDir m_dir;
     ManualClock m_clock;

@@ -1,0 +1,160 @@
+// Team mode's store (SPEC §12) on a real PostgreSQL: a private cluster in a
+// temporary folder, a fresh database per test.
+#include "fakeupstream.h"
+#include "pgcluster.h"
+#include "testengine.h"
+
+#include "store/database.h"
+#include "store/migrations.h"
+#include "store/recordrepository.h"
+#include "store/tokenrepository.h"
+#include "store/upstreamrepository.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QtTest>
+
+class TestPostgres : public QObject
+{
+    Q_OBJECT
+
+    std::unique_ptr<PgCluster> m_pg;
+    int m_databases = 0;
+
+    // A new database, migrated; its configuration.
+    DatabaseConfig freshDatabase()
+    {
+        const QString dsn = m_pg->createDatabase(QStringLiteral("t%1").arg(++m_databases));
+        const auto config = DatabaseConfig::fromDsn(dsn);
+        if (dsn.isEmpty() || !config)
+            qFatal("no database for the test: %s", qPrintable(m_pg->error()));
+        return config.value();
+    }
+
+    static QByteArray chat(const char *model = "gpt-4o-mini")
+    {
+        return QByteArray("{\"model\":\"") + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        m_pg = std::make_unique<PgCluster>();
+        QVERIFY2(m_pg->error().isEmpty(), qPrintable(m_pg->error()));
+    }
+    void cleanupTestCase() { m_pg.reset(); }
+
+    // Every migration runs on PostgreSQL, twice without harm, and the
+    // password is never part of what is shown.
+    void migrationsRunAndTheDsnIsParsed()
+    {
+        const DatabaseConfig config = freshDatabase();
+        QCOMPARE(config.kind, DatabaseConfig::Kind::Postgres);
+        QCOMPARE(config.host, QStringLiteral("127.0.0.1"));
+        QCOMPARE(config.port, int(m_pg->port()));
+        QVERIFY(!config.describe().contains(QLatin1String(PgCluster::password)));
+        auto conn = DbConnection::open(config, QStringLiteral("t"));
+        QVERIFY2(conn, qPrintable(conn.error()));
+        const Status first = Migrations::run(*conn.value());
+        QVERIFY2(first.ok(), qPrintable(first.error()));
+        QCOMPARE(Migrations::currentVersion(*conn.value()), Migrations::latestVersion());
+        QVERIFY(Migrations::run(*conn.value()).ok());
+    }
+
+    // The repositories on PostgreSQL: upstreams, app tokens, records and the
+    // usage and statistics read back from them.
+    void repositoriesWork()
+    {
+        const DatabaseConfig config = freshDatabase();
+        auto conn = DbConnection::open(config, QStringLiteral("t"));
+        QVERIFY(conn);
+        QVERIFY(Migrations::run(*conn.value()).ok());
+        QSqlDatabase &db = conn.value()->db();
+        Upstream u;
+        u.sk = QStringLiteral("sk-pg");
+        u.endpoint = QStringLiteral("http://127.0.0.1:1/v1");
+        const StoreOutcome created = UpstreamRepository(db).create(u);
+        QVERIFY2(created.ok(), qPrintable(created.message));
+        u.models = {QStringLiteral("a"), QStringLiteral("b")};
+        QVERIFY(UpstreamRepository(db).saveCatalog(created.id, u.models, QString()).ok());
+        const auto got = UpstreamRepository(db).get(created.id);
+        QVERIFY(got);
+        QCOMPARE(got->sk, QStringLiteral("sk-pg"));
+        QCOMPARE(got->models, u.models);
+        QVERIFY(got->modelsFetchedAt.isValid());
+        UpstreamPatch rename;
+        rename.name = QStringLiteral("renamed");
+        QCOMPARE(UpstreamRepository(db).update(created.id, rename).error, StoreError::None);
+        QCOMPARE(UpstreamRepository(db).get(created.id)->name, QStringLiteral("renamed"));
+        // The unique (sk, endpoint) pair holds on PostgreSQL too.
+        QCOMPARE(UpstreamRepository(db).create(u).error, StoreError::Duplicate);
+        QVERIFY(UpstreamRepository(db).addCounters({{created.id, {2, 1}}}, {}));
+        QCOMPARE(UpstreamRepository(db).get(created.id)->successCount, 2);
+
+        RecordRepository records(db);
+        QList<RequestRecord> batch;
+        const QDateTime when = QDateTime::currentDateTimeUtc().addSecs(-60);
+        for (int i = 0; i < 4; ++i) {
+            RequestRecord r;
+            r.createdAt = when.addSecs(i);
+            r.upstreamId = created.id;
+            r.path = QStringLiteral("/v1/chat/completions");
+            r.model = i % 2 ? QStringLiteral("a") : QStringLiteral("模型");
+            r.status = i == 3 ? 500 : 200;
+            r.outcome = Outcome::Complete;
+            r.promptTokens = 10;
+            r.completionTokens = 5;
+            r.totalTokens = 15;
+            r.costUsd = 0.25;
+            r.clientApp = QStringLiteral("curl");
+            batch << r;
+        }
+        QString why;
+        QVERIFY2(records.insert(batch, &why), qPrintable(why));
+        const auto recent = records.recent({});
+        QVERIFY(recent);
+        QCOMPARE(recent->size(), 4);
+        QCOMPARE(recent->first().createdAt, when.addSecs(3));
+        QCOMPARE(recent->last().model, QStringLiteral("模型"));
+        const QDate today = QDate::currentDate();
+        for (UsageBy by : {UsageBy::Day, UsageBy::Token, UsageBy::App, UsageBy::Upstream, UsageBy::Model}) {
+            const auto usage = records.usage(today.addDays(-1), today.addDays(1), by, &why);
+            QVERIFY2(usage, qPrintable(why));
+            qint64 requests = 0;
+            double cost = 0;
+            for (const UsageRow &row : *usage) {
+                requests += row.requests;
+                cost += row.costUsd;
+            }
+            QCOMPARE(requests, qint64(4));
+            QCOMPARE(cost, 1.0);
+        }
+        const auto perDay = records.usagePerDay(today.addDays(-1), today.addDays(1), UsageBy::Model, &why);
+        QVERIFY2(perDay && !perDay->isEmpty(), qPrintable(why));
+        const auto stats = records.stats(when.addSecs(-10));
+        QVERIFY(stats && stats->size() == 1);
+        QCOMPARE(stats->first().requests, qint64(4));
+        QCOMPARE(stats->first().errors, qint64(1));
+        QCOMPARE(records.prune(0, 2), 2);
+    }
+
+    // The proxy on PostgreSQL: a request goes upstream and is recorded.
+    void anEngineServesAndRecords()
+    {
+        FakeUpstream up;
+        up.setBehavior(FakeUpstream::Behavior::json(200,
+            "{\"choices\":[{\"message\":{\"content\":\"hi\"}}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,"
+            "\"total_tokens\":5}}"));
+        TestEngine engine(freshDatabase());
+        QVERIFY(engine.start());
+        engine.addUpstream(up.baseUrl(), QStringLiteral("sk-up"));
+        const RawResponse r = engine.call("POST", "/v1/chat/completions", chat());
+        QCOMPARE(r.status, 200);
+        const QJsonArray rows = engine.records(1);
+        QCOMPARE(rows.size(), 1);
+        QCOMPARE(rows.first().toObject().value("TotalTokens").toInt(), 5);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPostgres)
+#include "tst_postgres.moc"
