@@ -9,6 +9,7 @@
 #include "util/batchscheduling.h"
 #include "util/logging.h"
 
+#include <QSqlDriver>
 #include <QSqlQuery>
 
 #ifdef __GLIBC__
@@ -23,6 +24,8 @@ constexpr int quietFlushesBeforeTrim = 8; // 2 s without a finished request
 // Outside edits must be live within 2 s; checking is one cheap pragma.
 constexpr int watchIntervalMs = 500;
 constexpr int pruneIntervalMs = 10 * 60 * 1000;
+// A change of several rows, or several changes in a row, arrive as a burst.
+constexpr int reloadCoalesceMs = 20;
 } // namespace
 
 BackgroundStore::BackgroundStore(const DatabaseConfig &config, SnapshotHolder *snapshots, QObject *parent)
@@ -60,13 +63,18 @@ bool BackgroundStore::open()
     }
     m_conn = conn.take();
     m_records = std::make_unique<RecordRepository>(m_conn->db());
-    m_lastFingerprint = fingerprint();
     m_flushTimer = new QTimer(this);
     connect(m_flushTimer, &QTimer::timeout, this, &BackgroundStore::flush);
     m_flushTimer->start(flushIntervalMs);
-    m_watchTimer = new QTimer(this);
-    connect(m_watchTimer, &QTimer::timeout, this, &BackgroundStore::checkForChanges);
-    m_watchTimer->start(watchIntervalMs);
+    if (m_conn->isPostgres()) {
+        if (!listenForChanges())
+            qCWarning(lcStore) << "cannot listen for changes in the database; edits by other instances are missed";
+    } else {
+        m_lastFingerprint = fingerprint();
+        m_watchTimer = new QTimer(this);
+        connect(m_watchTimer, &QTimer::timeout, this, &BackgroundStore::checkForChanges);
+        m_watchTimer->start(watchIntervalMs);
+    }
     m_pruneTimer = new QTimer(this);
     connect(m_pruneTimer, &QTimer::timeout, this, &BackgroundStore::prune);
     m_pruneTimer->start(pruneIntervalMs);
@@ -148,6 +156,8 @@ void BackgroundStore::close()
     m_watchTimer = nullptr;
     delete m_pruneTimer;
     m_pruneTimer = nullptr;
+    delete m_reloadSoon;
+    m_reloadSoon = nullptr;
     m_records.reset();
     m_conn.reset();
 }
@@ -187,17 +197,43 @@ qint64 BackgroundStore::recomputeCosts(const PriceTable &prices, QString *error)
     return m_records->recomputeCosts(prices, error);
 }
 
+// SQLite's count of commits by other connections: one cheap pragma.
 QString BackgroundStore::fingerprint()
 {
     QSqlQuery q(m_conn->db());
-    if (m_conn->isPostgres()) {
-        q.exec(QStringLiteral("SELECT (SELECT COUNT(*) FROM openai_upstreams) || '/' || "
-                              "COALESCE((SELECT MAX(updated_at)::text FROM openai_upstreams), '') || '/' || "
-                              "COALESCE((SELECT MAX(updated_at)::text FROM config_kvs), '')"));
-    } else {
-        q.exec(QStringLiteral("PRAGMA data_version"));
-    }
+    q.exec(QStringLiteral("PRAGMA data_version"));
     return q.next() ? q.value(0).toString() : QString();
+}
+
+// Team mode (SPEC §12): the triggers of migration 8 announce every change
+// of configuration, whoever made it; this instance reloads within
+// milliseconds, where polling would cost a query every half second on
+// every instance and still miss an edit that leaves updated_at alone.
+bool BackgroundStore::listenForChanges()
+{
+    QSqlDriver *driver = m_conn->db().driver();
+    if (!driver || !driver->subscribeToNotification(QLatin1String(Notify::configChannel)))
+        return false;
+    m_reloadSoon = new QTimer(this);
+    m_reloadSoon->setSingleShot(true);
+    m_reloadSoon->setInterval(reloadCoalesceMs);
+    connect(m_reloadSoon, &QTimer::timeout, this, &BackgroundStore::reload);
+    connect(driver, &QSqlDriver::notification, this, [this](const QString &channel) {
+        if (channel == QLatin1String(Notify::configChannel) && !m_reloadSoon->isActive())
+            m_reloadSoon->start();
+    });
+    return true;
+}
+
+void BackgroundStore::reload()
+{
+    if (!m_conn)
+        return;
+    QString error;
+    if (!reloadSnapshot(*m_snapshots, *m_conn, &error))
+        qCWarning(lcStore) << "cannot reload upstreams:" << error;
+    else
+        qCDebug(lcStore) << "reloaded the configuration after a change in the database";
 }
 
 void BackgroundStore::checkForChanges()
@@ -208,11 +244,7 @@ void BackgroundStore::checkForChanges()
     if (now == m_lastFingerprint)
         return;
     m_lastFingerprint = now;
-    QString error;
-    if (!reloadSnapshot(*m_snapshots, *m_conn, &error))
-        qCWarning(lcStore) << "cannot reload upstreams:" << error;
-    else
-        qCDebug(lcStore) << "reloaded upstreams after a change in the database";
+    reload();
 }
 
 } // namespace route

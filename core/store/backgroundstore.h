@@ -48,6 +48,8 @@ Q_SIGNALS:
 
 private:
     void checkForChanges();
+    bool listenForChanges();
+    void reload();
     static void nameClientApps(QList<RequestRecord> &batch);
     static void yieldToRequests();
     void releaseFreedMemoryOnce();
@@ -58,6 +60,7 @@ private:
     std::shared_ptr<DbConnection> m_conn;
     std::unique_ptr<RecordRepository> m_records; // on m_conn, keeping its prepared insert
     QTimer *m_flushTimer = nullptr;
+    QTimer *m_reloadSoon = nullptr; // PostgreSQL: a burst of notifications is one reload
     QTimer *m_watchTimer = nullptr;
     QTimer *m_pruneTimer = nullptr;
     QString m_lastFingerprint;

@@ -54,6 +54,12 @@ inline QString notNull(const QString &s)
     return s.isNull() ? QStringLiteral("") : s;
 }
 
+// PostgreSQL's LISTEN/NOTIFY channels of team mode (SPEC §12).
+namespace Notify {
+// The configuration changed (upstreams, settings, app tokens); the payload is the table.
+constexpr const char *configChannel = "route_config";
+} // namespace Notify
+
 namespace DbTime {
 // gorm's SQLite layout: "2006-01-02 15:04:05.999-07:00", always written in UTC.
 QString format(const QDateTime &t);

@@ -182,11 +182,43 @@ bool addAppTokens(Migrator &m)
                 {"cost_usd", "real NOT NULL DEFAULT 0", "double precision NOT NULL DEFAULT 0"}});
 }
 
+// Version 8, PostgreSQL only: team mode (SPEC §12). A change to the
+// configuration, made by any instance, the CLI or by hand in psql, is
+// announced on the channel Notify::configChannel, which every instance
+// listens to. Only the columns that are configuration fire: the counters
+// and last-used times, written with every batch of records, must not make
+// every instance reload four times a second. A migration that adds a
+// configuration column adds it to these lists.
+bool addChangeNotifications(Migrator &m)
+{
+    if (!m.m_conn.isPostgres())
+        return true;
+    const QString function
+        = QStringLiteral("CREATE OR REPLACE FUNCTION route_notify_change() RETURNS trigger LANGUAGE plpgsql AS "
+                         "$$ BEGIN PERFORM pg_notify('%1', TG_TABLE_NAME); RETURN NULL; END $$")
+              .arg(QLatin1String(Notify::configChannel));
+    const auto trigger = [&m](const char *name, const char *table, const char *columns) {
+        const QString update
+            = columns ? QStringLiteral("UPDATE OF %1").arg(QLatin1String(columns)) : QStringLiteral("UPDATE");
+        return m.exec(QStringLiteral("DROP TRIGGER IF EXISTS %1 ON %2").arg(QLatin1String(name), QLatin1String(table)))
+            && m.exec(QStringLiteral("CREATE TRIGGER %1 AFTER INSERT OR DELETE OR TRUNCATE OR %3 ON %2 "
+                                     "FOR EACH STATEMENT EXECUTE FUNCTION route_notify_change()")
+                          .arg(QLatin1String(name), QLatin1String(table), update));
+    };
+    return m.exec(function)
+        && trigger("route_upstreams_changed", "openai_upstreams",
+            "deleted_at, sk, endpoint, name, enabled, weight, allow, deny, timeout, stream_timeout, sort_order, "
+            "format, responses, model_map, models, models_error, proxy")
+        && trigger("route_config_changed", "config_kvs", nullptr)
+        && trigger("route_tokens_changed", "client_tokens",
+            "name, token_hash, prefix, enabled, expires_at, allow, rpm, daily_token_limit, monthly_budget_usd");
+}
+
 using Step = std::function<bool(Migrator &)>;
 const std::vector<Step> &steps()
 {
     static const std::vector<Step> all = {createGormTables, addUpstreamColumns, addRecordColumns, addRecordClientToken,
-        addFormatsAndTokenKinds, addModelsAndProxy, addAppTokens};
+        addFormatsAndTokenKinds, addModelsAndProxy, addAppTokens, addChangeNotifications};
     return all;
 }
 

@@ -154,6 +154,51 @@ private Q_SLOTS:
         QCOMPARE(rows.size(), 1);
         QCOMPARE(rows.first().toObject().value("TotalTokens").toInt(), 5);
     }
+
+    // Team mode's propagation (SPEC §12): an upstream added through one
+    // instance's admin API, and an edit made by hand in psql, are used by
+    // the other instance within a second, announced by LISTEN/NOTIFY.
+    void aChangeReachesTheOtherInstanceWithinASecond()
+    {
+        const DatabaseConfig config = freshDatabase();
+        TestEngine a(config);
+        TestEngine b(config);
+        QVERIFY(a.start());
+        QVERIFY(b.start());
+        const auto upstreamsOf = [](const TestEngine &e) {
+            return QJsonDocument::fromJson(e.call("GET", "/admin/upstreams").body).array();
+        };
+        QCOMPARE(upstreamsOf(b).size(), 0);
+        QElapsedTimer clock;
+        clock.start();
+        QCOMPARE(
+            a.call("POST", "/admin/upstreams", "{\"SK\": \"sk-team\", \"Endpoint\": \"http://127.0.0.1:9/v1\"}").status,
+            200);
+        QTRY_COMPARE_WITH_TIMEOUT(upstreamsOf(b).size(), 1, 1000);
+        qInfo("an upstream added on one instance was on the other after %lld ms", clock.elapsed());
+        const qint64 id = upstreamsOf(b).first().toObject().value("ID").toInteger();
+
+        // By hand, as an operator would: psql, no admin API, no updated_at.
+        clock.restart();
+        QVERIFY(m_pg->sql(
+            config.name, QStringLiteral("UPDATE openai_upstreams SET name = 'by hand' WHERE id = %1").arg(id)));
+        const auto nameOn = [&](const TestEngine &e) {
+            const QJsonArray list = upstreamsOf(e);
+            return list.isEmpty() ? QString() : list.first().toObject().value("Name").toString();
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(nameOn(a), QStringLiteral("by hand"), 1000);
+        QTRY_COMPARE_WITH_TIMEOUT(nameOn(b), QStringLiteral("by hand"), 1000);
+        qInfo("an edit in psql was on both instances after %lld ms", clock.elapsed());
+
+        // A setting too.
+        QVERIFY(m_pg->sql(config.name,
+            QStringLiteral("INSERT INTO config_kvs (\"key\", value) VALUES ('policy', 'round_robin') "
+                           "ON CONFLICT (\"key\") DO UPDATE SET value = excluded.value")));
+        const auto policyOf = [](const TestEngine &e) {
+            return QJsonDocument::fromJson(e.call("GET", "/admin/config").body).object().value("Policy").toString();
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(policyOf(b), QStringLiteral("round_robin"), 1000);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestPostgres)
