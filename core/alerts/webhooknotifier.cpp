@@ -56,8 +56,11 @@ bool WebhookNotifier::allowed(const QString &key)
     return true;
 }
 
-void WebhookNotifier::onHealthChanged(qint64 upstreamId, HealthState state, const QString &reason)
+void WebhookNotifier::onHealthChanged(qint64 upstreamId, HealthState state, const QString &reason, bool foundHere)
 {
+    // In team mode the instance that found it alerts, not every one of them.
+    if (!foundHere)
+        return;
     const auto snapshot = m_snapshots->current();
     if (snapshot->settings.webhookUrl.isEmpty())
         return;

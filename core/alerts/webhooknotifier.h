@@ -25,7 +25,7 @@ class WebhookNotifier final : public QObject, private UpstreamCall::Listener
 public:
     WebhookNotifier(SnapshotHolder *snapshots, HealthTracker *health, QObject *parent = nullptr);
 
-    void onHealthChanged(qint64 upstreamId, HealthState state, const QString &reason);
+    void onHealthChanged(qint64 upstreamId, HealthState state, const QString &reason, bool foundHere = true);
 
     // How long a delivery may go unanswered before it counts as failed (and
     // is retried); 10 s unless set (tests shorten it).

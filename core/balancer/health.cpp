@@ -16,6 +16,15 @@ QString UpstreamHealth::stateName(HealthState s)
     return QString();
 }
 
+std::optional<HealthState> UpstreamHealth::stateFromName(QStringView name)
+{
+    for (HealthState s : {HealthState::Healthy, HealthState::RateLimited, HealthState::AuthFailed,
+             HealthState::CoolingDown, HealthState::HalfOpen})
+        if (name == stateName(s))
+            return s;
+    return std::nullopt;
+}
+
 HealthTracker::HealthTracker(const HealthTuning &tuning, const Clock *clock, QObject *parent)
     : QObject(parent), m_tuning(tuning), m_clock(clock ? clock : &Clock::system())
 { }
@@ -175,7 +184,35 @@ void HealthTracker::reset(qint64 id)
     h.ttfbEwmaMs = ewma;
     lock.unlock();
     if (changed)
-        Q_EMIT stateChanged(id, HealthState::Healthy, QString());
+        Q_EMIT stateChanged(id, HealthState::Healthy, QString(), true);
+}
+
+void HealthTracker::adopt(qint64 id, HealthState state, qint64 restMs, const QString &reason, qint64 nowMs)
+{
+    if (state == HealthState::HalfOpen)
+        return;
+    QMutexLocker lock(&m_mutex);
+    UpstreamHealth &h = m_health[id];
+    std::optional<Change> change;
+    if (state == HealthState::Healthy) {
+        if (h.state == HealthState::Healthy)
+            return;
+        h.consecutiveFailures = 0;
+        h.tripCount = 0;
+        h.untilMs = 0;
+        h.probeInFlight = false;
+        change = setState(id, h, state, QString());
+    } else {
+        // The other instance's rest, from now on this clock: the two
+        // clocks need not agree, only tick alike.
+        h.untilMs = qMax(h.untilMs, nowMs + qMax<qint64>(0, restMs));
+        h.probeInFlight = false;
+        change = setState(id, h, state, reason);
+    }
+    lock.unlock();
+    if (change)
+        change->foundHere = false;
+    announce(change);
 }
 
 std::optional<HealthTracker::Change> HealthTracker::setState(
@@ -195,8 +232,9 @@ void HealthTracker::announce(const std::optional<Change> &change)
     if (!change)
         return;
     qCInfo(lcProxy).noquote() << "upstream" << change->id << "is now" << UpstreamHealth::stateName(change->state)
-                              << (change->reason.isEmpty() ? QString() : QStringLiteral("(%1)").arg(change->reason));
-    Q_EMIT stateChanged(change->id, change->state, change->reason);
+                              << (change->reason.isEmpty() ? QString() : QStringLiteral("(%1)").arg(change->reason))
+                              << (change->foundHere ? QString() : QStringLiteral("as another instance found"));
+    Q_EMIT stateChanged(change->id, change->state, change->reason, change->foundHere);
 }
 
 } // namespace route

@@ -27,6 +27,7 @@ struct UpstreamHealth
     QString reason;
 
     static QString stateName(HealthState s);
+    static std::optional<HealthState> stateFromName(QStringView name);
 };
 
 // How quickly upstreams are rested and for how long (the README's Health table).
@@ -71,12 +72,18 @@ public:
     void quotaExhausted(qint64 id, qint64 forMs, qint64 nowMs);
     void forget(qint64 id);
     void reset(qint64 id);
+    // Team mode (SPEC §12): a state another instance found (a rest of
+    // RESTMS more, or Healthy again), taken as it is: it counts as no
+    // failure here and is announced with foundHere = false, so it is not
+    // passed on again. Half-open is each instance's own and is ignored.
+    void adopt(qint64 id, HealthState state, qint64 restMs, const QString &reason, qint64 nowMs);
 
     // Now on the clock the times above are read from.
     qint64 nowMs() const { return m_clock->monotonicMs(); }
 
 Q_SIGNALS:
-    void stateChanged(qint64 id, HealthState state, const QString &reason);
+    // FOUNDHERE: this instance found it (false: adopted from another one).
+    void stateChanged(qint64 id, HealthState state, const QString &reason, bool foundHere);
 
 private:
     struct Change
@@ -84,6 +91,7 @@ private:
         qint64 id;
         HealthState state;
         QString reason;
+        bool foundHere = true;
     };
     std::optional<Change> setState(qint64 id, UpstreamHealth &h, HealthState state, const QString &reason);
     void announce(const std::optional<Change> &change);

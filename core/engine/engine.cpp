@@ -94,9 +94,37 @@ Status Engine::start()
     m_running = true;
     // Queued: the tracker lives on the network thread.
     connect(m_health, &HealthTracker::stateChanged, this, &Engine::healthChanged, Qt::QueuedConnection);
+    if (m_store->isShared())
+        shareHealth();
     qCDebug(lcEngine) << "listening on" << listenAddress();
     Q_EMIT listeningOn(baseUrl());
     return {};
+}
+
+// Team mode (SPEC §12): what this instance finds about an upstream goes to
+// the others through the store's connection, and theirs comes back, so no
+// instance spends its own requests finding a dead key again. Rests travel
+// as time left, not as a clock time: the hosts' clocks need not agree.
+void Engine::shareHealth()
+{
+    HealthTracker *health = m_health;
+    BackgroundStore *store = m_store;
+    // Runs on the store thread (the context), where the connection lives.
+    connect(health, &HealthTracker::stateChanged, store,
+        [health, store](qint64 id, HealthState state, const QString &reason, bool foundHere) {
+            if (!foundHere || state == HealthState::HalfOpen)
+                return;
+            const UpstreamHealth now = health->health(id);
+            if (now.state != state)
+                return; // already moved on; its own change follows
+            const qint64 restMs = state == HealthState::Healthy ? 0 : qMax<qint64>(0, now.untilMs - health->nowMs());
+            store->publishHealth(id, UpstreamHealth::stateName(state), restMs, reason);
+        });
+    connect(store, &BackgroundStore::healthFound, health,
+        [health](qint64 id, const QString &stateName, qint64 restMs, const QString &reason) {
+            if (const auto state = UpstreamHealth::stateFromName(stateName))
+                health->adopt(id, *state, restMs, reason, health->nowMs());
+        });
 }
 
 void Engine::stop(int graceMs)

@@ -70,6 +70,7 @@ Q_SIGNALS:
     void listeningOn(const QString &baseUrl);
 
 private:
+    void shareHealth();
     Status prepareDatabase();
     void finishStop();
     void shutdownThreads();

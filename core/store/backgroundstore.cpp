@@ -10,6 +10,7 @@
 #include "util/logging.h"
 
 #include <QSqlDriver>
+#include <QSqlError>
 #include <QSqlQuery>
 
 #ifdef __GLIBC__
@@ -212,17 +213,47 @@ QString BackgroundStore::fingerprint()
 bool BackgroundStore::listenForChanges()
 {
     QSqlDriver *driver = m_conn->db().driver();
-    if (!driver || !driver->subscribeToNotification(QLatin1String(Notify::configChannel)))
+    if (!driver || !driver->subscribeToNotification(QLatin1String(Notify::configChannel))
+        || !driver->subscribeToNotification(QLatin1String(Notify::healthChannel)))
         return false;
     m_reloadSoon = new QTimer(this);
     m_reloadSoon->setSingleShot(true);
     m_reloadSoon->setInterval(reloadCoalesceMs);
     connect(m_reloadSoon, &QTimer::timeout, this, &BackgroundStore::reload);
-    connect(driver, &QSqlDriver::notification, this, [this](const QString &channel) {
-        if (channel == QLatin1String(Notify::configChannel) && !m_reloadSoon->isActive())
-            m_reloadSoon->start();
-    });
+    connect(driver, &QSqlDriver::notification, this,
+        [this](const QString &channel, QSqlDriver::NotificationSource source, const QVariant &payload) {
+            if (channel == QLatin1String(Notify::configChannel) && !m_reloadSoon->isActive())
+                m_reloadSoon->start();
+            else if (channel == QLatin1String(Notify::healthChannel) && source != QSqlDriver::SelfSource)
+                receiveHealth(payload.toString());
+        });
     return true;
+}
+
+void BackgroundStore::publishHealth(qint64 upstreamId, const QString &state, qint64 restMs, const QString &reason)
+{
+    if (!m_conn || !m_conn->isPostgres())
+        return;
+    QSqlQuery q(m_conn->db());
+    q.prepare(QStringLiteral("SELECT pg_notify(?, ?)"));
+    q.addBindValue(QLatin1String(Notify::healthChannel));
+    // NOTIFY payloads are limited to 8000 bytes; a reason is a line.
+    q.addBindValue(QStringLiteral("%1 %2 %3 %4").arg(upstreamId).arg(state).arg(restMs).arg(reason.left(500)));
+    if (!q.exec())
+        qCWarning(lcStore) << "cannot tell the other instances about upstream" << upstreamId << q.lastError().text();
+}
+
+void BackgroundStore::receiveHealth(const QString &payload)
+{
+    const QStringList parts = payload.split(QLatin1Char(' '));
+    bool idOk = false, restOk = false;
+    const qint64 id = parts.value(0).toLongLong(&idOk);
+    const qint64 restMs = parts.value(2).toLongLong(&restOk);
+    if (parts.size() < 3 || !idOk || !restOk) {
+        qCWarning(lcStore) << "ignored a health notice that is not ours:" << payload.left(80);
+        return;
+    }
+    Q_EMIT healthFound(id, parts[1], restMs, parts.mid(3).join(QLatin1Char(' ')));
 }
 
 void BackgroundStore::reload()

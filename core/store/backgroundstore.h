@@ -38,6 +38,10 @@ public:
     Q_INVOKABLE void flush();
     Q_INVOKABLE void close();
     Q_INVOKABLE void prune();
+    // Team mode: tells the other instances what this one found about an
+    // upstream (STATE as UpstreamHealth names it; RESTMS from now). A no-op on SQLite.
+    Q_INVOKABLE void publishHealth(qint64 upstreamId, const QString &state, qint64 restMs, const QString &reason);
+    bool isShared() const { return m_config.kind == DatabaseConfig::Kind::Postgres; }
     // Every record's cost again by PRICES (SPEC §11); how many were read, -1 on an error.
     qint64 recomputeCosts(const PriceTable &prices, QString *error);
 
@@ -45,10 +49,13 @@ public:
 
 Q_SIGNALS:
     void recorded(const QList<RequestRecord> &records);
+    // Another instance's finding, as publishHealth() sent it.
+    void healthFound(qint64 upstreamId, const QString &state, qint64 restMs, const QString &reason);
 
 private:
     void checkForChanges();
     bool listenForChanges();
+    void receiveHealth(const QString &payload);
     void reload();
     static void nameClientApps(QList<RequestRecord> &batch);
     static void yieldToRequests();

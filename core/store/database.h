@@ -58,6 +58,8 @@ inline QString notNull(const QString &s)
 namespace Notify {
 // The configuration changed (upstreams, settings, app tokens); the payload is the table.
 constexpr const char *configChannel = "route_config";
+// An instance found an upstream resting or well again: "ID STATE RESTMS REASON…".
+constexpr const char *healthChannel = "route_health";
 } // namespace Notify
 
 namespace DbTime {

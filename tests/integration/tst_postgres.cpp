@@ -199,6 +199,53 @@ private Q_SLOTS:
         };
         QTRY_COMPARE_WITH_TIMEOUT(policyOf(b), QStringLiteral("round_robin"), 1000);
     }
+
+    // Shared health (SPEC §12): a key that one instance found refused is
+    // skipped by the other without a request of its own; when the first
+    // finds it well again (its probe after the rest), the other uses it too.
+    void healthFoundByOneIsUsedByTheOthers()
+    {
+        const DatabaseConfig config = freshDatabase();
+        FakeUpstream dead, spare;
+        dead.setBehavior(FakeUpstream::Behavior::json(401, "{\"error\":{\"message\":\"bad key\"}}"));
+        const auto ok = FakeUpstream::Behavior::json(200, "{\"choices\":[{\"message\":{\"content\":\"hi\"}}]}");
+        spare.setBehavior(ok);
+        TestEngine a(config);
+        TestEngine b(config);
+        QVERIFY(a.start());
+        QVERIFY(b.start());
+        const qint64 deadId = a.addUpstream(dead.baseUrl(), QStringLiteral("sk-dead"));
+        a.addUpstream(spare.baseUrl(), QStringLiteral("sk-spare"));
+        const auto stateOn = [deadId](const TestEngine &e) {
+            for (const QJsonValue &v : QJsonDocument::fromJson(e.call("GET", "/admin/upstreams").body).array())
+                if (v.toObject().value("ID").toInteger() == deadId)
+                    return v.toObject().value("Health").toObject().value("State").toString();
+            return QString();
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(
+            QJsonDocument::fromJson(b.call("GET", "/admin/upstreams").body).array().size(), 2, 1000);
+
+        QCOMPARE(a.call("POST", "/v1/chat/completions", chat()).status, 200); // failed over from the dead key
+        QCOMPARE(dead.requestCount(), 1);
+        QCOMPARE(stateOn(a), QStringLiteral("auth_failed"));
+        QElapsedTimer clock;
+        clock.start();
+        QTRY_COMPARE_WITH_TIMEOUT(stateOn(b), QStringLiteral("auth_failed"), 1000);
+        qInfo("a key found refused on one instance was rested on the other after %lld ms", clock.elapsed());
+        for (int i = 0; i < 3; ++i)
+            QCOMPARE(b.call("POST", "/v1/chat/completions", chat()).status, 200);
+        QCOMPARE(dead.requestCount(), 1); // b never asked it
+
+        // The key is fixed; a's rest ends, its probe succeeds, b hears of it.
+        dead.setBehavior(ok);
+        a.clock().advance(11 * 60 * 1000);
+        QCOMPARE(a.call("POST", "/v1/chat/completions", chat()).status, 200);
+        QCOMPARE(dead.requestCount(), 2);
+        QCOMPARE(stateOn(a), QStringLiteral("healthy"));
+        QTRY_COMPARE_WITH_TIMEOUT(stateOn(b), QStringLiteral("healthy"), 1000);
+        QCOMPARE(b.call("POST", "/v1/chat/completions", chat()).status, 200);
+        QCOMPARE(dead.requestCount(), 3); // b uses it again, first in order
+    }
 };
 
 QTEST_GUILESS_MAIN(TestPostgres)
