@@ -30,16 +30,30 @@ void AffinityTable::bind(const QByteArray &key, qint64 upstreamId)
 {
     if (key.isEmpty() || upstreamId <= 0)
         return;
+    if (store(key, upstreamId) && m_listener)
+        m_listener(key, upstreamId);
+}
+
+void AffinityTable::adopt(const QByteArray &key, qint64 upstreamId)
+{
+    if (!key.isEmpty() && upstreamId > 0)
+        store(key, upstreamId);
+}
+
+bool AffinityTable::store(const QByteArray &key, qint64 upstreamId)
+{
     const qint64 now = m_clock->monotonicMs();
     QMutexLocker lock(&m_mutex);
     const auto it = m_entries.find(key);
     if (it != m_entries.end()) {
+        const bool moved = it->upstreamId != upstreamId;
         *it = Entry{upstreamId, now};
-        return;
+        return moved;
     }
     if (m_entries.size() >= m_capacity)
         makeRoom(now);
     m_entries.insert(key, Entry{upstreamId, now});
+    return true;
 }
 
 void AffinityTable::makeRoom(qint64 now)

@@ -6,6 +6,8 @@
 #include <QHash>
 #include <QMutex>
 
+#include <functional>
+
 namespace route {
 
 // Which upstream each conversation is bound to (SPEC §9, sticky sessions):
@@ -22,6 +24,13 @@ public:
     // The upstream KEY is bound to, or 0; a hit counts as a use.
     qint64 lookup(const QByteArray &key);
     void bind(const QByteArray &key, qint64 upstreamId);
+    // Team mode (SPEC §12): told of every new or moved binding made by
+    // bind(), outside the lock, on the binding worker's thread; set once,
+    // before requests come. adopt() binds what another instance bound,
+    // without telling.
+    using BindListener = std::function<void(const QByteArray &key, qint64 upstreamId)>;
+    void setBindListener(BindListener listener) { m_listener = std::move(listener); }
+    void adopt(const QByteArray &key, qint64 upstreamId);
     // Bindings to an upstream that no longer exists.
     void forgetUpstream(qint64 upstreamId);
     qsizetype size() const;
@@ -34,7 +43,9 @@ private:
         qint64 lastUsedMs;
     };
     void makeRoom(qint64 now); // under m_mutex
+    bool store(const QByteArray &key, qint64 upstreamId); // true: new or moved
 
+    BindListener m_listener;
     const Clock *m_clock;
     const qsizetype m_capacity;
     std::atomic<qint64> m_ttlMs{3600 * 1000};

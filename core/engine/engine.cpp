@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 #include "store/snapshotloader.h"
 
+#include "balancer/affinity.h"
 #include "domain/snapshot.h"
 #include "engine/networkservice.h"
 #include "net/epolldispatcher.h"
@@ -72,6 +73,13 @@ Status Engine::start()
     }
 
     m_network = new NetworkService(m_options, m_snapshots, m_store);
+    if (m_store->isShared()) {
+        BackgroundStore *store = m_store;
+        m_network->setSessionListener([store](const QByteArray &key, qint64 upstreamId) {
+            QMetaObject::invokeMethod(
+                store, [store, key, upstreamId] { store->publishSession(key, upstreamId); }, Qt::QueuedConnection);
+        });
+    }
     m_network->moveToThread(&m_networkThread);
     connect(&m_networkThread, &QThread::finished, m_network, &QObject::deleteLater);
     connect(m_network, &NetworkService::drained, this, &Engine::finishStop);
@@ -94,8 +102,10 @@ Status Engine::start()
     m_running = true;
     // Queued: the tracker lives on the network thread.
     connect(m_health, &HealthTracker::stateChanged, this, &Engine::healthChanged, Qt::QueuedConnection);
-    if (m_store->isShared())
+    if (m_store->isShared()) {
         shareHealth();
+        shareSessions();
+    }
     qCDebug(lcEngine) << "listening on" << listenAddress();
     Q_EMIT listeningOn(baseUrl());
     return {};
@@ -125,6 +135,18 @@ void Engine::shareHealth()
             if (const auto state = UpstreamHealth::stateFromName(stateName))
                 health->adopt(id, *state, restMs, reason, health->nowMs());
         });
+}
+
+// Team mode: a conversation keeps its key whichever instance the load
+// balancer picks for its next turn, seconds later; a binding reaches the
+// others in milliseconds (sent by the listener set in start()). Only new
+// or moved bindings travel.
+void Engine::shareSessions()
+{
+    AffinityTable *affinity = m_network->affinity();
+    BackgroundStore *store = m_store;
+    connect(store, &BackgroundStore::sessionBound, store,
+        [affinity](const QByteArray &key, qint64 upstreamId) { affinity->adopt(key, upstreamId); });
 }
 
 void Engine::stop(int graceMs)

@@ -71,6 +71,7 @@ Q_SIGNALS:
 
 private:
     void shareHealth();
+    void shareSessions();
     Status prepareDatabase();
     void finishStop();
     void shutdownThreads();

@@ -43,6 +43,7 @@ bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
 {
     m_health = new HealthTracker(m_options.health, m_options.clock, this);
     m_affinity = std::make_unique<AffinityTable>(m_options.clock);
+    m_affinity->setBindListener(m_sessionListener);
     m_balancer = std::make_unique<Balancer>(m_health, m_affinity.get());
     m_metrics = std::make_unique<Metrics>();
     m_limits = std::make_unique<AppLimits>(m_options.clock);

@@ -6,6 +6,7 @@
 #include <QObject>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 class QThread;
@@ -40,6 +41,12 @@ public:
     bool relisten(const QHostAddress &address, quint16 port, QString *error);
     quint16 port() const;
     HealthTracker *health() const { return m_health; }
+    AffinityTable *affinity() const { return m_affinity.get(); }
+    // Before start(): told of every new or moved session binding (team mode).
+    void setSessionListener(std::function<void(const QByteArray &, qint64)> listener)
+    {
+        m_sessionListener = std::move(listener);
+    }
     int inFlight() const;
 
 Q_SIGNALS:
@@ -57,6 +64,7 @@ private:
     BackgroundStore *m_records;
     HealthTracker *m_health = nullptr;
     std::unique_ptr<AffinityTable> m_affinity;
+    std::function<void(const QByteArray &, qint64)> m_sessionListener;
     std::atomic<bool> m_loopback{true};
     std::unique_ptr<Balancer> m_balancer;
     std::unique_ptr<Metrics> m_metrics;

@@ -214,7 +214,8 @@ bool BackgroundStore::listenForChanges()
 {
     QSqlDriver *driver = m_conn->db().driver();
     if (!driver || !driver->subscribeToNotification(QLatin1String(Notify::configChannel))
-        || !driver->subscribeToNotification(QLatin1String(Notify::healthChannel)))
+        || !driver->subscribeToNotification(QLatin1String(Notify::healthChannel))
+        || !driver->subscribeToNotification(QLatin1String(Notify::sessionChannel)))
         return false;
     m_reloadSoon = new QTimer(this);
     m_reloadSoon->setSingleShot(true);
@@ -226,6 +227,8 @@ bool BackgroundStore::listenForChanges()
                 m_reloadSoon->start();
             else if (channel == QLatin1String(Notify::healthChannel) && source != QSqlDriver::SelfSource)
                 receiveHealth(payload.toString());
+            else if (channel == QLatin1String(Notify::sessionChannel) && source != QSqlDriver::SelfSource)
+                receiveSession(payload.toString());
         });
     return true;
 }
@@ -241,6 +244,31 @@ void BackgroundStore::publishHealth(qint64 upstreamId, const QString &state, qin
     q.addBindValue(QStringLiteral("%1 %2 %3 %4").arg(upstreamId).arg(state).arg(restMs).arg(reason.left(500)));
     if (!q.exec())
         qCWarning(lcStore) << "cannot tell the other instances about upstream" << upstreamId << q.lastError().text();
+}
+
+void BackgroundStore::publishSession(const QByteArray &key, qint64 upstreamId)
+{
+    if (!m_conn || !m_conn->isPostgres() || key.size() > 4000)
+        return;
+    QSqlQuery q(m_conn->db());
+    q.prepare(QStringLiteral("SELECT pg_notify(?, ?)"));
+    q.addBindValue(QLatin1String(Notify::sessionChannel));
+    q.addBindValue(QStringLiteral("%1 %2").arg(upstreamId).arg(QString::fromLatin1(key.toBase64())));
+    if (!q.exec())
+        qCWarning(lcStore) << "cannot tell the other instances of a session:" << q.lastError().text();
+}
+
+void BackgroundStore::receiveSession(const QString &payload)
+{
+    const qsizetype space = payload.indexOf(QLatin1Char(' '));
+    bool ok = false;
+    const qint64 id = QStringView(payload).first(qMax<qsizetype>(space, 0)).toLongLong(&ok);
+    const QByteArray key = QByteArray::fromBase64(payload.mid(space + 1).toLatin1());
+    if (space <= 0 || !ok || key.isEmpty()) {
+        qCWarning(lcStore) << "ignored a session notice that is not ours:" << payload.left(80);
+        return;
+    }
+    Q_EMIT sessionBound(key, id);
 }
 
 void BackgroundStore::receiveHealth(const QString &payload)

@@ -41,6 +41,8 @@ public:
     // Team mode: tells the other instances what this one found about an
     // upstream (STATE as UpstreamHealth names it; RESTMS from now). A no-op on SQLite.
     Q_INVOKABLE void publishHealth(qint64 upstreamId, const QString &state, qint64 restMs, const QString &reason);
+    // Team mode: tells the other instances that conversation KEY is bound to UPSTREAMID.
+    Q_INVOKABLE void publishSession(const QByteArray &key, qint64 upstreamId);
     bool isShared() const { return m_config.kind == DatabaseConfig::Kind::Postgres; }
     // Every record's cost again by PRICES (SPEC §11); how many were read, -1 on an error.
     qint64 recomputeCosts(const PriceTable &prices, QString *error);
@@ -51,11 +53,14 @@ Q_SIGNALS:
     void recorded(const QList<RequestRecord> &records);
     // Another instance's finding, as publishHealth() sent it.
     void healthFound(qint64 upstreamId, const QString &state, qint64 restMs, const QString &reason);
+    // Another instance's binding, as publishSession() sent it.
+    void sessionBound(const QByteArray &key, qint64 upstreamId);
 
 private:
     void checkForChanges();
     bool listenForChanges();
     void receiveHealth(const QString &payload);
+    void receiveSession(const QString &payload);
     void reload();
     static void nameClientApps(QList<RequestRecord> &batch);
     static void yieldToRequests();

@@ -60,6 +60,8 @@ namespace Notify {
 constexpr const char *configChannel = "route_config";
 // An instance found an upstream resting or well again: "ID STATE RESTMS REASON…".
 constexpr const char *healthChannel = "route_health";
+// An instance bound a conversation to an upstream: "ID KEY" (the key in base64).
+constexpr const char *sessionChannel = "route_session";
 } // namespace Notify
 
 namespace DbTime {

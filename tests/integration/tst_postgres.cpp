@@ -246,6 +246,51 @@ private Q_SLOTS:
         QCOMPARE(b.call("POST", "/v1/chat/completions", chat()).status, 200);
         QCOMPARE(dead.requestCount(), 3); // b uses it again, first in order
     }
+
+    // Shared sessions (SPEC §12): a conversation bound on one instance keeps
+    // its key on another, whose own round-robin turn would pick the other key.
+    void aSessionKeepsItsKeyAcrossInstances()
+    {
+        const DatabaseConfig config = freshDatabase();
+        FakeUpstream one, two;
+        const auto ok = FakeUpstream::Behavior::json(200, "{\"choices\":[{\"message\":{\"content\":\"hi\"}}]}");
+        one.setBehavior(ok);
+        two.setBehavior(ok);
+        TestEngine a(config);
+        TestEngine b(config);
+        QVERIFY(a.start());
+        QVERIFY(b.start());
+        a.addUpstream(one.baseUrl(), QStringLiteral("sk-one"));
+        a.addUpstream(two.baseUrl(), QStringLiteral("sk-two"));
+        a.setSetting("policy", QStringLiteral("round_robin"));
+        const auto policyOf = [](const TestEngine &e) {
+            return QJsonDocument::fromJson(e.call("GET", "/admin/config").body).object().value("Policy").toString();
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(policyOf(b), QStringLiteral("round_robin"), 1000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            QJsonDocument::fromJson(b.call("GET", "/admin/upstreams").body).array().size(), 2, 1000);
+        const auto send = [](const TestEngine &e, const QByteArray &session) {
+            RawRequest r;
+            r.method = "POST";
+            r.target = "/v1/chat/completions";
+            r.headers.append("Authorization", TestEngine::bearer());
+            r.headers.append("Content-Type", "application/json");
+            if (!session.isEmpty())
+                r.headers.append("x-claude-code-session-id", session);
+            r.body = chat();
+            return rawHttp(e.port(), r).status;
+        };
+        QCOMPARE(send(a, {}), 200); // a's turn moves on: the session goes to the second key
+        QCOMPARE(send(a, "conversation-1"), 200);
+        QCOMPARE(one.requestCount(), 1);
+        QCOMPARE(two.requestCount(), 1);
+        // b has sent nothing yet: its own turn would start at the first key.
+        QTest::qWait(200); // the binding travels in milliseconds; a turn comes seconds later
+        for (int i = 0; i < 3; ++i)
+            QCOMPARE(send(b, "conversation-1"), 200);
+        QCOMPARE(one.requestCount(), 1);
+        QCOMPARE(two.requestCount(), 4);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestPostgres)
