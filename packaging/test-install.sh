@@ -37,6 +37,8 @@ openai-api-route -help | grep -q -- '-noauth'
 test -f /usr/share/applications/io.github.openai_api_route.desktop
 test -f /usr/share/icons/hicolor/scalable/apps/openai-api-route.svg
 test -f /usr/lib/systemd/user/openai-api-route.service || test -f /lib/systemd/user/openai-api-route.service
+test -f /usr/lib/systemd/system/openai-api-route@.service || test -f /lib/systemd/system/openai-api-route@.service
+test -f /usr/share/doc/openai-api-route/examples/team-nginx.conf
 man -w openai-api-route >/dev/null
 # The units must parse; systemd may not run inside a build container, so only report.
 if command -v systemd-analyze >/dev/null; then
