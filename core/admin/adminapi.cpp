@@ -19,6 +19,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QPointer>
+#include <QSqlError>
 #include <QUrlQuery>
 
 namespace route {
@@ -107,9 +108,14 @@ void AdminApi::handle(const HttpRequest &request, HttpResponder *responder)
     const auto verdict = Authenticator::check(
         Authenticator::credential(request.headers.value("authorization"), request.headers.value("x-api-key")),
         m_snapshots->current()->settings.tokens);
-    const Reply reply = verdict == Authenticator::Verdict::Accepted
-        ? route(request, responder)
-        : error(ApiError::Kind::Unauthorized, Authenticator::message(verdict));
+    Reply reply;
+    if (verdict != Authenticator::Verdict::Accepted)
+        reply = error(ApiError::Kind::Unauthorized, Authenticator::message(verdict));
+    else if (!m_conn->ensureOpen())
+        reply = error(
+            ApiError::Kind::Unavailable, tr("the database is not reachable: %1").arg(m_conn->db().lastError().text()));
+    else
+        reply = route(request, responder);
     if (!reply.deferred)
         responder->sendJson(reply.status, reply.json);
 }

@@ -11,6 +11,7 @@ int ApiError::httpStatus() const
     case Kind::MethodNotAllowed: return 405;
     case Kind::Conflict: return 409;
     case Kind::Internal: return 500;
+    case Kind::Unavailable: return 503; // the database is away (team mode)
     }
     return 500;
 }
@@ -24,6 +25,7 @@ QString ApiError::typeName() const
     case Kind::MethodNotAllowed: return QStringLiteral("invalid_request_error");
     case Kind::Conflict: return QStringLiteral("conflict_error");
     case Kind::Internal: return QStringLiteral("server_error");
+    case Kind::Unavailable: return QStringLiteral("service_unavailable");
     }
     return QStringLiteral("server_error");
 }

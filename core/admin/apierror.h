@@ -7,7 +7,7 @@ namespace route {
 // Every way an admin call can fail, mapped to HTTP in one place.
 struct ApiError
 {
-    enum class Kind { BadRequest, Unauthorized, NotFound, MethodNotAllowed, Conflict, Internal };
+    enum class Kind { BadRequest, Unauthorized, NotFound, MethodNotAllowed, Conflict, Internal, Unavailable };
     Kind kind;
     QString message;
 

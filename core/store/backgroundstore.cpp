@@ -27,6 +27,9 @@ constexpr int watchIntervalMs = 500;
 constexpr int pruneIntervalMs = 10 * 60 * 1000;
 // A change of several rows, or several changes in a row, arrive as a burst.
 constexpr int reloadCoalesceMs = 20;
+// Connecting again to a PostgreSQL that went away: 1 s, doubling to 30 s.
+constexpr int firstRetryMs = 1000;
+constexpr int maxRetryMs = 30 * 1000;
 } // namespace
 
 BackgroundStore::BackgroundStore(const DatabaseConfig &config, SnapshotHolder *snapshots, QObject *parent)
@@ -102,12 +105,28 @@ void BackgroundStore::flush()
     }
     m_quietFlushes = 0;
     m_memoryReleased = false;
-    if (!m_conn)
+    if (!m_conn && !m_lost)
         return;
 
     nameClientApps(batch);
+    if (m_lost) {
+        keepUnsent(std::move(batch)); // written when the database is back
+        return;
+    }
+    writeBatch(batch);
+}
+
+// Writes BATCH with its counters; a batch that could not be written because
+// the connection to PostgreSQL is gone is kept for after the reconnect.
+void BackgroundStore::writeBatch(QList<RequestRecord> &batch)
+{
     QString error;
     if (!m_records->insert(batch, &error)) {
+        if (m_conn->isPostgres() && !isConnected()) {
+            connectionLost(error);
+            keepUnsent(std::move(batch));
+            return;
+        }
         m_dropped += batch.size();
         qCWarning(lcRecords) << "dropped" << batch.size() << "records:" << error;
     }
@@ -131,6 +150,70 @@ void BackgroundStore::flush()
     Q_EMIT recorded(batch);
 }
 
+bool BackgroundStore::isConnected()
+{
+    QSqlQuery ping(m_conn->db());
+    return ping.exec(QStringLiteral("SELECT 1"));
+}
+
+// Team mode (SPEC §12): PostgreSQL went away. Requests never waited for it
+// (they are served from the loaded snapshot); records wait here, up to a
+// bound, while the connection is tried again with a growing pause.
+void BackgroundStore::connectionLost(const QString &error)
+{
+    m_lost = true;
+    m_databaseUp = false;
+    m_lostTimer.start();
+    m_retryMs = firstRetryMs;
+    qCWarning(lcStore).noquote() << QStringLiteral("lost the database %1 (%2); serving from what was loaded, "
+                                                   "keeping up to %3 records, connecting again in %4 s")
+                                        .arg(m_config.describe(), error.trimmed())
+                                        .arg(maxQueued)
+                                        .arg(m_retryMs / 1000);
+    QTimer::singleShot(m_retryMs, this, &BackgroundStore::reconnect);
+}
+
+void BackgroundStore::keepUnsent(QList<RequestRecord> &&batch)
+{
+    m_unsent.append(std::move(batch));
+    if (m_unsent.size() <= maxQueued)
+        return;
+    const qsizetype excess = m_unsent.size() - maxQueued;
+    m_unsent.remove(0, excess); // the oldest go first
+    m_dropped += excess;
+}
+
+void BackgroundStore::reconnect()
+{
+    if (!m_lost || !m_flushTimer)
+        return; // closed meanwhile
+    delete m_reloadSoon;
+    m_reloadSoon = nullptr;
+    m_records.reset();
+    m_conn.reset();
+    auto conn = DbConnection::open(m_config, QStringLiteral("background"), 1000);
+    if (!conn) {
+        m_retryMs = qMin(m_retryMs * 2, maxRetryMs);
+        qCDebug(lcStore) << "the database is still away:" << conn.error();
+        QTimer::singleShot(m_retryMs, this, &BackgroundStore::reconnect);
+        return;
+    }
+    m_conn = conn.take();
+    m_records = std::make_unique<RecordRepository>(m_conn->db());
+    m_lost = false;
+    m_databaseUp = true;
+    qCWarning(lcStore).noquote() << QStringLiteral("the database is back after %1 s; writing %2 kept records")
+                                        .arg(m_lostTimer.elapsed() / 1000)
+                                        .arg(m_unsent.size());
+    if (!listenForChanges())
+        qCWarning(lcStore) << "cannot listen for changes in the database; edits by other instances are missed";
+    reload(); // what changed while it was away
+    QList<RequestRecord> kept;
+    kept.swap(m_unsent);
+    if (!kept.isEmpty())
+        writeBatch(kept);
+}
+
 void BackgroundStore::releaseFreedMemoryOnce()
 {
     if (m_memoryReleased)
@@ -151,6 +234,11 @@ void BackgroundStore::releaseFreedMemoryOnce()
 void BackgroundStore::close()
 {
     flush();
+    if (!m_unsent.isEmpty()) {
+        qCWarning(lcRecords) << "dropped" << m_unsent.size() << "records kept while the database was away";
+        m_dropped += m_unsent.size();
+        m_unsent.clear();
+    }
     delete m_flushTimer;
     m_flushTimer = nullptr;
     delete m_watchTimer;
@@ -165,7 +253,7 @@ void BackgroundStore::close()
 
 void BackgroundStore::prune()
 {
-    if (!m_conn)
+    if (!m_conn || m_lost)
         return;
     const Settings settings = m_snapshots->current()->settings;
     const int removed = m_records->prune(settings.recordRetentionDays, settings.recordMaxRows);

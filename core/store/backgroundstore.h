@@ -6,6 +6,7 @@
 #include "store/database.h"
 #include "store/recordrepository.h"
 
+#include <QElapsedTimer>
 #include <QList>
 #include <QMutex>
 #include <QObject>
@@ -32,6 +33,8 @@ public:
     // Thread-safe; never blocks on the database.
     void submit(RequestRecord record) override;
     qint64 droppedRecords() const { return m_dropped.load(); }
+    // False while PostgreSQL is away (team mode); SQLite is always up.
+    bool databaseUp() const { return m_databaseUp.load(); }
 
     // Run on the store thread.
     Q_INVOKABLE bool open();
@@ -61,6 +64,11 @@ private:
     bool listenForChanges();
     void receiveHealth(const QString &payload);
     void receiveSession(const QString &payload);
+    void writeBatch(QList<RequestRecord> &batch);
+    bool isConnected();
+    void connectionLost(const QString &error);
+    void keepUnsent(QList<RequestRecord> &&batch);
+    void reconnect();
     void reload();
     static void nameClientApps(QList<RequestRecord> &batch);
     static void yieldToRequests();
@@ -80,6 +88,11 @@ private:
     QList<RequestRecord> m_queue;
     qsizetype m_lastBatchSize = 0;
     std::atomic<qint64> m_dropped{0};
+    std::atomic<bool> m_databaseUp{true};
+    bool m_lost = false; // store thread only, as the three below
+    QList<RequestRecord> m_unsent; // records kept while the database is away
+    int m_retryMs = 0;
+    QElapsedTimer m_lostTimer;
     bool m_memoryReleased = true; // store thread only
     int m_quietFlushes = 0; // store thread only
 };

@@ -60,6 +60,8 @@ Result<std::shared_ptr<DbConnection>> DbConnection::open(
         conn->m_db.setUserName(config.user);
         conn->m_db.setPassword(config.password);
         conn->m_db.setDatabaseName(config.name);
+        // A host that does not answer is an error after 5 s, not a hang.
+        conn->m_db.setConnectOptions(QStringLiteral("connect_timeout=5"));
         if (!conn->m_db.isValid())
             return R::failure(QObject::tr("the PostgreSQL driver (QPSQL) is not installed"));
         if (!conn->m_db.open())
@@ -103,6 +105,20 @@ DbConnection::~DbConnection()
         m_db.close();
     m_db = QSqlDatabase();
     QSqlDatabase::removeDatabase(m_name);
+}
+
+bool DbConnection::ensureOpen()
+{
+    if (!isPostgres())
+        return true;
+    if (m_db.isOpen() && QSqlQuery(m_db).exec(QStringLiteral("SELECT 1")))
+        return true;
+    m_db.close();
+    if (!m_db.open())
+        return false;
+    QSqlQuery(m_db).exec(QStringLiteral("SET client_min_messages TO warning"));
+    qCInfo(lcStore) << "connected again to" << m_db.hostName();
+    return true;
 }
 
 bool DbConnection::isPostgres() const

@@ -41,6 +41,10 @@ public:
 
     QSqlDatabase &db() { return m_db; }
     bool isPostgres() const;
+    // PostgreSQL: opens the connection again when the server dropped it
+    // (a restart, an outage); a round trip, so for the rare callers (the
+    // admin API, catalog saves), not for every record. False: still away.
+    bool ensureOpen();
 
 private:
     DbConnection() = default;

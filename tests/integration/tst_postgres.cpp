@@ -291,6 +291,56 @@ private Q_SLOTS:
         QCOMPARE(one.requestCount(), 1);
         QCOMPARE(two.requestCount(), 4);
     }
+
+    // PostgreSQL gone for a few seconds under requests (SPEC §12): every
+    // request is still served from what was loaded, the records of that
+    // time are kept and written once it is back, and changes made through
+    // it reach the instance again (LISTEN is set up anew).
+    void anOutageCostsNoRequestAndNoRecord()
+    {
+        const DatabaseConfig config = freshDatabase();
+        FakeUpstream up;
+        up.setBehavior(FakeUpstream::Behavior::json(200, "{\"choices\":[{\"message\":{\"content\":\"hi\"}}]}"));
+        TestEngine a(config);
+        TestEngine b(config);
+        QVERIFY(a.start());
+        QVERIFY(b.start());
+        a.addUpstream(up.baseUrl(), QStringLiteral("sk-up"));
+        QTRY_COMPARE_WITH_TIMEOUT(
+            QJsonDocument::fromJson(b.call("GET", "/admin/upstreams").body).array().size(), 1, 1000);
+        QCOMPARE(a.call("POST", "/v1/chat/completions", chat()).status, 200);
+        QCOMPARE(a.records(1).size(), 1);
+
+        QVERIFY2(m_pg->stop(), qPrintable(m_pg->error()));
+        QElapsedTimer outage;
+        outage.start();
+        int served = 0;
+        while (outage.elapsed() < 3000) {
+            QCOMPARE(a.call("POST", "/v1/chat/completions", chat(), TestEngine::bearer(), 3000).status, 200);
+            ++served;
+            QTest::qWait(50);
+        }
+        QVERIFY2(m_pg->start(), qPrintable(m_pg->error()));
+        qInfo("%d requests served while PostgreSQL was stopped", served);
+
+        // Every record is there once the store has connected again (1 s, then 2 s, …).
+        const auto count = [&] {
+            QString n;
+            m_pg->sql(config.name, QStringLiteral("SELECT count(*) FROM records"), &n);
+            return n.toInt();
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(count(), served + 1, 15000);
+        // And it listens again: an edit on b reaches a.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            b.call("PUT", "/admin/upstreams/1", "{\"Name\": \"after the outage\"}").status == 200, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(QJsonDocument::fromJson(a.call("GET", "/admin/upstreams").body)
+                                      .array()
+                                      .first()
+                                      .toObject()
+                                      .value("Name")
+                                      .toString(),
+            QStringLiteral("after the outage"), 5000);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestPostgres)
