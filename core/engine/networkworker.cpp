@@ -47,7 +47,10 @@ bool NetworkWorker::setup(QString *error)
     m_router->setLoopbackFlag(m_shared.loopback);
     BackgroundStore *store = m_shared.records;
     m_router->setMetrics(
-        m_shared.metrics, m_shared.health, [store] { return store ? store->droppedRecords() : 0; },
+        m_shared.metrics, m_shared.health,
+        [store] {
+            return store ? StoreStatus{store->droppedRecords(), store->databaseUp()} : StoreStatus();
+        },
         m_shared.totalInFlight);
     RequestRouter *router = m_router;
     m_connections = new HttpConnectionSet(

@@ -53,12 +53,12 @@ bool RequestRouter::isLocalHost(QByteArrayView host, const QStringList &allowed)
 }
 
 void RequestRouter::setMetrics(
-    Metrics *metrics, HealthTracker *health, std::function<qint64()> droppedRecords, std::function<int()> inFlight)
+    Metrics *metrics, HealthTracker *health, std::function<StoreStatus()> store, std::function<int()> inFlight)
 {
     m_inFlight = std::move(inFlight);
     m_metrics = metrics;
     m_health = health;
-    m_droppedRecords = std::move(droppedRecords);
+    m_store = std::move(store);
 }
 
 bool RequestRouter::authorized(HttpRequest &request, HttpResponder *responder)
@@ -114,7 +114,7 @@ void RequestRouter::sendMetrics(HttpResponder *responder)
     h.append("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     const QByteArray body
         = m_metrics->render(*m_snapshots->current(), m_health ? m_health->all() : QHash<qint64, UpstreamHealth>(),
-            m_inFlight ? m_inFlight() : m_proxy->inFlight(), m_droppedRecords ? m_droppedRecords() : 0);
+            m_inFlight ? m_inFlight() : m_proxy->inFlight(), m_store ? m_store() : StoreStatus());
     responder->send(200, h, body);
 }
 

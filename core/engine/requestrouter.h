@@ -1,6 +1,7 @@
 #pragma once
 
 #include "http/httprequest.h"
+#include "metrics/metrics.h"
 
 #include <QObject>
 
@@ -27,9 +28,9 @@ public:
     RequestRouter(
         ProxyHandler *proxy, AdminApi *admin, SnapshotHolder *snapshots, bool noAuth, QObject *parent = nullptr);
 
-    // Prometheus at /metrics and /v1/metrics; droppedRecords reads the store's counter.
+    // Prometheus at /metrics and /v1/metrics; STORE reads the store's counter and state.
     void setMetrics(
-        Metrics *metrics, HealthTracker *health, std::function<qint64()> droppedRecords, std::function<int()> inFlight);
+        Metrics *metrics, HealthTracker *health, std::function<StoreStatus()> store, std::function<int()> inFlight);
     // Takes the request over: the proxy moves it into its exchange.
     void route(HttpRequest &&request, HttpResponder *responder);
     // While *paused is true, /v1 requests get a 503 that says so.
@@ -60,7 +61,7 @@ private:
     const std::atomic<bool> *m_paused = nullptr;
     const std::atomic<bool> *m_loopback = nullptr;
     HealthTracker *m_health = nullptr;
-    std::function<qint64()> m_droppedRecords;
+    std::function<StoreStatus()> m_store;
     std::function<int()> m_inFlight;
 };
 

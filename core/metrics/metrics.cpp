@@ -85,7 +85,7 @@ void Metrics::requestFinished(const RequestRecord &r)
 }
 
 QByteArray Metrics::render(
-    const Snapshot &snapshot, const QHash<qint64, UpstreamHealth> &health, int inFlight, qint64 droppedRecords) const
+    const Snapshot &snapshot, const QHash<qint64, UpstreamHealth> &health, int inFlight, const StoreStatus &store) const
 {
     QMutexLocker lock(&m_mutex);
     QByteArray out;
@@ -160,7 +160,10 @@ QByteArray Metrics::render(
     }
     header(out, "openai_route_records_dropped_total", "counter",
         "Request records that could not be written to the database.");
-    out += "openai_route_records_dropped_total " + QByteArray::number(droppedRecords) + '\n';
+    out += "openai_route_records_dropped_total " + QByteArray::number(store.droppedRecords) + '\n';
+    header(out, "openai_route_database_up", "gauge",
+        "1 while the database is reachable; 0 while PostgreSQL is away (records are kept meanwhile).");
+    out += QByteArray("openai_route_database_up ") + (store.databaseUp ? "1" : "0") + '\n';
     return out;
 }
 

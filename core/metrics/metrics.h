@@ -19,6 +19,14 @@ namespace route {
 // the network workers behind one mutex (one short lock per request).
 // Label values are bounded: upstream ids, status classes, and at most
 // maxModels model names (the rest are "other").
+// What the record store says about itself: records it could not write,
+// and whether its database is reachable (PostgreSQL may go away; SQLite not).
+struct StoreStatus
+{
+    qint64 droppedRecords = 0;
+    bool databaseUp = true;
+};
+
 class Metrics
 {
 public:
@@ -28,7 +36,7 @@ public:
 
     void requestFinished(const RequestRecord &r);
     QByteArray render(const Snapshot &snapshot, const QHash<qint64, UpstreamHealth> &health, int inFlight,
-        qint64 droppedRecords) const;
+        const StoreStatus &store) const;
 
 private:
     static constexpr std::array<double, 13> bucketsMs

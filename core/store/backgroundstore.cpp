@@ -29,6 +29,8 @@ constexpr int pruneIntervalMs = 10 * 60 * 1000;
 constexpr int reloadCoalesceMs = 20;
 // Connecting again to a PostgreSQL that went away: 1 s, doubling to 30 s.
 constexpr int firstRetryMs = 1000;
+// PostgreSQL advisory lock of record pruning ("route" "prune" in ASCII).
+constexpr qint64 pruneLockKey = 0x726f757465707275;
 constexpr int maxRetryMs = 30 * 1000;
 } // namespace
 
@@ -255,10 +257,23 @@ void BackgroundStore::prune()
 {
     if (!m_conn || m_lost)
         return;
+    // Team mode: one instance at a time prunes (the others' DELETEs would
+    // only wait for its locks and find nothing left); whoever holds the
+    // advisory lock does it, the others skip this round.
+    QSqlQuery lock(m_conn->db());
+    const bool shared = m_conn->isPostgres();
+    if (shared
+        && (!lock.exec(QStringLiteral("SELECT pg_try_advisory_lock(%1)").arg(pruneLockKey)) || !lock.next()
+            || !lock.value(0).toBool())) {
+        qCDebug(lcRecords) << "another instance is pruning the records";
+        return;
+    }
     const Settings settings = m_snapshots->current()->settings;
     const int removed = m_records->prune(settings.recordRetentionDays, settings.recordMaxRows);
     if (removed > 0)
         qCInfo(lcRecords) << "pruned" << removed << "old request records";
+    if (shared)
+        lock.exec(QStringLiteral("SELECT pg_advisory_unlock(%1)").arg(pruneLockKey));
 }
 
 // The program behind each request: the local executable when its lookup

@@ -4,6 +4,8 @@
 #include "pgcluster.h"
 #include "testengine.h"
 
+#include "domain/snapshot.h"
+#include "store/backgroundstore.h"
 #include "store/database.h"
 #include "store/migrations.h"
 #include "store/recordrepository.h"
@@ -12,6 +14,7 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSqlQuery>
 #include <QtTest>
 
 class TestPostgres : public QObject
@@ -320,6 +323,11 @@ private Q_SLOTS:
             ++served;
             QTest::qWait(50);
         }
+        // It says so: /metrics, and the admin API's 503 instead of a hang.
+        QVERIFY(a.call("GET", "/metrics").body.contains("openai_route_database_up 0\n"));
+        const RawResponse stats = a.call("GET", "/admin/stats", {}, TestEngine::bearer(), 10000);
+        QCOMPARE(stats.status, 503);
+        QVERIFY2(stats.body.contains("database"), stats.body.constData());
         QVERIFY2(m_pg->start(), qPrintable(m_pg->error()));
         qInfo("%d requests served while PostgreSQL was stopped", served);
 
@@ -330,6 +338,8 @@ private Q_SLOTS:
             return n.toInt();
         };
         QTRY_COMPARE_WITH_TIMEOUT(count(), served + 1, 15000);
+        QVERIFY(a.call("GET", "/metrics").body.contains("openai_route_database_up 1\n"));
+        QCOMPARE(a.call("GET", "/admin/stats").status, 200);
         // And it listens again: an edit on b reaches a.
         QTRY_VERIFY_WITH_TIMEOUT(
             b.call("PUT", "/admin/upstreams/1", "{\"Name\": \"after the outage\"}").status == 200, 10000);
@@ -340,6 +350,39 @@ private Q_SLOTS:
                                       .value("Name")
                                       .toString(),
             QStringLiteral("after the outage"), 5000);
+    }
+
+    // Retention is one instance's job at a time: while another holds the
+    // advisory lock, this one leaves the records alone.
+    void oneInstanceAtATimePrunes()
+    {
+        const DatabaseConfig config = freshDatabase();
+        auto conn = DbConnection::open(config, QStringLiteral("t"));
+        QVERIFY(conn);
+        QVERIFY(Migrations::run(*conn.value()).ok());
+        QList<RequestRecord> batch(5);
+        for (RequestRecord &r : batch)
+            r.createdAt = QDateTime::currentDateTimeUtc();
+        QVERIFY(RecordRepository(conn.value()->db()).insert(batch));
+        SnapshotHolder snapshots;
+        Snapshot keepTwo;
+        keepTwo.settings.recordMaxRows = 2;
+        snapshots.publish(keepTwo);
+        BackgroundStore store(config, &snapshots);
+        QVERIFY(store.open());
+        const auto count = [&] {
+            QString n;
+            m_pg->sql(config.name, QStringLiteral("SELECT count(*) FROM records"), &n);
+            return n.toInt();
+        };
+        QSqlQuery other(conn.value()->db()); // "another instance" pruning right now
+        QVERIFY(other.exec(QStringLiteral("SELECT pg_advisory_lock(%1)").arg(0x726f757465707275LL)));
+        store.prune();
+        QCOMPARE(count(), 5);
+        QVERIFY(other.exec(QStringLiteral("SELECT pg_advisory_unlock(%1)").arg(0x726f757465707275LL)));
+        store.prune();
+        QCOMPARE(count(), 2);
+        store.close();
     }
 };
 
