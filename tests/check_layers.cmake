@@ -11,7 +11,7 @@ set(layers
     "auth:util"
     "records:domain,util"
     "store:domain,net,records,util"
-    "limits:domain,util"
+    "limits:domain,records,store,util"
     "balancer:domain,util"
     "metrics:balancer,domain,records,util"
     "convert:util"

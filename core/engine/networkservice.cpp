@@ -8,6 +8,7 @@
 #include "engine/networkworker.h"
 #include "http/httplistener.h"
 #include "limits/applimits.h"
+#include "limits/sharedlimits.h"
 #include "metrics/metrics.h"
 #include "net/epolldispatcher.h"
 #include "store/tokenrepository.h"
@@ -60,6 +61,12 @@ bool NetworkService::start(QString *error, const std::atomic<bool> *paused)
     shared.affinity = m_affinity.get();
     shared.metrics = m_metrics.get();
     shared.limits = m_limits.get();
+    if (m_options.database.kind == DatabaseConfig::Kind::Postgres) {
+        m_sharedLimits = std::make_unique<SharedLimits>(m_options.database, m_limits.get());
+        if (!m_sharedLimits->start(error))
+            return false;
+        shared.sharedLimits = m_sharedLimits.get();
+    }
     shared.paused = paused;
     m_loopback = m_options.address.isLoopback();
     shared.loopback = &m_loopback;

@@ -18,6 +18,7 @@ class CatalogRefresher;
 class Balancer;
 class AffinityTable;
 class AppLimits;
+class SharedLimits;
 class HealthTracker;
 class HttpListener;
 class Metrics;
@@ -69,6 +70,7 @@ private:
     std::unique_ptr<Balancer> m_balancer;
     std::unique_ptr<Metrics> m_metrics;
     std::unique_ptr<AppLimits> m_limits;
+    std::unique_ptr<SharedLimits> m_sharedLimits; // team mode: the limits counted in PostgreSQL
     HttpListener *m_listener = nullptr;
     CatalogRefresher *m_catalog = nullptr; // null when EngineOptions::fetchModels is off
     QList<QThread *> m_threads;

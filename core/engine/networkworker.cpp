@@ -38,6 +38,7 @@ bool NetworkWorker::setup(QString *error)
     context.writeHighWater = m_options.limits.writeHighWater;
     context.catalogPending = m_shared.catalogPending;
     context.limits = m_shared.limits;
+    context.sharedLimits = m_shared.sharedLimits;
     m_proxy = new ProxyHandler(context, this);
     m_admin = new AdminApi(conn.take(), m_shared.snapshots, m_shared.health, m_upstreams, this);
     m_admin->setLimits(m_shared.limits);

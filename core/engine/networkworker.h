@@ -19,6 +19,7 @@ class ProxyHandler;
 class RequestRouter;
 class AffinityTable;
 class AppLimits;
+class SharedLimits;
 class SnapshotHolder;
 class UpstreamClient;
 
@@ -32,6 +33,7 @@ struct SharedServices
     AffinityTable *affinity = nullptr;
     Metrics *metrics = nullptr;
     AppLimits *limits = nullptr;
+    SharedLimits *sharedLimits = nullptr; // team mode only
     const std::atomic<bool> *paused = nullptr;
     const std::atomic<bool> *loopback = nullptr; // the listener is on a loopback address
     std::function<int()> totalInFlight;

@@ -5,6 +5,7 @@
 #include "balancer/health.h"
 #include "http/errorbody.h"
 #include "limits/applimits.h"
+#include "limits/sharedlimits.h"
 #include "metrics/metrics.h"
 #include "proxy/proxyhandler.h"
 #include "proxy/proxyrules.h"
@@ -108,8 +109,15 @@ void ProxyExchange::start()
         requestTraits.affinityKey = m_affinityKey;
     }
     m_model = traits.model;
-    if (m_request.appTokenId > 0 && !admitAppToken())
+    m_requestTraits = requestTraits;
+    if (m_request.appTokenId > 0 && (askSharedLimits() || !admitAppToken()))
         return;
+    chooseAndSend();
+}
+
+void ProxyExchange::chooseAndSend()
+{
+    const RequestTraits &requestTraits = m_requestTraits;
     qint64 boundTo = 0;
     bool served = false;
     m_candidates = m_context.balancer->candidates(*m_snapshot, requestTraits, &boundTo, &served);
@@ -143,8 +151,8 @@ void ProxyExchange::start()
         else if (requestTraits.format == ApiFormat::Anthropic)
             message = tr("no enabled upstream can serve /v1/messages; add an anthropic one (-format anthropic) or an "
                          "OpenAI-compatible one, which gets the request converted");
-        else if (!traits.model.isEmpty())
-            message = tr("no enabled upstream is allowed to serve model '%1'").arg(traits.model);
+        else if (!m_model.isEmpty())
+            message = tr("no enabled upstream is allowed to serve model '%1'").arg(m_model);
         else
             message = tr("no enabled upstream is available");
         finishWithError(503, message, QStringLiteral("service_unavailable"), QStringLiteral("no_upstream"));
@@ -629,7 +637,38 @@ bool ProxyExchange::admitAppToken()
         return true; // deleted this very moment: it was valid when the request came
     // The price is looked at only when there is a budget to keep.
     const bool free = token->monthlyBudgetUsd > 0 && m_snapshot->settings.prices.isFree(m_model);
-    const AppLimits::Admission a = m_context.limits->admit(*token, m_model, free, m_record.createdAt);
+    return applyAdmission(*token, m_context.limits->admit(*token, m_model, free, m_record.createdAt));
+}
+
+bool ProxyExchange::askSharedLimits()
+{
+    const AppToken *token = m_snapshot->appToken(m_request.appTokenId);
+    if (!token || !m_context.sharedLimits
+        || (token->rpm <= 0 && token->dailyTokenLimit <= 0 && token->monthlyBudgetUsd <= 0))
+        return false; // nothing the team must count together (the allow list is checked here)
+    const bool free = token->monthlyBudgetUsd > 0 && m_snapshot->settings.prices.isFree(m_model);
+    QPointer<ProxyExchange> self(this);
+    // The answer comes back through the worker's upstream client, which
+    // outlives every exchange; the exchange itself may be gone by then.
+    m_context.sharedLimits->admit(*token, m_model, free, m_context.upstreams, [self](AppLimits::Admission a) {
+        if (self)
+            self->admitted(a);
+    });
+    return true;
+}
+
+void ProxyExchange::admitted(const AppLimits::Admission &a)
+{
+    if (m_phase == Phase::Finished)
+        return;
+    const AppToken *token = m_snapshot->appToken(m_request.appTokenId);
+    if (!token || applyAdmission(*token, a))
+        chooseAndSend();
+}
+
+bool ProxyExchange::applyAdmission(const AppToken &appToken, const AppLimits::Admission &a)
+{
+    const AppToken *token = &appToken;
     m_record.limited = !a.admitted();
     switch (a.verdict) {
     case AppLimits::Verdict::Admitted: return true;
@@ -674,10 +713,12 @@ void ProxyExchange::countCost()
                            .cost(sent, m_record.promptTokens, m_record.cachedTokens, m_record.cacheWriteTokens,
                                m_record.completionTokens)
                            .value_or(0);
+    const qint64 tokens
+        = m_record.totalTokens > 0 ? m_record.totalTokens : m_record.promptTokens + m_record.completionTokens;
     if (m_request.appTokenId > 0 && m_context.limits)
-        m_context.limits->spent(m_request.appTokenId,
-            m_record.totalTokens > 0 ? m_record.totalTokens : m_record.promptTokens + m_record.completionTokens,
-            m_record.costUsd, m_record.createdAt);
+        m_context.limits->spent(m_request.appTokenId, tokens, m_record.costUsd, m_record.createdAt);
+    if (m_request.appTokenId > 0 && m_context.sharedLimits)
+        m_context.sharedLimits->spent(m_request.appTokenId, tokens, m_record.costUsd);
 }
 
 void ProxyExchange::answerCountTokens()

@@ -1,10 +1,12 @@
 #pragma once
 
+#include "balancer/balancer.h"
 #include "convert/messageschat.h"
 #include "convert/responseschat.h"
 #include "domain/snapshot.h"
 #include "http/httprequest.h"
 #include "http/httpresponder.h"
+#include "limits/applimits.h"
 #include "proxy/proxyrules.h"
 #include "proxy/upstreamcall.h"
 #include "records/requestrecord.h"
@@ -18,7 +20,7 @@
 namespace route {
 
 class AffinityTable;
-class AppLimits;
+class SharedLimits;
 class Balancer;
 class HealthTracker;
 class Metrics;
@@ -40,6 +42,7 @@ struct ProxyContext
     qint64 writeHighWater = 1024 * 1024;
     const std::atomic<int> *catalogPending = nullptr; // model catalog fetches running (SPEC §10)
     AppLimits *limits = nullptr; // app tokens' limits and spend (SPEC §11)
+    SharedLimits *sharedLimits = nullptr; // team mode: the same, counted in PostgreSQL (SPEC §12)
 };
 
 // One client request through the proxy: tries the candidates in turn until
@@ -110,6 +113,14 @@ private:
     void answerCountTokens();
     // An app token's limits, before anything goes upstream; false: refused (answered).
     bool admitAppToken();
+    // Team mode: asks the shared count (on its thread); true: asked, and
+    // the exchange goes on in admitted(). False: nothing to ask there.
+    bool askSharedLimits();
+    void admitted(const AppLimits::Admission &a);
+    // Answers a refusal of TOKEN's limits; false when A refused.
+    bool applyAdmission(const AppToken &token, const AppLimits::Admission &a);
+    // The candidates for the request, and the first attempt.
+    void chooseAndSend();
     // The record's cost by the price of the model sent, counted to its app token.
     void countCost();
     // The attempt is over without saying anything of the upstream's health.
@@ -143,6 +154,7 @@ private:
     std::shared_ptr<const Snapshot> m_snapshot;
     QString m_model; // as the client asked; each upstream may get its own alias
     QList<const Upstream *> m_candidates; // in m_snapshot
+    RequestTraits m_requestTraits;
     int m_next = 0;
     const Upstream *m_current = &noUpstream(); // the attempt's, in m_snapshot
     static const Upstream &noUpstream()

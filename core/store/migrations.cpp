@@ -214,11 +214,33 @@ bool addChangeNotifications(Migrator &m)
             "name, token_hash, prefix, enabled, expires_at, allow, rpm, daily_token_limit, monthly_budget_usd");
 }
 
+// Version 9, PostgreSQL only: app-token limits for the whole team (SPEC
+// §12). The admissions of the last minute per token (the RPM window), and
+// each token's tokens and cost per UTC day, added to by one atomic
+// statement per finished request; seeded from the records so far.
+bool addSharedLimits(Migrator &m)
+{
+    if (!m.m_conn.isPostgres())
+        return true;
+    return m.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS route_token_admissions (token_id bigint NOT NULL, "
+                                 "at timestamptz NOT NULL)"))
+        && m.exec(QStringLiteral(
+            "CREATE INDEX IF NOT EXISTS idx_route_token_admissions ON route_token_admissions(token_id, at)"))
+        && m.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS route_token_spend (token_id bigint NOT NULL, "
+                                 "day date NOT NULL, tokens bigint NOT NULL DEFAULT 0, "
+                                 "cost_usd double precision NOT NULL DEFAULT 0, PRIMARY KEY (token_id, day))"))
+        && m.exec(QStringLiteral(
+            "INSERT INTO route_token_spend (token_id, day, tokens, cost_usd) SELECT app_token_id, "
+            "(created_at AT TIME ZONE 'UTC')::date, SUM(CASE WHEN total_tokens > 0 THEN total_tokens "
+            "ELSE prompt_tokens + completion_tokens END), SUM(cost_usd) FROM records WHERE app_token_id > 0 "
+            "GROUP BY 1, 2 ON CONFLICT DO NOTHING"));
+}
+
 using Step = std::function<bool(Migrator &)>;
 const std::vector<Step> &steps()
 {
     static const std::vector<Step> all = {createGormTables, addUpstreamColumns, addRecordColumns, addRecordClientToken,
-        addFormatsAndTokenKinds, addModelsAndProxy, addAppTokens, addChangeNotifications};
+        addFormatsAndTokenKinds, addModelsAndProxy, addAppTokens, addChangeNotifications, addSharedLimits};
     return all;
 }
 

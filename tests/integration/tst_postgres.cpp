@@ -17,6 +17,10 @@
 #include <QSqlQuery>
 #include <QtTest>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 class TestPostgres : public QObject
 {
     Q_OBJECT
@@ -383,6 +387,72 @@ private Q_SLOTS:
         store.prune();
         QCOMPARE(count(), 2);
         store.close();
+    }
+
+    // Shared limits (SPEC §12): a 10-RPM app token over three instances
+    // lets 10 of 20 parallel requests through in all, not 10 on each; a
+    // day's tokens spent on one instance count on the others.
+    void limitsHoldForTheWholeTeam()
+    {
+        const DatabaseConfig config = freshDatabase();
+        FakeUpstream up;
+        up.setBehavior(FakeUpstream::Behavior::json(200,
+            "{\"choices\":[{\"message\":{\"content\":\"hi\"}}],\"usage\":{\"prompt_tokens\":6,"
+            "\"completion_tokens\":4,\"total_tokens\":10}}"));
+        std::vector<std::unique_ptr<TestEngine>> team;
+        for (int i = 0; i < 3; ++i) {
+            team.push_back(std::make_unique<TestEngine>(config));
+            QVERIFY(team.back()->start());
+        }
+        team[0]->addUpstream(up.baseUrl(), QStringLiteral("sk-up"));
+        const auto createToken = [&](const QByteArray &fields) {
+            const RawResponse r = team[0]->call("POST", "/admin/tokens", fields);
+            return QJsonDocument::fromJson(r.body).object().value("Token").toString().toUtf8();
+        };
+        const QByteArray rpmToken = createToken("{\"Name\":\"agents\",\"RPM\":10}");
+        const QByteArray dailyToken = createToken("{\"Name\":\"script\",\"DailyTokenLimit\":15}");
+        QVERIFY(!rpmToken.isEmpty() && !dailyToken.isEmpty());
+        for (const auto &e : team)
+            QTRY_COMPARE_WITH_TIMEOUT(
+                QJsonDocument::fromJson(e->call("GET", "/admin/tokens").body).array().size(), 2, 1000);
+        for (const auto &e : team) // the upstream too
+            QTRY_COMPARE_WITH_TIMEOUT(
+                QJsonDocument::fromJson(e->call("GET", "/admin/upstreams").body).array().size(), 1, 1000);
+
+        const auto send = [](const TestEngine &e, const QByteArray &token) {
+            RawRequest r;
+            r.method = "POST";
+            r.target = "/v1/chat/completions";
+            r.headers.append("Authorization", "Bearer " + token);
+            r.headers.append("Content-Type", "application/json");
+            r.body = chat();
+            return rawHttp(e.port(), r);
+        };
+        std::atomic<int> ok{0}, limited{0}, other{0};
+        std::vector<std::thread> clients;
+        for (int i = 0; i < 20; ++i)
+            clients.emplace_back([&, i] {
+                const RawResponse r = send(*team[size_t(i % 3)], rpmToken);
+                if (r.status == 200)
+                    ++ok;
+                else if (r.status == 429 && r.body.contains("rpm_limit_exceeded"))
+                    ++limited;
+                else
+                    ++other;
+            });
+        for (std::thread &c : clients)
+            c.join();
+        QCOMPARE(ok.load(), 10);
+        QCOMPARE(limited.load(), 10);
+        QCOMPARE(other.load(), 0);
+
+        // 10 tokens on the first instance, 10 more on the second (under
+        // the 15 then), and the third refuses: the day's 20 are over 15.
+        QCOMPARE(send(*team[0], dailyToken).status, 200);
+        QTest::qWait(300); // the spend is added as the answer ends, off the request path
+        QCOMPARE(send(*team[1], dailyToken).status, 200);
+        QTRY_COMPARE_WITH_TIMEOUT(send(*team[2], dailyToken).status, 429, 2000);
+        QVERIFY(send(*team[0], dailyToken).body.contains("insufficient_quota"));
     }
 };
 
