@@ -563,6 +563,13 @@ Save it anyway?</translation>
     </message>
 </context>
 <context>
+    <name>route::AdminApi</name>
+    <message>
+        <source>the database is not reachable: %1</source>
+        <translation>the database is not reachable: %1</translation>
+    </message>
+</context>
+<context>
     <name>route::AppController</name>
     <message>
         <source>No system tray</source>

@@ -563,6 +563,13 @@ Save it anyway?</source>
     </message>
 </context>
 <context>
+    <name>route::AdminApi</name>
+    <message>
+        <source>the database is not reachable: %1</source>
+        <translation>无法连接数据库:%1</translation>
+    </message>
+</context>
+<context>
     <name>route::AppController</name>
     <message>
         <source>No system tray</source>

@@ -379,4 +379,5 @@ ZH = {
 'upstream %1': '上游 %1',
 'other': '其他',
 '%L1 requests, %2 from %3 to %4': '%L1 个请求,%2,从 %3 到 %4',
+'the database is not reachable: %1': '无法连接数据库:%1',
 }
