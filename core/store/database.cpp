@@ -64,9 +64,12 @@ Result<std::shared_ptr<DbConnection>> DbConnection::open(
         conn->m_db.setConnectOptions(QStringLiteral("connect_timeout=5"));
         if (!conn->m_db.isValid())
             return R::failure(QObject::tr("the PostgreSQL driver (QPSQL) is not installed"));
-        if (!conn->m_db.open())
-            return R::failure(
-                QObject::tr("cannot open database %1: %2").arg(config.describe(), conn->m_db.lastError().text()));
+        if (!conn->m_db.open()) {
+            // libpq's message spans lines (a hint, then Qt's own words): one line.
+            const QSqlError e = conn->m_db.lastError();
+            const QString why = (e.databaseText().isEmpty() ? e.text() : e.databaseText()).simplified();
+            return R::failure(QObject::tr("cannot open database %1: %2").arg(config.describe(), why));
+        }
         // "relation already exists, skipping" and the like are not for the user.
         QSqlQuery(conn->m_db).exec(QStringLiteral("SET client_min_messages TO warning"));
         return conn;

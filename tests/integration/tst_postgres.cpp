@@ -15,6 +15,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSqlQuery>
+#include <QTcpServer>
 #include <QtTest>
 
 #include <atomic>
@@ -66,6 +67,24 @@ private Q_SLOTS:
         QVERIFY2(first.ok(), qPrintable(first.error()));
         QCOMPARE(Migrations::currentVersion(*conn.value()), Migrations::latestVersion());
         QVERIFY(Migrations::run(*conn.value()).ok());
+    }
+
+    // PostgreSQL unreachable at start (SPEC §12): the engine does not
+    // start, and says why in one line that names the host, never the password.
+    void anUnreachableServerIsOneClearLine()
+    {
+        QTcpServer probe; // a port nobody listens on once it is closed
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        const quint16 port = probe.serverPort();
+        probe.close();
+        const auto config
+            = DatabaseConfig::fromDsn(QStringLiteral("postgresql://route:s3cret@127.0.0.1:%1/route").arg(port));
+        QVERIFY(config);
+        auto conn = DbConnection::open(config.value(), QStringLiteral("t"));
+        QVERIFY(!conn);
+        QVERIFY2(!conn.error().contains(QLatin1Char('\n')), qPrintable(conn.error()));
+        QVERIFY(conn.error().contains(QStringLiteral("127.0.0.1:%1").arg(port)));
+        QVERIFY(!conn.error().contains(QLatin1String("s3cret")));
     }
 
     // The repositories on PostgreSQL: upstreams, app tokens, records and the
