@@ -398,7 +398,9 @@ void ProxyExchange::deliver(const QByteArray &chunk)
         else if (m_record.response.size() < maxRecordedBodyBytes)
             m_record.response += QString::fromUtf8(chunk.left(maxRecordedBodyBytes));
     }
-    if (m_responder)
+    if (m_holdWrites)
+        m_held += chunk;
+    else if (m_responder)
         m_responder->write(chunk);
 }
 
@@ -478,10 +480,19 @@ void ProxyExchange::onCallFinished()
     if (!failed && !m_eventStream)
         reportAnswer(status);
     // Everything that arrived goes out, backpressure or not: it is bounded
-    // by the call's buffer.
+    // by the call's buffer. The last bytes wait until the answer's tokens
+    // and cost are counted to its app token: the client's next request
+    // may come the moment it has them, and must meet the new spend.
+    m_holdWrites = true;
     forward(m_call->readAll());
     if (!failed)
         deliver(finishConversion(status));
+    m_holdWrites = false;
+    if (!failed)
+        settleUsage();
+    if (m_responder && !m_held.isEmpty())
+        m_responder->write(m_held);
+    m_held.clear();
     m_attemptLog << QString::number(m_current->id) + QLatin1Char(':') + QString::number(status);
     const bool unfinished = !failed && status < 300 && !streamCameToItsEnd();
     if (failed || unfinished) {
@@ -704,6 +715,22 @@ bool ProxyExchange::applyAdmission(const AppToken &appToken, const AppLimits::Ad
     return true;
 }
 
+void ProxyExchange::settleUsage()
+{
+    if (m_usageSettled || !m_scanUsage)
+        return;
+    m_usageSettled = true;
+    const TokenUsage usage = m_usage.result();
+    m_record.promptTokens = usage.prompt;
+    m_record.completionTokens = usage.completion;
+    m_record.totalTokens = usage.total;
+    m_record.cachedTokens = usage.cached;
+    m_record.cacheWriteTokens = usage.cacheWrite;
+    m_record.reasoningTokens = usage.reasoning;
+    if (m_snapshot)
+        countCost();
+}
+
 void ProxyExchange::countCost()
 {
     if (m_record.totalTokens <= 0 && m_record.promptTokens <= 0 && m_record.completionTokens <= 0)
@@ -821,17 +848,7 @@ void ProxyExchange::finish(Outcome outcome, const QString &error)
     m_record.attemptLog = m_attemptLog.join(QLatin1Char(' '));
     if (m_eventStream && m_snapshot && m_snapshot->settings.recordBodies)
         m_record.response = m_assistantText;
-    if (m_scanUsage) {
-        const TokenUsage usage = m_usage.result();
-        m_record.promptTokens = usage.prompt;
-        m_record.completionTokens = usage.completion;
-        m_record.totalTokens = usage.total;
-        m_record.cachedTokens = usage.cached;
-        m_record.cacheWriteTokens = usage.cacheWrite;
-        m_record.reasoningTokens = usage.reasoning;
-        if (m_snapshot)
-            countCost();
-    }
+    settleUsage();
     if (lcRequests().isInfoEnabled())
         logLine();
     if (m_context.metrics)

@@ -121,6 +121,9 @@ private:
     bool applyAdmission(const AppToken &token, const AppLimits::Admission &a);
     // The candidates for the request, and the first attempt.
     void chooseAndSend();
+    // The answer's tokens into the record and its cost counted to its app
+    // token, once: before the last bytes go out when the answer is whole.
+    void settleUsage();
     // The record's cost by the price of the model sent, counted to its app token.
     void countCost();
     // The attempt is over without saying anything of the upstream's health.
@@ -155,6 +158,9 @@ private:
     QString m_model; // as the client asked; each upstream may get its own alias
     QList<const Upstream *> m_candidates; // in m_snapshot
     RequestTraits m_requestTraits;
+    bool m_holdWrites = false; // the last bytes wait in m_held (see onCallFinished)
+    QByteArray m_held;
+    bool m_usageSettled = false;
     int m_next = 0;
     const Upstream *m_current = &noUpstream(); // the attempt's, in m_snapshot
     static const Upstream &noUpstream()
