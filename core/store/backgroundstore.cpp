@@ -29,9 +29,9 @@ constexpr int pruneIntervalMs = 10 * 60 * 1000;
 constexpr int reloadCoalesceMs = 20;
 // Connecting again to a PostgreSQL that went away: 1 s, doubling to 30 s.
 constexpr int firstRetryMs = 1000;
-// PostgreSQL advisory lock of record pruning ("route" "prune" in ASCII).
-constexpr qint64 pruneLockKey = 0x726f757465707275;
 constexpr int maxRetryMs = 30 * 1000;
+// PostgreSQL advisory lock of record pruning ("routepru" in ASCII).
+constexpr qint64 pruneLockKey = 0x726f757465707275;
 } // namespace
 
 BackgroundStore::BackgroundStore(const DatabaseConfig &config, SnapshotHolder *snapshots, QObject *parent)
@@ -61,21 +61,15 @@ void BackgroundStore::yieldToRequests()
 bool BackgroundStore::open()
 {
     yieldToRequests();
-    // A short busy timeout: a locked database delays records, never requests.
-    auto conn = DbConnection::open(m_config, QStringLiteral("background"), 1000);
-    if (!conn) {
-        qCWarning(lcStore) << conn.error();
+    QString error;
+    if (!openConnection(&error)) {
+        qCWarning(lcStore) << error;
         return false;
     }
-    m_conn = conn.take();
-    m_records = std::make_unique<RecordRepository>(m_conn->db());
     m_flushTimer = new QTimer(this);
     connect(m_flushTimer, &QTimer::timeout, this, &BackgroundStore::flush);
     m_flushTimer->start(flushIntervalMs);
-    if (m_conn->isPostgres()) {
-        if (!listenForChanges())
-            qCWarning(lcStore) << "cannot listen for changes in the database; edits by other instances are missed";
-    } else {
+    if (!m_conn->isPostgres()) {
         m_lastFingerprint = fingerprint();
         m_watchTimer = new QTimer(this);
         connect(m_watchTimer, &QTimer::timeout, this, &BackgroundStore::checkForChanges);
@@ -152,6 +146,23 @@ void BackgroundStore::writeBatch(QList<RequestRecord> &batch)
     Q_EMIT recorded(batch);
 }
 
+// The store's connection with its kept insert; on PostgreSQL, listening to
+// the team's channels. At start and after every outage.
+bool BackgroundStore::openConnection(QString *error)
+{
+    // A short busy timeout: a locked database delays records, never requests.
+    auto conn = DbConnection::open(m_config, QStringLiteral("background"), 1000);
+    if (!conn) {
+        *error = conn.error();
+        return false;
+    }
+    m_conn = conn.take();
+    m_records = std::make_unique<RecordRepository>(m_conn->db());
+    if (m_conn->isPostgres() && !listenForChanges())
+        qCWarning(lcStore) << "cannot listen for changes in the database; edits by other instances are missed";
+    return true;
+}
+
 bool BackgroundStore::isConnected()
 {
     QSqlQuery ping(m_conn->db());
@@ -193,22 +204,18 @@ void BackgroundStore::reconnect()
     m_reloadSoon = nullptr;
     m_records.reset();
     m_conn.reset();
-    auto conn = DbConnection::open(m_config, QStringLiteral("background"), 1000);
-    if (!conn) {
+    QString error;
+    if (!openConnection(&error)) {
         m_retryMs = qMin(m_retryMs * 2, maxRetryMs);
-        qCDebug(lcStore) << "the database is still away:" << conn.error();
+        qCDebug(lcStore) << "the database is still away:" << error;
         QTimer::singleShot(m_retryMs, this, &BackgroundStore::reconnect);
         return;
     }
-    m_conn = conn.take();
-    m_records = std::make_unique<RecordRepository>(m_conn->db());
     m_lost = false;
     m_databaseUp = true;
     qCWarning(lcStore).noquote() << QStringLiteral("the database is back after %1 s; writing %2 kept records")
                                         .arg(m_lostTimer.elapsed() / 1000)
                                         .arg(m_unsent.size());
-    if (!listenForChanges())
-        qCWarning(lcStore) << "cannot listen for changes in the database; edits by other instances are missed";
     reload(); // what changed while it was away
     QList<RequestRecord> kept;
     kept.swap(m_unsent);

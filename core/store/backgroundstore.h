@@ -64,6 +64,7 @@ private:
     bool listenForChanges();
     void receiveHealth(const QString &payload);
     void receiveSession(const QString &payload);
+    bool openConnection(QString *error);
     void writeBatch(QList<RequestRecord> &batch);
     bool isConnected();
     void connectionLost(const QString &error);

@@ -17,8 +17,6 @@
 #include <QSqlQuery>
 #include <QTest>
 
-#include <thread>
-
 using namespace route; // test code reads like code inside the project
 
 using Behavior = FakeUpstream::Behavior;
@@ -174,33 +172,15 @@ private Q_SLOTS:
     void rpmHoldsUnderParallelRequests()
     {
         const auto [id, token] = addToken("{\"Name\":\"agent\",\"RPM\":10}");
-        std::atomic<int> ok{0}, limited{0}, other{0};
-        std::atomic<bool> retryAfter{true};
-        std::vector<std::thread> clients;
-        for (int i = 0; i < 20; ++i)
-            clients.emplace_back([&, t = token] {
-                RawRequest r;
-                r.method = "POST";
-                r.target = "/v1/chat/completions";
-                r.headers.append("Authorization", bearer(t));
-                r.headers.append("Content-Type", "application/json");
-                r.body = chat("gpt-4o");
-                const RawResponse resp = rawHttp(m_env->port(), r);
-                if (resp.status == 200)
-                    ++ok;
-                else if (resp.status == 429 && codeOf(resp) == QLatin1String("rpm_limit_exceeded")) {
-                    ++limited;
-                    if (resp.headers.value("retry-after").toInt() < 1)
-                        retryAfter = false;
-                } else
-                    ++other;
-            });
-        for (std::thread &c : clients)
-            c.join();
-        QCOMPARE(ok.load(), 10);
-        QCOMPARE(limited.load(), 10);
-        QCOMPARE(other.load(), 0);
-        QVERIFY(retryAfter.load());
+        const ParallelVerdicts v = sendAtOnce(
+            20,
+            [&, t = token](
+                int) { return rawHttp(m_env->port(), jsonPost("/v1/chat/completions", chat("gpt-4o"), bearer(t))); },
+            QStringLiteral("rpm_limit_exceeded"));
+        QCOMPARE(v.ok, 10);
+        QCOMPARE(v.refused, 10);
+        QCOMPARE(v.other, 0);
+        QVERIFY(v.refusalsSayWhen);
         // A minute later (on the engine's clock) the token may send again.
         QCOMPARE(m_env->call("POST", "/v1/chat/completions", chat("gpt-4o"), bearer(token)).status, 429);
         m_env->clock().advance(61 * 1000);

@@ -18,8 +18,6 @@
 #include <QTcpServer>
 #include <QtTest>
 
-#include <atomic>
-#include <thread>
 #include <vector>
 
 class TestPostgres : public QObject
@@ -296,14 +294,9 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(
             QJsonDocument::fromJson(b.call("GET", "/admin/upstreams").body).array().size(), 2, 1000);
         const auto send = [](const TestEngine &e, const QByteArray &session) {
-            RawRequest r;
-            r.method = "POST";
-            r.target = "/v1/chat/completions";
-            r.headers.append("Authorization", TestEngine::bearer());
-            r.headers.append("Content-Type", "application/json");
+            RawRequest r = jsonPost("/v1/chat/completions", chat(), TestEngine::bearer());
             if (!session.isEmpty())
                 r.headers.append("x-claude-code-session-id", session);
-            r.body = chat();
             return rawHttp(e.port(), r).status;
         };
         QCOMPARE(send(a, {}), 200); // a's turn moves on: the session goes to the second key
@@ -439,31 +432,13 @@ private Q_SLOTS:
                 QJsonDocument::fromJson(e->call("GET", "/admin/upstreams").body).array().size(), 1, 1000);
 
         const auto send = [](const TestEngine &e, const QByteArray &token) {
-            RawRequest r;
-            r.method = "POST";
-            r.target = "/v1/chat/completions";
-            r.headers.append("Authorization", "Bearer " + token);
-            r.headers.append("Content-Type", "application/json");
-            r.body = chat();
-            return rawHttp(e.port(), r);
+            return rawHttp(e.port(), jsonPost("/v1/chat/completions", chat(), "Bearer " + token));
         };
-        std::atomic<int> ok{0}, limited{0}, other{0};
-        std::vector<std::thread> clients;
-        for (int i = 0; i < 20; ++i)
-            clients.emplace_back([&, i] {
-                const RawResponse r = send(*team[size_t(i % 3)], rpmToken);
-                if (r.status == 200)
-                    ++ok;
-                else if (r.status == 429 && r.body.contains("rpm_limit_exceeded"))
-                    ++limited;
-                else
-                    ++other;
-            });
-        for (std::thread &c : clients)
-            c.join();
-        QCOMPARE(ok.load(), 10);
-        QCOMPARE(limited.load(), 10);
-        QCOMPARE(other.load(), 0);
+        const ParallelVerdicts v = sendAtOnce(
+            20, [&](int i) { return send(*team[size_t(i % 3)], rpmToken); }, QStringLiteral("rpm_limit_exceeded"));
+        QCOMPARE(v.ok, 10);
+        QCOMPARE(v.refused, 10);
+        QCOMPARE(v.other, 0);
 
         // 10 tokens on the first instance, 10 more on the second (under
         // the 15 then), and the third refuses: the day's 20 are over 15.

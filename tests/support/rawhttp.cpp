@@ -1,7 +1,13 @@
 #include "rawhttp.h"
 
 #include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTcpSocket>
+
+#include <atomic>
+#include <thread>
+#include <vector>
 
 using namespace route; // test code reads like code inside the project
 
@@ -176,4 +182,40 @@ RawResponse parseResponse(const QByteArray &data, qsizetype *offset)
     parser.feed(data.mid(*offset), 0);
     *offset = data.size() - parser.leftover().size();
     return out;
+}
+
+RawRequest jsonPost(const QByteArray &target, const QByteArray &body, const QByteArray &authorization)
+{
+    RawRequest r;
+    r.method = "POST";
+    r.target = target;
+    r.headers.append("Authorization", authorization);
+    r.headers.append("Content-Type", "application/json");
+    r.body = body;
+    return r;
+}
+
+ParallelVerdicts sendAtOnce(int count, const std::function<RawResponse(int)> &send, const QString &refusalCode)
+{
+    std::atomic<int> ok{0}, refused{0}, other{0};
+    std::atomic<bool> sayWhen{true};
+    std::vector<std::thread> clients;
+    for (int i = 0; i < count; ++i)
+        clients.emplace_back([&, i] {
+            const RawResponse r = send(i);
+            const QString code
+                = QJsonDocument::fromJson(r.body).object().value("error").toObject().value("code").toString();
+            if (r.status == 200) {
+                ++ok;
+            } else if (r.status == 429 && code == refusalCode) {
+                ++refused;
+                if (r.headers.value("retry-after").toInt() < 1)
+                    sayWhen = false;
+            } else {
+                ++other;
+            }
+        });
+    for (std::thread &c : clients)
+        c.join();
+    return {ok.load(), refused.load(), other.load(), sayWhen.load()};
 }
