@@ -19,7 +19,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QPointer>
-#include <QSqlError>
 #include <QUrlQuery>
 
 namespace route {
@@ -112,8 +111,7 @@ void AdminApi::handle(const HttpRequest &request, HttpResponder *responder)
     if (verdict != Authenticator::Verdict::Accepted)
         reply = error(ApiError::Kind::Unauthorized, Authenticator::message(verdict));
     else if (!m_conn->ensureOpen())
-        reply = error(
-            ApiError::Kind::Unavailable, tr("the database is not reachable: %1").arg(m_conn->db().lastError().text()));
+        reply = error(ApiError::Kind::Unavailable, tr("the database is not reachable: %1").arg(m_conn->lastError()));
     else
         reply = route(request, responder);
     if (!reply.deferred)

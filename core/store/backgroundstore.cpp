@@ -118,8 +118,9 @@ void BackgroundStore::writeBatch(QList<RequestRecord> &batch)
 {
     QString error;
     if (!m_records->insert(batch, &error)) {
-        if (m_conn->isPostgres() && !isConnected()) {
-            connectionLost(error);
+        QString why;
+        if (m_conn->isPostgres() && !isConnected(&why)) {
+            connectionLost(error.trimmed().isEmpty() ? why : error);
             keepUnsent(std::move(batch));
             return;
         }
@@ -163,10 +164,13 @@ bool BackgroundStore::openConnection(QString *error)
     return true;
 }
 
-bool BackgroundStore::isConnected()
+bool BackgroundStore::isConnected(QString *why)
 {
     QSqlQuery ping(m_conn->db());
-    return ping.exec(QStringLiteral("SELECT 1"));
+    if (ping.exec(QStringLiteral("SELECT 1")))
+        return true;
+    *why = oneLine(ping.lastError());
+    return false;
 }
 
 // Team mode (SPEC §12): PostgreSQL went away. Requests never waited for it

@@ -66,7 +66,7 @@ private:
     void receiveSession(const QString &payload);
     bool openConnection(QString *error);
     void writeBatch(QList<RequestRecord> &batch);
-    bool isConnected();
+    bool isConnected(QString *why);
     void connectionLost(const QString &error);
     void keepUnsent(QList<RequestRecord> &&batch);
     void reconnect();

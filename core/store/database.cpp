@@ -64,12 +64,8 @@ Result<std::shared_ptr<DbConnection>> DbConnection::open(
         conn->m_db.setConnectOptions(QStringLiteral("connect_timeout=5"));
         if (!conn->m_db.isValid())
             return R::failure(QObject::tr("the PostgreSQL driver (QPSQL) is not installed"));
-        if (!conn->m_db.open()) {
-            // libpq's message spans lines (a hint, then Qt's own words): one line.
-            const QSqlError e = conn->m_db.lastError();
-            const QString why = (e.databaseText().isEmpty() ? e.text() : e.databaseText()).simplified();
-            return R::failure(QObject::tr("cannot open database %1: %2").arg(config.describe(), why));
-        }
+        if (!conn->m_db.open())
+            return R::failure(QObject::tr("cannot open database %1: %2").arg(config.describe(), conn->lastError()));
         // "relation already exists, skipping" and the like are not for the user.
         QSqlQuery(conn->m_db).exec(QStringLiteral("SET client_min_messages TO warning"));
         return conn;
@@ -122,6 +118,17 @@ bool DbConnection::ensureOpen()
     QSqlQuery(m_db).exec(QStringLiteral("SET client_min_messages TO warning"));
     qCInfo(lcStore) << "connected again to" << m_db.hostName();
     return true;
+}
+
+QString DbConnection::lastError() const
+{
+    return oneLine(m_db.lastError());
+}
+
+QString oneLine(const QSqlError &e)
+{
+    const QString text = (e.databaseText().isEmpty() ? e.text() : e.databaseText()).simplified();
+    return text.isEmpty() ? QStringLiteral("the connection is closed") : text;
 }
 
 bool DbConnection::isPostgres() const

@@ -4,6 +4,7 @@
 
 #include <QDateTime>
 #include <QSqlDatabase>
+#include <QSqlError>
 #include <QString>
 #include <QVariant>
 
@@ -45,6 +46,8 @@ public:
     // (a restart, an outage); a round trip, so for the rare callers (the
     // admin API, catalog saves), not for every record. False: still away.
     bool ensureOpen();
+    // The last error of this connection, as oneLine() puts it.
+    QString lastError() const;
 
 private:
     DbConnection() = default;
@@ -57,6 +60,10 @@ inline QString notNull(const QString &s)
 {
     return s.isNull() ? QStringLiteral("") : s;
 }
+
+// An SQL error on one line: libpq's messages span lines (a hint, then Qt's
+// own words); "the connection is closed" when the driver said nothing.
+QString oneLine(const QSqlError &error);
 
 // PostgreSQL's LISTEN/NOTIFY channels of team mode (SPEC §12).
 namespace Notify {

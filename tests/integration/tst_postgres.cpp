@@ -344,6 +344,7 @@ private Q_SLOTS:
         const RawResponse stats = a.call("GET", "/admin/stats", {}, TestEngine::bearer(), 10000);
         QCOMPARE(stats.status, 503);
         QVERIFY2(stats.body.contains("database"), stats.body.constData());
+        QVERIFY2(!stats.body.contains("\\n"), stats.body.constData()); // one line, as the log's
         QVERIFY2(m_pg->start(), qPrintable(m_pg->error()));
         qInfo("%d requests served while PostgreSQL was stopped", served);
 
