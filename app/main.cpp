@@ -123,6 +123,12 @@ std::optional<int> runDatabaseCommands(
     // (QT_LOGGING_RULES still wins).
     if (cl.action != CommandLine::Action::Serve)
         QLoggingCategory::setFilterRules(QStringLiteral("route.*.info=false"));
+    // -auth and -policy are stored first, whatever else the command line
+    // asks for: "-auth TOKEN -list" sets the token and then lists.
+    if (cl.auth && CliCommands::setTokens(database, *cl.auth, err) != 0)
+        return 1;
+    if (cl.policy && CliCommands::setPolicy(database, *cl.policy, err) != 0)
+        return 1;
     if (cl.action == CommandLine::Action::Add)
         return CliCommands::add(
             database, cl.sk, cl.endpoint, Vocabulary::parseFormat(cl.format).value_or(ApiFormat::OpenAI), out, err);
@@ -132,10 +138,6 @@ std::optional<int> runDatabaseCommands(
         return CliCommands::test(database, cl.testId, out, err);
     if (cl.action == CommandLine::Action::TokenAdd)
         return CliCommands::tokenAdd(database, cl.tokenName, out, err);
-    if (cl.auth && CliCommands::setTokens(database, *cl.auth, err) != 0)
-        return 1;
-    if (cl.policy && CliCommands::setPolicy(database, *cl.policy, err) != 0)
-        return 1;
     return std::nullopt;
 }
 

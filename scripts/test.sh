@@ -4,7 +4,7 @@
 #   scripts/test.sh --sanitize   ASan+UBSan build in build-asan/
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+scripts/deps.sh --tests
 
 extra=()
 if [[ -n "${CI:-}" ]]; then
