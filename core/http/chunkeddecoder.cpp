@@ -1,5 +1,6 @@
 #include "http/chunkeddecoder.h"
 
+#include "http/headparser.h"
 #include "util/bytes.h"
 
 #include <utility>
@@ -8,18 +9,71 @@ namespace route {
 
 namespace {
 
-// The hex size of a chunk-size line; extensions (after ';') mean nothing to
-// us. -1 when it is not a size.
+bool isTokenChar(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '!' || c == '#'
+        || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' || c == '+' || c == '-' || c == '.' || c == '^'
+        || c == '_' || c == '`' || c == '|' || c == '~';
+}
+
+// RFC 9112 7.1.1: chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ),
+// value a token or a quoted string. They mean nothing to us, but one that
+// hides a control character or a bare LF is refused, not skipped: another
+// parser may end the line there.
+bool isChunkExtensions(QByteArrayView s)
+{
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && u != '\t') || u == 0x7f)
+            return false;
+    }
+    qsizetype i = 0;
+    const auto skipBws = [&] {
+        while (i < s.size() && (s[i] == ' ' || s[i] == '\t'))
+            ++i;
+    };
+    const auto token = [&] {
+        const qsizetype from = i;
+        while (i < s.size() && isTokenChar(s[i]))
+            ++i;
+        return i > from;
+    };
+    while (true) {
+        skipBws();
+        if (i == s.size())
+            return true;
+        if (s[i] != ';')
+            return false;
+        ++i;
+        skipBws();
+        if (!token())
+            return false;
+        skipBws();
+        if (i < s.size() && s[i] == '=') {
+            ++i;
+            skipBws();
+            if (i < s.size() && s[i] == '"') {
+                for (++i; i < s.size() && s[i] != '"'; ++i)
+                    if (s[i] == '\\')
+                        ++i;
+                if (i >= s.size())
+                    return false;
+                ++i;
+            } else if (!token()) {
+                return false;
+            }
+        }
+    }
+}
+
+// The hex size of a chunk-size line: 1 to 15 hex digits at its start (no
+// sign, no space, no "0x"), then only extensions. -1 when it is not a size.
 qint64 parseChunkSize(QByteArrayView line)
 {
-    const qsizetype extension = Bytes::indexOf(line, ';');
-    if (extension >= 0)
-        line = line.first(extension);
-    line = line.trimmed();
-    if (line.isEmpty() || line.size() > 15)
-        return -1;
     qint64 size = 0;
-    for (const char c : line) {
+    qsizetype digits = 0;
+    for (; digits < line.size(); ++digits) {
+        const char c = line[digits];
         int digit = 0;
         if (c >= '0' && c <= '9')
             digit = c - '0';
@@ -28,9 +82,13 @@ qint64 parseChunkSize(QByteArrayView line)
         else if (c >= 'A' && c <= 'F')
             digit = c - 'A' + 10;
         else
-            return -1;
+            break;
+        if (digits == 15)
+            return -1; // past 2^60: a size that overflows somebody's integer
         size = size * 16 + digit;
     }
+    if (digits == 0 || !isChunkExtensions(line.sliced(digits)))
+        return -1;
     return size;
 }
 
@@ -102,6 +160,9 @@ ChunkedDecoder::Result ChunkedDecoder::decode(QByteArray &in, QByteArray &out)
             if (eol < 0)
                 return leave(in.size() - pos > m_maxTrailer ? Result::TrailerTooLarge : Result::NeedMore);
             const bool emptyLine = eol == pos;
+            QByteArrayView name, value;
+            if (!emptyLine && !HeadParser::isFieldLine(QByteArrayView(in).sliced(pos, eol - pos), &name, &value))
+                return leave(Result::Malformed); // a trailer is a field line, with the same rules
             pos = eol + 2;
             if (emptyLine)
                 return leave(Result::Done); // the empty line after the trailers

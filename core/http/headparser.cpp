@@ -69,6 +69,18 @@ HeadResult invalid(HeadError error)
     return r;
 }
 
+// A LF without its CR, or a CR followed by anything but LF.
+bool hasBareLineEnd(QByteArrayView in)
+{
+    for (qsizetype i = 0; i < in.size(); ++i) {
+        if (in[i] == '\n' && (i == 0 || in[i - 1] != '\r'))
+            return true;
+        if (in[i] == '\r' && i + 1 < in.size() && in[i + 1] != '\n')
+            return true;
+    }
+    return false;
+}
+
 // Where the head ends: the index of its empty line, or -1 (then `result`
 // says whether to wait or to give up).
 qsizetype findEnd(QByteArrayView in, const HeadLimits &limits, HeadResult *result)
@@ -78,29 +90,52 @@ qsizetype findEnd(QByteArrayView in, const HeadLimits &limits, HeadResult *resul
         *result = invalid(HeadError::TooLarge);
         return -1;
     }
+    if (end < 0 && hasBareLineEnd(in)) {
+        // A head of bare LFs never shows its CRLF CRLF: refused now rather
+        // than waited for until the limit.
+        *result = invalid(HeadError::BadHeaderLine);
+        return -1;
+    }
     return end;
 }
 
-// The field lines after the start line, each "name: value". No obs-fold (a
+} // namespace
+
+bool isFieldLine(QByteArrayView line, QByteArrayView *name, QByteArrayView *value)
+{
+    const qsizetype colon = Bytes::indexOf(line, ':');
+    if (colon <= 0 || !isToken(line.first(colon)))
+        return false;
+    *name = line.first(colon);
+    *value = trimmedOws(line.sliced(colon + 1));
+    return isFieldValue(*value);
+}
+
+namespace {
+
+// The field lines after the start line, each "name: value", each ended by
+// CRLF: a bare LF or CR stays inside a line and fails it (RFC 9112 2.2 lets
+// a recipient take a bare LF as a line end; a proxy that does, in front of
+// a server that does not, is how requests are smuggled). No obs-fold (a
 // line that starts with a space), no space before the colon.
 bool parseFields(QByteArrayView block, HttpHeaders &headers)
 {
     headers.reserve(16);
-    return HttpHeaders::forEachLine(block, [&headers](QByteArrayView line) {
-        const qsizetype colon = Bytes::indexOf(line, ':');
-        if (colon <= 0 || !isToken(line.first(colon)))
+    while (!block.isEmpty()) {
+        const qsizetype end = Bytes::indexOf(block, "\r\n");
+        const QByteArrayView line = end < 0 ? block : block.first(end);
+        block = end < 0 ? QByteArrayView() : block.sliced(end + 2);
+        QByteArrayView name, value;
+        if (!isFieldLine(line, &name, &value))
             return false;
-        const QByteArrayView value = trimmedOws(line.sliced(colon + 1));
-        if (!isFieldValue(value))
-            return false;
-        headers.appendCopy(line.first(colon), value);
-        return true;
-    });
+        headers.appendCopy(name, value);
+    }
+    return true;
 }
 
 // Content-Length or chunked, the same for both directions; every length
 // header must say the same, and chunked excludes a length.
-HeadError readFraming(const HttpHeaders &headers, HeadResult &r)
+HeadError readFraming(const HttpHeaders &headers, int versionMinor, HeadResult &r)
 {
     // SPEC §13: exactly `chunked`, once. `gzip, chunked`, `xchunked` or a
     // second header are how request smuggling starts.
@@ -113,19 +148,23 @@ HeadError readFraming(const HttpHeaders &headers, HeadResult &r)
         chunked = HttpHeaders::nameEquals(trimmedOws(value), "chunked");
     }
     if (codings > 0) {
-        if (headers.contains("content-length"))
+        // RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 message is faulty framing.
+        if (headers.contains("content-length") || versionMinor == 0)
             return HeadError::BadTransferEncoding;
         if (codings > 1 || !chunked)
             return HeadError::UnsupportedTransferEncoding;
         r.framing = BodyFraming::Chunked;
         return HeadError::None;
     }
+    // One Content-Length only: RFC 9110 lets a recipient take identical
+    // copies, but whoever sent two is not a client we need to understand,
+    // and a proxy behind us may read them differently.
     QByteArrayView lengthValue;
     bool seen = false;
     for (const auto &[name, value] : headers) {
         if (!HttpHeaders::nameEquals(name, "content-length"))
             continue;
-        if (seen && trimmedOws(value) != trimmedOws(lengthValue))
+        if (seen)
             return HeadError::ConflictingLength;
         lengthValue = value;
         seen = true;
@@ -144,14 +183,48 @@ bool keepsAlive(int versionMinor, const HttpHeaders &headers)
     return versionMinor >= 1 ? !headers.hasToken("connection", "close") : headers.hasToken("connection", "keep-alive");
 }
 
+// RFC 9112 3.2: a request target is visible ASCII; a control character,
+// a space or DEL in it is a line that some other parser splits elsewhere.
+bool isTargetText(QByteArrayView s)
+{
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= 0x20 || u >= 0x7f)
+            return false;
+    }
+    return true;
+}
+
+// RFC 9110 7.2: Host is uri-host [":" port]; nothing that ends an authority
+// early (a '/', '@', '?', '#', '\\' or a space) and nothing percent-decoded.
+bool isHostValue(QByteArrayView s)
+{
+    for (char c : s) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.'
+            || c == '-' || c == '_' || c == '~' || c == ':' || c == '[' || c == ']' || c == '!' || c == '$' || c == '&'
+            || c == '\'' || c == '(' || c == ')' || c == '*' || c == '+' || c == ',' || c == ';' || c == '=';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+// The reason phrase of a status line: spaces, tabs, visible text.
+bool isReasonText(QByteArrayView s)
+{
+    return isFieldValue(s);
+}
+
 HeadError parseRequestLine(QByteArrayView line, RequestHead &out)
 {
-    line = line.trimmed();
+    // "METHOD SP target SP HTTP/1.x", nothing before, between or after.
     const qsizetype sp1 = Bytes::indexOf(line, ' ');
     const qsizetype sp2 = sp1 < 0 ? -1 : Bytes::indexOf(line, ' ', sp1 + 1);
     if (sp1 <= 0 || sp2 < 0 || Bytes::indexOf(line, ' ', sp2 + 1) >= 0 || sp2 == sp1 + 1 || !isToken(line.first(sp1)))
         return HeadError::BadStartLine;
     out.method = line.first(sp1).toByteArray();
+    if (!isTargetText(line.sliced(sp1 + 1, sp2 - sp1 - 1)))
+        return HeadError::BadTarget;
     out.target = line.sliced(sp1 + 1, sp2 - sp1 - 1).toByteArray();
     const QByteArrayView version = line.sliced(sp2 + 1);
     if (version == "HTTP/1.1")
@@ -177,7 +250,6 @@ HeadError parseRequestLine(QByteArrayView line, RequestHead &out)
 
 HeadError parseStatusLine(QByteArrayView line, ResponseHead &out)
 {
-    line = line.trimmed();
     // "HTTP/1.1 200 OK": a version, exactly three digits, a reason that may be empty.
     if (line.size() < 12 || !line.startsWith("HTTP/1.") || line[8] != ' ' || (line.size() > 12 && line[12] != ' '))
         return HeadError::BadStartLine;
@@ -194,14 +266,16 @@ HeadError parseStatusLine(QByteArrayView line, ResponseHead &out)
         return HeadError::BadStartLine;
     out.status = status;
     out.reason = line.size() > 13 ? line.sliced(13).toByteArray() : QByteArray();
+    if (!isReasonText(out.reason))
+        return HeadError::BadStartLine;
     return HeadError::None;
 }
 
-// Splits the head at its first line; `rest` is the field block.
+// Splits the head at its first CRLF; `rest` is the field block.
 QByteArrayView startLine(QByteArrayView head, QByteArrayView *rest)
 {
-    const qsizetype firstEnd = Bytes::indexOf(head, '\n');
-    *rest = firstEnd < 0 ? QByteArrayView() : head.sliced(firstEnd + 1);
+    const qsizetype firstEnd = Bytes::indexOf(head, "\r\n");
+    *rest = firstEnd < 0 ? QByteArrayView() : head.sliced(firstEnd + 2);
     return head.first(firstEnd < 0 ? head.size() : firstEnd);
 }
 
@@ -226,7 +300,7 @@ HeadResult parseRequest(QByteArrayView in, RequestHead &out, const HeadLimits &l
         return invalid(e);
     if (!parseFields(fields, out.headers))
         return invalid(HeadError::BadHeaderLine);
-    if (const HeadError e = readFraming(out.headers, r); e != HeadError::None)
+    if (const HeadError e = readFraming(out.headers, out.versionMinor, r); e != HeadError::None)
         return invalid(e);
     if (r.framing == BodyFraming::Length && r.contentLength == 0)
         r.framing = BodyFraming::None;
@@ -238,13 +312,16 @@ HeadResult parseRequest(QByteArrayView in, RequestHead &out, const HeadLimits &l
             return invalid(HeadError::BadExpect);
         r.expectContinue = true;
     }
-    if (out.versionMinor >= 1) {
-        int hosts = 0;
-        for (const auto &[name, value] : out.headers)
-            hosts += HttpHeaders::nameEquals(name, "host") ? 1 : 0;
-        if (hosts != 1)
+    int hosts = 0;
+    for (const auto &[name, value] : out.headers) {
+        if (!HttpHeaders::nameEquals(name, "host"))
+            continue;
+        ++hosts;
+        if (!isHostValue(value))
             return invalid(HeadError::BadHost);
     }
+    if (hosts > 1 || (hosts == 0 && out.versionMinor >= 1))
+        return invalid(HeadError::BadHost);
     r.keepAlive = keepsAlive(out.versionMinor, out.headers);
     r.status = HeadResult::Status::Complete;
     r.consumed = skipped + end + 4;
@@ -270,7 +347,7 @@ HeadResult parseResponse(QByteArrayView in, ResponseHead &out, bool requestWasHe
         r.interim = true; // 100 Continue and the like: the real head follows
         return r;
     }
-    if (const HeadError e = readFraming(out.headers, r); e != HeadError::None)
+    if (const HeadError e = readFraming(out.headers, out.versionMinor, r); e != HeadError::None)
         return invalid(e);
     r.keepAlive = keepsAlive(out.versionMinor, out.headers);
     // RFC 9112 6.3: these never have a body, whatever their headers say.
@@ -314,7 +391,7 @@ QByteArray messageFor(HeadError error, const HeadLimits &limits)
     case HeadError::BadHeaderLine: return QByteArrayLiteral("malformed header line");
     case HeadError::BadTransferEncoding: return QByteArrayLiteral("Transfer-Encoding together with Content-Length");
     case HeadError::UnsupportedTransferEncoding: return QByteArrayLiteral("unsupported transfer encoding");
-    case HeadError::BadHost: return QByteArrayLiteral("an HTTP/1.1 request needs exactly one Host header");
+    case HeadError::BadHost: return QByteArrayLiteral("an HTTP/1.1 request needs exactly one valid Host header");
     case HeadError::ConflictingLength: return QByteArrayLiteral("conflicting Content-Length headers");
     case HeadError::BadLength: return QByteArrayLiteral("malformed Content-Length");
     case HeadError::BodyTooLarge:

@@ -51,7 +51,7 @@ enum class HeadError {
     BadHeaderLine,
     BadTransferEncoding, // with a Content-Length as well: ambiguous
     UnsupportedTransferEncoding, // anything but exactly `chunked`
-    BadHost, // an HTTP/1.1 request without exactly one Host
+    BadHost, // an HTTP/1.1 request without exactly one Host, or a Host that is no host
     ConflictingLength,
     BadLength,
     BodyTooLarge, // Content-Length above the limit
@@ -87,6 +87,10 @@ namespace HeadParser {
 HeadResult parseRequest(QByteArrayView in, RequestHead &out, const HeadLimits &limits = {});
 // `requestWasHead`: a response to HEAD has no body whatever it says.
 HeadResult parseResponse(QByteArrayView in, ResponseHead &out, bool requestWasHead, const HeadLimits &limits = {});
+
+// One field line, "name: value" (also a trailer line of a chunked body):
+// a token, a colon, a value without NUL, CR, LF or other controls.
+bool isFieldLine(QByteArrayView line, QByteArrayView *name, QByteArrayView *value);
 
 // The status and the text a server answers a refused request head with.
 int statusFor(HeadError error);
