@@ -141,6 +141,10 @@ private:
                 guard->abort();
                 return;
             case Kind::CloseWithoutResponse: guard->disconnectFromHost(); return;
+            case Kind::Raw:
+                guard->write(b.body); // as it is: head, framing and all
+                guard->disconnectFromHost();
+                return;
             case Kind::Respond:
                 writeHead(guard, b, b.body.size());
                 guard->write(b.body);

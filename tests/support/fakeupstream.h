@@ -27,7 +27,8 @@ public:
 
     struct Behavior
     {
-        enum class Kind { Respond, Stream, Reset, Hang, CloseWithoutResponse, Flood };
+        // Raw: `body` is the whole response, written as it is, then the connection closed.
+        enum class Kind { Respond, Stream, Reset, Hang, CloseWithoutResponse, Flood, Raw };
         Kind kind = Kind::Respond;
         int status = 200;
         QList<std::pair<QByteArray, QByteArray>> headers;

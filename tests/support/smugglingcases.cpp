@@ -172,8 +172,15 @@ QList<ResponseCase> responseCases()
     QList<ResponseCase> c;
     const QByteArray body = "{\"choices\":[]}"; // 14 bytes
     const QByteArray line = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n";
-    const auto ok = [&c, &body](const char *name, const QByteArray &raw) { c.append({name, raw, true, body}); };
-    const auto no = [&c](const char *name, const QByteArray &raw) { c.append({name, raw, false, {}}); };
+    const auto ok = [&c, &body](const char *name, const QByteArray &raw) {
+        c.append({name, raw, ResponseCase::Fate::Taken, body});
+    };
+    const auto no = [&c](const char *name, const QByteArray &raw) {
+        c.append({name, raw, ResponseCase::Fate::FailedAttempt, {}});
+    };
+    const auto cut = [&c](const char *name, const QByteArray &raw) {
+        c.append({name, raw, ResponseCase::Fate::Cut, {}});
+    };
     const QByteArray chunks = "e\r\n" + body + "\r\n0\r\n\r\n";
 
     ok("content-length", line + "Content-Length: 14\r\n\r\n" + body);
@@ -195,7 +202,7 @@ QList<ResponseCase> responseCases()
     no("content-length 14x", line + "Content-Length: 14x\r\n\r\n" + body);
     no("content-length negative", line + "Content-Length: -1\r\n\r\n" + body);
     no("content-length list", line + "Content-Length: 14, 14\r\n\r\n" + body);
-    no("content-length longer than the body", line + "Content-Length: 40\r\n\r\n" + body);
+    cut("content-length longer than the body", line + "Content-Length: 40\r\n\r\n" + body);
     no("te with content-length", line + "Transfer-Encoding: chunked\r\nContent-Length: 14\r\n\r\n" + chunks);
     no("te gzip, chunked", line + "Transfer-Encoding: gzip, chunked\r\n\r\n" + chunks);
     no("te xchunked", line + "Transfer-Encoding: xchunked\r\n\r\n" + chunks);
@@ -207,16 +214,16 @@ QList<ResponseCase> responseCases()
     no("bare lf between fields", line + "X-A: a\nContent-Length: 14\r\n\r\n" + body);
     no("bare cr in a value", line + "X-A: a\rb\r\nContent-Length: 14\r\n\r\n" + body);
     no("nul in a value", line + QByteArray("X-A: a\0b\r\n", 10) + "Content-Length: 14\r\n\r\n" + body);
-    no("chunk size not hex", line + "Transfer-Encoding: chunked\r\n\r\nz\r\n" + body + "\r\n0\r\n\r\n");
-    no("chunk size of 16 digits",
+    cut("chunk size not hex", line + "Transfer-Encoding: chunked\r\n\r\nz\r\n" + body + "\r\n0\r\n\r\n");
+    cut("chunk size of 16 digits",
         line + "Transfer-Encoding: chunked\r\n\r\n000000000000000e\r\n" + body + "\r\n0\r\n\r\n");
-    no("chunk size with a leading space", line + "Transfer-Encoding: chunked\r\n\r\n e\r\n" + body + "\r\n0\r\n\r\n");
-    no("chunk without its crlf", line + "Transfer-Encoding: chunked\r\n\r\ne\r\n" + body + "0\r\n\r\n");
-    no("chunk extension with a control",
+    cut("chunk size with a leading space", line + "Transfer-Encoding: chunked\r\n\r\n e\r\n" + body + "\r\n0\r\n\r\n");
+    cut("chunk without its crlf", line + "Transfer-Encoding: chunked\r\n\r\ne\r\n" + body + "0\r\n\r\n");
+    cut("chunk extension with a control",
         line + "Transfer-Encoding: chunked\r\n\r\ne;\x01\r\n" + body + "\r\n0\r\n\r\n");
-    no("trailer with a bare lf",
+    cut("trailer with a bare lf",
         line + "Transfer-Encoding: chunked\r\n\r\ne\r\n" + body + "\r\n0\r\nX-A: a\nX-B: b\r\n\r\n");
-    no("chunked cut short", line + "Transfer-Encoding: chunked\r\n\r\ne\r\n" + body + "\r\n");
+    cut("chunked cut short", line + "Transfer-Encoding: chunked\r\n\r\ne\r\n" + body + "\r\n");
     no("space before the version", " HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n" + body);
     no("four-digit status", "HTTP/1.1 2000 OK\r\nContent-Length: 14\r\n\r\n" + body);
     no("http/2", "HTTP/2 200\r\nContent-Length: 14\r\n\r\n" + body);

@@ -22,15 +22,19 @@ struct RequestCase
     int forwarded() const { return int(answers.count(200)); }
 };
 
-// Raw bytes an upstream answers with (and then closes). An accepted one
-// reaches the client with exactly `body`; a refused one is a failed
-// attempt, never a guessed length.
+// Raw bytes an upstream answers with (and then closes), and their fate: an
+// accepted one reaches the client with exactly `body`; an ambiguous head is
+// a failed attempt (the next key is tried; with none, 502); a body that
+// breaks its framing after the head was passed on cuts the client's
+// connection, never a clean end of a guessed length.
 struct ResponseCase
 {
+    enum class Fate { Taken, FailedAttempt, Cut };
     QByteArray name;
     QByteArray raw;
-    bool accepted = false;
+    Fate fate = Fate::FailedAttempt;
     QByteArray body;
+    bool accepted() const { return fate == Fate::Taken; }
 };
 
 // The body of every accepted request, and where it is sent.

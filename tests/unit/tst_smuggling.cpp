@@ -134,7 +134,7 @@ private Q_SLOTS:
         QTest::addColumn<bool>("accepted");
         QTest::addColumn<QByteArray>("body");
         for (const ResponseCase &c : responseCases())
-            QTest::newRow(c.name.constData()) << c.raw << c.accepted << c.body;
+            QTest::newRow(c.name.constData()) << c.raw << c.accepted() << c.body;
     }
     void responses()
     {
