@@ -872,6 +872,14 @@ Models: the app's model list is this proxy's list of every upstream's models
         <source>the proxy is not running</source>
         <translation>the proxy is not running</translation>
     </message>
+    <message>
+        <source>Listening on %1 with authentication off (-noauth): anyone who can reach this machine can spend your API keys through it. Use -addr 127.0.0.1:PORT, or drop -noauth.</source>
+        <translation>Listening on %1 with authentication off (-noauth): anyone who can reach this machine can spend your API keys through it. Use -addr 127.0.0.1:PORT, or drop -noauth.</translation>
+    </message>
+    <message>
+        <source>Listening on %1: reachable from the network, not only from this machine; clients need the token.</source>
+        <translation>Listening on %1: reachable from the network, not only from this machine; clients need the token.</translation>
+    </message>
 </context>
 <context>
     <name>route::HealthTracker</name>
@@ -1203,6 +1211,10 @@ Models: the app's model list is this proxy's list of every upstream's models
     <message>
         <source>this app token (%1) expired at %2</source>
         <translation>this app token (%1) expired at %2</translation>
+    </message>
+    <message>
+        <source>/metrics needs the client token (app tokens do not count); set MetricsPublic to serve it to anyone</source>
+        <translation>/metrics needs the client token (app tokens do not count); set MetricsPublic to serve it to anyone</translation>
     </message>
 </context>
 <context>

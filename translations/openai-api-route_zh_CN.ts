@@ -872,6 +872,14 @@ API 密钥:%2
         <source>the proxy is not running</source>
         <translation>代理未在运行</translation>
     </message>
+    <message>
+        <source>Listening on %1 with authentication off (-noauth): anyone who can reach this machine can spend your API keys through it. Use -addr 127.0.0.1:PORT, or drop -noauth.</source>
+        <translation>正在监听 %1 且已关闭认证(-noauth):任何能访问这台机器的人都可以通过它花费你的 API 密钥。请使用 -addr 127.0.0.1:端口,或去掉 -noauth。</translation>
+    </message>
+    <message>
+        <source>Listening on %1: reachable from the network, not only from this machine; clients need the token.</source>
+        <translation>正在监听 %1:不仅本机,网络上的其他机器也能访问;客户端需要令牌。</translation>
+    </message>
 </context>
 <context>
     <name>route::HealthTracker</name>
@@ -1203,6 +1211,10 @@ API 密钥:%2
     <message>
         <source>this app token (%1) expired at %2</source>
         <translation>this app token (%1) expired at %2</translation>
+    </message>
+    <message>
+        <source>/metrics needs the client token (app tokens do not count); set MetricsPublic to serve it to anyone</source>
+        <translation>/metrics 需要客户端令牌(应用令牌不算);设置 MetricsPublic 可对所有人开放</translation>
     </message>
 </context>
 <context>

@@ -31,6 +31,7 @@ ManagerWindow::ManagerWindow(Engine *engine, std::shared_ptr<DbConnection> db, R
     , m_apps(new AppsPage(engine, db, m_service))
     , m_usage(new UsagePage(engine, db))
     , m_status(new QLabel)
+    , m_exposure(new QLabel)
 {
     setWindowTitle(tr("openai-api-route"));
     setWindowIcon(QIcon(QStringLiteral(":/icons/openai-api-route.svg")));
@@ -41,6 +42,10 @@ ManagerWindow::ManagerWindow(Engine *engine, std::shared_ptr<DbConnection> db, R
     m_tabs->addTab(m_settings, tr("&Settings"));
     setCentralWidget(m_tabs);
     statusBar()->addWidget(m_status, 1);
+    // Listening beyond loopback (SPEC §13): said where the user looks, in
+    // the colour of a warning when authentication is off.
+    m_exposure->setWordWrap(true);
+    statusBar()->addPermanentWidget(m_exposure);
 
     const QByteArray geometry = Preferences::value(Preferences::Key::WindowGeometry).toByteArray();
     if (geometry.isEmpty() || !restoreGeometry(geometry))
@@ -65,6 +70,11 @@ void ManagerWindow::updateStatus()
                           .arg(available.healthy)
                           .arg(available.enabled)
                           .arg(m_log->requestsLastMinute()));
+    const QString exposure = m_engine->exposureWarning();
+    m_exposure->setVisible(!exposure.isEmpty());
+    m_exposure->setText(exposure);
+    m_exposure->setStyleSheet(
+        m_engine->options().noAuth ? QStringLiteral("color: #b00020; font-weight: bold;") : QString());
 }
 
 void ManagerWindow::closeEvent(QCloseEvent *event)

@@ -34,6 +34,7 @@ public:
     SettingsPage *settings() const { return m_settings; }
     AppsPage *apps() const { return m_apps; }
     UsagePage *usage() const { return m_usage; }
+    QLabel *exposureLabel() const { return m_exposure; }
     QTabWidget *tabs() const { return m_tabs; }
     // Closing hides the window when a tray icon keeps the app; otherwise it quits.
     void setQuitOnClose(bool quit) { m_quitOnClose = quit; }
@@ -56,6 +57,7 @@ private:
     AppsPage *m_apps;
     UsagePage *m_usage;
     QLabel *m_status;
+    QLabel *m_exposure; // listening beyond loopback: what that means
     bool m_quitOnClose = false;
 };
 

@@ -106,8 +106,7 @@ Status Engine::start()
         shareHealth();
         shareSessions();
     }
-    qCDebug(lcEngine) << "listening on" << listenAddress();
-    Q_EMIT listeningOn(baseUrl());
+    announceListening();
     return {};
 }
 
@@ -200,6 +199,27 @@ QString Engine::listenAddress() const
     return QStringLiteral("%1:%2").arg(a.toString()).arg(port);
 }
 
+void Engine::announceListening()
+{
+    qCDebug(lcEngine) << "listening on" << listenAddress();
+    if (const QString warning = exposureWarning(); !warning.isEmpty())
+        qCWarning(lcEngine).noquote() << warning;
+    Q_EMIT listeningOn(baseUrl());
+}
+
+QString Engine::exposureWarning() const
+{
+    const QHostAddress &a = m_options.address;
+    if (a.isLoopback())
+        return QString();
+    if (m_options.noAuth)
+        return tr("Listening on %1 with authentication off (-noauth): anyone who can reach this machine "
+                  "can spend your API keys through it. Use -addr 127.0.0.1:PORT, or drop -noauth.")
+            .arg(listenAddress());
+    return tr("Listening on %1: reachable from the network, not only from this machine; clients need the token.")
+        .arg(listenAddress());
+}
+
 QString Engine::baseUrl() const
 {
     const QHostAddress &a = m_options.address;
@@ -258,7 +278,7 @@ Status Engine::relisten(const QHostAddress &address, quint16 port)
     m_options.address = address;
     m_options.port = port;
     m_port = bound;
-    Q_EMIT listeningOn(baseUrl());
+    announceListening();
     return {};
 }
 

@@ -108,6 +108,22 @@ bool RequestRouter::authorizedAppToken(
     return false;
 }
 
+// /metrics (SPEC §13): the client token itself, as the admin API wants it,
+// even with -noauth; an app token is for /v1 requests, not for reading how
+// every app and key is doing.
+bool RequestRouter::metricsAuthorized(const HttpRequest &request, const Settings &settings, HttpResponder *responder)
+{
+    const QByteArray credential
+        = Authenticator::credential(request.headers.value("authorization"), request.headers.value("x-api-key"));
+    const auto verdict = Authenticator::check(credential, settings.tokens);
+    if (verdict == Authenticator::Verdict::Accepted)
+        return true;
+    sendError(request.path, responder, 403,
+        tr("/metrics needs the client token (app tokens do not count); set MetricsPublic to serve it to anyone"),
+        QStringLiteral("authentication_error"));
+    return false;
+}
+
 void RequestRouter::sendMetrics(HttpResponder *responder)
 {
     HttpHeaders h;
@@ -136,7 +152,7 @@ void RequestRouter::route(HttpRequest &&request, HttpResponder *responder)
     }
     const bool isMetrics = (path == "/metrics" || path == "/v1/metrics") && m_metrics;
     if (isMetrics && (request.method == "GET" || request.method == "HEAD")) {
-        if (settings.metricsPublic || authorized(request, responder))
+        if (settings.metricsPublic || metricsAuthorized(request, settings, responder))
             sendMetrics(responder);
         return;
     }

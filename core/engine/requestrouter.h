@@ -16,6 +16,7 @@ class Metrics;
 class HttpResponder;
 class ProxyHandler;
 class SnapshotHolder;
+struct Settings;
 struct Snapshot;
 
 // Decides who answers a request: CORS preflight, client authentication,
@@ -51,6 +52,7 @@ private:
     bool authorized(HttpRequest &request, HttpResponder *responder);
     bool authorizedAppToken(
         const Snapshot &snapshot, const QByteArray &credential, HttpRequest &request, HttpResponder *responder);
+    bool metricsAuthorized(const HttpRequest &request, const Settings &settings, HttpResponder *responder);
     void sendMetrics(HttpResponder *responder);
 
     ProxyHandler *m_proxy;

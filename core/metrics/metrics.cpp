@@ -153,7 +153,9 @@ QByteArray Metrics::render(
     for (const Upstream &u : snapshot.upstreams) {
         const UpstreamHealth h = health.value(u.id);
         const QByteArray id = QByteArray::number(u.id);
-        out += "openai_route_upstream_up{upstream=\"" + id + "\",name=\"" + escape(u.name) + "\"} "
+        // By id only: a name is the user's alias for a key, and labels are
+        // what dashboards and scrapers copy everywhere (SPEC §13).
+        out += "openai_route_upstream_up{upstream=\"" + id + "\"} "
             + QByteArray(u.enabled && h.state == HealthState::Healthy ? "1" : "0") + '\n';
         out += "openai_route_upstream_state{upstream=\"" + id + "\",state=\""
             + escape(UpstreamHealth::stateName(h.state)) + "\"} 1\n";

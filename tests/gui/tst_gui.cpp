@@ -92,6 +92,24 @@ private Q_SLOTS:
         QCoreApplication::removeTranslator(&zh);
     }
 
+    // Beyond loopback the status bar says what that means (SPEC §13); on
+    // loopback it says nothing. The open engine is never started.
+    void theStatusBarWarnsWhenReachableFromTheNetwork()
+    {
+        {
+            ManagerWindow window(m_env->engine(), m_db, new RequestLogModel(100, this));
+            QVERIFY(window.exposureLabel()->text().isEmpty());
+        }
+        EngineOptions o = m_env->engine()->options();
+        o.address = QHostAddress::Any;
+        o.noAuth = true;
+        Engine open(o);
+        ManagerWindow window(&open, m_db, new RequestLogModel(100, this));
+        QVERIFY2(window.exposureLabel()->text().contains(QStringLiteral("-noauth")),
+            qPrintable(window.exposureLabel()->text()));
+        QVERIFY(!window.exposureLabel()->isHidden());
+    }
+
     void allowedHostsAreSavedFromTheSettingsPage()
     {
         ManagerWindow window(m_env->engine(), m_db, new RequestLogModel(100, this));

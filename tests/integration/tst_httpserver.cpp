@@ -4,6 +4,8 @@
 #include "testengine.h"
 
 #include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTcpSocket>
 #include <QTest>
 
@@ -206,10 +208,56 @@ private Q_SLOTS:
     void metricsNeedTheTokenUnlessPublic()
     {
         QCOMPARE(m_env->call("GET", "/metrics", {}, {}).status, 403);
+        // An app token is for /v1 requests, not for how every key is doing.
+        const RawResponse app = m_env->call("POST", "/admin/tokens", R"({"Name":"scraper"})");
+        QCOMPARE(app.status, 200);
+        const QByteArray appToken = QJsonDocument::fromJson(app.body).object().value("Token").toString().toUtf8();
+        QVERIFY(!appToken.isEmpty());
+        QCOMPARE(m_env->call("GET", "/v1/metrics", {}, "Bearer " + appToken).status, 403);
+        QCOMPARE(m_env->call("GET", "/metrics", {}, "Bearer " + appToken).status, 403);
+        // Labels carry ids, never a key's alias.
+        m_env->addUpstream(QStringLiteral("http://127.0.0.1:9/v1"), QStringLiteral("sk-metrics-key-0001"),
+            [](Upstream &u) { u.name = QStringLiteral("alice-personal-key"); });
+        const RawResponse seed = m_env->call("GET", "/metrics");
+        QCOMPARE(seed.status, 200);
+        QVERIFY(seed.body.contains("openai_route_upstream_up{upstream=\""));
+        QVERIFY(!seed.body.contains("alice-personal-key"));
+        QVERIFY(!seed.body.contains("sk-metrics"));
+        QVERIFY(!seed.body.contains("0001"));
+        // -noauth opens /v1, not /metrics.
+        TestEngine open(true);
+        QVERIFY(open.start());
+        QCOMPARE(open.call("GET", "/metrics", {}, {}).status, 403);
+        QCOMPARE(open.call("GET", "/metrics").status, 200);
         QCOMPARE(m_env->call("PUT", "/admin/config", R"({"MetricsPublic":true})").status, 200);
         QCOMPARE(m_env->call("GET", "/metrics", {}, {}).status, 200);
         QCOMPARE(m_env->call("GET", "/admin/config").status, 200);
         QVERIFY(m_env->call("GET", "/admin/config").body.contains("\"MetricsPublic\":true"));
+    }
+
+    // Listening beyond loopback (SPEC §13) is said at start and in the
+    // window; with -noauth the sentence names the risk. (Engines that are
+    // never started: nothing here listens beyond 127.0.0.1.)
+    void listeningBeyondLoopbackIsSaid()
+    {
+        EngineOptions o;
+        o.port = 8888;
+        o.address = QHostAddress::Any;
+        o.noAuth = true;
+        const QString open = Engine(o).exposureWarning();
+        QVERIFY2(open.contains("-noauth") && open.contains("spend your API keys") && open.contains(":8888"),
+            qPrintable(open));
+        o.noAuth = false;
+        const QString authed = Engine(o).exposureWarning();
+        QVERIFY2(authed.contains("reachable from the network") && !authed.contains("-noauth"), qPrintable(authed));
+        o.address = QHostAddress(QStringLiteral("192.168.1.20"));
+        QVERIFY(Engine(o).exposureWarning().contains("192.168.1.20:8888"));
+        for (const QHostAddress &local :
+            {QHostAddress(QHostAddress::LocalHost), QHostAddress(QHostAddress::LocalHostIPv6)}) {
+            o.address = local;
+            o.noAuth = true;
+            QVERIFY(Engine(o).exposureWarning().isEmpty());
+        }
     }
 
     void oversizedHeadersAre431()

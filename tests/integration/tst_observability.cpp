@@ -200,7 +200,7 @@ private Q_SLOTS:
             QVERIFY(text.contains("openai_route_failovers_total 1\n"));
             QVERIFY(text.contains("openai_route_tokens_total{upstream=\"2\",kind=\"completion\"} 4\n"));
             QVERIFY(text.contains("openai_route_ttfb_seconds_count{upstream=\"2\"} 1\n"));
-            QVERIFY(text.contains("openai_route_upstream_up{upstream=\"1\",name=\"\"} 1\n"));
+            QVERIFY(text.contains("openai_route_upstream_up{upstream=\"1\"} 1\n"));
             QVERIFY(text.contains("openai_route_records_dropped_total 0\n"));
             // Every sample line is "name{labels} value" or "name value".
             for (const QByteArray &line : text.split('\n')) {

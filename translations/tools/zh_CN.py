@@ -380,4 +380,7 @@ ZH = {
 'other': '其他',
 '%L1 requests, %2 from %3 to %4': '%L1 个请求,%2,从 %3 到 %4',
 'the database is not reachable: %1': '无法连接数据库:%1',
+'Listening on %1 with authentication off (-noauth): anyone who can reach this machine can spend your API keys through it. Use -addr 127.0.0.1:PORT, or drop -noauth.': '正在监听 %1 且已关闭认证(-noauth):任何能访问这台机器的人都可以通过它花费你的 API 密钥。请使用 -addr 127.0.0.1:端口,或去掉 -noauth。',
+'Listening on %1: reachable from the network, not only from this machine; clients need the token.': '正在监听 %1:不仅本机,网络上的其他机器也能访问;客户端需要令牌。',
+'/metrics needs the client token (app tokens do not count); set MetricsPublic to serve it to anyone': '/metrics 需要客户端令牌(应用令牌不算);设置 MetricsPublic 可对所有人开放',
 }
