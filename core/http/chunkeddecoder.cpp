@@ -9,6 +9,8 @@ namespace route {
 
 namespace {
 
+constexpr qsizetype maxSizeLine = 1024; // hex digits and extensions
+
 bool isTokenChar(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '!' || c == '#'
@@ -106,9 +108,14 @@ ChunkedDecoder::Result ChunkedDecoder::decode(QByteArray &in, QByteArray &out)
     for (;;) {
         switch (m_state) {
         case State::Size: {
+            // A size line is short: past maxSizeLine it is refused, whether
+            // its CRLF came yet or not (the verdict must not depend on how
+            // the bytes were split into reads).
             const qsizetype eol = Bytes::indexOf(in, "\r\n", pos);
+            if ((eol < 0 ? in.size() : eol) - pos > maxSizeLine)
+                return leave(Result::Malformed);
             if (eol < 0)
-                return leave(in.size() - pos > 1024 ? Result::Malformed : Result::NeedMore);
+                return leave(Result::NeedMore);
             const qint64 size = parseChunkSize(QByteArrayView(in).sliced(pos, eol - pos));
             if (size < 0)
                 return leave(Result::Malformed);
@@ -156,9 +163,13 @@ ChunkedDecoder::Result ChunkedDecoder::decode(QByteArray &in, QByteArray &out)
             m_state = State::Size;
             break;
         case State::Trailer: {
+            // The trailer section as a whole is bounded, line by line or at once.
             const qsizetype eol = Bytes::indexOf(in, "\r\n", pos);
+            if (m_trailerBytes + ((eol < 0 ? in.size() : eol) - pos) > m_maxTrailer)
+                return leave(Result::TrailerTooLarge);
             if (eol < 0)
-                return leave(in.size() - pos > m_maxTrailer ? Result::TrailerTooLarge : Result::NeedMore);
+                return leave(Result::NeedMore);
+            m_trailerBytes += eol - pos + 2;
             const bool emptyLine = eol == pos;
             QByteArrayView name, value;
             if (!emptyLine && !HeadParser::isFieldLine(QByteArrayView(in).sliced(pos, eol - pos), &name, &value))

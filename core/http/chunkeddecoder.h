@@ -28,6 +28,7 @@ private:
     State m_state = State::Size;
     qint64 m_remaining = 0;
     qint64 m_decoded = 0;
+    qsizetype m_trailerBytes = 0;
 };
 
 } // namespace route

@@ -8,6 +8,11 @@ namespace {
 
 // The integer after "key": within `text` from `from`, or -1.
 // QUOTED_KEY includes its quotes: no string is built per lookup.
+// No answer counts more tokens than this; a bigger number (a broken or
+// hostile upstream) is held here, so that the sums below, four of them at
+// most, stay inside an int.
+constexpr int maxTokens = 500'000'000;
+
 int numberAfter(const QByteArray &text, qsizetype from, QByteArrayView quotedKey)
 {
     qsizetype at = Bytes::indexOf(text, quotedKey, from);
@@ -18,8 +23,8 @@ int numberAfter(const QByteArray &text, qsizetype from, QByteArrayView quotedKey
         ++at;
     qint64 value = 0;
     qsizetype digits = 0;
-    while (at < text.size() && text[at] >= '0' && text[at] <= '9' && digits < 10) {
-        value = value * 10 + (text[at] - '0');
+    while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
+        value = qMin<qint64>(value * 10 + (text[at] - '0'), maxTokens);
         ++at;
         ++digits;
     }

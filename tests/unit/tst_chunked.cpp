@@ -84,6 +84,30 @@ private Q_SLOTS:
         QByteArray endless(2000, '1');
         QCOMPARE(ChunkedDecoder().decode(endless, out), ChunkedDecoder::Result::Malformed);
     }
+
+    // Found by fuzz_chunked: a size line over the limit was refused when it
+    // came in pieces and taken when it came whole with its CRLF; the
+    // trailer limit likewise. The verdict no longer depends on the reads.
+    void limitsHoldWhateverTheReads()
+    {
+        const QByteArray longLine = "d;a=" + QByteArray(1100, 'x') + "\r\n{\"model\":\"m\"}\r\n0\r\n\r\n";
+        for (const qsizetype piece : {qsizetype(7), longLine.size()}) {
+            ChunkedDecoder decoder;
+            QByteArray pending, out;
+            ChunkedDecoder::Result r = ChunkedDecoder::Result::NeedMore;
+            for (qsizetype at = 0; at < longLine.size() && r == ChunkedDecoder::Result::NeedMore; at += piece) {
+                pending += longLine.mid(at, piece);
+                r = decoder.decode(pending, out);
+            }
+            QCOMPARE(r, ChunkedDecoder::Result::Malformed);
+        }
+        QByteArray trailers = "0\r\n";
+        for (int i = 0; i < 10; ++i)
+            trailers += "X-T" + QByteArray::number(i) + ": " + QByteArray(20, 'v') + "\r\n";
+        trailers += "\r\n";
+        QByteArray out;
+        QCOMPARE(ChunkedDecoder(-1, 64).decode(trailers, out), ChunkedDecoder::Result::TrailerTooLarge);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestChunked)

@@ -302,6 +302,21 @@ private Q_SLOTS:
         QVERIFY(image >= 1600);
     }
 
+    // Found by fuzz_usage: counts of ten digits and more overflowed an int
+    // on their way to a total. They are held at 500 million each.
+    void absurdCountsDoNotOverflow()
+    {
+        const TokenUsage u
+            = UsageScanner::scan(R"({"usage":{"input_tokens":10999999999,"cache_read_input_tokens":99999999999999,)"
+                                 R"("cache_creation_input_tokens":4000000000,"output_tokens":19999999999998}})",
+                UsageScanner::Shape::Messages);
+        QVERIFY(u.found);
+        QCOMPARE(u.cached, 500000000);
+        QCOMPARE(u.completion, 500000000);
+        QCOMPARE(u.prompt, 1500000000);
+        QCOMPARE(u.total, 2000000000);
+    }
+
     void usageFromTails()
     {
         TokenUsage u
