@@ -7,6 +7,8 @@
 #include <QJsonArray>
 #include <QUrl>
 
+#include <cmath>
+
 namespace route {
 
 namespace AdminJson {
@@ -29,7 +31,8 @@ std::optional<int> intField(const QJsonObject &o, const char *name, int minimum,
     if (v.isUndefined() || v.isNull())
         return std::nullopt;
     const double d = v.toDouble(-1);
-    if (!v.isDouble() || d != double(qint64(d)) || d < minimum || d > 1e9) {
+    // The range first: converting a double beyond qint64 is undefined (found by fuzz_adminjson).
+    if (!v.isDouble() || d < minimum || d > 1e9 || d != std::floor(d)) {
         *error = QObject::tr("%1 must be an integer ≥ %2").arg(QLatin1String(name)).arg(minimum);
         return std::nullopt;
     }
@@ -229,7 +232,7 @@ std::variant<AppTokenPatch, ApiError> toTokenPatch(const QJsonObject &o)
         const QJsonValue daily = o.value(QLatin1String("DailyTokenLimit"));
         if (!daily.isUndefined() && !daily.isNull()) {
             const double d = daily.toDouble(-1);
-            if (!daily.isDouble() || d < 0 || d != double(qint64(d)))
+            if (!daily.isDouble() || d < 0 || d > 1e15 || d != std::floor(d))
                 error = QObject::tr("%1 must be an integer ≥ %2").arg(QStringLiteral("DailyTokenLimit")).arg(0);
             else
                 p.dailyTokenLimit = qint64(d);

@@ -174,6 +174,11 @@ private Q_SLOTS:
         QCOMPARE(o.value(QLatin1String("RecordBodies")).toBool(), true);
         QCOMPARE(call("PUT", "/admin/config", R"({"Policy":"fastest"})").status, 400);
         QCOMPARE(call("PUT", "/admin/config", R"({"Timeout":0})").status, 400);
+        // Found by fuzz_adminjson: a number beyond qint64 was converted before it was checked.
+        QCOMPARE(call("PUT", "/admin/config", R"({"RecordRetentionDays":5.5e61})").status, 400);
+        QCOMPARE(call("PUT", "/admin/config", R"({"Timeout":-1e300})").status, 400);
+        QCOMPARE(call("POST", "/admin/tokens", R"({"Name":"x","DailyTokenLimit":1e300})").status, 400);
+        QCOMPARE(call("POST", "/admin/tokens", R"({"Name":"x","RPM":1e19})").status, 400);
     }
 
     void keyTest()
