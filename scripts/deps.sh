@@ -30,12 +30,15 @@ fetch_nginx() {
 packages=(cmake ninja-build g++ ccache pkg-config
           qt6-base-dev libqt6sql6-sqlite libqt6sql6-psql libsqlite3-dev libqt6svg6 qt6-tools-dev qt6-l10n-tools qt6-tools-dev-tools
           libgl-dev libssl3 ca-certificates clang-format
+          qtkeychain-qt6-dev   # keys in the system keychain (SPEC §13)
           postgresql)  # for the team-mode tests (label postgres), which start a private server of their own
 want_tests=
 for arg in "$@"; do
     case "$arg" in
         --gui-tools) packages+=(xvfb xauth imagemagick trayer fonts-noto-cjk) ;;
-        --tests) want_tests=1 ;;
+        --tests) want_tests=1
+                 # tst_keychain runs a private Secret Service (tests/support/with-keyring.sh)
+                 packages+=(gnome-keyring dbus-daemon) ;;
     esac
 done
 

@@ -312,6 +312,33 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
         <source>cannot store the prices</source>
         <translation>cannot store the prices</translation>
     </message>
+    <message>
+        <source>the system keychain: %1</source>
+        <translation>the system keychain: %1</translation>
+    </message>
+    <message>
+        <source>cannot read the settings</source>
+        <translation>cannot read the settings</translation>
+    </message>
+    <message>
+        <source>cannot read the upstreams</source>
+        <translation>cannot read the upstreams</translation>
+    </message>
+</context>
+<context>
+    <name>KeyVault</name>
+    <message>
+        <source>the system keychain did not answer in %1 s</source>
+        <translation>the system keychain did not answer in %1 s</translation>
+    </message>
+    <message>
+        <source>the system keychain is not available: %1</source>
+        <translation>the system keychain is not available: %1</translation>
+    </message>
+    <message>
+        <source>this build has no keychain support (build it with qtkeychain-qt6-dev installed)</source>
+        <translation>this build has no keychain support (build it with qtkeychain-qt6-dev installed)</translation>
+    </message>
 </context>
 <context>
     <name>QObject</name>
@@ -1415,16 +1442,72 @@ Models: the app's model list is this proxy's list of every upstream's models
         <translation>Web page origins, comma-separated, that may use the admin API from a browser besides pages on localhost</translation>
     </message>
     <message>
-        <source>For a Prometheus scraper without the token; the figures name upstreams and models</source>
-        <translation>For a Prometheus scraper without the token; the figures name upstreams and models</translation>
-    </message>
-    <message>
         <source>Allowed &amp;hosts:</source>
         <translation>Allowed &amp;hosts:</translation>
     </message>
     <message>
         <source>Allowed &amp;origins:</source>
         <translation>Allowed &amp;origins:</translation>
+    </message>
+    <message>
+        <source>Move keys to the &amp;keychain</source>
+        <translation>Move keys to the &amp;keychain</translation>
+    </message>
+    <message>
+        <source>Move keys back to the &amp;database</source>
+        <translation>Move keys back to the &amp;database</translation>
+    </message>
+    <message>
+        <source>Keep every API key in the system keychain (Secret Service: GNOME Keyring, KWallet, KeePassXC); the database then holds only a reference, and keys added later go there too</source>
+        <translation>Keep every API key in the system keychain (Secret Service: GNOME Keyring, KWallet, KeePassXC); the database then holds only a reference, and keys added later go there too</translation>
+    </message>
+    <message>
+        <source>Put every key back into the database, where the headless mode and hand edits of the table expect it</source>
+        <translation>Put every key back into the database, where the headless mode and hand edits of the table expect it</translation>
+    </message>
+    <message numerus="yes">
+        <source>Keys are kept in the database (%n key(s)).</source>
+        <translation><numerusform>Keys are kept in the database (%n key).</numerusform><numerusform>Keys are kept in the database (%n keys).</numerusform></translation>
+    </message>
+    <message>
+        <source>Asking the system keychain…</source>
+        <translation>Asking the system keychain…</translation>
+    </message>
+    <message>
+        <source>Keys in the keychain</source>
+        <translation>Keys in the keychain</translation>
+    </message>
+    <message>
+        <source>Move every API key into the system keychain? The database keeps only a reference; the headless mode and other machines cannot read the keys from there.</source>
+        <translation>Move every API key into the system keychain? The database keeps only a reference; the headless mode and other machines cannot read the keys from there.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n key(s) moved; then: %1</source>
+        <translation><numerusform>%n key moved; then: %1</numerusform><numerusform>%n keys moved; then: %1</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n key(s) moved into the system keychain.</source>
+        <translation><numerusform>%n key moved into the system keychain.</numerusform><numerusform>%n keys moved into the system keychain.</numerusform></translation>
+    </message>
+    <message>
+        <source>Keys in the database</source>
+        <translation>Keys in the database</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n key(s) moved back into the database.</source>
+        <translation><numerusform>%n key moved back into the database.</numerusform><numerusform>%n keys moved back into the database.</numerusform></translation>
+    </message>
+    <message>
+        <source>For a Prometheus scraper without the token; the figures give upstream IDs and model names, never keys</source>
+        <translation>For a Prometheus scraper without the token; the figures give upstream IDs and model names, never keys</translation>
+    </message>
+    <message>
+        <source>API keys:</source>
+        <translation>API keys:</translation>
+    </message>
+    <message numerus="yes">
+        <source>In the system keychain: %1 of %n key(s).</source>
+        <translation><numerusform>In the system keychain: %1 of %n key.</numerusform><numerusform>In the system keychain: %1 of %n keys.</numerusform></translation>
     </message>
 </context>
 <context>

@@ -312,6 +312,33 @@ Every flag also works with two dashes (--addr). Exit status: 0 success, 1 runtim
         <source>cannot store the prices</source>
         <translation>cannot store the prices</translation>
     </message>
+    <message>
+        <source>the system keychain: %1</source>
+        <translation>系统钥匙串:%1</translation>
+    </message>
+    <message>
+        <source>cannot read the settings</source>
+        <translation>无法读取设置</translation>
+    </message>
+    <message>
+        <source>cannot read the upstreams</source>
+        <translation>无法读取上游</translation>
+    </message>
+</context>
+<context>
+    <name>KeyVault</name>
+    <message>
+        <source>the system keychain did not answer in %1 s</source>
+        <translation>系统钥匙串在 %1 秒内没有响应</translation>
+    </message>
+    <message>
+        <source>the system keychain is not available: %1</source>
+        <translation>系统钥匙串不可用:%1</translation>
+    </message>
+    <message>
+        <source>this build has no keychain support (build it with qtkeychain-qt6-dev installed)</source>
+        <translation>此版本未包含钥匙串支持(安装 qtkeychain-qt6-dev 后重新构建)</translation>
+    </message>
 </context>
 <context>
     <name>QObject</name>
@@ -1415,16 +1442,72 @@ API 密钥:%2
         <translation>除 localhost 上的页面之外,允许在浏览器中使用管理 API 的网页来源(逗号分隔)</translation>
     </message>
     <message>
-        <source>For a Prometheus scraper without the token; the figures name upstreams and models</source>
-        <translation>供没有令牌的 Prometheus 抓取;这些数据会显示上游和模型的名称</translation>
-    </message>
-    <message>
         <source>Allowed &amp;hosts:</source>
         <translation>允许的主机(&amp;H):</translation>
     </message>
     <message>
         <source>Allowed &amp;origins:</source>
         <translation>允许的来源(&amp;O):</translation>
+    </message>
+    <message>
+        <source>Move keys to the &amp;keychain</source>
+        <translation>把密钥移入钥匙串(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Move keys back to the &amp;database</source>
+        <translation>把密钥移回数据库(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Keep every API key in the system keychain (Secret Service: GNOME Keyring, KWallet, KeePassXC); the database then holds only a reference, and keys added later go there too</source>
+        <translation>把所有 API 密钥保存在系统钥匙串中(Secret Service:GNOME 钥匙环、KWallet、KeePassXC);数据库中只保留引用,之后添加的密钥也存入钥匙串</translation>
+    </message>
+    <message>
+        <source>Put every key back into the database, where the headless mode and hand edits of the table expect it</source>
+        <translation>把所有密钥放回数据库,无界面模式和直接编辑数据表都需要它们在那里</translation>
+    </message>
+    <message numerus="yes">
+        <source>Keys are kept in the database (%n key(s)).</source>
+        <translation><numerusform>密钥保存在数据库中(%n 个)。</numerusform></translation>
+    </message>
+    <message>
+        <source>Asking the system keychain…</source>
+        <translation>正在询问系统钥匙串…</translation>
+    </message>
+    <message>
+        <source>Keys in the keychain</source>
+        <translation>钥匙串中的密钥</translation>
+    </message>
+    <message>
+        <source>Move every API key into the system keychain? The database keeps only a reference; the headless mode and other machines cannot read the keys from there.</source>
+        <translation>把所有 API 密钥移入系统钥匙串吗?数据库中只保留引用;无界面模式和其他机器无法从那里读取密钥。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n key(s) moved; then: %1</source>
+        <translation><numerusform>已移动 %n 个密钥;随后:%1</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n key(s) moved into the system keychain.</source>
+        <translation><numerusform>已把 %n 个密钥移入系统钥匙串。</numerusform></translation>
+    </message>
+    <message>
+        <source>Keys in the database</source>
+        <translation>数据库中的密钥</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n key(s) moved back into the database.</source>
+        <translation><numerusform>已把 %n 个密钥移回数据库。</numerusform></translation>
+    </message>
+    <message>
+        <source>For a Prometheus scraper without the token; the figures give upstream IDs and model names, never keys</source>
+        <translation>供没有令牌的 Prometheus 抓取器使用;数据中只有上游 ID 和模型名,绝不包含密钥</translation>
+    </message>
+    <message>
+        <source>API keys:</source>
+        <translation>API 密钥:</translation>
+    </message>
+    <message numerus="yes">
+        <source>In the system keychain: %1 of %n key(s).</source>
+        <translation><numerusform>系统钥匙串中:%1 / %n 个密钥。</numerusform></translation>
     </message>
 </context>
 <context>

@@ -6,6 +6,7 @@
 #include "runtime/autostart.h"
 #include "runtime/listenaddress.h"
 #include "service/configservice.h"
+#include "store/keyvault.h"
 #include "util/secrets.h"
 
 #include <QAction>
@@ -18,8 +19,13 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
+#include <QPointer>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QThreadPool>
+#include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace route {
 
@@ -38,13 +44,110 @@ SettingsPage::SettingsPage(Engine *engine, ConfigService *service, QWidget *pare
     , m_allowedHosts(new QLineEdit)
     , m_allowedOrigins(new QLineEdit)
     , m_metricsPublic(new QCheckBox(tr("Serve /metrics without the token")))
+    , m_keysStatus(new QLabel)
+    , m_keysIn(new QPushButton(tr("Move keys to the &keychain")))
+    , m_keysOut(new QPushButton(tr("Move keys back to the &database")))
     , m_autostart(new QCheckBox(tr("Start at login")))
     , m_language(new QComboBox)
 {
     setUpChoices();
-    layOut(makeAddressRow(), makeTokenRow());
+    layOut(makeAddressRow(), makeTokenRow(), makeKeysRow());
     load();
     saveOnChange();
+    checkKeychain();
+}
+
+QLayout *SettingsPage::makeKeysRow()
+{
+    m_keysStatus->setWordWrap(true);
+    m_keysIn->setToolTip(tr("Keep every API key in the system keychain (Secret Service: GNOME Keyring, KWallet, "
+                            "KeePassXC); the database then holds only a reference, and keys added later go there too"));
+    m_keysOut->setToolTip(tr("Put every key back into the database, where the headless mode and hand edits of the "
+                             "table expect it"));
+    connect(m_keysIn, &QPushButton::clicked, this, [this] { moveKeysToKeychain(true); });
+    connect(m_keysOut, &QPushButton::clicked, this, [this] { moveKeysToDatabase(true); });
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(m_keysIn);
+    buttons->addWidget(m_keysOut);
+    buttons->addStretch(1);
+    auto *row = new QVBoxLayout;
+    row->addWidget(m_keysStatus);
+    row->addLayout(buttons);
+    return row;
+}
+
+void SettingsPage::checkKeychain()
+{
+    // A Secret Service that is missing can take D-Bus's own timeout to say
+    // so: asked on a pool thread, never on the GUI's.
+    QPointer<SettingsPage> self(this);
+    QThreadPool::globalInstance()->start([self] {
+        const Status available = KeyVault::availability();
+        QMetaObject::invokeMethod(
+            qApp,
+            [self, available] {
+                if (!self)
+                    return;
+                self->m_keychainChecked = true;
+                self->m_keychainProblem = available.ok() ? QString() : available.error();
+                self->showKeys();
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+void SettingsPage::showKeys()
+{
+    const auto snapshot = m_engine->snapshots()->current();
+    const qsizetype total = snapshot->upstreams.size();
+    const qsizetype inKeychain = std::count_if(
+        snapshot->upstreams.cbegin(), snapshot->upstreams.cend(), [](const Upstream &u) { return !u.skRef.isEmpty(); });
+    QString text = inKeychain == 0
+        ? tr("Keys are kept in the database (%n key(s)).", nullptr, int(total))
+        : tr("In the system keychain: %1 of %n key(s).", nullptr, int(total)).arg(inKeychain);
+    if (!m_keychainChecked)
+        text += QLatin1Char(' ') + tr("Asking the system keychain…");
+    else if (!m_keychainProblem.isEmpty()) // "the system keychain is not available: …", as a sentence
+        text += QLatin1Char(' ') + m_keychainProblem.left(1).toUpper() + m_keychainProblem.mid(1) + QLatin1Char('.');
+    m_keysStatus->setText(text);
+    m_keysIn->setEnabled(m_keychainChecked && m_keychainProblem.isEmpty() && inKeychain < total);
+    m_keysOut->setEnabled(inKeychain > 0);
+}
+
+void SettingsPage::moveKeysToKeychain(bool ask)
+{
+    if (ask
+        && QMessageBox::question(this, tr("Keys in the keychain"),
+               tr("Move every API key into the system keychain? The database keeps only a reference; the headless "
+                  "mode and other machines cannot read the keys from there."))
+            != QMessageBox::Yes)
+        return;
+    QApplication::setOverrideCursor(Qt::WaitCursor);
+    int moved = 0;
+    const ChangeResult r = m_service->moveKeysToKeychain(&moved);
+    QApplication::restoreOverrideCursor();
+    showKeys();
+    if (!r.ok())
+        QMessageBox::warning(this, tr("Keys in the keychain"),
+            tr("%n key(s) moved; then: %1", nullptr, moved).arg(r.error->translated()));
+    else if (ask)
+        QMessageBox::information(
+            this, tr("Keys in the keychain"), tr("%n key(s) moved into the system keychain.", nullptr, moved));
+}
+
+void SettingsPage::moveKeysToDatabase(bool ask)
+{
+    QApplication::setOverrideCursor(Qt::WaitCursor);
+    int moved = 0;
+    const ChangeResult r = m_service->moveKeysToDatabase(&moved);
+    QApplication::restoreOverrideCursor();
+    showKeys();
+    if (!r.ok())
+        QMessageBox::warning(this, tr("Keys in the database"),
+            tr("%n key(s) moved; then: %1", nullptr, moved).arg(r.error->translated()));
+    else if (ask)
+        QMessageBox::information(
+            this, tr("Keys in the database"), tr("%n key(s) moved back into the database.", nullptr, moved));
 }
 
 QLayout *SettingsPage::makeAddressRow()
@@ -111,14 +214,14 @@ void SettingsPage::setUpChoices()
     m_allowedOrigins->setToolTip(tr("Web page origins, comma-separated, that may use the admin API from a browser "
                                     "besides pages on localhost"));
     m_metricsPublic->setToolTip(
-        tr("For a Prometheus scraper without the token; the figures name upstreams and models"));
+        tr("For a Prometheus scraper without the token; the figures give upstream IDs and model names, never keys"));
     m_language->addItem(tr("System language"), QString());
     m_language->addItem(QStringLiteral("English"), QStringLiteral("en"));
     m_language->addItem(QStringLiteral("简体中文"), QStringLiteral("zh_CN"));
     m_language->setToolTip(tr("Applies at the next start"));
 }
 
-void SettingsPage::layOut(QLayout *addressRow, QLayout *tokenRow)
+void SettingsPage::layOut(QLayout *addressRow, QLayout *tokenRow, QLayout *keysRow)
 {
     auto *form = new QFormLayout(this);
     // Rows holding a layout get their label (and its shortcut) by hand.
@@ -137,6 +240,7 @@ void SettingsPage::layOut(QLayout *addressRow, QLayout *tokenRow)
     form->addRow(tr("Allowed &hosts:"), m_allowedHosts);
     form->addRow(tr("Allowed &origins:"), m_allowedOrigins);
     form->addRow(QString(), m_metricsPublic);
+    form->addRow(tr("API keys:"), keysRow);
     form->addRow(QString(), m_autostart);
     form->addRow(tr("&Language:"), m_language);
 }
@@ -179,6 +283,7 @@ void SettingsPage::load()
     if (!m_allowedOrigins->hasFocus())
         m_allowedOrigins->setText(s.allowedOrigins.join(QStringLiteral(", ")));
     m_metricsPublic->setChecked(s.metricsPublic);
+    showKeys();
     m_autostart->setChecked(Autostart::isEnabled());
     m_language->setCurrentIndex(qMax(0, m_language->findData(Preferences::value(Preferences::Key::Language))));
     m_loading = false;

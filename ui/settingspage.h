@@ -7,6 +7,7 @@ class QComboBox;
 class QLabel;
 class QLayout;
 class QLineEdit;
+class QPushButton;
 class QSpinBox;
 
 namespace route {
@@ -27,9 +28,17 @@ public:
     QLabel *addressMessage() const { return m_addressMessage; }
     QLineEdit *tokenEdit() const { return m_token; }
     QLineEdit *allowedHostsEdit() const { return m_allowedHosts; }
+    QLabel *keysStatus() const { return m_keysStatus; }
+    QPushButton *keysToKeychainButton() const { return m_keysIn; }
+    QPushButton *keysToDatabaseButton() const { return m_keysOut; }
 
 public Q_SLOTS:
     void applyAddress();
+    // SPEC §13, one action each way; `ask` false: without the dialogs (tests).
+    void moveKeysToKeychain(bool ask = true);
+    void moveKeysToDatabase(bool ask = true);
+    // Asks the keychain off the GUI thread; the status line follows.
+    void checkKeychain();
     // With confirmation unless `ask` is false (tests).
     void regenerateToken(bool ask = true);
     void saveSettings();
@@ -38,8 +47,10 @@ public Q_SLOTS:
 private:
     QLayout *makeAddressRow();
     QLayout *makeTokenRow();
+    QLayout *makeKeysRow();
+    void showKeys();
     void setUpChoices();
-    void layOut(QLayout *addressRow, QLayout *tokenRow);
+    void layOut(QLayout *addressRow, QLayout *tokenRow, QLayout *keysRow);
     void saveOnChange();
 
     Engine *m_engine;
@@ -55,6 +66,11 @@ private:
     QLineEdit *m_allowedHosts;
     QLineEdit *m_allowedOrigins;
     QCheckBox *m_metricsPublic;
+    QLabel *m_keysStatus;
+    QPushButton *m_keysIn;
+    QPushButton *m_keysOut;
+    QString m_keychainProblem; // why the keychain cannot be used; empty: it can (or not asked yet)
+    bool m_keychainChecked = false;
     QCheckBox *m_autostart;
     QComboBox *m_language;
     bool m_loading = false;

@@ -25,6 +25,7 @@ struct Settings
     QStringList allowedHosts; // beyond localhost and the loopback addresses, for a loopback listener
     QStringList allowedOrigins; // browser origins beyond loopback ones that may use /admin
     bool metricsPublic = false; // /metrics without the token
+    bool keysInKeychain = false; // new keys go to the system keychain (set by moving the keys there; SPEC §13)
     int modelsRefreshMinutes = 30; // the model catalogs are fetched again this often; 0 = at start and on demand only
     int affinityTtlSec = 3600;
     PriceTable prices = PriceTable::defaults(); // USD per million tokens, by model // a conversation keeps its upstream
@@ -49,6 +50,7 @@ inline constexpr const char prices[] = "prices"; // a JSON array; absent = the s
 inline constexpr const char allowedHosts[] = "allowed_hosts";
 inline constexpr const char allowedOrigins[] = "allowed_origins";
 inline constexpr const char metricsPublic[] = "metrics_public";
+inline constexpr const char keysInKeychain[] = "keys_in_keychain";
 } // namespace ConfigKey
 
 } // namespace route

@@ -17,6 +17,10 @@ struct Upstream
     qint64 id = 0;
     QString name;
     QString sk;
+    // "keychain:…" when the key lives in the system keychain (SPEC §13): the
+    // database holds this reference and `sk` is the key read from there
+    // (empty while the keychain cannot be read). Empty: the key is in the database.
+    QString skRef;
     QString endpoint;
     bool enabled = true;
     int weight = 1;

@@ -6,6 +6,7 @@
 #include "proxy/upstreamclient.h"
 #include "store/configrepository.h"
 #include "store/database.h"
+#include "store/keyvault.h"
 #include "store/snapshotloader.h"
 #include "store/tokenrepository.h"
 #include "store/upstreamrepository.h"
@@ -131,6 +132,11 @@ ChangeResult ConfigService::createUpstream(Upstream u)
     u.endpoint = u.endpoint.trimmed();
     if (auto e = validate(u))
         return refused(*e);
+    if (keysGoToKeychain() && !KeyVault::isReference(u.sk)) {
+        u.skRef = KeyVault::newReference();
+        if (const Status s = KeyVault::write(u.skRef, u.sk); !s)
+            return refused(keychainProblem(s.error()));
+    }
     const ChangeResult r = fromStore(UpstreamRepository(m_conn->db()).create(u));
     if (r.ok()) {
         qCInfo(lcAdmin) << "added upstream" << r.id << u.endpoint;
@@ -145,10 +151,18 @@ ChangeResult ConfigService::updateUpstream(qint64 id, const UpstreamPatch &field
     std::optional<Upstream> u = repo.get(id);
     if (!u)
         return fromStore({StoreError::NotFound, QString(), id});
+    const QString keptIn = u->skRef;
     fields.applyTo(*u);
     if (auto e = validate(*u))
         return refused(*e);
-    StoreOutcome out = repo.update(id, fields);
+    UpstreamPatch patch = fields;
+    if (patch.sk && !keptIn.isEmpty() && !KeyVault::isReference(*patch.sk)) {
+        // A new key for an upstream whose key is in the keychain goes there too.
+        if (const Status s = KeyVault::write(keptIn, patch.sk->trimmed()); !s)
+            return refused(keychainProblem(s.error()));
+        patch.sk = keptIn;
+    }
+    StoreOutcome out = repo.update(id, patch);
     if (out.error == StoreError::NotFound)
         out.id = id;
     const ChangeResult r = fromStore(out);
@@ -159,16 +173,106 @@ ChangeResult ConfigService::updateUpstream(qint64 id, const UpstreamPatch &field
 
 ChangeResult ConfigService::deleteUpstream(qint64 id)
 {
+    const std::optional<Upstream> before = UpstreamRepository(m_conn->db()).get(id);
     StoreOutcome out = UpstreamRepository(m_conn->db()).remove(id);
     out.id = id;
     const ChangeResult r = fromStore(out);
     if (r.ok()) {
         qCInfo(lcAdmin) << "deleted upstream" << id;
+        if (before && !before->skRef.isEmpty())
+            if (const Status s = KeyVault::remove(before->skRef); !s)
+                qCWarning(lcAdmin) << "the key of deleted upstream" << id << "stays in the keychain:" << s.error();
         if (m_health)
             m_health->forget(id);
         publish();
     }
     return r;
+}
+
+bool ConfigService::keysGoToKeychain() const
+{
+    const auto settings = ConfigRepository(m_conn->db()).load();
+    return settings && settings->keysInKeychain;
+}
+
+ChangeError ConfigService::keychainProblem(const QString &why)
+{
+    return problem(ChangeError::Kind::Internal, QT_TRANSLATE_NOOP("ConfigService", "the system keychain: %1"), why);
+}
+
+ChangeResult ConfigService::setKeysInKeychain(bool on)
+{
+    auto settings = ConfigRepository(m_conn->db()).load();
+    if (!settings)
+        return refused(
+            problem(ChangeError::Kind::Internal, QT_TRANSLATE_NOOP("ConfigService", "cannot read the settings")));
+    settings->keysInKeychain = on;
+    return saveSettings(*settings);
+}
+
+ChangeResult ConfigService::moveKeysToKeychain(int *moved)
+{
+    if (moved)
+        *moved = 0;
+    if (const Status available = KeyVault::availability(); !available)
+        return refused(keychainProblem(available.error()));
+    const auto upstreams = UpstreamRepository(m_conn->db()).list();
+    if (!upstreams)
+        return refused(
+            problem(ChangeError::Kind::Internal, QT_TRANSLATE_NOOP("ConfigService", "cannot read the upstreams")));
+    // New keys follow from now on, even when one below fails.
+    if (const ChangeResult on = setKeysInKeychain(true); !on.ok())
+        return on;
+    for (const Upstream &u : *upstreams) {
+        if (!u.skRef.isEmpty() || u.sk.isEmpty())
+            continue;
+        const QString reference = KeyVault::newReference();
+        if (const Status s = KeyVault::write(reference, u.sk); !s)
+            return refused(keychainProblem(s.error()));
+        UpstreamPatch p;
+        p.sk = reference;
+        if (const StoreOutcome out = UpstreamRepository(m_conn->db()).update(u.id, p); !out.ok()) {
+            KeyVault::remove(reference); // the database still has the key
+            return fromStore({out.error, out.message, u.id});
+        }
+        if (moved)
+            ++*moved;
+    }
+    qCInfo(lcAdmin) << "moved" << (moved ? *moved : -1) << "keys into the system keychain";
+    publish();
+    return {};
+}
+
+ChangeResult ConfigService::moveKeysToDatabase(int *moved)
+{
+    if (moved)
+        *moved = 0;
+    const auto upstreams = UpstreamRepository(m_conn->db()).list();
+    if (!upstreams)
+        return refused(
+            problem(ChangeError::Kind::Internal, QT_TRANSLATE_NOOP("ConfigService", "cannot read the upstreams")));
+    if (const ChangeResult off = setKeysInKeychain(false); !off.ok())
+        return off;
+    for (const Upstream &u : *upstreams) {
+        if (u.skRef.isEmpty())
+            continue;
+        const Result<QString> key = KeyVault::read(u.skRef);
+        if (!key)
+            return refused(keychainProblem(key.error()));
+        UpstreamPatch p;
+        p.sk = key.value();
+        if (const StoreOutcome out = UpstreamRepository(m_conn->db()).update(u.id, p); !out.ok())
+            return fromStore({out.error, out.message, u.id});
+        // Written to the database first: a key is never in neither place.
+        if (const Status s = KeyVault::remove(u.skRef); !s)
+            qCWarning(lcAdmin) << "the key of upstream" << u.id
+                               << "is back in the database and still in the keychain:" << s.error();
+        if (moved)
+            ++*moved;
+    }
+    qCInfo(lcAdmin) << "moved" << (moved ? *moved : -1) << "keys back into the database";
+    publish();
+    return {};
 }
 
 ChangeResult ConfigService::reorderUpstreams(const QList<qint64> &ids)

@@ -77,6 +77,13 @@ public:
     ChangeResult deleteAppToken(qint64 id);
     // The price table (SPEC §11); an empty one goes back to the shipped table.
     ChangeResult savePrices(const PriceTable &prices);
+
+    // Keys in the system keychain (SPEC §13), one action each way: every key
+    // of the database into the keychain (the database keeps a reference, and
+    // keys added later follow them), or all of them back. MOVED counts the
+    // keys that moved; on an error the ones moved so far stay moved.
+    ChangeResult moveKeysToKeychain(int *moved = nullptr);
+    ChangeResult moveKeysToDatabase(int *moved = nullptr);
     static std::optional<ChangeError> validate(const AppToken &t);
 
     // Asks the upstream for its models with its key. The verdict is applied
@@ -102,6 +109,9 @@ Q_SIGNALS:
 
 private:
     void publish();
+    bool keysGoToKeychain() const;
+    ChangeResult setKeysInKeychain(bool on);
+    static ChangeError keychainProblem(const QString &why);
     UpstreamClient *client();
     void probe(const Upstream &upstream, std::function<void(const ProbeResult &)> done);
     void saveCatalog(qint64 id, const ProbeResult &result);

@@ -53,6 +53,8 @@ std::optional<Settings> ConfigRepository::load(QString *error) const
                 o = o.trimmed();
         } else if (key == QLatin1String(ConfigKey::metricsPublic)) {
             s.metricsPublic = value == QLatin1String("1") || value == QLatin1String("true");
+        } else if (key == QLatin1String(ConfigKey::keysInKeychain)) {
+            s.keysInKeychain = value == QLatin1String("1");
         } else if (key == QLatin1String(ConfigKey::affinityTtl) && isNumber && number >= 0) {
             s.affinityTtlSec = number;
         } else if (key == QLatin1String(ConfigKey::prices)) {
@@ -126,6 +128,7 @@ bool ConfigRepository::save(const Settings &s)
         && setValue(ConfigKey::allowedHosts, s.allowedHosts.join(QLatin1Char(',')))
         && setValue(ConfigKey::allowedOrigins, s.allowedOrigins.join(QLatin1Char(',')))
         && setValue(ConfigKey::metricsPublic, s.metricsPublic ? QStringLiteral("1") : QStringLiteral("0"))
+        && setValue(ConfigKey::keysInKeychain, s.keysInKeychain ? QStringLiteral("1") : QStringLiteral("0"))
         && setValue(ConfigKey::webhookUrl, s.webhookUrl) && setValue(ConfigKey::webhookFormat, s.webhookFormat);
     if (!ok) {
         m_db.rollback();

@@ -1,12 +1,15 @@
 #include "store/upstreamrepository.h"
 
 #include "store/database.h"
+#include "store/keyvault.h"
 #include "util/logging.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlError>
 #include <QSqlQuery>
+
+#include <utility>
 
 namespace route {
 
@@ -19,12 +22,23 @@ const char selectColumns[]
       "model_map, models, models_fetched_at, models_error, proxy "
       "FROM openai_upstreams WHERE deleted_at IS NULL";
 
+// What the `sk` column holds: the key, or where in the keychain it is.
+QString storedKey(const Upstream &u)
+{
+    return u.skRef.isEmpty() ? u.sk : u.skRef;
+}
+
 Upstream fromQuery(const QSqlQuery &q)
 {
     Upstream u;
     u.id = q.value(0).toLongLong();
     u.name = q.value(1).toString();
     u.sk = q.value(2).toString();
+    if (KeyVault::isReference(u.sk)) {
+        // Only what was read before: a worker thread must not wait for
+        // D-Bus. reloadSnapshot reads the ones not yet known.
+        u.skRef = std::exchange(u.sk, KeyVault::cached(u.sk).value_or(QString()));
+    }
     u.endpoint = q.value(3).toString();
     u.enabled = q.value(4).isNull() ? true : q.value(4).toInt() != 0;
     u.weight = q.value(5).isNull() ? 1 : q.value(5).toInt();
@@ -162,7 +176,7 @@ StoreOutcome UpstreamRepository::create(const Upstream &u)
     const QVariant now = DbTime::now();
     q.addBindValue(now);
     q.addBindValue(now);
-    q.addBindValue(notNull(u.sk));
+    q.addBindValue(notNull(storedKey(u)));
     q.addBindValue(notNull(u.endpoint));
     q.addBindValue(notNull(u.name));
     q.addBindValue(u.enabled ? 1 : 0);
@@ -196,6 +210,13 @@ StoreOutcome UpstreamRepository::update(qint64 id, const UpstreamPatch &patch)
         return {StoreError::NotFound, QObject::tr("no upstream with ID %1").arg(id), id};
     Upstream u = *current;
     patch.applyTo(u);
+    if (patch.sk) {
+        // A reference moves the key into the keychain; a key moves it back.
+        if (KeyVault::isReference(*patch.sk))
+            u.skRef = std::exchange(u.sk, KeyVault::cached(*patch.sk).value_or(QString()));
+        else
+            u.skRef.clear();
+    }
     if (const auto existing = findActive(u.sk, u.endpoint, id))
         return {StoreError::Duplicate,
             QObject::tr("an upstream with this SK and Endpoint exists already (ID %1)").arg(*existing), *existing};
@@ -206,7 +227,7 @@ StoreOutcome UpstreamRepository::update(qint64 id, const UpstreamPatch &patch)
         "weight = ?, allow = ?, deny = ?, timeout = ?, stream_timeout = ?, sort_order = ?, format = ?, responses = ?, "
         "model_map = ?, proxy = ? WHERE id = ? AND deleted_at IS NULL"));
     q.addBindValue(DbTime::now());
-    q.addBindValue(notNull(u.sk));
+    q.addBindValue(notNull(storedKey(u)));
     q.addBindValue(notNull(u.endpoint));
     q.addBindValue(notNull(u.name));
     q.addBindValue(u.enabled ? 1 : 0);

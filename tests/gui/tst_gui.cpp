@@ -32,6 +32,7 @@
 #include <QListWidget>
 #include <QMenu>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
@@ -54,7 +55,13 @@ class TestGui : public QObject
     std::shared_ptr<DbConnection> m_db;
 
 private Q_SLOTS:
-    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        // No Secret Service for this program, whatever desktop it runs on
+        // (tst_keychain has a real one of its own).
+        qputenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/route-test-bus");
+    }
 
     void init()
     {
@@ -108,6 +115,18 @@ private Q_SLOTS:
         QVERIFY2(window.exposureLabel()->text().contains(QStringLiteral("-noauth")),
             qPrintable(window.exposureLabel()->text()));
         QVERIFY(!window.exposureLabel()->isHidden());
+    }
+
+    // Without a keychain service the option says why and cannot be chosen.
+    void theKeychainOptionExplainsWhyItIsUnavailable()
+    {
+        ManagerWindow window(m_env->engine(), m_db, new RequestLogModel(100, this));
+        SettingsPage *page = window.settings();
+        QTRY_VERIFY_WITH_TIMEOUT(
+            page->keysStatus()->text().contains(QStringLiteral("The system keychain is not available: ")), 30000);
+        QVERIFY(page->keysStatus()->text().startsWith(QStringLiteral("Keys are kept in the database")));
+        QVERIFY(!page->keysToKeychainButton()->isEnabled());
+        QVERIFY(!page->keysToDatabaseButton()->isEnabled());
     }
 
     void allowedHostsAreSavedFromTheSettingsPage()

@@ -2,6 +2,14 @@
 
 namespace {
 
+// A literal with the NUL bytes inside it: its whole length, not up to the
+// first NUL (and no count by hand to get wrong).
+template <size_t N>
+QByteArray withNul(const char (&text)[N])
+{
+    return QByteArray(text, qsizetype(N - 1));
+}
+
 const QByteArray kBody = kSmugglingBody; // 13 bytes
 const QByteArray kLine = "POST /v1/chat/completions HTTP/1.1\r\n";
 const QByteArray kHost = "Host: 127.0.0.1\r\n";
@@ -77,7 +85,7 @@ QList<RequestCase> requestCases()
         501);
     no("te space before colon", post("Transfer-Encoding : chunked\r\n", chunkedBody()), 400);
     no("te folded", post("Transfer-Encoding: x\r\n chunked\r\n", chunkedBody()), 400);
-    no("te with nul", post(QByteArray("Transfer-Encoding: chu\0nked\r\n", 29), chunkedBody()), 400);
+    no("te with nul", post(withNul("Transfer-Encoding: chu\0nked\r\n"), chunkedBody()), 400);
     no("te in http/1.0", "POST /v1/chat/completions HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n" + chunkedBody(),
         400);
     // Content-Length: one, digits only.
@@ -103,9 +111,9 @@ QList<RequestCase> requestCases()
     no("cr cr lf", post("X-A: a\r\r\nContent-Length: 13\r\n", kBody), 400);
     no("bare cr in the request line", "POST /v1/chat/completions\r HTTP/1.1\r\n" + kHost + "\r\n", 400);
     // Characters that end a line for somebody.
-    no("nul in a value", withLength(QByteArray("X-A: a\0b\r\n", 10)), 400);
-    no("nul in a name", withLength(QByteArray("X-\0A: b\r\n", 9)), 400);
-    no("nul in the target", QByteArray("POST /v1/chat\0/completions HTTP/1.1\r\n", 39) + kHost + "\r\n", 400);
+    no("nul in a value", withLength(withNul("X-A: a\0b\r\n")), 400);
+    no("nul in a name", withLength(withNul("X-\0A: b\r\n")), 400);
+    no("nul in the target", withNul("POST /v1/chat\0/completions HTTP/1.1\r\n") + kHost + "\r\n", 400);
     no("control character in a value", withLength("X-A: a\x01z\r\n"), 400);
     no("del in a value", withLength("X-A: a\x7fz\r\n"), 400);
     no("non-ascii in the target", "POST /v1/chat/compl\xc3\xa9tions HTTP/1.1\r\n" + kHost + "\r\n", 400);
@@ -143,7 +151,7 @@ QList<RequestCase> requestCases()
     no("chunk size ended by a bare lf", chunked("chunked", "d\n" + kBody + "\r\n0\r\n\r\n"), 400);
     no("chunk size past the limit", chunked("chunked", chunkedBody("fffffffffffff")), 413);
     no("chunk data longer than its size", chunked("chunked", "5\r\n" + kBody + "\r\n0\r\n\r\n"), 400);
-    no("chunk extension with nul", chunked("chunked", chunkedBody(QByteArray("d;a\0b", 5))), 400);
+    no("chunk extension with nul", chunked("chunked", chunkedBody(withNul("d;a\0b"))), 400);
     no("chunk extension with a bare cr", chunked("chunked", chunkedBody("d;a\rb")), 400);
     no("chunk extension without a name", chunked("chunked", chunkedBody("d;;")), 400);
     no("chunk extension, unclosed quote", chunked("chunked", chunkedBody("d;a=\"x")), 400);
@@ -151,7 +159,7 @@ QList<RequestCase> requestCases()
     no("trailer with a bare lf", chunked("chunked", chunkedBody("d", "X-A: a\nX-B: b\r\n")), 400);
     no("trailer folded", chunked("chunked", chunkedBody("d", "X-A: a\r\n b\r\n")), 400);
     no("trailer without a colon", chunked("chunked", chunkedBody("d", "X-A a\r\n")), 400);
-    no("trailer with nul", chunked("chunked", chunkedBody("d", QByteArray("X-A: \0\r\n", 8))), 400);
+    no("trailer with nul", chunked("chunked", chunkedBody("d", withNul("X-A: \0\r\n"))), 400);
     // Other refusals.
     no("odd expect", withLength("Expect: 200-ok\r\n"), 417);
     no("head too large", withLength("X-Big: " + QByteArray(70 * 1024, 'a') + "\r\n"), 431);
@@ -213,7 +221,7 @@ QList<ResponseCase> responseCases()
     no("bare lf line ends", "HTTP/1.1 200 OK\nContent-Length: 14\n\n" + body);
     no("bare lf between fields", line + "X-A: a\nContent-Length: 14\r\n\r\n" + body);
     no("bare cr in a value", line + "X-A: a\rb\r\nContent-Length: 14\r\n\r\n" + body);
-    no("nul in a value", line + QByteArray("X-A: a\0b\r\n", 10) + "Content-Length: 14\r\n\r\n" + body);
+    no("nul in a value", line + withNul("X-A: a\0b\r\n") + "Content-Length: 14\r\n\r\n" + body);
     cut("chunk size not hex", line + "Transfer-Encoding: chunked\r\n\r\nz\r\n" + body + "\r\n0\r\n\r\n");
     cut("chunk size of 16 digits",
         line + "Transfer-Encoding: chunked\r\n\r\n000000000000000e\r\n" + body + "\r\n0\r\n\r\n");
