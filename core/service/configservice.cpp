@@ -391,9 +391,21 @@ ChangeResult ConfigService::savePrices(const PriceTable &prices)
     return {};
 }
 
+// An upstream as the repository has it, with its key read from the
+// keychain if nothing has read it yet (the command line's -test).
+std::optional<Upstream> ConfigService::upstreamWithKey(qint64 id) const
+{
+    std::optional<Upstream> u = UpstreamRepository(m_conn->db()).get(id);
+    if (u && !u->skRef.isEmpty() && u->sk.isEmpty()) {
+        if (const Result<QString> key = KeyVault::read(u->skRef))
+            u->sk = key.value();
+    }
+    return u;
+}
+
 bool ConfigService::testUpstream(qint64 id, std::function<void(const ProbeResult &)> done)
 {
-    const auto u = UpstreamRepository(m_conn->db()).get(id);
+    const auto u = upstreamWithKey(id);
     if (!u)
         return false;
     QPointer<HealthTracker> health(m_health);
@@ -411,7 +423,7 @@ bool ConfigService::testUpstream(qint64 id, std::function<void(const ProbeResult
 
 bool ConfigService::refreshModels(qint64 id, std::function<void(const ProbeResult &)> done)
 {
-    const auto u = UpstreamRepository(m_conn->db()).get(id);
+    const auto u = upstreamWithKey(id);
     if (!u)
         return false;
     refreshModels(*u, std::move(done));

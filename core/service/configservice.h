@@ -110,6 +110,7 @@ Q_SIGNALS:
 private:
     void publish();
     bool keysGoToKeychain() const;
+    std::optional<Upstream> upstreamWithKey(qint64 id) const;
     ChangeResult setKeysInKeychain(bool on);
     static ChangeError keychainProblem(const QString &why);
     UpstreamClient *client();
