@@ -52,7 +52,10 @@ void installTranslations(QCoreApplication &app, const QString &language)
 {
     const QLocale locale = language.isEmpty() ? QLocale::system() : QLocale(language);
     auto *translator = new QTranslator(&app);
-    if (translator->load(locale, QStringLiteral("openai-api-route"), QStringLiteral("_"), QStringLiteral(":/i18n")))
+    // A system without a language (the C locale of many servers) gets the
+    // English catalogue, for its plurals ("1 key", not "1 key(s)").
+    if (translator->load(locale, QStringLiteral("openai-api-route"), QStringLiteral("_"), QStringLiteral(":/i18n"))
+        || translator->load(QStringLiteral(":/i18n/openai-api-route_en")))
         QCoreApplication::installTranslator(translator);
     // Qt's own dialogs (buttons of message boxes), when the system has them.
     auto *qt = new QTranslator(&app);
