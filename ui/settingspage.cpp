@@ -26,6 +26,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <functional>
 
 namespace route {
 
@@ -122,32 +123,36 @@ void SettingsPage::moveKeysToKeychain(bool ask)
                   "mode and other machines cannot read the keys from there."))
             != QMessageBox::Yes)
         return;
-    QApplication::setOverrideCursor(Qt::WaitCursor);
     int moved = 0;
-    const ChangeResult r = m_service->moveKeysToKeychain(&moved);
-    QApplication::restoreOverrideCursor();
-    showKeys();
-    if (!r.ok())
-        QMessageBox::warning(this, tr("Keys in the keychain"),
-            tr("%n key(s) moved; then: %1", nullptr, moved).arg(r.error->translated()));
-    else if (ask)
-        QMessageBox::information(
-            this, tr("Keys in the keychain"), tr("%n key(s) moved into the system keychain.", nullptr, moved));
+    const ChangeResult r = runMove([this, &moved] { return m_service->moveKeysToKeychain(&moved); });
+    reportMove(
+        ask, tr("Keys in the keychain"), r, moved, tr("%n key(s) moved into the system keychain.", nullptr, moved));
 }
 
 void SettingsPage::moveKeysToDatabase(bool ask)
 {
-    QApplication::setOverrideCursor(Qt::WaitCursor);
     int moved = 0;
-    const ChangeResult r = m_service->moveKeysToDatabase(&moved);
+    const ChangeResult r = runMove([this, &moved] { return m_service->moveKeysToDatabase(&moved); });
+    reportMove(
+        ask, tr("Keys in the database"), r, moved, tr("%n key(s) moved back into the database.", nullptr, moved));
+}
+
+// A move asks the keychain once per key: a moment, under a wait cursor.
+ChangeResult SettingsPage::runMove(const std::function<ChangeResult()> &move)
+{
+    QApplication::setOverrideCursor(Qt::WaitCursor);
+    const ChangeResult r = move();
     QApplication::restoreOverrideCursor();
     showKeys();
+    return r;
+}
+
+void SettingsPage::reportMove(bool ask, const QString &title, const ChangeResult &r, int moved, const QString &done)
+{
     if (!r.ok())
-        QMessageBox::warning(this, tr("Keys in the database"),
-            tr("%n key(s) moved; then: %1", nullptr, moved).arg(r.error->translated()));
+        QMessageBox::warning(this, title, tr("%n key(s) moved; then: %1", nullptr, moved).arg(r.error->translated()));
     else if (ask)
-        QMessageBox::information(
-            this, tr("Keys in the database"), tr("%n key(s) moved back into the database.", nullptr, moved));
+        QMessageBox::information(this, title, done);
 }
 
 QLayout *SettingsPage::makeAddressRow()

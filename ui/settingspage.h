@@ -1,6 +1,10 @@
 #pragma once
 
+#include "service/configservice.h"
+
 #include <QWidget>
+
+#include <functional>
 
 class QCheckBox;
 class QComboBox;
@@ -49,6 +53,8 @@ private:
     QLayout *makeTokenRow();
     QLayout *makeKeysRow();
     void showKeys();
+    ChangeResult runMove(const std::function<ChangeResult()> &move);
+    void reportMove(bool ask, const QString &title, const ChangeResult &r, int moved, const QString &done);
     void setUpChoices();
     void layOut(QLayout *addressRow, QLayout *tokenRow, QLayout *keysRow);
     void saveOnChange();
