@@ -11,24 +11,14 @@ namespace {
 
 constexpr qsizetype maxSizeLine = 1024; // hex digits and extensions
 
-bool isTokenChar(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '!' || c == '#'
-        || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' || c == '+' || c == '-' || c == '.' || c == '^'
-        || c == '_' || c == '`' || c == '|' || c == '~';
-}
-
 // RFC 9112 7.1.1: chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ),
 // value a token or a quoted string. They mean nothing to us, but one that
 // hides a control character or a bare LF is refused, not skipped: another
 // parser may end the line there.
 bool isChunkExtensions(QByteArrayView s)
 {
-    for (char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if ((u < 0x20 && u != '\t') || u == 0x7f)
-            return false;
-    }
+    if (!HeadParser::isFieldValue(s))
+        return false;
     qsizetype i = 0;
     const auto skipBws = [&] {
         while (i < s.size() && (s[i] == ' ' || s[i] == '\t'))
@@ -36,7 +26,7 @@ bool isChunkExtensions(QByteArrayView s)
     };
     const auto token = [&] {
         const qsizetype from = i;
-        while (i < s.size() && isTokenChar(s[i]))
+        while (i < s.size() && HeadParser::isTokenChar(s[i]))
             ++i;
         return i > from;
     };

@@ -5,23 +5,12 @@
 namespace route {
 
 namespace HeadParser {
-namespace {
 
 bool isTokenChar(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '!' || c == '#'
         || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' || c == '+' || c == '-' || c == '.' || c == '^'
         || c == '_' || c == '`' || c == '|' || c == '~';
-}
-
-bool isToken(QByteArrayView s)
-{
-    if (s.isEmpty())
-        return false;
-    for (char c : s)
-        if (!isTokenChar(c))
-            return false;
-    return true;
 }
 
 // RFC 9110 5.5: visible characters, spaces, tabs and obs-text; never a NUL,
@@ -33,6 +22,18 @@ bool isFieldValue(QByteArrayView s)
         if ((u < 0x20 && u != '\t') || u == 0x7f)
             return false;
     }
+    return true;
+}
+
+namespace {
+
+bool isToken(QByteArrayView s)
+{
+    if (s.isEmpty())
+        return false;
+    for (char c : s)
+        if (!isTokenChar(c))
+            return false;
     return true;
 }
 
@@ -209,12 +210,6 @@ bool isHostValue(QByteArrayView s)
     return true;
 }
 
-// The reason phrase of a status line: spaces, tabs, visible text.
-bool isReasonText(QByteArrayView s)
-{
-    return isFieldValue(s);
-}
-
 HeadError parseRequestLine(QByteArrayView line, RequestHead &out)
 {
     // "METHOD SP target SP HTTP/1.x", nothing before, between or after.
@@ -266,7 +261,7 @@ HeadError parseStatusLine(QByteArrayView line, ResponseHead &out)
         return HeadError::BadStartLine;
     out.status = status;
     out.reason = line.size() > 13 ? line.sliced(13).toByteArray() : QByteArray();
-    if (!isReasonText(out.reason))
+    if (!isFieldValue(out.reason)) // a reason phrase has a field value's characters
         return HeadError::BadStartLine;
     return HeadError::None;
 }
@@ -389,7 +384,8 @@ QByteArray messageFor(HeadError error, const HeadLimits &limits)
     case HeadError::BadVersion: return QByteArrayLiteral("unsupported HTTP version");
     case HeadError::BadTarget: return QByteArrayLiteral("malformed request target");
     case HeadError::BadHeaderLine: return QByteArrayLiteral("malformed header line");
-    case HeadError::BadTransferEncoding: return QByteArrayLiteral("Transfer-Encoding together with Content-Length");
+    case HeadError::BadTransferEncoding:
+        return QByteArrayLiteral("Transfer-Encoding together with Content-Length, or in an HTTP/1.0 message");
     case HeadError::UnsupportedTransferEncoding: return QByteArrayLiteral("unsupported transfer encoding");
     case HeadError::BadHost: return QByteArrayLiteral("an HTTP/1.1 request needs exactly one valid Host header");
     case HeadError::ConflictingLength: return QByteArrayLiteral("conflicting Content-Length headers");

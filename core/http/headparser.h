@@ -49,7 +49,7 @@ enum class HeadError {
     BadVersion, // HTTP/2 and others
     BadTarget,
     BadHeaderLine,
-    BadTransferEncoding, // with a Content-Length as well: ambiguous
+    BadTransferEncoding, // with a Content-Length as well, or in HTTP/1.0: ambiguous
     UnsupportedTransferEncoding, // anything but exactly `chunked`
     BadHost, // an HTTP/1.1 request without exactly one Host, or a Host that is no host
     ConflictingLength,
@@ -87,6 +87,13 @@ namespace HeadParser {
 HeadResult parseRequest(QByteArrayView in, RequestHead &out, const HeadLimits &limits = {});
 // `requestWasHead`: a response to HEAD has no body whatever it says.
 HeadResult parseResponse(QByteArrayView in, ResponseHead &out, bool requestWasHead, const HeadLimits &limits = {});
+
+// RFC 9110 5.6.2: a character of a token (a field name, a coding, a chunk
+// extension's name).
+bool isTokenChar(char c);
+// RFC 9110 5.5: visible characters, spaces, tabs and obs-text; never a NUL,
+// a CR or another control character (a smuggler's line break).
+bool isFieldValue(QByteArrayView s);
 
 // One field line, "name: value" (also a trailer line of a chunked body):
 // a token, a colon, a value without NUL, CR, LF or other controls.

@@ -6,13 +6,13 @@ namespace route {
 
 namespace {
 
-// The integer after "key": within `text` from `from`, or -1.
-// QUOTED_KEY includes its quotes: no string is built per lookup.
 // No answer counts more tokens than this; a bigger number (a broken or
 // hostile upstream) is held here, so that the sums below, four of them at
 // most, stay inside an int.
 constexpr int maxTokens = 500'000'000;
 
+// The integer after "key": within `text` from `from`, or -1.
+// QUOTED_KEY includes its quotes: no string is built per lookup.
 int numberAfter(const QByteArray &text, qsizetype from, QByteArrayView quotedKey)
 {
     qsizetype at = Bytes::indexOf(text, quotedKey, from);

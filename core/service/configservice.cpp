@@ -212,8 +212,9 @@ ChangeResult ConfigService::setKeysInKeychain(bool on)
 
 ChangeResult ConfigService::moveKeysToKeychain(int *moved)
 {
-    if (moved)
-        *moved = 0;
+    int none = 0;
+    int &count = moved ? *moved : none; // what moved, also when a later key fails
+    count = 0;
     if (const Status available = KeyVault::availability(); !available)
         return refused(keychainProblem(available.error()));
     const auto upstreams = UpstreamRepository(m_conn->db()).list();
@@ -235,18 +236,18 @@ ChangeResult ConfigService::moveKeysToKeychain(int *moved)
             KeyVault::remove(reference); // the database still has the key
             return fromStore({out.error, out.message, u.id});
         }
-        if (moved)
-            ++*moved;
+        ++count;
     }
-    qCInfo(lcAdmin) << "moved" << (moved ? *moved : -1) << "keys into the system keychain";
+    qCInfo(lcAdmin) << "moved" << count << "keys into the system keychain";
     publish();
     return {};
 }
 
 ChangeResult ConfigService::moveKeysToDatabase(int *moved)
 {
-    if (moved)
-        *moved = 0;
+    int none = 0;
+    int &count = moved ? *moved : none; // what moved, also when a later key fails
+    count = 0;
     const auto upstreams = UpstreamRepository(m_conn->db()).list();
     if (!upstreams)
         return refused(
@@ -267,10 +268,9 @@ ChangeResult ConfigService::moveKeysToDatabase(int *moved)
         if (const Status s = KeyVault::remove(u.skRef); !s)
             qCWarning(lcAdmin) << "the key of upstream" << u.id
                                << "is back in the database and still in the keychain:" << s.error();
-        if (moved)
-            ++*moved;
+        ++count;
     }
-    qCInfo(lcAdmin) << "moved" << (moved ? *moved : -1) << "keys back into the database";
+    qCInfo(lcAdmin) << "moved" << count << "keys back into the database";
     publish();
     return {};
 }

@@ -48,13 +48,11 @@ public:
     static KeychainThread &instance()
     {
         static KeychainThread *self = [] {
-            auto *t = new KeychainThread;
-            qAddPostRoutine([] { delete instance().release(); });
-            return t;
+            qAddPostRoutine([] { delete self; }); // runs once, as the application ends
+            return new KeychainThread;
         }();
         return *self;
     }
-    KeychainThread *release() { return std::exchange(m_self, nullptr); }
     ~KeychainThread()
     {
         m_thread.quit();
@@ -74,7 +72,7 @@ public:
     }
 
 private:
-    KeychainThread() : m_self(this)
+    KeychainThread()
     {
         m_thread.setObjectName(QStringLiteral("route-keychain"));
         m_context = new QObject;
@@ -82,7 +80,6 @@ private:
         QObject::connect(&m_thread, &QThread::finished, m_context, &QObject::deleteLater);
         m_thread.start();
     }
-    KeychainThread *m_self;
     QThread m_thread;
     QObject *m_context;
 };
@@ -163,11 +160,8 @@ std::optional<QString> cached(const QString &reference)
 
 Result<QString> read(const QString &reference)
 {
-    {
-        QMutexLocker lock(&cacheMutex);
-        if (const auto it = cache().constFind(reference); it != cache().cend())
-            return *it;
-    }
+    if (std::optional<QString> known = cached(reference))
+        return *known;
 #ifdef ROUTE_HAVE_KEYCHAIN
     QString key;
     const Status s = KeychainThread::instance().run([&reference, &key] {
