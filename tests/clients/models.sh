@@ -21,14 +21,20 @@ source "$here/install.sh"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_for() { for _ in $(seq 1 50); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+# Started in this shell, not in a $(…): their PIDs must reach the cleanup.
 start_fake() { # NAME MODELS
     timeout 300 "$build/tests/route-fake-upstream" --models "$2" --name "$1" >"$work/fake-$1.out" 2>&1 & pids+=($!)
-    wait_for "$work/fake-$1.out" listening || fail "fake $1 did not start"
+}
+fake_port() { # NAME
+    wait_for "$work/fake-$1.out" listening || return 1
     sed -n 's/.*127.0.0.1:\([0-9]*\).*/\1/p' "$work/fake-$1.out" | head -n 1
 }
-a=$(start_fake A gpt-4o,o3)
-b=$(start_fake B deepseek-chat,deepseek-reasoner)
-c=$(start_fake C llama3,qwen3)
+start_fake A gpt-4o,o3
+start_fake B deepseek-chat,deepseek-reasoner
+start_fake C llama3,qwen3
+a=$(fake_port A) || fail "fake A did not start"
+b=$(fake_port B) || fail "fake B did not start"
+c=$(fake_port C) || fail "fake C did not start"
 
 # ---- the outbound proxies, on loopback, with passwords
 http_port=$(free_port)
